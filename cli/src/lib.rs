@@ -1,0 +1,1 @@
+//! giayto-cli: the `giayto` command; filled by the QR and CLI issue.

@@ -1,0 +1,1 @@
+//! Bounds on untrusted input: size limits and JSON nesting depth, checked before parsing.
