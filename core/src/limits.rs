@@ -1,1 +1,74 @@
-//! Bounds on untrusted input: size limits and JSON nesting depth, checked before parsing.
+//! Bounds on untrusted input: size limits and JSON nesting depth, checked before parsing,
+//! so no presentation, token or scanned QR can make the core allocate without bound or
+//! recurse deeply.
+
+/// The largest presentation (SD-JWT with disclosures and KB-JWT) a verifier accepts.
+pub const MAX_PRESENTATION_BYTES: usize = 64 * 1024;
+
+/// The largest compact JWS the JOSE layer parses unless the caller sets another limit.
+pub const MAX_JWS_BYTES: usize = 1024 * 1024;
+
+/// The deepest JSON nesting accepted anywhere in a token or disclosure.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Why input was refused before it was parsed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum LimitError {
+    /// JSON nested deeper than [`MAX_JSON_DEPTH`].
+    #[error("JSON nested deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+}
+
+/// Refuses JSON text nested deeper than [`MAX_JSON_DEPTH`]. Runs in one pass without
+/// allocating; brackets inside strings (and escaped quotes) are skipped. It does not
+/// validate the JSON: the parser that follows does.
+pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(LimitError::TooDeep);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses JSON after the depth check.
+pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, String> {
+    check_json_depth(json).map_err(|e| e.to_string())?;
+    serde_json::from_slice(json).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth() {
+        let ok = "[".repeat(MAX_JSON_DEPTH) + &"]".repeat(MAX_JSON_DEPTH);
+        assert!(check_json_depth(ok.as_bytes()).is_ok());
+        let deep = "[".repeat(MAX_JSON_DEPTH + 1);
+        assert_eq!(check_json_depth(deep.as_bytes()), Err(LimitError::TooDeep));
+        let in_string = format!("\"{}\\\"{}\"", "[".repeat(100), "{".repeat(100));
+        assert!(check_json_depth(in_string.as_bytes()).is_ok());
+    }
+}
