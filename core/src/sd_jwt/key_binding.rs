@@ -1,0 +1,146 @@
+//! Key-binding JWTs (RFC 9901 section 4.3): the holder signs `iat`, `aud`, `nonce` and
+//! `sd_hash` (the digest of the presented SD-JWT) with the key named in `cnf.jwk`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{HashAlg, KB_JWT_TYP, SdJwtError};
+use crate::jose::jws::{self, CompactJws};
+use crate::jose::{Jwk, Signer};
+
+/// The claims of a key-binding JWT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyBindingClaims {
+    /// When the holder created the proof.
+    pub iat: i64,
+    /// The verifier it is meant for.
+    pub aud: String,
+    /// The verifier's challenge, or a fresh random value in one-way mode.
+    pub nonce: String,
+    /// base64url digest of `<issuer JWT>~<disclosures>~`.
+    pub sd_hash: String,
+}
+
+/// What a verifier expects of a key-binding JWT.
+#[derive(Debug, Clone, Copy)]
+pub struct KbExpectations<'a> {
+    /// Accepted audiences; `None` accepts any (the caller then checks `aud` itself).
+    pub audiences: Option<&'a [String]>,
+    /// The expected nonce, when the verifier issued a challenge.
+    pub nonce: Option<&'a str>,
+    /// The verifier's clock, Unix seconds.
+    pub now: i64,
+    /// How old a proof may be, in seconds.
+    pub max_age: i64,
+    /// Tolerated clock difference between phone and verifier, in seconds.
+    pub clock_skew: i64,
+}
+
+/// Creates a key-binding JWT over `sd_jwt` (the presentation up to and including its last
+/// `~`), hashing with `hash_alg` (the SD-JWT's `_sd_alg`).
+pub fn create_kb_jwt(
+    sd_jwt: &str,
+    hash_alg: HashAlg,
+    aud: &str,
+    nonce: &str,
+    iat: i64,
+    signer: &dyn Signer,
+) -> Result<String, SdJwtError> {
+    let claims = KeyBindingClaims {
+        iat,
+        aud: aud.to_owned(),
+        nonce: nonce.to_owned(),
+        sd_hash: hash_alg.digest_b64(sd_jwt.as_bytes()),
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|e| SdJwtError::Json {
+        context: "key binding JWT",
+        reason: e.to_string(),
+    })?;
+    // The verifier takes the key from cnf.jwk, never from the KB-JWT; a kid would only
+    // link presentations together, so none is written.
+    jws::sign_compact(jws::header_with_typ(KB_JWT_TYP), &payload, &NoKid(signer))
+        .map_err(SdJwtError::jose("key binding JWT"))
+}
+
+/// A signer view that never writes a `kid` header.
+struct NoKid<'a>(&'a dyn Signer);
+
+impl Signer for NoKid<'_> {
+    fn algorithm(&self) -> crate::jose::Algorithm {
+        self.0.algorithm()
+    }
+    fn key_id(&self) -> Option<String> {
+        None
+    }
+    fn public_jwk(&self) -> Result<Jwk, crate::jose::JoseError> {
+        self.0.public_jwk()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, crate::jose::JoseError> {
+        self.0.sign(message)
+    }
+}
+
+/// Verifies a key-binding JWT against the holder key and the presented SD-JWT
+/// (RFC 9901 section 7.3, step 5).
+pub fn verify_kb_jwt(
+    kb_jwt: &str,
+    sd_jwt: &str,
+    hash_alg: HashAlg,
+    holder_key: &Jwk,
+    expect: &KbExpectations<'_>,
+) -> Result<KeyBindingClaims, SdJwtError> {
+    let jws = CompactJws::parse_with_limit(kb_jwt, crate::limits::MAX_PRESENTATION_BYTES)
+        .map_err(SdJwtError::jose("key binding JWT"))?;
+    if jws.header().typ.as_deref() != Some(KB_JWT_TYP) {
+        return Err(SdJwtError::KeyBindingWrongTyp(jws.header().typ.clone()));
+    }
+    jws.verify(holder_key)
+        .map_err(SdJwtError::jose("key binding JWT"))?;
+    let claims: serde_json::Map<String, Value> =
+        jws.payload_json().map_err(|e| SdJwtError::Json {
+            context: "key binding JWT",
+            reason: e.to_string(),
+        })?;
+    let string = |name: &'static str| -> Result<String, SdJwtError> {
+        match claims.get(name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            _ => Err(SdJwtError::KeyBindingClaim(name)),
+        }
+    };
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(SdJwtError::KeyBindingClaim("iat"))?;
+    let claims = KeyBindingClaims {
+        iat,
+        aud: string("aud")?,
+        nonce: string("nonce")?,
+        sd_hash: string("sd_hash")?,
+    };
+    if claims.sd_hash != hash_alg.digest_b64(sd_jwt.as_bytes()) {
+        return Err(SdJwtError::KeyBindingSdHashMismatch);
+    }
+    let earliest = expect
+        .now
+        .saturating_sub(expect.max_age.saturating_add(expect.clock_skew));
+    let latest = expect.now.saturating_add(expect.clock_skew);
+    if iat < earliest || iat > latest {
+        return Err(SdJwtError::KeyBindingStale {
+            iat,
+            now: expect.now,
+        });
+    }
+    if let Some(nonce) = expect.nonce
+        && claims.nonce != nonce
+    {
+        return Err(SdJwtError::KeyBindingNonceMismatch);
+    }
+    if let Some(audiences) = expect.audiences
+        && !audiences.contains(&claims.aud)
+    {
+        return Err(SdJwtError::KeyBindingAudienceMismatch(
+            crate::jose::truncate(&claims.aud),
+        ));
+    }
+    Ok(claims)
+}
