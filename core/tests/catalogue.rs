@@ -888,3 +888,83 @@ fn the_age_claim_container_is_visible_and_its_members_disclosable() {
             .all(|n| n.sd == Sd::Always)
     );
 }
+
+fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[0-9A-Za-z:/ .-]{0,14}".prop_map(Value::String),
+        "\\PC{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,12}|class|_sd|\\.\\.\\.", inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_claims_never_panic(value in arbitrary_json()) {
+        for doc in catalogue::all() {
+            let _ = doc.validate(&value);
+            let _ = doc.prepare_claims(&value, date("2025-06-01"));
+        }
+    }
+
+    #[test]
+    fn replacing_any_sample_claim_with_junk_never_panics(index in 0usize..16, junk in arbitrary_json()) {
+        for doc in catalogue::all() {
+            let mut claims = sample(doc.id);
+            let obj = claims.as_object_mut().unwrap();
+            let key = obj.keys().nth(index % obj.len()).unwrap().clone();
+            obj.insert(key.clone(), junk.clone());
+            if let Err(err) = doc.prepare_claims(&claims, date("2025-06-01")) {
+                // A junk value for one claim is blamed on that claim, or on a rule across it.
+                let blamed = err.to_string().starts_with(key.as_str())
+                    || matches!(err, SchemaError::DateOrder { .. } | SchemaError::FlagMismatch { .. });
+                proptest::prop_assert!(blamed, "{}: {err}", doc.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_rule_names_claims_of_the_right_kind() {
+    use giayto_core::catalogue::{ClaimKind, Rule};
+    for doc in catalogue::all() {
+        for rule in doc.rules {
+            let (object, pairs) = match *rule {
+                Rule::NotAfter {
+                    object,
+                    earlier,
+                    later,
+                } => (object, [(earlier, "date"), (later, "date")]),
+                Rule::ListWhenFlag { object, flag, list } => {
+                    (object, [(flag, "bool"), (list, "list")])
+                }
+            };
+            for (name, want) in pairs {
+                let path: Vec<&str> = object
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .chain([name])
+                    .collect();
+                let spec = doc
+                    .claim_spec(&path)
+                    .unwrap_or_else(|| panic!("{}: rule names missing {path:?}", doc.id));
+                let ok = match want {
+                    "date" => matches!(spec.kind, ClaimKind::Date),
+                    "bool" => matches!(spec.kind, ClaimKind::Boolean),
+                    _ => matches!(spec.kind, ClaimKind::List(_)),
+                };
+                assert!(ok, "{}: {path:?} is not a {want}", doc.id);
+            }
+        }
+    }
+}

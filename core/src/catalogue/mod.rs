@@ -270,10 +270,17 @@ impl DocumentType {
         )
     }
 
-    /// The labels of the claim at `path` (property names; array steps, `*` or an index,
-    /// are skipped), e.g. `["driving_privileges", "0", "class"]`.
+    /// The labels of the claim at `path`: property names, with array steps (`*` or an
+    /// index) optional, so `["driving_privileges", "0", "class"]` and the keys of a
+    /// processed claim path, `["driving_privileges", "class"]`, both name the class.
     pub fn claim_label(&self, path: &[&str]) -> Option<Label> {
-        paths::find_spec(self.claims, path).map(|spec| spec.label)
+        self.claim_spec(path).map(|spec| spec.label)
+    }
+
+    /// The schema of the claim at `path`, with array steps optional as in
+    /// [`DocumentType::claim_label`].
+    pub fn claim_spec(&self, path: &[&str]) -> Option<&'static ClaimSpec> {
+        paths::find_spec(self.claims, path)
     }
 
     /// The SD-JWT VC Type Metadata document of this type, labels in `vi` and `en`.

@@ -88,31 +88,31 @@ fn collect_kind(kind: &'static ClaimKind, prefix: &mut Vec<Segment<'static>>, ou
     }
 }
 
-/// The spec a path names, with array steps (`*` or an index) skipped; `None` when the
-/// path leaves the schema or ends on an array step.
+/// The spec a path names, or `None` when the path leaves the schema. Array steps are
+/// optional: `[list, "0", field]`, `[list, "*", field]` and `[list, field]` (the keys of
+/// a processed claim path with its positions left out) all name `field`, and a path
+/// ending on an array step names the array.
 pub fn find_spec(specs: &'static [ClaimSpec], path: &[&str]) -> Option<&'static ClaimSpec> {
     let (first, mut rest) = path.split_first()?;
     let mut spec = specs.iter().find(|s| s.name == *first)?;
     let mut kind = &spec.kind;
-    loop {
-        let Some((step, tail)) = rest.split_first() else {
-            return Some(spec);
-        };
+    while let Some((step, tail)) = rest.split_first() {
         match kind {
-            ClaimKind::List(list) if *step == "*" || step.parse::<usize>().is_ok() => {
+            ClaimKind::List(list) => {
                 kind = &list.item;
-                if tail.is_empty() {
-                    return Some(spec);
+                if *step == "*" || step.parse::<usize>().is_ok() {
+                    rest = tail;
                 }
             }
             ClaimKind::Object(members) => {
                 spec = members.iter().find(|s| s.name == *step)?;
                 kind = &spec.kind;
+                rest = tail;
             }
             _ => return None,
         }
-        rest = tail;
     }
+    Some(spec)
 }
 
 /// Whether `prefix` is `path` or one of its ancestors.
