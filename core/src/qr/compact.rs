@@ -25,7 +25,7 @@ use super::text::{self, Kind, MAX_QR_TEXT_LEN};
 use super::{Part, QrError};
 
 /// The largest presentation packed or rebuilt, in bytes (the verifier's input limit).
-pub const MAX_PRESENTATION_LEN: usize = 64 * 1024;
+pub const MAX_PRESENTATION_LEN: usize = crate::limits::MAX_PRESENTATION_BYTES;
 
 /// The largest decompressed stream accepted.
 const MAX_STREAM_LEN: usize = 64 * 1024;
