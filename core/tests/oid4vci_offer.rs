@@ -1,13 +1,12 @@
 //! Credential offers (by value and by reference), well-known URLs and the shared wire
 //! bodies, pinned against the examples of the OpenID4VCI 1.0 text.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use giayto_core::oid4vci::{
-    CredentialOffer, CredentialRequest, CredentialResponse, Endpoint, ErrorResponse,
-    HttpResponse, IssuerErrorCode, Method, OfferSource, Oid4vciError, Proofs, SecretString,
-    TokenRequest, TxCodeInputMode, TxCodeSpec, authorization_server_metadata_url,
-    credential_issuer_metadata_url, fetch_offer_request, offer_by_reference_uri, on_offer,
-    parse_offer_uri,
+    CredentialOffer, CredentialRequest, CredentialResponse, Endpoint, ErrorResponse, HttpResponse,
+    IssuerErrorCode, Method, OfferSource, Oid4vciError, Proofs, SecretString, TokenRequest,
+    TxCodeInputMode, TxCodeSpec, authorization_server_metadata_url, credential_issuer_metadata_url,
+    fetch_offer_request, offer_by_reference_uri, on_offer, parse_offer_uri,
 };
 
 /// OpenID4VCI §4.1.2, the native-app example, with the display line breaks removed.
@@ -48,8 +47,14 @@ fn by_value(uri: &str) -> CredentialOffer {
 #[test]
 fn spec_offer_by_value_native_app() {
     let offer = by_value(SPEC_OFFER_BY_VALUE);
-    assert_eq!(offer.credential_issuer, "https://credential-issuer.example.com");
-    assert_eq!(offer.credential_configuration_ids, ["org.iso.18013.5.1.mDL"]);
+    assert_eq!(
+        offer.credential_issuer,
+        "https://credential-issuer.example.com"
+    );
+    assert_eq!(
+        offer.credential_configuration_ids,
+        ["org.iso.18013.5.1.mDL"]
+    );
     let grant = offer.grants.pre_authorized_code.as_ref().unwrap();
     assert_eq!(grant.pre_authorized_code.expose(), "oaKazRN8I0IbtZ0C7JuMn5");
     let tx = grant.tx_code.as_ref().unwrap();
@@ -213,7 +218,10 @@ fn offer_to_uri_is_pinned_and_round_trips() {
 fn offer_by_reference_fetch() {
     let request = fetch_offer_request("https://server.example.com/credential-offer/Gk").unwrap();
     assert_eq!(request.method, Method::Get);
-    assert_eq!(request.url, "https://server.example.com/credential-offer/Gk");
+    assert_eq!(
+        request.url,
+        "https://server.example.com/credential-offer/Gk"
+    );
     assert_eq!(request.header("accept"), Some("application/json"));
     assert_eq!(request.body, None);
 

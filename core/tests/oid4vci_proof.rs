@@ -1,6 +1,6 @@
 //! The `jwt` key proof: built by the wallet, verified by the issuer with the same code,
 //! and the spec's own example proof verified.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwk, Signer, SoftwareSigner, b64};
@@ -53,8 +53,11 @@ fn rfc8037_signer() -> SoftwareSigner {
 
 #[test]
 fn proof_bytes_are_pinned() {
-    let proof = build_proof_jwt(&rfc8037_signer(), &claims(NOW, Some("wKI4LT17ac15ES9bw8ac4")))
-        .unwrap();
+    let proof = build_proof_jwt(
+        &rfc8037_signer(),
+        &claims(NOW, Some("wKI4LT17ac15ES9bw8ac4")),
+    )
+    .unwrap();
     let mut parts = proof.split('.');
     let header = b64::decode(parts.next().unwrap()).unwrap();
     let payload = b64::decode(parts.next().unwrap()).unwrap();
@@ -69,7 +72,11 @@ fn proof_bytes_are_pinned() {
     // Deterministic signature: the same input gives the same token.
     assert_eq!(
         proof,
-        build_proof_jwt(&rfc8037_signer(), &claims(NOW, Some("wKI4LT17ac15ES9bw8ac4"))).unwrap()
+        build_proof_jwt(
+            &rfc8037_signer(),
+            &claims(NOW, Some("wKI4LT17ac15ES9bw8ac4"))
+        )
+        .unwrap()
     );
 }
 
