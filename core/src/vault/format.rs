@@ -181,8 +181,14 @@ mod tests {
     fn header_errors_are_specific() {
         assert!(matches!(parse_header(b""), Err(VaultError::Truncated)));
         assert!(matches!(parse_header(b"GIAY"), Err(VaultError::Truncated)));
-        assert!(matches!(parse_header(b"GIAYTOV1"), Err(VaultError::Truncated)));
-        assert!(matches!(parse_header(b"NOTAVAULT"), Err(VaultError::BadMagic)));
+        assert!(matches!(
+            parse_header(b"GIAYTOV1"),
+            Err(VaultError::Truncated)
+        ));
+        assert!(matches!(
+            parse_header(b"NOTAVAULT"),
+            Err(VaultError::BadMagic)
+        ));
         assert!(matches!(parse_header(b"xy"), Err(VaultError::BadMagic)));
         assert!(matches!(
             parse_header(b"GIAYTOV1\x02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),

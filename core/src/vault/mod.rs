@@ -305,3 +305,21 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, VaultError> {
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authentic_body_of_the_wrong_shape_is_a_json_error_without_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.vault");
+        let key = VaultKey::from_bytes([9; 32]);
+        let body = br#"{"credentials":[{"id":"secret-personal-data"}]}"#;
+        let sealed = format::seal_with_nonce(&key, [3; 12], body).unwrap();
+        fs::write(&path, sealed).unwrap();
+        let error = Vault::open(&path, &key).unwrap_err();
+        assert!(matches!(error, VaultError::Json { line: 1, .. }), "{error}");
+        assert!(!error.to_string().contains("secret-personal-data"));
+    }
+}
