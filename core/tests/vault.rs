@@ -287,6 +287,21 @@ fn a_stale_second_handle_cannot_drop_documents() {
 }
 
 #[test]
+fn deeply_nested_display_is_refused_so_the_vault_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vault_path(&dir);
+    let k = key(9);
+    let mut vault = Vault::create(&path, &k).unwrap();
+    vault.insert(credential("a")).unwrap();
+    let mut deep = credential("deep");
+    // Built in memory: serde_json could not even parse it back (recursion limit 128).
+    deep.display = (0..200).fold(serde_json::json!({}), |inner, _| serde_json::json!([inner]));
+    assert!(matches!(vault.insert(deep), Err(VaultError::TooDeep)));
+    assert_eq!(ids(&vault), ["a"]);
+    assert_eq!(ids(&Vault::open(&path, &k).unwrap()), ["a"]);
+}
+
+#[test]
 fn a_racing_create_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let path = vault_path(&dir);

@@ -36,6 +36,11 @@ pub enum VaultError {
         /// Column of the error in the body (1-based; 0 when serializing).
         column: usize,
     },
+    /// A credential's JSON (its `display` snapshot) nests deeper than
+    /// [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH); it is refused so that every vault
+    /// written can be read back.
+    #[error("the credential's JSON is nested too deeply to store")]
+    TooDeep,
     /// The vault file changed on disk since this handle read or wrote it (another handle or
     /// process wrote it). Writing now would drop the other writer's documents, so nothing
     /// was written; reopen the vault and retry.

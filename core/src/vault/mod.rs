@@ -247,6 +247,8 @@ impl Vault {
         let body = Zeroizing::new(serde_json::to_vec(&VaultBodyRef {
             credentials: &self.credentials,
         })?);
+        // serde_json refuses to read JSON nested past its recursion limit; never write any.
+        crate::limits::check_json_depth(&body).map_err(|_| VaultError::TooDeep)?;
         let nonce = format::random_nonce()?;
         let sealed = format::seal_with_nonce(&self.key, nonce, &body)?;
         match atomic::write_atomically(&self.path, &sealed) {
