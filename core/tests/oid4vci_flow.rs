@@ -3,7 +3,8 @@
 //! failure the spec describes is exercised.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use giayto_core::jose::{Algorithm, SoftwareSigner};
+use giayto_core::jose::jws;
+use giayto_core::jose::{Algorithm, Signer, SoftwareSigner};
 use giayto_core::oid4vci::{
     CredentialOffer, CredentialOutcome, CredentialRequest, Endpoint, HttpRequest, HttpResponse,
     IssuanceSession, IssuerErrorCode, MAX_RESPONSE_BYTES, Method, Oid4vciError, SecretString,
@@ -15,7 +16,32 @@ const NOW: u64 = 1_760_000_000;
 const PRE_AUTHORIZED_CODE: &str = "SplxlOBeZQQYbYS6WxSbIA";
 const TX_CODE: &str = "493536";
 const ACCESS_TOKEN: &str = "czZCaGRSa3F0MzpnWDFmQmF0M2JW";
-const SD_JWT_VC: &str = "eyJhbGciOiJFUzI1NiJ9.eyJ2Y3QiOiJ4In0.c2ln~WyJzYWx0IiwiYSIsMV0~";
+const VCT: &str = "https://issuer.example.vn/vct/cccd";
+
+/// An SD-JWT VC (no disclosures) of type `vct`, bound to `holder`'s key.
+fn sd_jwt_vc(holder: &SoftwareSigner, vct: &str) -> String {
+    let issuer = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let payload = serde_json::json!({
+        "iss": ISSUER,
+        "vct": vct,
+        "iat": NOW,
+        "cnf": {"jwk": holder.public_jwk().unwrap()},
+    });
+    let jwt = jws::sign_compact(
+        jws::header_with_typ("dc+sd-jwt"),
+        &serde_json::to_vec(&payload).unwrap(),
+        &issuer,
+    )
+    .unwrap();
+    format!("{jwt}~")
+}
+
+fn issued(credential: &str) -> HttpResponse {
+    HttpResponse::json(
+        200,
+        format!(r#"{{"credentials":[{{"credential":"{credential}"}}]}}"#),
+    )
+}
 
 fn offer(tx_code: Option<TxCodeSpec>) -> CredentialOffer {
     CredentialOffer::pre_authorized(
@@ -48,7 +74,7 @@ fn issuer_metadata(extra: &str) -> String {
     "cccd_sd_jwt": {{
       "format": "dc+sd-jwt",
       "scope": "cccd",
-      "vct": "https://issuer.example.vn/vct/cccd",
+      "vct": "{VCT}",
       "cryptographic_binding_methods_supported": ["jwk"],
       "credential_signing_alg_values_supported": ["ES256"],
       "proof_types_supported": {{"jwt": {{"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}}}},
@@ -207,13 +233,14 @@ fn full_pre_authorized_flow_with_tx_code() {
         )
     );
     let key = verify_proof_jwt(&proof, ISSUER, |n| n == "wKI4LT17ac15ES9bw8ac4", NOW, 60).unwrap();
-    assert_eq!(key, giayto_core::jose::Signer::public_jwk(&signer).unwrap());
+    assert_eq!(key, signer.public_jwk().unwrap());
 
+    let credential = sd_jwt_vc(&signer, VCT);
     let outcome = session
         .on_credential(&HttpResponse::json(
             200,
             format!(
-                r#"{{"credentials":[{{"credential":"{SD_JWT_VC}"}}],"notification_id":"3fwe98js"}}"#
+                r#"{{"credentials":[{{"credential":"{credential}"}}],"notification_id":"3fwe98js"}}"#
             ),
         ))
         .unwrap();
@@ -224,11 +251,8 @@ fn full_pre_authorized_flow_with_tx_code() {
     let received = &credentials[0];
     assert_eq!(received.format, "dc+sd-jwt");
     assert_eq!(received.credential_configuration_id, "cccd_sd_jwt");
-    assert_eq!(
-        received.vct.as_deref(),
-        Some("https://issuer.example.vn/vct/cccd")
-    );
-    assert_eq!(received.credential, SD_JWT_VC);
+    assert_eq!(received.vct.as_deref(), Some(VCT));
+    assert_eq!(received.credential, credential);
     assert_eq!(received.issuer, ISSUER);
     assert_eq!(received.notification_id.as_deref(), Some("3fwe98js"));
     let names: Vec<&str> = received.display.iter().map(|d| d.name.as_str()).collect();
@@ -594,17 +618,15 @@ fn deferred_issuance() {
         CredentialOutcome::Deferred { interval: 60, .. }
     ));
     session.deferred_credential_request("8xLOxBtZp8").unwrap();
+    let credential = sd_jwt_vc(&signer, VCT);
     let CredentialOutcome::Issued(credentials) = session
-        .on_deferred_credential(&HttpResponse::json(
-            200,
-            format!(r#"{{"credentials":[{{"credential":"{SD_JWT_VC}"}}]}}"#),
-        ))
+        .on_deferred_credential(&issued(&credential))
         .unwrap()
     else {
         panic!("expected credentials");
     };
     assert_eq!(credentials[0].credential_configuration_id, "cccd_sd_jwt");
-    assert_eq!(credentials[0].credential, SD_JWT_VC);
+    assert_eq!(credentials[0].credential, credential);
     assert_eq!(
         session.deferred_credential_request("8xLOxBtZp8"),
         Err(Oid4vciError::OutOfOrder("unknown transaction_id"))
@@ -639,5 +661,37 @@ fn steps_out_of_order_are_refused() {
     assert!(matches!(
         session.build_credential_request(&holder(), NOW),
         Err(Oid4vciError::OutOfOrder(_))
+    ));
+}
+
+#[test]
+fn credential_bound_to_another_key_or_of_another_type_is_refused() {
+    let signer = holder();
+    let (mut session, _) = to_credential(&signer);
+    let stranger = holder();
+    assert_eq!(
+        session.on_credential(&issued(&sd_jwt_vc(&stranger, VCT))),
+        Err(Oid4vciError::InvalidResponse {
+            endpoint: Endpoint::Credential,
+            reason: "the credential is bound to another key than the holder's".into(),
+        })
+    );
+    session.build_credential_request(&signer, NOW).unwrap();
+    assert_eq!(
+        session.on_credential(&issued(&sd_jwt_vc(&signer, "urn:other"))),
+        Err(Oid4vciError::InvalidResponse {
+            endpoint: Endpoint::Credential,
+            reason: "the credential's vct differs from the issuer metadata".into(),
+        })
+    );
+    session.build_credential_request(&signer, NOW).unwrap();
+    assert!(matches!(
+        session.on_credential(&issued("not-an-sd-jwt")),
+        Err(Oid4vciError::InvalidResponse { .. })
+    ));
+    session.build_credential_request(&signer, NOW).unwrap();
+    assert!(matches!(
+        session.on_credential(&issued(&sd_jwt_vc(&signer, VCT))),
+        Ok(CredentialOutcome::Issued(_))
     ));
 }

@@ -10,15 +10,15 @@
 //! URLs must use `https`; plain `http` is accepted only for loopback hosts (`localhost`,
 //! `127.0.0.0/8`, `[::1]`), for tests and local development.
 
-mod error;
-mod http;
-mod messages;
-mod metadata;
-mod offer;
-mod proof;
-mod secret;
-mod session;
-mod urls;
+pub mod error;
+pub mod http;
+pub mod messages;
+pub mod metadata;
+pub mod offer;
+pub mod proof;
+pub mod secret;
+pub mod session;
+pub mod urls;
 
 pub use error::{Endpoint, IssuerErrorCode, Oid4vciError};
 pub use http::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method};

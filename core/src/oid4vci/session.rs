@@ -30,7 +30,9 @@ use super::offer::{CredentialOffer, PreAuthorizedCodeGrant, TxCodeInputMode, TxC
 use super::proof::{ProofClaims, build_proof_jwt};
 use super::secret::SecretString;
 use super::urls::{authorization_server_metadata_url, credential_issuer_metadata_url};
-use crate::jose::Signer;
+use crate::jose::jws::CompactJws;
+use crate::jose::{Jwk, Signer};
+use crate::sd_jwt::SdJwt;
 
 /// The SD-JWT VC Credential Format identifier.
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
@@ -117,6 +119,7 @@ pub struct IssuanceSession {
     nonce_retried: bool,
     deferred: HashMap<String, String>,
     deferred_pending: Option<String>,
+    holder_thumbprint: Option<String>,
 }
 
 impl IssuanceSession {
@@ -150,6 +153,7 @@ impl IssuanceSession {
             nonce_retried: false,
             deferred: HashMap::new(),
             deferred_pending: None,
+            holder_thumbprint: None,
         };
         Ok((session, request))
     }
@@ -420,6 +424,7 @@ impl IssuanceSession {
         self.expect(&[Step::Ready], "credential request not possible now")?;
         let metadata = self.metadata()?;
         let configuration = metadata.configuration(&self.selected)?;
+        let mut holder_thumbprint = None;
         let proofs = match &configuration.proof_types_supported {
             None => None,
             Some(types) => {
@@ -455,6 +460,7 @@ impl IssuanceSession {
                     iat: now,
                     nonce: self.c_nonce.clone(),
                 };
+                holder_thumbprint = Some(signer.public_jwk()?.thumbprint()?);
                 Some(Proofs {
                     jwt: Some(vec![build_proof_jwt(signer, &claims)?]),
                     other: serde_json::Map::new(),
@@ -475,6 +481,7 @@ impl IssuanceSession {
             credential_response_encryption: None,
         };
         let request = self.authorized_post(metadata.credential_endpoint.clone(), &body)?;
+        self.holder_thumbprint = holder_thumbprint;
         self.step = Step::Credential;
         Ok(request)
     }
@@ -684,6 +691,13 @@ impl IssuanceSession {
             }
             _ => return Err("credential must be a non-empty string or an object"),
         };
+        if configuration.format == FORMAT_SD_JWT_VC {
+            check_sd_jwt_vc(
+                &credential,
+                configuration.vct.as_deref(),
+                self.holder_thumbprint.as_deref(),
+            )?;
+        }
         Ok(ReceivedCredential {
             format: configuration.format.clone(),
             credential_configuration_id: configuration_id.to_owned(),
@@ -694,6 +708,41 @@ impl IssuanceSession {
             notification_id,
         })
     }
+}
+
+/// Checks what the wallet can check of an SD-JWT VC before storing it: it is an SD-JWT,
+/// its `vct` is the configuration's, and it is bound (`cnf.jwk`) to the key whose
+/// possession the request proved. The issuer signature is checked against the trust list
+/// by the verifier, not here.
+fn check_sd_jwt_vc(
+    credential: &str,
+    vct: Option<&str>,
+    holder_thumbprint: Option<&str>,
+) -> Result<(), &'static str> {
+    let sd_jwt =
+        SdJwt::parse(credential).map_err(|_| "the dc+sd-jwt credential is not an SD-JWT")?;
+    let jws = CompactJws::parse(sd_jwt.issuer_jwt())
+        .map_err(|_| "the issuer-signed JWT of the SD-JWT is not a valid JWS")?;
+    let payload: serde_json::Map<String, serde_json::Value> = jws
+        .payload_json()
+        .map_err(|_| "the issuer-signed JWT payload is not a JSON object")?;
+    if let Some(expected) = vct
+        && payload.get("vct").and_then(serde_json::Value::as_str) != Some(expected)
+    {
+        return Err("the credential's vct differs from the issuer metadata");
+    }
+    if let Some(expected) = holder_thumbprint {
+        let jwk = payload
+            .get("cnf")
+            .and_then(|cnf| cnf.get("jwk"))
+            .ok_or("the credential has no cnf.jwk though a key proof was sent")?;
+        let jwk: Jwk = serde_json::from_value(jwk.clone())
+            .map_err(|_| "the credential's cnf.jwk is not a JWK")?;
+        if jwk.thumbprint().ok().as_deref() != Some(expected) {
+            return Err("the credential is bound to another key than the holder's");
+        }
+    }
+    Ok(())
 }
 
 /// Checks a typed Transaction Code against the offer's description, never echoing it.
