@@ -565,7 +565,10 @@ fn invalid_nonce_is_retried_once_with_a_fresh_nonce() {
         session.build_credential_request(&signer, NOW),
         Err(Oid4vciError::OutOfOrder(_))
     ));
-    session.on_nonce(&nonce_response("nonce-2")).unwrap();
+    // Any 2xx with a body is a nonce response (OpenID4VCI §7.2).
+    session
+        .on_nonce(&HttpResponse::json(201, r#"{"c_nonce":"nonce-2"}"#))
+        .unwrap();
     let second = session.build_credential_request(&signer, NOW + 1).unwrap();
     assert!(verify_proof_jwt(&proof_of(&second), ISSUER, |n| n == "nonce-2", NOW + 1, 60).is_ok());
 
@@ -694,4 +697,47 @@ fn credential_bound_to_another_key_or_of_another_type_is_refused() {
         session.on_credential(&issued(&sd_jwt_vc(&signer, VCT))),
         Ok(CredentialOutcome::Issued(_))
     ));
+}
+
+#[test]
+fn several_offered_configurations_with_one_access_token() {
+    let signer = holder();
+    let mut two = offer(None);
+    two.credential_configuration_ids = vec!["cccd_sd_jwt".into(), "org.iso.18013.5.1.mDL".into()];
+    let (mut session, _) = to_token(two);
+    session.on_token(&token_response()).unwrap();
+    session.on_nonce(&nonce_response("n")).unwrap();
+    assert_eq!(session.selected_configuration(), "cccd_sd_jwt");
+    session.build_credential_request(&signer, NOW).unwrap();
+    // Choosing another configuration mid-request does not relabel the answer.
+    session
+        .select_configuration("org.iso.18013.5.1.mDL")
+        .unwrap();
+    let CredentialOutcome::Issued(first) = session
+        .on_credential(&issued(&sd_jwt_vc(&signer, VCT)))
+        .unwrap()
+    else {
+        panic!("expected credentials");
+    };
+    assert_eq!(first[0].credential_configuration_id, "cccd_sd_jwt");
+
+    let request = session.build_credential_request(&signer, NOW).unwrap();
+    assert_eq!(
+        request.body.as_deref(),
+        Some(&br#"{"credential_configuration_id":"org.iso.18013.5.1.mDL"}"#[..])
+    );
+    let CredentialOutcome::Issued(second) = session.on_credential(&issued("omdkb2NUeXBl")).unwrap()
+    else {
+        panic!("expected credentials");
+    };
+    assert_eq!(second[0].format, "mso_mdoc");
+    assert_eq!(
+        second[0].credential_configuration_id,
+        "org.iso.18013.5.1.mDL"
+    );
+    assert_eq!(second[0].credential, "omdkb2NUeXBl");
+    assert_eq!(
+        session.select_configuration("passport"),
+        Err(Oid4vciError::UnknownConfiguration("passport".into()))
+    );
 }

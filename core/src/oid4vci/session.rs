@@ -37,6 +37,9 @@ use crate::sd_jwt::SdJwt;
 /// The SD-JWT VC Credential Format identifier.
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
 
+/// The nonce endpoint answers with "a 2xx status code" (OpenID4VCI §7.2): those with a body.
+const NONCE_SUCCESS: [u16; 4] = [200, 201, 202, 203];
+
 /// The longest Transaction Code accepted from the holder.
 const MAX_TX_CODE_CHARS: usize = 256;
 
@@ -120,6 +123,7 @@ pub struct IssuanceSession {
     deferred: HashMap<String, String>,
     deferred_pending: Option<String>,
     holder_thumbprint: Option<String>,
+    requested: Option<String>,
 }
 
 impl IssuanceSession {
@@ -154,6 +158,7 @@ impl IssuanceSession {
             deferred: HashMap::new(),
             deferred_pending: None,
             holder_thumbprint: None,
+            requested: None,
         };
         Ok((session, request))
     }
@@ -401,7 +406,7 @@ impl IssuanceSession {
     /// Reads a nonce response and keeps its `c_nonce` for the next key proof.
     pub fn on_nonce(&mut self, response: &HttpResponse) -> Result<(), Oid4vciError> {
         self.expect(&[Step::Nonce], "nonce response not expected now")?;
-        let nonce: NonceResponse = read_json(response, Endpoint::Nonce, &[200])?;
+        let nonce: NonceResponse = read_json(response, Endpoint::Nonce, &NONCE_SUCCESS)?;
         if nonce.c_nonce.is_empty() {
             return Err(Oid4vciError::InvalidResponse {
                 endpoint: Endpoint::Nonce,
@@ -482,6 +487,7 @@ impl IssuanceSession {
         };
         let request = self.authorized_post(metadata.credential_endpoint.clone(), &body)?;
         self.holder_thumbprint = holder_thumbprint;
+        self.requested = Some(self.selected.clone());
         self.step = Step::Credential;
         Ok(request)
     }
@@ -542,7 +548,10 @@ impl IssuanceSession {
             Err(other) => return Err(other),
         };
         self.nonce_retried = false;
-        let configuration_id = self.selected.clone();
+        let configuration_id = self
+            .requested
+            .clone()
+            .ok_or(Oid4vciError::OutOfOrder("no credential request sent"))?;
         self.outcome(
             response.status,
             body,
