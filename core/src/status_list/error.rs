@@ -1,0 +1,54 @@
+//! The one error type of the status-list module: every way a list, a token or a lookup fails.
+
+use thiserror::Error;
+
+/// Why a status list, a Status List Token or a status lookup was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StatusListError {
+    /// `bits` is not one of 1, 2, 4, 8 (draft section "Compressed Byte Array", step 1).
+    #[error("status list bits must be 1, 2, 4 or 8, got {0}")]
+    InvalidBits(u64),
+    /// A list of this many entries would exceed [`crate::status_list::MAX_DECOMPRESSED_BYTES`].
+    #[error("a status list of {entries} entries at {bits} bits exceeds the size limit")]
+    TooLarge {
+        /// Requested number of entries.
+        entries: u64,
+        /// Bits per entry.
+        bits: u8,
+    },
+    /// The index is beyond the end of the list.
+    #[error("status index {idx} is out of range for a list of {len} entries")]
+    IndexOutOfRange {
+        /// The index asked for.
+        idx: u64,
+        /// How many entries the list holds.
+        len: u64,
+    },
+    /// The value does not fit in `bits` bits.
+    #[error("status value {value} does not fit in {bits} bits")]
+    ValueTooLarge {
+        /// The value that was to be stored.
+        value: u8,
+        /// Bits per entry of the list.
+        bits: u8,
+    },
+    /// `lst` is not valid base64url without padding.
+    #[error("status list `lst` is not base64url")]
+    Base64,
+    /// The compressed list is longer than [`crate::status_list::MAX_COMPRESSED_BYTES`].
+    #[error("compressed status list exceeds the size limit")]
+    CompressedTooLarge,
+    /// The list decompresses to more than [`crate::status_list::MAX_DECOMPRESSED_BYTES`].
+    #[error("status list decompresses beyond the size limit")]
+    DecompressedTooLarge,
+    /// `lst` is not a valid ZLIB stream (bad header, corrupt DEFLATE data, bad checksum,
+    /// truncated or followed by trailing bytes).
+    #[error("status list `lst` is not a valid zlib stream")]
+    Zlib,
+    /// The list decompresses to zero bytes, so it describes no Referenced Token.
+    #[error("status list is empty")]
+    Empty,
+    /// Compressing the list failed (should not happen for in-memory data).
+    #[error("status list compression failed")]
+    Compression,
+}
