@@ -132,7 +132,7 @@ pub fn render_png(text: &str, ec: EcLevel) -> Result<Vec<u8>, QrError> {
     Ok(png)
 }
 
-/// Renders `text` as a standalone SVG document (one unit per module, quiet zone included),
+/// Renders `text` as a standalone SVG document (8 units per module, quiet zone included),
 /// black on white, scalable for print.
 pub fn render_svg(text: &str, ec: EcLevel) -> Result<String, QrError> {
     let code = build(text, ec)?;
