@@ -14,6 +14,7 @@ pub mod age;
 mod can_cuoc;
 mod common;
 mod driving_licence;
+pub mod examples;
 mod health_book;
 mod health_insurance_card;
 mod judicial_record;
