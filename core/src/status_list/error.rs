@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::jose::JoseError;
+
 /// Why a status list, a Status List Token or a status lookup was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum StatusListError {
@@ -51,4 +53,48 @@ pub enum StatusListError {
     /// Compressing the list failed (should not happen for in-memory data).
     #[error("status list compression failed")]
     Compression,
+    /// The token is not a well-formed compact JWS, or uses a refused algorithm or header.
+    #[error("status list token: {0}")]
+    Jose(#[from] JoseError),
+    /// The JWT `typ` header is not `statuslist+jwt`.
+    #[error("status list token has typ {found:?}, expected statuslist+jwt")]
+    WrongType {
+        /// The `typ` found, if any.
+        found: Option<String>,
+    },
+    /// The `kid` of the token names no key of the issuer.
+    #[error("status list token is signed with unknown key {kid:?}")]
+    UnknownKey {
+        /// The `kid` of the token header.
+        kid: String,
+    },
+    /// No key of the issuer verifies the signature.
+    #[error("status list token signature does not verify with any issuer key")]
+    BadSignature,
+    /// A required claim is absent (`sub`, `iat`, `status_list`, `bits`, `lst`).
+    #[error("status list token lacks the `{0}` claim")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong type or an impossible value.
+    #[error("status list token claim `{0}` is invalid")]
+    InvalidClaim(&'static str),
+    /// `sub` differs from the `uri` the Referenced Token points to.
+    #[error("status list token is for {found:?}, expected {expected:?}")]
+    SubjectMismatch {
+        /// The `uri` of the Referenced Token.
+        expected: String,
+        /// The `sub` of the Status List Token (truncated).
+        found: String,
+    },
+    /// `exp` has passed: the list must not be relied upon any longer.
+    #[error("status list token expired at {exp}")]
+    Expired {
+        /// The token's `exp`.
+        exp: i64,
+    },
+    /// `nbf` is still in the future.
+    #[error("status list token not valid before {nbf}")]
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: i64,
+    },
 }

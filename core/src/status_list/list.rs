@@ -192,3 +192,30 @@ impl StatusList {
         Ok(StatusList { bits, bytes })
     }
 }
+
+/// The JSON `StatusList` form (`bits` and `lst`) in which a [`StatusList`] is serialized.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StatusListJson {
+    bits: u64,
+    lst: String,
+}
+
+impl serde::Serialize for StatusList {
+    /// Serializes as the draft's JSON `StatusList`, `{"bits": .., "lst": ".."}`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let lst = self.encode_lst().map_err(serde::ser::Error::custom)?;
+        StatusListJson {
+            bits: u64::from(self.bits),
+            lst,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatusList {
+    /// Deserializes the JSON `StatusList` form, with [`StatusList::decode`]'s bounds.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = StatusListJson::deserialize(deserializer)?;
+        StatusList::decode(json.bits, &json.lst).map_err(serde::de::Error::custom)
+    }
+}

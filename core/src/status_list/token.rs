@@ -1,0 +1,255 @@
+//! Status List Tokens in JWT format (draft section "Status List Token in JWT Format"): building
+//! the claims, signing through the [`Signer`] seam, and verifying a fetched token.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Status, StatusList, StatusListError};
+use crate::jose::jws::{self, CompactJws};
+use crate::jose::{JoseError, Jwks, Signer};
+
+/// The JWT `typ` of a Status List Token.
+pub const STATUS_LIST_JWT_TYP: &str = "statuslist+jwt";
+
+/// Largest Status List Token accepted: the largest compressed list
+/// ([`super::MAX_COMPRESSED_BYTES`]) is base64url-encoded into `lst`, and the payload holding
+/// it is base64url-encoded again, plus room for the header, other claims and signature.
+pub const MAX_STATUS_LIST_TOKEN_BYTES: usize =
+    super::MAX_COMPRESSED_BYTES.div_ceil(3) * 4 / 3 * 4 + 4096;
+
+/// The JSON `StatusList` (draft section "Status List in JSON Format").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListClaim {
+    /// Bits per Referenced Token: 1, 2, 4 or 8.
+    pub bits: u8,
+    /// The compressed byte array, base64url.
+    pub lst: String,
+    /// URI of the Status List Aggregation, if the issuer publishes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_uri: Option<String>,
+}
+
+/// The claims of a Status List Token in JWT format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListToken {
+    /// Issuer, optional (the draft's example carries one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// URI of this Status List Token; equals the `uri` in each Referenced Token.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expiry, seconds since the epoch (RECOMMENDED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// How long, in seconds, a consumer may cache the token before fetching it again
+    /// (RECOMMENDED; positive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u64>,
+    /// The Status List.
+    pub status_list: StatusListClaim,
+}
+
+/// Builds the claims of a Status List Token for `list` published at `uri`, as a JSON object
+/// ready to be signed with header `typ: statuslist+jwt` (see [`sign_token`]).
+pub fn build_claims(
+    uri: &str,
+    list: &StatusList,
+    iat: i64,
+    exp: Option<i64>,
+    ttl: Option<u64>,
+) -> Result<Map<String, Value>, StatusListError> {
+    if ttl == Some(0) {
+        return Err(StatusListError::InvalidClaim("ttl"));
+    }
+    if exp.is_some_and(|exp| exp <= iat) {
+        return Err(StatusListError::InvalidClaim("exp"));
+    }
+    let claims = StatusListToken {
+        iss: None,
+        sub: uri.to_owned(),
+        iat,
+        exp,
+        ttl,
+        status_list: StatusListClaim {
+            bits: list.bits(),
+            lst: list.encode_lst()?,
+            aggregation_uri: None,
+        },
+    };
+    match serde_json::to_value(claims) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(StatusListError::InvalidClaim("status_list")),
+    }
+}
+
+/// Builds and signs a Status List Token (`typ: statuslist+jwt`, `kid` from the signer).
+pub fn sign_token(
+    uri: &str,
+    list: &StatusList,
+    iat: i64,
+    exp: Option<i64>,
+    ttl: Option<u64>,
+    signer: &dyn Signer,
+) -> Result<String, StatusListError> {
+    let claims = build_claims(uri, list, iat, exp, ttl)?;
+    let payload = serde_json::to_vec(&claims).map_err(|e| JoseError::Json(e.to_string()))?;
+    Ok(jws::sign_compact(
+        jws::header_with_typ(STATUS_LIST_JWT_TYP),
+        &payload,
+        signer,
+    )?)
+}
+
+/// A Status List Token whose signature, type, subject and validity were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedStatusList {
+    /// The token's `sub`, equal to the Referenced Token's `uri`.
+    pub uri: String,
+    /// `iat` of the token.
+    pub iat: i64,
+    /// `exp` of the token, if any.
+    pub exp: Option<i64>,
+    /// `ttl` of the token, if any.
+    pub ttl: Option<u64>,
+    /// `aggregation_uri` of the list, if any.
+    pub aggregation_uri: Option<String>,
+    /// The decoded list.
+    pub list: StatusList,
+}
+
+impl VerifiedStatusList {
+    /// The status of entry `idx`, or `None` when `idx` is beyond the list (the draft then
+    /// requires the Referenced Token to be rejected).
+    pub fn status(&self, idx: u64) -> Option<Status> {
+        self.list.status(idx)
+    }
+}
+
+/// Longest token-supplied string repeated in an error message.
+const MAX_ECHO: usize = 256;
+
+fn echo(text: &str) -> String {
+    text.chars().take(MAX_ECHO).collect()
+}
+
+/// Verifies a Status List Token in JWT format for a Referenced Token whose
+/// `status.status_list.uri` is `expected_uri`, following the draft's "Validation Rules":
+/// `typ` is `statuslist+jwt` (or `application/statuslist+jwt`, RFC 7515 section 4.1.9);
+/// the signature verifies with a key of `issuer_keys` (the one its `kid` names, else any);
+/// `sub` equals `expected_uri`; `iat` is present; `exp`, if present, is after `now`; `nbf`, if
+/// present, is not after `now`; `ttl`, if present, is positive; and the list decodes.
+pub fn verify_token(
+    token: &str,
+    expected_uri: &str,
+    issuer_keys: &Jwks,
+    now: i64,
+) -> Result<VerifiedStatusList, StatusListError> {
+    let jws = CompactJws::parse_with_limit(token, MAX_STATUS_LIST_TOKEN_BYTES)?;
+    let typ = jws.header().typ.as_deref();
+    let typ_ok = typ.is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t == STATUS_LIST_JWT_TYP || t.strip_prefix("application/") == Some(STATUS_LIST_JWT_TYP)
+    });
+    if !typ_ok {
+        return Err(StatusListError::WrongType {
+            found: typ.map(echo),
+        });
+    }
+    verify_signature(&jws, issuer_keys)?;
+
+    let claims: Map<String, Value> = jws.payload_json()?;
+    let sub = match claims.get("sub") {
+        None => return Err(StatusListError::MissingClaim("sub")),
+        Some(Value::String(sub)) => sub,
+        Some(_) => return Err(StatusListError::InvalidClaim("sub")),
+    };
+    if sub != expected_uri {
+        return Err(StatusListError::SubjectMismatch {
+            expected: echo(expected_uri),
+            found: echo(sub),
+        });
+    }
+    let iat = numeric_date(&claims, "iat")?.ok_or(StatusListError::MissingClaim("iat"))?;
+    let exp = numeric_date(&claims, "exp")?;
+    if let Some(exp) = exp
+        && now >= exp
+    {
+        return Err(StatusListError::Expired { exp });
+    }
+    if let Some(nbf) = numeric_date(&claims, "nbf")?
+        && now < nbf
+    {
+        return Err(StatusListError::NotYetValid { nbf });
+    }
+    let ttl = match claims.get("ttl") {
+        None => None,
+        Some(value) => match value.as_u64() {
+            Some(ttl) if ttl > 0 => Some(ttl),
+            _ => return Err(StatusListError::InvalidClaim("ttl")),
+        },
+    };
+    let status_list = match claims.get("status_list") {
+        None => return Err(StatusListError::MissingClaim("status_list")),
+        Some(Value::Object(object)) => object,
+        Some(_) => return Err(StatusListError::InvalidClaim("status_list")),
+    };
+    let bits = match status_list.get("bits") {
+        None => return Err(StatusListError::MissingClaim("bits")),
+        Some(bits) => bits.as_u64().ok_or(StatusListError::InvalidClaim("bits"))?,
+    };
+    let lst = match status_list.get("lst") {
+        None => return Err(StatusListError::MissingClaim("lst")),
+        Some(Value::String(lst)) => lst,
+        Some(_) => return Err(StatusListError::InvalidClaim("lst")),
+    };
+    let aggregation_uri = match status_list.get("aggregation_uri") {
+        None => None,
+        Some(Value::String(uri)) => Some(uri.clone()),
+        Some(_) => return Err(StatusListError::InvalidClaim("aggregation_uri")),
+    };
+    let list = StatusList::decode(bits, lst)?;
+    Ok(VerifiedStatusList {
+        uri: sub.clone(),
+        iat,
+        exp,
+        ttl,
+        aggregation_uri,
+        list,
+    })
+}
+
+fn verify_signature(jws: &CompactJws, issuer_keys: &Jwks) -> Result<(), StatusListError> {
+    if let Some(kid) = jws.header().kid.as_deref() {
+        let key = issuer_keys
+            .find(kid)
+            .ok_or_else(|| StatusListError::UnknownKey { kid: echo(kid) })?;
+        return jws.verify(key).map_err(signature_error);
+    }
+    if issuer_keys.keys.iter().any(|key| jws.verify(key).is_ok()) {
+        Ok(())
+    } else {
+        Err(StatusListError::BadSignature)
+    }
+}
+
+fn signature_error(error: JoseError) -> StatusListError {
+    match error {
+        JoseError::BadSignature => StatusListError::BadSignature,
+        other => StatusListError::Jose(other),
+    }
+}
+
+/// An integer NumericDate claim (RFC 7519 section 2), if present.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, StatusListError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .map(Some)
+            .ok_or(StatusListError::InvalidClaim(name)),
+    }
+}
