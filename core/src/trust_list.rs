@@ -1,1 +1,244 @@
-//! The trust list: a JWT signed by the national trust anchor naming each issuer, its keys and the document types it may issue.
+//! The trust list: a JWT signed by the national trust anchor naming each issuer, its keys
+//! and the document types it may issue.
+//!
+//! Format (giayto's own; no standard covers this yet): a compact JWS with header
+//! `{"alg": ..., "typ": "trustlist+jwt", "kid": ...}` and payload
+//! `{"iss": anchor id, "iat", "exp", "issuers": [{"id", "name": {"vi", "en"}, "jwks": {"keys": [...]}, "vcts": [...]}]}`.
+//! A verifier pins the anchor's public key; the list is checked against that key only,
+//! never a key named in the token. It refreshes the list when online and verifies
+//! offline from the cached token; past `exp` the list is still used for a configurable
+//! grace period (with a warning), and after that it is refused as expired.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jose::jws::{self, CompactJws};
+use crate::jose::{JoseError, Jwk, Jwks, Signer};
+
+/// The JOSE `typ` of a trust list.
+pub const TRUST_LIST_TYP: &str = "trustlist+jwt";
+
+/// An issuer's name in Vietnamese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerName {
+    /// Vietnamese.
+    pub vi: String,
+    /// English.
+    pub en: String,
+}
+
+/// One issuer on the trust list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedIssuer {
+    /// The issuer identifier: the `iss` of its credentials.
+    pub id: String,
+    /// Its names.
+    pub name: IssuerName,
+    /// Its public signing keys (old keys stay while credentials they signed are valid).
+    pub jwks: Jwks,
+    /// The document types (`vct`) it may issue.
+    pub vcts: Vec<String>,
+}
+
+/// The trust list's contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustList {
+    /// The trust anchor's identifier.
+    pub iss: String,
+    /// When the list was issued.
+    pub iat: i64,
+    /// When the list expires.
+    pub exp: i64,
+    /// The trusted issuers.
+    pub issuers: Vec<TrustedIssuer>,
+}
+
+/// Whether a verified trust list is current or in its grace period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustListFreshness {
+    /// Before `exp`.
+    Current,
+    /// Past `exp`, within the grace period.
+    ExpiredWithinGrace {
+        /// The list's `exp`.
+        expired_at: i64,
+    },
+}
+
+/// Why a trust list, or an issuer or key on it, is not acceptable.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum TrustListError {
+    /// The token failed a JOSE check (algorithm, header, signature by the anchor).
+    #[error("trust list: {0}")]
+    Jose(#[from] JoseError),
+    /// The token's `typ` is not `trustlist+jwt`.
+    #[error("trust list has typ {0:?}, expected trustlist+jwt")]
+    WrongType(Option<String>),
+    /// The payload does not have the trust list's shape.
+    #[error("trust list is malformed: {0}")]
+    Malformed(String),
+    /// The list expired beyond its grace period.
+    #[error("trust list expired at {expired_at}")]
+    Expired {
+        /// The list's `exp`.
+        expired_at: i64,
+    },
+    /// The list claims to be issued in the future.
+    #[error("trust list is issued in the future ({iat})")]
+    NotYetValid {
+        /// The list's `iat`.
+        iat: i64,
+    },
+    /// The issuer is not on the list.
+    #[error("issuer {iss} is not on the trust list")]
+    UnknownIssuer {
+        /// The issuer.
+        iss: String,
+    },
+    /// The signing key is not one of the issuer's keys.
+    #[error("key {kid} is not a key of issuer {iss}")]
+    UnknownKey {
+        /// The issuer.
+        iss: String,
+        /// The key id.
+        kid: String,
+    },
+    /// The issuer may not issue this document type.
+    #[error("issuer {iss} is not authorised to issue {vct}")]
+    NotAuthorisedForType {
+        /// The issuer.
+        iss: String,
+        /// The document type.
+        vct: String,
+    },
+}
+
+/// Clock difference tolerated for the list's `iat`.
+const IAT_SKEW_SECONDS: i64 = 300;
+
+impl TrustList {
+    /// Signs the list as a `trustlist+jwt` with the anchor's key.
+    pub fn sign(&self, anchor: &dyn Signer) -> Result<String, TrustListError> {
+        let payload =
+            serde_json::to_vec(self).map_err(|e| TrustListError::Malformed(e.to_string()))?;
+        Ok(jws::sign_compact(
+            jws::header_with_typ(TRUST_LIST_TYP),
+            &payload,
+            anchor,
+        )?)
+    }
+
+    /// Verifies a trust list token against the pinned anchor key at `now`; a list past its
+    /// `exp` is accepted for `grace_seconds` more (see [`VerifiedTrustList::freshness`]).
+    pub fn verify(
+        token: &str,
+        anchor: &Jwk,
+        now: i64,
+        grace_seconds: i64,
+    ) -> Result<VerifiedTrustList, TrustListError> {
+        let jws = CompactJws::parse(token)?;
+        if jws.header().typ.as_deref() != Some(TRUST_LIST_TYP) {
+            return Err(TrustListError::WrongType(jws.header().typ.clone()));
+        }
+        jws.verify(anchor)?;
+        let list: TrustList = jws
+            .payload_json()
+            .map_err(|e| TrustListError::Malformed(e.to_string()))?;
+        list.check_shape()?;
+        if list.iat > now.saturating_add(IAT_SKEW_SECONDS) {
+            return Err(TrustListError::NotYetValid { iat: list.iat });
+        }
+        let verified = VerifiedTrustList {
+            list,
+            token: token.to_owned(),
+        };
+        verified.freshness(now, grace_seconds)?;
+        Ok(verified)
+    }
+
+    fn check_shape(&self) -> Result<(), TrustListError> {
+        let mut ids = std::collections::HashSet::new();
+        for issuer in &self.issuers {
+            if !ids.insert(issuer.id.as_str()) {
+                return Err(TrustListError::Malformed(format!(
+                    "issuer {} listed twice",
+                    crate::jose::truncate(&issuer.id)
+                )));
+            }
+            for key in &issuer.jwks.keys {
+                if key.is_private() {
+                    return Err(TrustListError::Malformed("a private key is listed".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A trust list whose signature by the anchor has been verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedTrustList {
+    list: TrustList,
+    token: String,
+}
+
+impl VerifiedTrustList {
+    /// The list's contents.
+    pub fn list(&self) -> &TrustList {
+        &self.list
+    }
+
+    /// The signed token, for caching.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The list's `exp`.
+    pub fn expires_at(&self) -> i64 {
+        self.list.exp
+    }
+
+    /// Whether the list is current or in its grace period at `now`; an error once the
+    /// grace period is over.
+    pub fn freshness(
+        &self,
+        now: i64,
+        grace_seconds: i64,
+    ) -> Result<TrustListFreshness, TrustListError> {
+        let expired_at = self.list.exp;
+        if now <= expired_at {
+            Ok(TrustListFreshness::Current)
+        } else if now <= expired_at.saturating_add(grace_seconds) {
+            Ok(TrustListFreshness::ExpiredWithinGrace { expired_at })
+        } else {
+            Err(TrustListError::Expired { expired_at })
+        }
+    }
+
+    /// The issuer with identifier `iss`.
+    pub fn issuer(&self, iss: &str) -> Option<&TrustedIssuer> {
+        self.list.issuers.iter().find(|i| i.id == iss)
+    }
+
+    /// The key `kid` of issuer `iss`, if that issuer may issue `vct`.
+    pub fn authorise(&self, iss: &str, kid: &str, vct: &str) -> Result<&Jwk, TrustListError> {
+        let issuer = self
+            .issuer(iss)
+            .ok_or_else(|| TrustListError::UnknownIssuer {
+                iss: crate::jose::truncate(iss),
+            })?;
+        let key = issuer
+            .jwks
+            .find(kid)
+            .ok_or_else(|| TrustListError::UnknownKey {
+                iss: iss.to_owned(),
+                kid: crate::jose::truncate(kid),
+            })?;
+        if !issuer.vcts.iter().any(|v| v == vct) {
+            return Err(TrustListError::NotAuthorisedForType {
+                iss: iss.to_owned(),
+                vct: crate::jose::truncate(vct),
+            });
+        }
+        Ok(key)
+    }
+}
