@@ -1,1 +1,547 @@
 //! The offline verifier: one call from a presentation to a verdict a person can read.
+//!
+//! [`verify_presentation`] takes the presentation (compact or JSON-serialized SD-JWT, with
+//! or without KB-JWT), the [`Policy`], the issuers it trusts ([`IssuerTrust`]: a verified
+//! trust list, or bare keys for testing), the cached status lists and the time, and
+//! returns a [`Verdict`]: document type and issuer with their vi/en names, the disclosed
+//! claims with labels, validity, holder binding, status, and every failure as a typed
+//! [`FailureCode`] with a message. It never panics and does no I/O.
+
+mod policy;
+mod replay;
+mod verdict;
+
+use serde_json::{Map, Value};
+
+pub use policy::{Policy, Profile, StatusStrictness};
+pub use replay::ReplayCache;
+pub use verdict::{
+    ClaimView, DocumentTypeView, Failure, FailureCode, HolderBinding, IssuerView, Names,
+    StatusView, Validity, Verdict,
+};
+
+use crate::catalogue::{self, DocumentType};
+use crate::jose::{JoseError, Jwk, Jwks};
+use crate::sd_jwt::{KbExpectations, Presentation, SdJwtError, process_payload, verify_kb_jwt};
+use crate::sd_jwt_vc::{
+    LEGACY_SD_JWT_VC_TYP, SD_JWT_VC_TYP, VcEnvelope, VcError, check_no_protected_disclosed,
+};
+use crate::status_list::{Status, StatusCache, StatusLookup};
+use crate::trust_list::{TrustListError, VerifiedTrustList};
+
+/// The issuers a verifier trusts.
+#[derive(Debug, Clone)]
+pub enum IssuerTrust {
+    /// A trust list verified against the pinned national trust anchor: each issuer's keys
+    /// and the document types it may issue.
+    TrustList(VerifiedTrustList),
+    /// Keys trusted for any issuer and any document type (testing against other issuers).
+    Keys(Jwks),
+}
+
+/// Verifies one presentation. See the module documentation.
+pub fn verify_presentation(
+    presentation: &str,
+    policy: &Policy,
+    trust: &IssuerTrust,
+    statuses: &StatusCache,
+    now: i64,
+) -> Verdict {
+    let mut verdict = Verdict::empty();
+    if let Err(fatal) = check(presentation, policy, trust, statuses, now, &mut verdict) {
+        verdict.errors.push(fatal);
+    }
+    verdict.valid = verdict.errors.is_empty();
+    verdict
+}
+
+fn check(
+    input: &str,
+    policy: &Policy,
+    trust: &IssuerTrust,
+    statuses: &StatusCache,
+    now: i64,
+    verdict: &mut Verdict,
+) -> Result<(), Failure> {
+    let presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
+    let header = presentation.issuer_jwt().header();
+    let is_vc = policy.profile == Profile::SdJwtVc;
+    if is_vc {
+        let typ = header.typ.as_deref();
+        if typ != Some(SD_JWT_VC_TYP) && typ != Some(LEGACY_SD_JWT_VC_TYP) {
+            return Err(Failure::new(
+                FailureCode::WrongType,
+                format!("issuer-signed JWT has typ {typ:?}, expected {SD_JWT_VC_TYP:?}"),
+            ));
+        }
+    }
+    let payload = presentation.issuer_payload().map_err(sd_jwt_failure)?;
+    let envelope = VcEnvelope::read(&payload, is_vc).map_err(envelope_failure)?;
+    let document = catalogue::by_vct(&envelope.vct).filter(|_| is_vc);
+    if is_vc {
+        verdict.document_type = Some(DocumentTypeView {
+            vct: envelope.vct.clone(),
+            id: document.map(|d| d.id.to_owned()),
+            name: document.map(|d| d.name.into()),
+        });
+    }
+    verdict.validity = Validity {
+        issued_at: envelope.iat,
+        not_before: envelope.nbf,
+        expires_at: envelope.exp,
+    };
+
+    let keys = issuer_keys(
+        &envelope,
+        header.kid.as_deref(),
+        is_vc,
+        policy,
+        trust,
+        now,
+        verdict,
+    )?;
+    let mut signature = Err(JoseError::BadSignature);
+    for key in &keys {
+        signature = presentation.issuer_jwt().verify(key);
+        if signature.is_ok() {
+            break;
+        }
+    }
+    signature.map_err(|e| jose_failure("issuer signature", e))?;
+
+    let processed = process_payload(payload, presentation.disclosures()).map_err(sd_jwt_failure)?;
+    if is_vc {
+        check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
+    }
+    verdict.claims_json = subject_claims(&processed.claims);
+    verdict.claims = claim_views(&verdict.claims_json, document);
+
+    if is_vc
+        && let Some(accepted) = &policy.accepted_types
+        && !accepted.contains(&envelope.vct)
+    {
+        verdict.errors.push(Failure::new(
+            FailureCode::TypeNotAccepted,
+            format!("document type {} is not accepted here", envelope.vct),
+        ));
+    }
+    check_validity(&envelope, policy, now, verdict);
+    let kb_proof = check_key_binding(
+        &presentation,
+        &envelope,
+        processed.hash_alg,
+        policy,
+        now,
+        verdict,
+    );
+    check_status(&envelope, policy, statuses, now, verdict);
+
+    // Remember the proof only once everything else passed: a holder whose presentation
+    // failed for a stale status list can show the same QR again after a refresh.
+    if verdict.errors.is_empty()
+        && let (Some(cache), Some((kb, iat))) = (&policy.replay_cache, kb_proof)
+    {
+        let window_end = iat
+            .saturating_add(policy.max_kb_age_seconds)
+            .saturating_add(policy.clock_skew_seconds);
+        if !cache.check_and_remember(kb, window_end, now) {
+            verdict.errors.push(Failure::new(
+                FailureCode::Replayed,
+                "this key-binding proof was already presented to this verifier",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keys that may have signed this credential, after the trust checks.
+fn issuer_keys(
+    envelope: &VcEnvelope,
+    kid: Option<&str>,
+    is_vc: bool,
+    policy: &Policy,
+    trust: &IssuerTrust,
+    now: i64,
+    verdict: &mut Verdict,
+) -> Result<Vec<Jwk>, Failure> {
+    match trust {
+        IssuerTrust::Keys(jwks) => {
+            verdict.issuer = Some(IssuerView {
+                id: envelope.iss.clone(),
+                name: None,
+            });
+            let keys: Vec<Jwk> = match kid.and_then(|kid| jwks.find(kid)) {
+                Some(key) => vec![key.clone()],
+                None => jwks.keys.clone(),
+            };
+            if keys.is_empty() {
+                return Err(Failure::new(
+                    FailureCode::UntrustedIssuer,
+                    "no trusted issuer key",
+                ));
+            }
+            Ok(keys)
+        }
+        IssuerTrust::TrustList(list) => {
+            let expires_at = list.expires_at();
+            if now > expires_at.saturating_add(policy.trust_list_grace_seconds) {
+                return Err(Failure::new(
+                    FailureCode::TrustListExpired,
+                    format!("the trust list expired at {expires_at}; refresh it"),
+                ));
+            }
+            if now > expires_at {
+                verdict.warnings.push(Failure::new(
+                    FailureCode::TrustListInGrace,
+                    format!(
+                        "the trust list expired at {expires_at} and is used within its grace period"
+                    ),
+                ));
+            }
+            let issuer = list.issuer(&envelope.iss).ok_or_else(|| {
+                Failure::new(
+                    FailureCode::UntrustedIssuer,
+                    format!("issuer {} is not on the trust list", envelope.iss),
+                )
+            })?;
+            verdict.issuer = Some(IssuerView {
+                id: envelope.iss.clone(),
+                name: Some(Names {
+                    vi: issuer.name.vi.clone(),
+                    en: issuer.name.en.clone(),
+                }),
+            });
+            if !is_vc {
+                return Ok(issuer.jwks.keys.clone());
+            }
+            match kid {
+                Some(kid) => list
+                    .authorise(&envelope.iss, kid, &envelope.vct)
+                    .map(|key| vec![key.clone()])
+                    .map_err(trust_failure),
+                None => {
+                    // No kid: every key of the issuer, once the type is authorised.
+                    if !issuer.vcts.contains(&envelope.vct) {
+                        return Err(trust_failure(TrustListError::NotAuthorisedForType {
+                            iss: envelope.iss.clone(),
+                            vct: envelope.vct.clone(),
+                        }));
+                    }
+                    Ok(issuer.jwks.keys.clone())
+                }
+            }
+        }
+    }
+}
+
+fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mut Verdict) {
+    let skew = policy.clock_skew_seconds;
+    if let Some(exp) = envelope.exp
+        && now.saturating_sub(skew) > exp
+    {
+        verdict.errors.push(Failure::new(
+            FailureCode::Expired,
+            format!("the document expired at {exp}"),
+        ));
+    }
+    if let Some(nbf) = envelope.nbf
+        && now.saturating_add(skew) < nbf
+    {
+        verdict.errors.push(Failure::new(
+            FailureCode::NotYetValid,
+            format!("the document is not valid before {nbf}"),
+        ));
+    }
+    if let Some(iat) = envelope.iat
+        && now.saturating_add(skew) < iat
+    {
+        verdict.errors.push(Failure::new(
+            FailureCode::IssuedInFuture,
+            format!("the document claims to be issued in the future ({iat})"),
+        ));
+    }
+}
+
+/// Checks the KB-JWT; returns it and its `iat` when it verified.
+fn check_key_binding<'p>(
+    presentation: &'p Presentation,
+    envelope: &VcEnvelope,
+    hash_alg: crate::sd_jwt::HashAlg,
+    policy: &Policy,
+    now: i64,
+    verdict: &mut Verdict,
+) -> Option<(&'p str, i64)> {
+    let Some(kb) = presentation.key_binding_jwt() else {
+        verdict.holder_binding = HolderBinding::NotBound;
+        if policy.require_key_binding {
+            verdict.errors.push(Failure::new(
+                FailureCode::KeyBindingMissing,
+                "key binding is required but the presentation has no key-binding JWT",
+            ));
+        }
+        return None;
+    };
+    verdict.holder_binding = HolderBinding::Failed;
+    let Some(holder_key) = &envelope.holder_key else {
+        verdict.errors.push(Failure::new(
+            FailureCode::NoHolderKey,
+            "the document carries no holder key (cnf.jwk) to check key binding against",
+        ));
+        return None;
+    };
+    let expectations = KbExpectations {
+        audiences: policy.accepted_audiences.as_deref(),
+        nonce: policy.expected_nonce.as_deref(),
+        now,
+        max_age: policy.max_kb_age_seconds,
+        clock_skew: policy.clock_skew_seconds,
+    };
+    match verify_kb_jwt(
+        kb,
+        presentation.sd_jwt_part(),
+        hash_alg,
+        holder_key,
+        &expectations,
+    ) {
+        Ok(claims) => {
+            let iat = claims.iat;
+            verdict.holder_binding = HolderBinding::Verified {
+                aud: claims.aud,
+                nonce: claims.nonce,
+                iat,
+            };
+            Some((kb, iat))
+        }
+        Err(e) => {
+            verdict.errors.push(key_binding_failure(e));
+            None
+        }
+    }
+}
+
+fn check_status(
+    envelope: &VcEnvelope,
+    policy: &Policy,
+    statuses: &StatusCache,
+    now: i64,
+    verdict: &mut Verdict,
+) {
+    let Some(reference) = &envelope.status else {
+        verdict.status = StatusView::NotApplicable;
+        return;
+    };
+    let strictness_push = |verdict: &mut Verdict, strictness, failure| match strictness {
+        StatusStrictness::Fail => verdict.errors.push(failure),
+        StatusStrictness::Warn => verdict.warnings.push(failure),
+    };
+    let (status, fresh) = match statuses.lookup(reference, now) {
+        StatusLookup::Fresh(status) => (status, true),
+        StatusLookup::Stale(status) => (status, false),
+        StatusLookup::Missing => {
+            verdict.status = StatusView::ListMissing;
+            strictness_push(
+                verdict,
+                policy.missing_status,
+                Failure::new(
+                    FailureCode::StatusListMissing,
+                    format!(
+                        "status list {} is not cached; revocation could not be checked",
+                        reference.uri
+                    ),
+                ),
+            );
+            return;
+        }
+        StatusLookup::Expired { expired_at } => {
+            verdict.status = StatusView::ListMissing;
+            strictness_push(
+                verdict,
+                policy.missing_status,
+                Failure::new(
+                    FailureCode::StatusListMissing,
+                    format!(
+                        "status list {} expired at {expired_at}; revocation could not be checked",
+                        reference.uri
+                    ),
+                ),
+            );
+            return;
+        }
+        StatusLookup::IndexOutOfRange { len } => {
+            verdict.status = StatusView::Unknown;
+            verdict.errors.push(Failure::new(
+                FailureCode::StatusUnknown,
+                format!(
+                    "status index {} is beyond the list's {len} entries",
+                    reference.idx
+                ),
+            ));
+            return;
+        }
+    };
+    verdict.status = match status {
+        Status::Valid if fresh => StatusView::Valid,
+        Status::Valid => StatusView::ValidStale,
+        Status::Invalid => StatusView::Revoked,
+        Status::Suspended => StatusView::Suspended,
+        Status::Other(_) => StatusView::Unknown,
+    };
+    match status {
+        Status::Valid => {}
+        Status::Invalid => verdict.errors.push(Failure::new(
+            FailureCode::Revoked,
+            "the issuer has revoked this document",
+        )),
+        Status::Suspended => verdict.errors.push(Failure::new(
+            FailureCode::Suspended,
+            "the issuer has suspended this document",
+        )),
+        Status::Other(value) => verdict.errors.push(Failure::new(
+            FailureCode::StatusUnknown,
+            format!("unknown status value {value:#04x}"),
+        )),
+    }
+    if !fresh {
+        strictness_push(
+            verdict,
+            policy.stale_status,
+            Failure::new(
+                FailureCode::StatusListStale,
+                format!(
+                    "status list {} is older than its ttl; refresh it",
+                    reference.uri
+                ),
+            ),
+        );
+    }
+}
+
+/// The claims about the subject: everything but the envelope.
+fn subject_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "iss" | "iat" | "nbf" | "exp" | "vct" | "vct#integrity" | "cnf" | "status"
+            )
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Flattens the claims into labelled leaves, in the document's order.
+fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> Vec<ClaimView> {
+    fn walk(
+        value: &Value,
+        path: &mut String,
+        keys: &mut Vec<String>,
+        document: Option<&DocumentType>,
+        out: &mut Vec<ClaimView>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    keys.push(key.clone());
+                    walk(child, path, keys, document, out);
+                    keys.pop();
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+                for (index, child) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{index}]"));
+                    walk(child, path, keys, document, out);
+                    path.truncate(len);
+                }
+            }
+            leaf => {
+                let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                out.push(ClaimView {
+                    path: path.clone(),
+                    label: document
+                        .and_then(|d| d.claim_label(&key_refs))
+                        .map(Names::from),
+                    value: leaf.clone(),
+                });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Value::Object(claims.clone()),
+        &mut String::new(),
+        &mut Vec::new(),
+        document,
+        &mut out,
+    );
+    out
+}
+
+fn jose_failure(context: &str, error: JoseError) -> Failure {
+    let code = match &error {
+        JoseError::AlgorithmNone | JoseError::HmacRefused | JoseError::UnsupportedAlgorithm(_) => {
+            FailureCode::AlgorithmRefused
+        }
+        JoseError::UnknownCritical(_) | JoseError::KeyUrlRefused(_) => FailureCode::HeaderRefused,
+        JoseError::BadSignature | JoseError::KeyAlgorithmMismatch(_) => FailureCode::BadSignature,
+        JoseError::TooLarge { .. } => FailureCode::TooLarge,
+        _ => FailureCode::Malformed,
+    };
+    Failure::new(code, format!("{context}: {error}"))
+}
+
+fn sd_jwt_failure(error: SdJwtError) -> Failure {
+    let code = match &error {
+        SdJwtError::TooLarge { .. } => FailureCode::TooLarge,
+        SdJwtError::Jose { context, source } => return jose_failure(context, source.clone()),
+        SdJwtError::UnsupportedHashAlg(_) => FailureCode::UnsupportedHashAlgorithm,
+        SdJwtError::MalformedDisclosure { .. }
+        | SdJwtError::ObjectDisclosureExpected
+        | SdJwtError::ArrayDisclosureExpected
+        | SdJwtError::InvalidDigestContainer(_) => FailureCode::MalformedDisclosure,
+        SdJwtError::DuplicateDisclosure { .. } => FailureCode::DuplicateDisclosure,
+        SdJwtError::DuplicateDigest { .. } => FailureCode::DuplicateDigest,
+        SdJwtError::UnreferencedDisclosure { .. } => FailureCode::UnreferencedDisclosure,
+        SdJwtError::ReservedClaimName(_) => FailureCode::ReservedClaimName,
+        SdJwtError::ClaimNameConflict(_) => FailureCode::ClaimNameConflict,
+        _ => FailureCode::Malformed,
+    };
+    Failure::new(code, error.to_string())
+}
+
+fn key_binding_failure(error: SdJwtError) -> Failure {
+    let code = match &error {
+        SdJwtError::KeyBindingSdHashMismatch => FailureCode::KeyBindingHashMismatch,
+        SdJwtError::KeyBindingStale { .. } => FailureCode::KeyBindingStale,
+        SdJwtError::KeyBindingNonceMismatch => FailureCode::NonceMismatch,
+        SdJwtError::KeyBindingAudienceMismatch(_) => FailureCode::AudienceMismatch,
+        _ => FailureCode::KeyBindingInvalid,
+    };
+    Failure::new(code, error.to_string())
+}
+
+fn envelope_failure(error: VcError) -> Failure {
+    let code = match &error {
+        VcError::ProtectedClaimDisclosed(_) => FailureCode::ProtectedClaimDisclosed,
+        VcError::Claim(_) | VcError::BadHolderKey => FailureCode::InvalidEnvelope,
+    };
+    Failure::new(code, error.to_string())
+}
+
+fn trust_failure(error: TrustListError) -> Failure {
+    let code = match &error {
+        TrustListError::UnknownIssuer { .. } => FailureCode::UntrustedIssuer,
+        TrustListError::UnknownKey { .. } => FailureCode::UnknownKey,
+        TrustListError::NotAuthorisedForType { .. } => FailureCode::NotAuthorisedForType,
+        TrustListError::Expired { .. } => FailureCode::TrustListExpired,
+        _ => FailureCode::UntrustedIssuer,
+    };
+    Failure::new(code, error.to_string())
+}

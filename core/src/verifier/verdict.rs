@@ -1,0 +1,252 @@
+//! The verdict: everything a person at a desk or a script needs to know about one
+//! presentation, with each failure as a typed reason and a readable message.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A name in Vietnamese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Names {
+    /// Vietnamese.
+    pub vi: String,
+    /// English.
+    pub en: String,
+}
+
+impl From<crate::catalogue::Label> for Names {
+    fn from(label: crate::catalogue::Label) -> Names {
+        Names {
+            vi: label.vi.to_owned(),
+            en: label.en.to_owned(),
+        }
+    }
+}
+
+/// The document type of a presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentTypeView {
+    /// The `vct`.
+    pub vct: String,
+    /// The catalogue id, when the type is in the catalogue.
+    pub id: Option<String>,
+    /// The type's name, when the type is in the catalogue.
+    pub name: Option<Names>,
+}
+
+/// The issuer of a presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuerView {
+    /// The `iss`.
+    pub id: String,
+    /// The issuer's names from the trust list.
+    pub name: Option<Names>,
+}
+
+/// One disclosed (or always visible) claim, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimView {
+    /// Where it is, e.g. `driving_privileges[0].class`.
+    pub path: String,
+    /// Its label, when the type is in the catalogue.
+    pub label: Option<Names>,
+    /// Its value.
+    pub value: Value,
+}
+
+/// The validity period from the envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Validity {
+    /// `iat`.
+    pub issued_at: Option<i64>,
+    /// `nbf`.
+    pub not_before: Option<i64>,
+    /// `exp`.
+    pub expires_at: Option<i64>,
+}
+
+/// Whether the presentation was proven to come from the phone the document was issued to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HolderBinding {
+    /// A valid key-binding JWT signed by the `cnf` key.
+    Verified {
+        /// Its audience.
+        aud: String,
+        /// Its nonce.
+        nonce: String,
+        /// When the phone made it.
+        iat: i64,
+    },
+    /// No key-binding JWT (a printed paper form, or a policy that does not ask for one):
+    /// the presentation is not bound to a device.
+    NotBound,
+    /// A key-binding JWT was sent but failed its checks.
+    Failed,
+}
+
+/// The credential's revocation state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusView {
+    /// Not revoked or suspended, per a fresh list.
+    Valid,
+    /// Revoked.
+    Revoked,
+    /// Suspended.
+    Suspended,
+    /// Not revoked or suspended, but the list is past its `ttl`.
+    ValidStale,
+    /// A status value giayto does not know.
+    Unknown,
+    /// The status list is not in the cache.
+    ListMissing,
+    /// The credential has no status reference.
+    NotApplicable,
+    /// Not checked because the presentation failed earlier.
+    NotChecked,
+}
+
+/// Why a presentation failed, or what a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// Over the size limit.
+    TooLarge,
+    /// Not an SD-JWT, or broken JSON or base64.
+    Malformed,
+    /// `alg: none`, HMAC or another algorithm outside the allow-list.
+    AlgorithmRefused,
+    /// An unknown `crit` header or a key referenced by URL.
+    HeaderRefused,
+    /// The issuer-signed JWT does not have the profile's `typ`.
+    WrongType,
+    /// The issuer is not on the trust list (or no trusted key matches).
+    UntrustedIssuer,
+    /// The signing key is not one of the issuer's keys.
+    UnknownKey,
+    /// The issuer may not issue this document type.
+    NotAuthorisedForType,
+    /// The trust list expired beyond its grace period.
+    TrustListExpired,
+    /// The trust list expired but is within its grace period (warning).
+    TrustListInGrace,
+    /// The issuer signature does not verify.
+    BadSignature,
+    /// A disclosure is malformed.
+    MalformedDisclosure,
+    /// A disclosure is not referenced by any digest.
+    UnreferencedDisclosure,
+    /// A disclosure was sent twice.
+    DuplicateDisclosure,
+    /// A digest appears more than once.
+    DuplicateDigest,
+    /// A disclosure uses `_sd` or `...` as a claim name.
+    ReservedClaimName,
+    /// A disclosure would overwrite an existing claim.
+    ClaimNameConflict,
+    /// `_sd_alg` is not accepted.
+    UnsupportedHashAlgorithm,
+    /// An envelope claim (`iss`, `exp`, `cnf`, `status`, ...) came from a disclosure.
+    ProtectedClaimDisclosed,
+    /// An envelope claim is missing or invalid.
+    InvalidEnvelope,
+    /// The policy does not accept this document type.
+    TypeNotAccepted,
+    /// Past `exp`.
+    Expired,
+    /// Before `nbf`.
+    NotYetValid,
+    /// `iat` in the future.
+    IssuedInFuture,
+    /// Key binding required but absent.
+    KeyBindingMissing,
+    /// The credential has no holder key to check key binding against.
+    NoHolderKey,
+    /// The KB-JWT is malformed, mistyped, or not signed by the holder key.
+    KeyBindingInvalid,
+    /// The KB-JWT `sd_hash` does not match the presentation.
+    KeyBindingHashMismatch,
+    /// The KB-JWT is too old or from the future.
+    KeyBindingStale,
+    /// The KB-JWT nonce is not the challenge's.
+    NonceMismatch,
+    /// The KB-JWT audience is not this verifier.
+    AudienceMismatch,
+    /// The KB-JWT was already presented to this verifier.
+    Replayed,
+    /// Revoked by the issuer.
+    Revoked,
+    /// Suspended by the issuer.
+    Suspended,
+    /// An unknown status value.
+    StatusUnknown,
+    /// The status list is not available.
+    StatusListMissing,
+    /// The status list is past its `ttl`.
+    StatusListStale,
+}
+
+/// A failure or warning: its code, for programs, and a message, for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What went wrong.
+    pub code: FailureCode,
+    /// A readable explanation.
+    pub message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: FailureCode, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The result of verifying one presentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Whether the presentation is accepted: no failures.
+    pub valid: bool,
+    /// The document type.
+    pub document_type: Option<DocumentTypeView>,
+    /// The issuer.
+    pub issuer: Option<IssuerView>,
+    /// The claims shown, with labels, in document order.
+    pub claims: Vec<ClaimView>,
+    /// The same claims as a JSON object, for scripts.
+    pub claims_json: Map<String, Value>,
+    /// The validity period.
+    pub validity: Validity,
+    /// Holder binding.
+    pub holder_binding: HolderBinding,
+    /// Revocation state.
+    pub status: StatusView,
+    /// Every reason the presentation is refused.
+    pub errors: Vec<Failure>,
+    /// Things that do not refuse it under the policy but should be known.
+    pub warnings: Vec<Failure>,
+}
+
+impl Verdict {
+    pub(crate) fn empty() -> Verdict {
+        Verdict {
+            valid: false,
+            document_type: None,
+            issuer: None,
+            claims: Vec::new(),
+            claims_json: Map::new(),
+            validity: Validity::default(),
+            holder_binding: HolderBinding::NotBound,
+            status: StatusView::NotChecked,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Whether a failure with `code` was found.
+    pub fn has_error(&self, code: FailureCode) -> bool {
+        self.errors.iter().any(|f| f.code == code)
+    }
+}

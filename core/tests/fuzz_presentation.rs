@@ -1,0 +1,168 @@
+//! A bounded-time mutation fuzzer for parsing and verifying presentations, run with the
+//! test suite: valid presentations and QR texts are mutated (bytes replaced, cut,
+//! repeated, spliced) and fed to the parser, the SD-JWT processor, the verifier and the
+//! QR unpacker. Nothing may panic, and nothing mutated may verify. The case count can be
+//! raised with `PROPTEST_CASES` for a longer run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use giayto_core::catalogue;
+use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
+use giayto_core::qr;
+use giayto_core::sd_jwt::{Presentation, SdJwt};
+use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
+use giayto_core::status_list::StatusCache;
+use giayto_core::verifier::{IssuerTrust, Policy, StatusStrictness, verify_presentation};
+use proptest::prelude::*;
+
+const NOW: i64 = 1_795_000_000;
+
+struct Seed {
+    presentation: String,
+    trust: IssuerTrust,
+    policy: Policy,
+}
+
+fn seed() -> &'static Seed {
+    static SEED: OnceLock<Seed> = OnceLock::new();
+    SEED.get_or_init(|| {
+        let issuer = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+        let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+        let licence = catalogue::by_id("driving_licence").unwrap();
+        let request = IssueRequest {
+            issuer: "https://police.example".into(),
+            vct: licence.vct.into(),
+            claims: serde_json::from_value(
+                catalogue::examples::example_claims("driving_licence").unwrap(),
+            )
+            .unwrap(),
+            holder_jwk: Some(holder.public_jwk().unwrap()),
+            status: None,
+            issued_at: NOW - 100,
+            not_before: None,
+            expires_at: Some(NOW + 100_000),
+        };
+        let credential = SdJwt::parse(&issue_document(&request, &issuer).unwrap()).unwrap();
+        let presentation = credential
+            .present_with_key_binding(
+                &["licence_number", "driving_privileges"],
+                "aud",
+                "n",
+                NOW,
+                &holder,
+            )
+            .unwrap();
+        Seed {
+            presentation,
+            trust: IssuerTrust::Keys(Jwks {
+                keys: vec![issuer.public_jwk().unwrap()],
+            }),
+            policy: Policy {
+                replay_cache: None,
+                missing_status: StatusStrictness::Warn,
+                ..Policy::default()
+            },
+        }
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace { at: usize, byte: u8 },
+    Cut { at: usize },
+    Repeat { from: usize, len: usize },
+    Splice { at: usize, text: String },
+    Delete { at: usize, len: usize },
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (
+            any::<usize>(),
+            prop::sample::select(b"~.-_AZaz09{}[]\":,\\ \x00\xff".to_vec())
+        )
+            .prop_map(|(at, byte)| Mutation::Replace { at, byte }),
+        any::<usize>().prop_map(|at| Mutation::Cut { at }),
+        (any::<usize>(), 1usize..400).prop_map(|(from, len)| Mutation::Repeat { from, len }),
+        (any::<usize>(), "[~.{}\\[\\]\"a-zA-Z0-9_=-]{0,40}")
+            .prop_map(|(at, text)| Mutation::Splice { at, text }),
+        (any::<usize>(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+    ]
+}
+
+fn apply(input: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+    let mut bytes = input.to_vec();
+    for m in mutations {
+        if bytes.is_empty() {
+            break;
+        }
+        let n = bytes.len();
+        match m {
+            Mutation::Replace { at, byte } => bytes[at % n] = *byte,
+            Mutation::Cut { at } => bytes.truncate(at % n),
+            Mutation::Repeat { from, len } => {
+                let from = from % n;
+                let end = (from + len).min(n);
+                let chunk = bytes[from..end].to_vec();
+                bytes.splice(from..from, chunk);
+            }
+            Mutation::Splice { at, text } => {
+                let at = at % n;
+                bytes.splice(at..at, text.bytes());
+            }
+            Mutation::Delete { at, len } => {
+                let at = at % n;
+                let end = (at + len).min(n);
+                bytes.drain(at..end);
+            }
+        }
+    }
+    bytes
+}
+
+fn exercise(text: &str) -> bool {
+    let seed = seed();
+    if let Ok(presentation) = Presentation::parse(text) {
+        let _ = presentation.process();
+    }
+    let verdict = verify_presentation(text, &seed.policy, &seed.trust, &StatusCache::new(), NOW);
+    verdict.valid
+}
+
+#[test]
+fn seed_is_valid() {
+    assert!(exercise(&seed().presentation));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_presentations_never_panic_nor_verify(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let seed = seed();
+        let bytes = apply(seed.presentation.as_bytes(), &mutations);
+        let text = String::from_utf8_lossy(&bytes);
+        if text != seed.presentation {
+            prop_assert!(!exercise(&text), "a mutated presentation verified: {mutations:?}");
+        }
+    }
+
+    #[test]
+    fn mutated_qr_texts_never_panic(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let packed = qr::pack(&seed().presentation).unwrap();
+        let bytes = apply(packed.as_bytes(), &mutations);
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(unpacked) = qr::unpack(&text)
+            && unpacked != seed().presentation
+        {
+            prop_assert!(!exercise(&unpacked));
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        let _ = exercise(&text);
+        let _ = qr::unpack(&text);
+    }
+}
