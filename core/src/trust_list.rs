@@ -118,6 +118,8 @@ const IAT_SKEW_SECONDS: i64 = 300;
 impl TrustList {
     /// Signs the list as a `trustlist+jwt` with the anchor's key.
     pub fn sign(&self, anchor: &dyn Signer) -> Result<String, TrustListError> {
+        // The same shape rules as verification, so a private key can never be published.
+        self.check_shape()?;
         let payload =
             serde_json::to_vec(self).map_err(|e| TrustListError::Malformed(e.to_string()))?;
         Ok(jws::sign_compact(
@@ -205,9 +207,11 @@ impl VerifiedTrustList {
         grace_seconds: i64,
     ) -> Result<TrustListFreshness, TrustListError> {
         let expired_at = self.list.exp;
-        if now <= expired_at {
+        // RFC 7519 section 4.1.4: `exp` is the time "on or after which" the JWT must not be
+        // accepted, so the list is current strictly before it.
+        if now < expired_at {
             Ok(TrustListFreshness::Current)
-        } else if now <= expired_at.saturating_add(grace_seconds) {
+        } else if now < expired_at.saturating_add(grace_seconds.max(0)) {
             Ok(TrustListFreshness::ExpiredWithinGrace { expired_at })
         } else {
             Err(TrustListError::Expired { expired_at })
