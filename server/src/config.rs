@@ -1,0 +1,206 @@
+//! Server configuration: defaults, then an optional TOML file, then environment variables
+//! (`GIAYTO_*`, plus the conventional `DATABASE_URL`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the server. Field names are the TOML keys; the environment variable of
+/// a field is `GIAYTO_` + its name in upper case (e.g. `GIAYTO_PUBLIC_URL`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP(S) listener binds to.
+    pub bind: SocketAddr,
+    /// Public base URL: the Credential Issuer Identifier, prefix of every URL in metadata
+    /// and of each agency's `iss`. No trailing slash.
+    pub public_url: String,
+    /// `sqlite://file.db?mode=rwc` (default, embedded) or `postgres://...`.
+    pub database_url: String,
+    /// Maximum pooled database connections.
+    pub database_max_connections: u32,
+    /// File holding the 32-byte master key; created (mode 0600) on first start.
+    pub master_key_file: PathBuf,
+    /// Seed a demo trust anchor and three demo agencies when the database has no agency.
+    pub demo: bool,
+    /// Lifetime of a credential offer's pre-authorized code, seconds.
+    pub offer_ttl_secs: i64,
+    /// Lifetime of an access token, seconds.
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of a `c_nonce`, seconds.
+    pub nonce_ttl_secs: i64,
+    /// Wrong `tx_code` attempts after which a pre-authorized code is burnt.
+    pub tx_code_max_tries: i64,
+    /// Digits of the numeric `tx_code`.
+    pub tx_code_digits: u32,
+    /// Default credential lifetime when a publish request gives no `valid_until`, seconds.
+    pub credential_ttl_secs: i64,
+    /// Entries per status list (2 bits each).
+    pub status_list_size: u32,
+    /// `ttl` claim of status list tokens, seconds.
+    pub status_list_ttl_secs: i64,
+    /// Lifetime (`exp` - `iat`) of a status list token, seconds.
+    pub status_list_lifetime_secs: i64,
+    /// Lifetime of a published trust list, seconds.
+    pub trust_list_lifetime_secs: i64,
+    /// Request body limit of JSON endpoints, bytes.
+    pub max_body_bytes: usize,
+    /// Request body limit of the NDJSON bulk endpoint, bytes.
+    pub max_bulk_body_bytes: usize,
+    /// PEM certificate chain; with `tls_key_file`, serve HTTPS with rustls.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key for `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Seconds in-flight requests get to finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://giayto.db?mode=rwc".to_owned(),
+            database_max_connections: 8,
+            master_key_file: PathBuf::from("giayto-master.key"),
+            demo: true,
+            offer_ttl_secs: 24 * 3600,
+            access_token_ttl_secs: 300,
+            nonce_ttl_secs: 300,
+            tx_code_max_tries: 5,
+            tx_code_digits: 6,
+            credential_ttl_secs: 365 * 24 * 3600,
+            status_list_size: 1 << 17,
+            status_list_ttl_secs: 300,
+            status_list_lifetime_secs: 24 * 3600,
+            trust_list_lifetime_secs: 30 * 24 * 3600,
+            max_body_bytes: 1 << 20,
+            max_bulk_body_bytes: 512 << 20,
+            tls_cert_file: None,
+            tls_key_file: None,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Parsing the file or the environment failed.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is out of range.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (TOML) when given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        // Only our own keys are taken from GIAYTO_*: other variables (GIAYTO_LOG, test
+        // settings) share the prefix.
+        let known: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+            .merge(Env::prefixed("GIAYTO_").filter(move |key| known.iter().any(|k| k == key.as_str())));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges and normalises the public URL (no trailing slash).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(&self.public_url)
+            .map_err(|e| ConfigError::Invalid(format!("public_url: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || self.public_url.ends_with('/') {
+            return Err(ConfigError::Invalid(
+                "public_url must be an http(s) URL without a trailing slash".into(),
+            ));
+        }
+        let positive = [
+            ("offer_ttl_secs", self.offer_ttl_secs),
+            ("access_token_ttl_secs", self.access_token_ttl_secs),
+            ("nonce_ttl_secs", self.nonce_ttl_secs),
+            ("tx_code_max_tries", self.tx_code_max_tries),
+            ("credential_ttl_secs", self.credential_ttl_secs),
+            ("status_list_ttl_secs", self.status_list_ttl_secs),
+            ("status_list_lifetime_secs", self.status_list_lifetime_secs),
+            ("trust_list_lifetime_secs", self.trust_list_lifetime_secs),
+        ];
+        for (name, v) in positive {
+            if v <= 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be positive")));
+            }
+        }
+        if !(4..=12).contains(&self.tx_code_digits) {
+            return Err(ConfigError::Invalid("tx_code_digits must be 4..=12".into()));
+        }
+        if self.status_list_size < 1024 || self.status_list_size % 4 != 0 {
+            return Err(ConfigError::Invalid(
+                "status_list_size must be a multiple of 4, at least 1024".into(),
+            ));
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert_file and tls_key_file go together".into(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("database_max_connections must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "giayto.toml",
+                "public_url = \"https://id.example.vn\"\nnonce_ttl_secs = 60\ndemo = false\n",
+            )?;
+            jail.set_env("GIAYTO_NONCE_TTL_SECS", "90");
+            jail.set_env("DATABASE_URL", "postgres://u@localhost/db");
+            jail.set_env("GIAYTO_TEST_POSTGRES_URL", "not a setting of the server");
+            let c = Config::load(Some(Path::new("giayto.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "https://id.example.vn");
+            assert_eq!(c.nonce_ttl_secs, 90);
+            assert!(!c.demo);
+            assert_eq!(c.database_url, "postgres://u@localhost/db");
+            assert_eq!(c.offer_ttl_secs, Config::default().offer_ttl_secs);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let mut c = Config { public_url: "https://x.vn/".into(), ..Config::default() };
+        assert!(c.validate().is_err());
+        c.public_url = "ftp://x.vn".into();
+        assert!(c.validate().is_err());
+        c = Config { tx_code_digits: 2, ..Config::default() };
+        assert!(c.validate().is_err());
+        c = Config { tls_cert_file: Some("c.pem".into()), ..Config::default() };
+        assert!(c.validate().is_err());
+        assert!(Config::default().validate().is_ok());
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "no_such_setting = 1\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

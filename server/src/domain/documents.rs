@@ -1,0 +1,478 @@
+//! Documents an agency publishes: publish (idempotent on the agency's own document id),
+//! read, revoke / suspend / reinstate, re-issue after a data change; and the credential
+//! offers (pre-authorized code + `tx_code`) that let the citizen's wallet fetch them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use super::agencies::Agency;
+use super::status_lists::{self, REVOKED, SUSPENDED, VALID};
+use super::{DomainError, DomainResult, Services, now};
+use crate::offer;
+use crate::secrets;
+
+/// Purpose label of pre-authorized code hashes.
+pub const CODE_PURPOSE: &str = "pre-authorized-code";
+
+/// A document to publish.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// The agency's own id of this document (1-128 of `A-Za-z0-9._:-`).
+    pub document_id: String,
+    /// The citizen's personal identification number (12 digits).
+    pub citizen_id: String,
+    /// Document type (`vct` of the catalogue).
+    pub vct: String,
+    /// Claims, checked against the catalogue schema of `vct`.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    /// Credential expiry (Unix seconds); default: now + the configured lifetime.
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+}
+
+/// New claims for a re-issue.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReissueRequest {
+    /// The new claims.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    /// New expiry; default: keep the previous one.
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+}
+
+/// A document's state as the agency sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct DocumentView {
+    /// The agency's own id.
+    pub document_id: String,
+    /// Document type.
+    pub vct: String,
+    /// `valid`, `suspended` or `revoked`.
+    pub state: String,
+    /// Bumped by each re-issue.
+    pub version: i64,
+    /// Credential expiry.
+    pub valid_until: i64,
+    /// Credentials issued to wallets for this document.
+    pub credentials: Vec<CredentialView>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// One issued credential and its status-list slot.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CredentialView {
+    /// Status list URL.
+    pub status_list: String,
+    /// Index in it.
+    pub idx: i64,
+    /// 0 valid, 1 revoked, 2 suspended.
+    pub status: i64,
+    /// Document version it carries.
+    pub version: i64,
+    /// Unix seconds.
+    pub issued_at: i64,
+}
+
+/// The credential offer to hand to the citizen.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct OfferView {
+    /// The offer object (OpenID4VCI section 4.1.1).
+    #[schema(value_type = Object)]
+    pub credential_offer: Value,
+    /// `openid-credential-offer://?credential_offer=...` (by value).
+    pub offer_uri_by_value: String,
+    /// `openid-credential-offer://?credential_offer_uri=...` (by reference).
+    pub offer_uri_by_reference: String,
+    /// Where the offer object is served.
+    pub credential_offer_uri: String,
+    /// PNG QR code of the by-reference URI.
+    pub qr_png_url: String,
+    /// Transaction code to tell the citizen through another channel.
+    pub tx_code: String,
+    /// Unix seconds after which the pre-authorized code is refused.
+    pub expires_at: i64,
+}
+
+/// Result of publish and re-issue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PublishResponse {
+    /// The document.
+    pub document: DocumentView,
+    /// The open offer, when one is open.
+    pub offer: Option<OfferView>,
+}
+
+/// Whether a publish created the document or found it already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// First time.
+    Created,
+    /// Same document id and content as before: the earlier result.
+    Replayed,
+}
+
+fn valid_external_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+fn content_hash(req: &PublishRequest) -> String {
+    let v = serde_json::json!({
+        "citizen_id": req.citizen_id, "vct": req.vct, "claims": canonical(&Value::Object(req.claims.clone())),
+        "valid_until": req.valid_until,
+    });
+    secrets::sha256_hex(v.to_string().as_bytes())
+}
+
+/// Checks a publish request against the agency's rights and the catalogue, without I/O.
+pub fn check_request(agency: &Agency, req: &PublishRequest) -> DomainResult<()> {
+    if !valid_external_id(&req.document_id) {
+        return Err(DomainError::Invalid {
+            field: "document_id".into(),
+            reason: "1-128 characters of A-Z a-z 0-9 . _ : -".into(),
+        });
+    }
+    if req.citizen_id.len() != 12 || !req.citizen_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::Invalid {
+            field: "citizen_id".into(),
+            reason: "a personal identification number is 12 digits".into(),
+        });
+    }
+    check_claims(agency, &req.vct, &req.claims)?;
+    if let Some(until) = req.valid_until {
+        if until <= now() {
+            return Err(DomainError::Invalid { field: "valid_until".into(), reason: "in the past".into() });
+        }
+    }
+    Ok(())
+}
+
+fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> DomainResult<()> {
+    let Some(doc_type) = giayto_core::catalogue::by_vct(vct) else {
+        return Err(DomainError::Invalid { field: "vct".into(), reason: "unknown document type".into() });
+    };
+    if !agency.allowed_vcts.iter().any(|v| v == vct) {
+        return Err(DomainError::Forbidden(format!("agency {} may not issue {vct}", agency.id)));
+    }
+    doc_type.validate(&Value::Object(claims.clone())).map_err(|e| {
+        // The catalogue's messages start with the claim path: "path: what is wrong".
+        let reason = e.to_string();
+        let path = reason.split_once(": ").map(|(p, _)| p).unwrap_or("").to_owned();
+        DomainError::Invalid { field: if path.is_empty() { "claims".into() } else { format!("claims.{path}") }, reason }
+    })
+}
+
+async fn create_offer(
+    services: &Services,
+    tx: &mut Transaction<'static, Any>,
+    document_id: &str,
+    doc_version: i64,
+    vct: &str,
+) -> DomainResult<OfferView> {
+    let id = secrets::random_id()?;
+    let code = Zeroizing::new(secrets::random_token("")?);
+    let tx_code = Zeroizing::new(secrets::random_digits(services.config.tx_code_digits)?);
+    let secret = offer::OfferSecret { code: code.to_string(), tx_code: tx_code.to_string() };
+    let secret_json =
+        Zeroizing::new(serde_json::to_vec(&secret).map_err(|e| DomainError::Internal(e.to_string()))?);
+    let t = now();
+    let expires_at = t + services.config.offer_ttl_secs;
+    sqlx::query(
+        "INSERT INTO offers (id, document_id, doc_version, code_hash, tx_code_hash, state, secret_wrapped, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(document_id)
+    .bind(doc_version)
+    .bind(services.master.hash_secret(CODE_PURPOSE, &code))
+    .bind(services.master.hash_secret(&offer::tx_code_purpose(&id), &tx_code))
+    .bind(services.master.wrap(&offer::wrap_context(&id), &secret_json)?)
+    .bind(expires_at)
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    offer::view(services, &id, vct, &secret, expires_at)
+}
+
+async fn withdraw_offers(tx: &mut Transaction<'static, Any>, document_id: &str) -> DomainResult<()> {
+    sqlx::query("UPDATE offers SET state = 'withdrawn', secret_wrapped = NULL WHERE document_id = $1 AND state = 'open'")
+        .bind(document_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What one publish did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Created or replayed.
+    pub published: Published,
+    /// Internal document id.
+    pub id: String,
+    /// The offer made, when created.
+    pub offer: Option<OfferView>,
+}
+
+/// Publishes one document inside `tx` (the caller commits). Runs no statement that can fail
+/// on bad input, so a bulk caller may publish many documents in one transaction.
+pub async fn publish_in(
+    services: &Services,
+    tx: &mut Transaction<'static, Any>,
+    agency: &Agency,
+    req: &PublishRequest,
+) -> DomainResult<Outcome> {
+    check_request(agency, req)?;
+    let hash = content_hash(req);
+    let id = secrets::random_id()?;
+    let t = now();
+    let valid_until = req.valid_until.unwrap_or(t + services.config.credential_ttl_secs);
+    let claims = Value::Object(req.claims.clone()).to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, claims, content_hash, state, valid_until, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'valid', $8, 1, $9, $9) ON CONFLICT (agency_id, external_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&agency.id)
+    .bind(&req.document_id)
+    .bind(&req.citizen_id)
+    .bind(&req.vct)
+    .bind(claims)
+    .bind(&hash)
+    .bind(valid_until)
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        let offer = create_offer(services, tx, &id, 1, &req.vct).await?;
+        return Ok(Outcome { published: Published::Created, id, offer: Some(offer) });
+    }
+    let existing = sqlx::query("SELECT id, content_hash FROM documents WHERE agency_id = $1 AND external_id = $2")
+        .bind(&agency.id)
+        .bind(&req.document_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let existing_hash: String = existing.try_get("content_hash")?;
+    if existing_hash != hash {
+        return Err(DomainError::Conflict(format!(
+            "document {} was published with other content; re-issue it to change its data",
+            req.document_id
+        )));
+    }
+    Ok(Outcome { published: Published::Replayed, id: existing.try_get("id")?, offer: None })
+}
+
+/// Publishes one document in its own transaction and returns the agency's view.
+pub async fn publish(services: &Services, agency: &Agency, req: &PublishRequest) -> DomainResult<(Published, PublishResponse)> {
+    let mut tx = services.db.begin().await?;
+    let outcome = publish_in(services, &mut tx, agency, req).await?;
+    tx.commit().await?;
+    Ok((outcome.published, response(services, &outcome.id).await?))
+}
+
+async fn document_row(services: &Services, agency_id: &str, external_id: &str) -> DomainResult<sqlx::any::AnyRow> {
+    sqlx::query(
+        "SELECT id, external_id, vct, state, version, valid_until, created_at, updated_at, claims FROM documents \
+         WHERE agency_id = $1 AND external_id = $2",
+    )
+    .bind(agency_id)
+    .bind(external_id)
+    .fetch_optional(services.db.pool())
+    .await?
+    .ok_or(DomainError::NotFound("document"))
+}
+
+/// The view of a document by internal id, with its open offer.
+pub async fn response(services: &Services, id: &str) -> DomainResult<PublishResponse> {
+    let row = sqlx::query(
+        "SELECT id, external_id, vct, state, version, valid_until, created_at, updated_at FROM documents WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(services.db.pool())
+    .await?;
+    let document = view_from_row(services, &row).await?;
+    let offer_row = sqlx::query(
+        "SELECT id, secret_wrapped, expires_at FROM offers WHERE document_id = $1 AND state = 'open' AND expires_at > $2 \
+         ORDER BY created_at DESC, id LIMIT 1",
+    )
+    .bind(id)
+    .bind(now())
+    .fetch_optional(services.db.pool())
+    .await?;
+    let offer = match offer_row {
+        None => None,
+        Some(o) => {
+            let offer_id: String = o.try_get("id")?;
+            let wrapped: Option<Vec<u8>> = o.try_get("secret_wrapped")?;
+            match wrapped {
+                None => None,
+                Some(w) => {
+                    let secret = offer::unwrap_secret(services, &offer_id, &w)?;
+                    Some(offer::view(services, &offer_id, &document.vct, &secret, o.try_get("expires_at")?)?)
+                }
+            }
+        }
+    };
+    Ok(PublishResponse { document, offer })
+}
+
+async fn view_from_row(services: &Services, row: &sqlx::any::AnyRow) -> DomainResult<DocumentView> {
+    let id: String = row.try_get("id")?;
+    let creds = sqlx::query(
+        "SELECT list_id, idx, status, doc_version, issued_at FROM credentials WHERE document_id = $1 ORDER BY issued_at, idx",
+    )
+    .bind(&id)
+    .fetch_all(services.db.pool())
+    .await?;
+    let credentials = creds
+        .iter()
+        .map(|c| {
+            let list_id: String = c.try_get("list_id")?;
+            Ok(CredentialView {
+                status_list: status_lists::list_uri(services, &list_id),
+                idx: c.try_get("idx")?,
+                status: c.try_get("status")?,
+                version: c.try_get("doc_version")?,
+                issued_at: c.try_get("issued_at")?,
+            })
+        })
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(DocumentView {
+        document_id: row.try_get("external_id")?,
+        vct: row.try_get("vct")?,
+        state: row.try_get("state")?,
+        version: row.try_get("version")?,
+        valid_until: row.try_get("valid_until")?,
+        credentials,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Reads one of the agency's documents.
+pub async fn get(services: &Services, agency: &Agency, external_id: &str) -> DomainResult<PublishResponse> {
+    let row = document_row(services, &agency.id, external_id).await?;
+    let id: String = row.try_get("id")?;
+    response(services, &id).await
+}
+
+/// A state change asked by the agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Permanent.
+    Revoke,
+    /// Temporary.
+    Suspend,
+    /// Ends a suspension.
+    Reinstate,
+}
+
+/// Applies a state change to a document and all its credentials in one transaction.
+pub async fn change_state(services: &Services, agency: &Agency, external_id: &str, change: Change) -> DomainResult<PublishResponse> {
+    let (from, to, status): (&[&str], &str, i64) = match change {
+        Change::Revoke => (&["valid", "suspended"], "revoked", REVOKED),
+        Change::Suspend => (&["valid"], "suspended", SUSPENDED),
+        Change::Reinstate => (&["suspended"], "valid", VALID),
+    };
+    let mut tx = services.db.begin().await?;
+    // The UPDATE comes first: it takes the document's row lock, which issuance also takes,
+    // so a credential issued concurrently is either seen here or refused there.
+    let row = sqlx::query(
+        "UPDATE documents SET updated_at = $1 WHERE agency_id = $2 AND external_id = $3 RETURNING id, state",
+    )
+    .bind(now())
+    .bind(&agency.id)
+    .bind(external_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("document"))?;
+    let id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    if state == to {
+        // Already there: idempotent.
+        tx.rollback().await?;
+        return response(services, &id).await;
+    }
+    if !from.contains(&state.as_str()) {
+        return Err(DomainError::Conflict(format!("a {state} document cannot become {to}")));
+    }
+    sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
+        .bind(to)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    status_lists::set_document_status(&mut tx, &id, status).await?;
+    if change == Change::Revoke {
+        withdraw_offers(&mut tx, &id).await?;
+    }
+    tx.commit().await?;
+    response(services, &id).await
+}
+
+/// Replaces a document's claims: its credentials are revoked, open offers withdrawn and a
+/// new offer made for the new data.
+pub async fn reissue(services: &Services, agency: &Agency, external_id: &str, req: &ReissueRequest) -> DomainResult<PublishResponse> {
+    let mut tx = services.db.begin().await?;
+    let row = sqlx::query(
+        "UPDATE documents SET updated_at = $1 WHERE agency_id = $2 AND external_id = $3 \
+         RETURNING id, state, vct, citizen_id, version, valid_until",
+    )
+    .bind(now())
+    .bind(&agency.id)
+    .bind(external_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("document"))?;
+    let id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    if state == "revoked" {
+        return Err(DomainError::Conflict("a revoked document cannot be re-issued".into()));
+    }
+    let vct: String = row.try_get("vct")?;
+    let version: i64 = row.try_get("version")?;
+    let old_until: i64 = row.try_get("valid_until")?;
+    let as_publish = PublishRequest {
+        document_id: external_id.to_owned(),
+        citizen_id: row.try_get("citizen_id")?,
+        vct,
+        claims: req.claims.clone(),
+        valid_until: req.valid_until.or(Some(old_until)),
+    };
+    check_request(agency, &as_publish)?;
+    status_lists::set_document_status(&mut tx, &id, REVOKED).await?;
+    withdraw_offers(&mut tx, &id).await?;
+    sqlx::query(
+        "UPDATE documents SET claims = $1, content_hash = $2, version = $3, valid_until = $4, state = 'valid' WHERE id = $5",
+    )
+    .bind(Value::Object(req.claims.clone()).to_string())
+    .bind(content_hash(&as_publish))
+    .bind(version + 1)
+    .bind(as_publish.valid_until.unwrap_or(old_until))
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    create_offer(services, &mut tx, &id, version + 1, &as_publish.vct).await?;
+    tx.commit().await?;
+    response(services, &id).await
+}

@@ -1,0 +1,337 @@
+//! The OpenID4VCI steps after the offer: the token endpoint's pre-authorized code grant
+//! (single use, short-lived, `tx_code` with bounded tries), the nonce endpoint (stored,
+//! single-use, time-bounded `c_nonce`), and the credential endpoint (proof checks, status
+//! slot, SD-JWT VC bound to the proof key).
+
+use std::cell::RefCell;
+
+use giayto_core::jose::Jwk;
+use giayto_core::oid4vci::error::IssuerErrorCode;
+use giayto_core::oid4vci::messages::CredentialRequest;
+use giayto_core::oid4vci::proof::verify_proof_jwt;
+use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
+use giayto_core::status_list::StatusReference;
+use serde_json::{Map, Value};
+use sqlx::Row;
+
+use super::documents::CODE_PURPOSE;
+use super::status_lists::{self, NewCredential};
+use super::{DomainError, Services, keys, now};
+use crate::offer;
+use crate::secrets;
+
+const TOKEN_PURPOSE: &str = "access-token";
+/// Most key proofs accepted in one credential request (`batch_size`).
+pub const BATCH_SIZE: usize = 4;
+/// How old a key proof's `iat` may be, seconds.
+const PROOF_MAX_AGE: u64 = 300;
+
+/// A refused OpenID4VCI request: an OAuth / OpenID4VCI error code and a safe description.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// Token endpoint errors (RFC 6749 section 5.2, OpenID4VCI section 6.3).
+    #[error("{code}: {description}")]
+    Token {
+        /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`.
+        code: &'static str,
+        /// Human-readable, ASCII, no secret.
+        description: &'static str,
+    },
+    /// The access token is missing, unknown, used or expired (RFC 6750 section 3.1).
+    #[error("invalid_token")]
+    InvalidToken,
+    /// Credential endpoint errors (OpenID4VCI section 8.3.1.2).
+    #[error("{}: {description}", code.as_str())]
+    Credential {
+        /// The code.
+        code: IssuerErrorCode,
+        /// Human-readable, ASCII, no secret.
+        description: String,
+    },
+    /// The server's fault.
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+impl From<sqlx::Error> for GrantError {
+    fn from(e: sqlx::Error) -> Self {
+        GrantError::Internal(DomainError::Db(e))
+    }
+}
+
+impl From<secrets::SecretError> for GrantError {
+    fn from(e: secrets::SecretError) -> Self {
+        GrantError::Internal(DomainError::Secret(e))
+    }
+}
+
+fn token_err(code: &'static str, description: &'static str) -> GrantError {
+    GrantError::Token { code, description }
+}
+
+fn cred_err(code: IssuerErrorCode, description: impl Into<String>) -> GrantError {
+    GrantError::Credential { code, description: description.into() }
+}
+
+/// A granted access token.
+#[derive(Debug)]
+pub struct Grant {
+    /// The bearer token (shown once to the wallet).
+    pub access_token: String,
+    /// Seconds it lives.
+    pub expires_in: i64,
+}
+
+/// The pre-authorized code grant. `tx_code` must be present exactly when the offer had one
+/// (giayto's offers always do).
+pub async fn redeem_code(services: &Services, code: &str, tx_code: Option<&str>) -> Result<Grant, GrantError> {
+    if code.is_empty() || code.len() > 256 {
+        return Err(token_err("invalid_grant", "unknown or expired pre-authorized code"));
+    }
+    let t = now();
+    let mut tx = services.db.begin().await?;
+    let row = sqlx::query("SELECT id, tx_code_hash, state, expires_at FROM offers WHERE code_hash = $1")
+        .bind(services.master.hash_secret(CODE_PURPOSE, code))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
+    let offer_id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    let expires_at: i64 = row.try_get("expires_at")?;
+    if state != "open" || expires_at <= t {
+        return Err(token_err("invalid_grant", "unknown, used or expired pre-authorized code"));
+    }
+    let Some(tx_code) = tx_code else {
+        return Err(token_err("invalid_request", "tx_code is required for this offer"));
+    };
+    let stored: String = row.try_get("tx_code_hash")?;
+    if !services.master.secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored) {
+        // Count the miss and burn the code at the limit; committed even though we refuse.
+        sqlx::query(
+            "UPDATE offers SET tx_tries = tx_tries + 1, \
+             state = CASE WHEN tx_tries + 1 >= $1 THEN 'burnt' ELSE state END, \
+             secret_wrapped = CASE WHEN tx_tries + 1 >= $1 THEN NULL ELSE secret_wrapped END \
+             WHERE id = $2 AND state = 'open'",
+        )
+        .bind(services.config.tx_code_max_tries)
+        .bind(&offer_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        metrics::counter!("giayto_tx_code_failures_total").increment(1);
+        return Err(token_err("invalid_grant", "wrong tx_code"));
+    }
+    let redeemed = sqlx::query(
+        "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL WHERE id = $1 AND state = 'open'",
+    )
+    .bind(&offer_id)
+    .execute(&mut *tx)
+    .await?;
+    if redeemed.rows_affected() != 1 {
+        return Err(token_err("invalid_grant", "unknown, used or expired pre-authorized code"));
+    }
+    let access_token = secrets::random_token("gya_")?;
+    let ttl = services.config.access_token_ttl_secs;
+    sqlx::query("INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(services.master.hash_secret(TOKEN_PURPOSE, &access_token))
+        .bind(&offer_id)
+        .bind(t + ttl)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Grant { access_token, expires_in: ttl })
+}
+
+/// Makes a fresh `c_nonce`: random, stored, single use, valid `nonce_ttl_secs`.
+pub async fn new_nonce(services: &Services) -> Result<String, GrantError> {
+    let nonce = secrets::random_token("")?;
+    sqlx::query("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
+        .bind(&nonce)
+        .bind(now() + services.config.nonce_ttl_secs)
+        .execute(services.db.pool())
+        .await?;
+    Ok(nonce)
+}
+
+/// Deletes expired nonces and access tokens (run periodically).
+pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
+    let t = now();
+    sqlx::query("DELETE FROM nonces WHERE expires_at < $1").bind(t).execute(services.db.pool()).await?;
+    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1").bind(t).execute(services.db.pool()).await?;
+    Ok(())
+}
+
+struct Target {
+    offer_id: String,
+    document_id: String,
+    doc_version: i64,
+    agency_id: String,
+    vct: String,
+    claims: Map<String, Value>,
+    valid_until: i64,
+}
+
+async fn target_of_token(services: &Services, access_token: &str) -> Result<Target, GrantError> {
+    let row = sqlx::query(
+        "SELECT t.offer_id, o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until \
+         FROM access_tokens t JOIN offers o ON o.id = t.offer_id JOIN documents d ON d.id = o.document_id \
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2",
+    )
+    .bind(services.master.hash_secret(TOKEN_PURPOSE, access_token))
+    .bind(now())
+    .fetch_optional(services.db.pool())
+    .await?
+    .ok_or(GrantError::InvalidToken)?;
+    let claims: String = row.try_get("claims")?;
+    let claims = match serde_json::from_str(&claims) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(GrantError::Internal(DomainError::Internal("stored claims".into()))),
+    };
+    Ok(Target {
+        offer_id: row.try_get("offer_id")?,
+        document_id: row.try_get("document_id")?,
+        doc_version: row.try_get("doc_version")?,
+        agency_id: row.try_get("agency_id")?,
+        vct: row.try_get("vct")?,
+        claims,
+        valid_until: row.try_get("valid_until")?,
+    })
+}
+
+/// The credential endpoint: checks the request and its key proofs, allocates a status slot
+/// per proof, and signs one SD-JWT VC per proof key.
+pub async fn issue_credentials(
+    services: &Services,
+    access_token: &str,
+    request: &CredentialRequest,
+) -> Result<Vec<String>, GrantError> {
+    let target = target_of_token(services, access_token).await?;
+    if request.credential_identifier.is_some() {
+        return Err(cred_err(
+            IssuerErrorCode::UnknownCredentialIdentifier,
+            "this issuer returns no credential_identifiers; use credential_configuration_id",
+        ));
+    }
+    let wanted = offer::configuration_id(&target.vct)?;
+    match request.credential_configuration_id.as_deref() {
+        None => return Err(cred_err(IssuerErrorCode::InvalidCredentialRequest, "credential_configuration_id is missing")),
+        Some(id) if id != wanted => {
+            return Err(cred_err(
+                IssuerErrorCode::UnknownCredentialConfiguration,
+                "the access token does not cover this credential configuration",
+            ));
+        }
+        Some(_) => {}
+    }
+    if request.credential_response_encryption.is_some() {
+        return Err(cred_err(IssuerErrorCode::InvalidEncryptionParameters, "response encryption is not supported"));
+    }
+    let proofs = match request.proofs.as_ref() {
+        Some(p) if !p.other.is_empty() => {
+            return Err(cred_err(IssuerErrorCode::InvalidProof, "only the jwt proof type is supported"));
+        }
+        Some(p) => p.jwt.as_deref().unwrap_or_default(),
+        None => &[],
+    };
+    if proofs.is_empty() {
+        return Err(cred_err(IssuerErrorCode::InvalidProof, "proofs.jwt is missing"));
+    }
+    if proofs.len() > BATCH_SIZE {
+        return Err(cred_err(IssuerErrorCode::InvalidCredentialRequest, format!("at most {BATCH_SIZE} proofs")));
+    }
+    let t = now();
+    let mut holder_keys: Vec<Jwk> = Vec::with_capacity(proofs.len());
+    let mut nonces: Vec<String> = Vec::new();
+    for proof in proofs {
+        let seen = RefCell::new(None::<String>);
+        let key = verify_proof_jwt(
+            proof,
+            &services.config.public_url,
+            |n| {
+                *seen.borrow_mut() = Some(n.to_owned());
+                n.len() <= 128
+            },
+            u64::try_from(t).unwrap_or_default(),
+            PROOF_MAX_AGE,
+        )
+        .map_err(|e| cred_err(e.error_code(), e.to_string()))?;
+        if let Some(n) = seen.into_inner() {
+            if !nonces.contains(&n) {
+                nonces.push(n);
+            }
+        }
+        holder_keys.push(key);
+    }
+    let signer = keys::active_signer(services, Some(&target.agency_id)).await?;
+    let mut tx = services.db.begin().await?;
+    for n in &nonces {
+        let used = sqlx::query("DELETE FROM nonces WHERE nonce = $1 AND expires_at > $2")
+            .bind(n)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Err(cred_err(IssuerErrorCode::InvalidNonce, "c_nonce is unknown, used or expired"));
+        }
+    }
+    let consumed = sqlx::query(
+        "UPDATE access_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(t)
+    .bind(services.master.hash_secret(TOKEN_PURPOSE, access_token))
+    .execute(&mut *tx)
+    .await?;
+    if consumed.rows_affected() != 1 {
+        return Err(GrantError::InvalidToken);
+    }
+    // Takes the document's row lock (as revocation does) and checks it may still be issued.
+    let live = sqlx::query(
+        "UPDATE documents SET updated_at = updated_at WHERE id = $1 AND state = 'valid' AND version = $2",
+    )
+    .bind(&target.document_id)
+    .bind(target.doc_version)
+    .execute(&mut *tx)
+    .await?;
+    if live.rows_affected() != 1 {
+        return Err(cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            "the document was revoked, suspended or re-issued since the offer",
+        ));
+    }
+    let mut slots = Vec::with_capacity(holder_keys.len());
+    for _ in &holder_keys {
+        let id = secrets::random_id()?;
+        let cred = NewCredential {
+            id: &id,
+            document_id: &target.document_id,
+            doc_version: target.doc_version,
+            kid: signer.kid(),
+            issued_at: t,
+            expires_at: target.valid_until,
+        };
+        slots.push(status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?);
+    }
+    tx.commit().await?;
+    let issuer = services.agency_issuer(&target.agency_id);
+    let mut out = Vec::with_capacity(slots.len());
+    for (key, (list_id, idx)) in holder_keys.into_iter().zip(slots) {
+        let req = IssueRequest {
+            issuer: issuer.clone(),
+            vct: target.vct.clone(),
+            claims: target.claims.clone(),
+            holder_jwk: Some(key),
+            status: Some(StatusReference {
+                idx: u64::try_from(idx).unwrap_or_default(),
+                uri: status_lists::list_uri(services, &list_id),
+            }),
+            issued_at: t,
+            not_before: None,
+            expires_at: Some(target.valid_until),
+        };
+        let credential = issue_document(&req, signer.as_ref())
+            .map_err(|e| GrantError::Internal(DomainError::Internal(format!("issue {}: {e}", target.offer_id))))?;
+        out.push(credential);
+    }
+    metrics::counter!("giayto_credentials_issued_total").increment(out.len() as u64);
+    Ok(out)
+}

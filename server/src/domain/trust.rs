@@ -1,0 +1,88 @@
+//! The national trust anchor and the signed trust list: every agency with its `iss`, names,
+//! published JWKS and the `vct`s it may issue, signed by the anchor key, with an expiry.
+
+use giayto_core::jose::{Algorithm, Jwk, jws};
+use serde_json::json;
+
+use super::{DomainError, DomainResult, Services, agencies, keys, now};
+use crate::secrets;
+
+/// Media type (and JWS `typ`) of the trust list.
+pub const TRUST_LIST_TYP: &str = "trust-list+jwt";
+
+/// Creates the trust anchor key if there is none; returns its public key.
+pub async fn ensure_anchor(services: &Services) -> DomainResult<Jwk> {
+    let existing = keys::published_keys(services, None).await?;
+    if existing.is_empty() {
+        let mut tx = services.db.begin().await?;
+        let present: Option<String> =
+            sqlx::query_scalar("SELECT kid FROM signing_keys WHERE agency_id IS NULL AND retired_at IS NULL")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if present.is_none() {
+            keys::create_key(services, &mut tx, None, Algorithm::Es256).await?;
+        }
+        tx.commit().await?;
+    }
+    let signer = keys::active_signer(services, None).await?;
+    giayto_core::jose::Signer::public_jwk(signer.as_ref()).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// Signs and stores a fresh trust list; returns the token.
+pub async fn publish(services: &Services) -> DomainResult<String> {
+    ensure_anchor(services).await?;
+    let t = now();
+    let exp = t + services.config.trust_list_lifetime_secs;
+    let mut issuers = Vec::new();
+    for a in agencies::list_agencies(services).await? {
+        let jwks = keys::published_keys(services, Some(&a.id)).await?;
+        issuers.push(json!({
+            "id": services.agency_issuer(&a.id),
+            "name": { "vi": a.name_vi, "en": a.name_en },
+            "jwks": { "keys": jwks },
+            "vcts": a.allowed_vcts,
+        }));
+    }
+    let payload = json!({
+        "iss": services.config.public_url,
+        "iat": t,
+        "exp": exp,
+        "issuers": issuers,
+    });
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), TRUST_LIST_TYP.into());
+    let signer = keys::active_signer(services, None).await?;
+    let body = serde_json::to_vec(&payload).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let token = jws::sign_compact(header, &body, signer.as_ref()).map_err(|e| DomainError::Internal(e.to_string()))?;
+    sqlx::query("INSERT INTO trust_lists (id, token, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(secrets::random_id()?)
+        .bind(&token)
+        .bind(t)
+        .bind(exp)
+        .execute(services.db.pool())
+        .await?;
+    Ok(token)
+}
+
+/// The newest unexpired trust list, if any.
+pub async fn current(services: &Services) -> DomainResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT token FROM trust_lists WHERE expires_at > $1 ORDER BY issued_at DESC, id LIMIT 1",
+    )
+    .bind(now())
+    .fetch_optional(services.db.pool())
+    .await?)
+}
+
+/// Publishes a trust list when none is current or the current one is past half its life
+/// (called at start, so a running deployment never serves an expired list).
+pub async fn refresh_if_stale(services: &Services) -> DomainResult<()> {
+    let half = services.config.trust_list_lifetime_secs / 2;
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(issued_at) FROM trust_lists")
+        .fetch_one(services.db.pool())
+        .await?;
+    if newest.is_none_or(|iat| iat + half < now()) {
+        publish(services).await?;
+    }
+    Ok(())
+}

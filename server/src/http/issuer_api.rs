@@ -1,0 +1,315 @@
+//! The issuer API of agencies (bearer API key): publish one document, bulk-publish an
+//! NDJSON stream, read a document, revoke / suspend / reinstate it, re-issue it.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::auth::AuthAgency;
+use super::error::{ApiError, Problem};
+use crate::domain::agencies::Agency;
+use crate::domain::documents::{self, Change, OfferView, PublishRequest, PublishResponse, Published, ReissueRequest};
+use crate::domain::{DomainError, Services};
+
+/// Longest accepted NDJSON line, bytes.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Lines published per database transaction in a bulk request.
+const BULK_CHUNK: usize = 256;
+
+/// Publish one document.
+#[utoipa::path(post, path = "/api/v1/documents", tag = "issuer",
+    request_body = PublishRequest,
+    responses(
+        (status = 201, description = "Published; carries the credential offer", body = PublishResponse),
+        (status = 200, description = "Same document id and content as before: the earlier result", body = PublishResponse),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Document type not allowed for this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Same document id with other content", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])))]
+pub async fn publish(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    body: Bytes,
+) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
+    let req = parse_json::<PublishRequest>(&body)?;
+    let (published, res) = documents::publish(&state.services, &agency, &req).await?;
+    let status = match published {
+        Published::Created => {
+            metrics::counter!("giayto_documents_published_total").increment(1);
+            StatusCode::CREATED
+        }
+        Published::Replayed => StatusCode::OK,
+    };
+    Ok((status, Json(res)))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad-json", format!("request body: {e}"))
+    })
+}
+
+/// Read a document.
+#[utoipa::path(get, path = "/api/v1/documents/{document_id}", tag = "issuer",
+    params(("document_id" = String, Path, description = "The agency's own document id")),
+    responses(
+        (status = 200, body = PublishResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])))]
+pub async fn get_document(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(document_id): Path<String>,
+) -> Result<Json<PublishResponse>, ApiError> {
+    Ok(Json(documents::get(&state.services, &agency, &document_id).await?))
+}
+
+async fn change(state: &AppState, agency: &Agency, document_id: &str, change: Change) -> Result<Json<PublishResponse>, ApiError> {
+    let res = documents::change_state(&state.services, agency, document_id, change).await?;
+    metrics::counter!("giayto_document_state_changes_total").increment(1);
+    Ok(Json(res))
+}
+
+/// Revoke a document: every credential of it shows revoked in the next status list token.
+#[utoipa::path(post, path = "/api/v1/documents/{document_id}/revoke", tag = "issuer",
+    params(("document_id" = String, Path)),
+    responses((status = 200, body = PublishResponse), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn revoke(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+    change(&state, &agency, &document_id, Change::Revoke).await
+}
+
+/// Suspend a document.
+#[utoipa::path(post, path = "/api/v1/documents/{document_id}/suspend", tag = "issuer",
+    params(("document_id" = String, Path)),
+    responses((status = 200, body = PublishResponse), (status = 409, description = "Not valid", body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn suspend(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+    change(&state, &agency, &document_id, Change::Suspend).await
+}
+
+/// End a suspension.
+#[utoipa::path(post, path = "/api/v1/documents/{document_id}/reinstate", tag = "issuer",
+    params(("document_id" = String, Path)),
+    responses((status = 200, body = PublishResponse), (status = 409, description = "Revoked", body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn reinstate(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+    change(&state, &agency, &document_id, Change::Reinstate).await
+}
+
+/// Re-issue after a data change: old credentials are revoked, a new offer is made.
+#[utoipa::path(post, path = "/api/v1/documents/{document_id}/reissue", tag = "issuer",
+    params(("document_id" = String, Path)),
+    request_body = ReissueRequest,
+    responses((status = 200, body = PublishResponse), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn reissue(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(document_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<PublishResponse>, ApiError> {
+    let req = parse_json::<ReissueRequest>(&body)?;
+    Ok(Json(documents::reissue(&state.services, &agency, &document_id, &req).await?))
+}
+
+/// One result line of a bulk publish.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkLine {
+    /// 1-based input line number.
+    pub line: usize,
+    /// HTTP-like status of this line (201, 200, 400, 403, 409, 422, 500).
+    pub status: u16,
+    /// The agency's document id, when the line parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+    /// The offer, for a newly published document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<OfferView>,
+    /// The problem, for a refused line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+/// Bulk publish: `application/x-ndjson`, one publish request per line; answers one result
+/// line per input line, in order, streamed. A bad line never stops the good ones.
+#[utoipa::path(post, path = "/api/v1/bulk/documents", tag = "issuer",
+    request_body(content = String, content_type = "application/x-ndjson", description = "One PublishRequest per line"),
+    responses((status = 200, description = "One BulkLine per input line", body = BulkLine, content_type = "application/x-ndjson"),
+              (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn bulk(State(state): State<AppState>, AuthAgency(agency): AuthAgency, body: Body) -> Response {
+    let (out_tx, out_rx) = mpsc::channel::<Bytes>(16);
+    let services = state.services.clone();
+    tokio::spawn(async move {
+        let mut input = body.into_data_stream();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut skipping = false; // inside an over-long line
+        let mut line_no = 0usize;
+        let mut batch: Vec<(usize, Result<PublishRequest, ApiError>)> = Vec::with_capacity(BULK_CHUNK);
+        loop {
+            let chunk = input.next().await;
+            let end = match &chunk {
+                None => true,
+                Some(Err(_)) => true,
+                Some(Ok(_)) => false,
+            };
+            if let Some(Ok(bytes)) = chunk {
+                let mut rest: &[u8] = &bytes;
+                while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+                    let (head, tail) = rest.split_at(pos);
+                    rest = &tail[1..];
+                    if skipping {
+                        // The end of a line already answered as too long.
+                        skipping = false;
+                        continue;
+                    }
+                    pending.extend_from_slice(head);
+                    line_no += 1;
+                    if pending.len() > MAX_LINE_BYTES {
+                        batch.push((line_no, Err(too_long())));
+                    } else {
+                        push_line(&mut batch, line_no, &pending);
+                    }
+                    pending.clear();
+                }
+                if !skipping {
+                    pending.extend_from_slice(rest);
+                    if pending.len() > MAX_LINE_BYTES {
+                        line_no += 1;
+                        batch.push((line_no, Err(too_long())));
+                        pending.clear();
+                        skipping = true;
+                    }
+                }
+            }
+            if end && !skipping && !pending.iter().all(u8::is_ascii_whitespace) {
+                line_no += 1;
+                push_line(&mut batch, line_no, &pending);
+                pending.clear();
+            }
+            if batch.len() >= BULK_CHUNK || (end && !batch.is_empty()) {
+                let lines = run_batch(&services, &agency, std::mem::take(&mut batch)).await;
+                let mut buf = Vec::with_capacity(lines.len() * 512);
+                for l in &lines {
+                    if serde_json::to_writer(&mut buf, l).is_ok() {
+                        buf.push(b'\n');
+                    }
+                }
+                if out_tx.send(Bytes::from(buf)).await.is_err() {
+                    return; // client went away
+                }
+            }
+            if end {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    });
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(stream)).into_response()
+}
+
+fn too_long() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "line-too-long", format!("a line may hold at most {MAX_LINE_BYTES} bytes"))
+}
+
+fn push_line(batch: &mut Vec<(usize, Result<PublishRequest, ApiError>)>, line_no: usize, bytes: &[u8]) {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return; // blank lines are ignored (and numbered)
+    }
+    batch.push((line_no, parse_json::<PublishRequest>(bytes)));
+}
+
+fn error_line(line: usize, document_id: Option<String>, e: ApiError) -> BulkLine {
+    let status = e.status().as_u16();
+    BulkLine { line, status, document_id, offer: None, error: Some(into_problem(e)) }
+}
+
+fn into_problem(e: ApiError) -> Problem {
+    let p = e.problem();
+    Problem { type_: p.type_.clone(), title: p.title.clone(), status: p.status, detail: p.detail.clone(), field: p.field.clone() }
+}
+
+async fn run_batch(services: &Services, agency: &Agency, batch: Vec<(usize, Result<PublishRequest, ApiError>)>) -> Vec<BulkLine> {
+    let mut out: Vec<BulkLine> = Vec::with_capacity(batch.len());
+    let mut good: Vec<(usize, PublishRequest)> = Vec::with_capacity(batch.len());
+    for (line, parsed) in batch {
+        match parsed {
+            Err(e) => out.push(error_line(line, None, e)),
+            Ok(req) => match documents::check_request(agency, &req) {
+                Err(e) => out.push(error_line(line, Some(req.document_id), e.into())),
+                Ok(()) => good.push((line, req)),
+            },
+        }
+    }
+    if !good.is_empty() {
+        match publish_batch(services, agency, &good).await {
+            Ok(lines) => out.extend(lines),
+            Err(e) => {
+                let e = ApiError::from(e);
+                for (line, req) in good {
+                    out.push(BulkLine {
+                        line,
+                        status: e.status().as_u16(),
+                        document_id: Some(req.document_id),
+                        offer: None,
+                        error: Some(into_problem(ApiError::internal(&"bulk batch failed"))),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by_key(|l| l.line);
+    out
+}
+
+async fn publish_batch(services: &Services, agency: &Agency, good: &[(usize, PublishRequest)]) -> Result<Vec<BulkLine>, DomainError> {
+    let mut tx = services.db.begin().await?;
+    let mut lines = Vec::with_capacity(good.len());
+    let mut created = 0u64;
+    for (line, req) in good {
+        match documents::publish_in(services, &mut tx, agency, req).await {
+            Ok(outcome) => {
+                let status = match outcome.published {
+                    Published::Created => {
+                        created += 1;
+                        201
+                    }
+                    Published::Replayed => 200,
+                };
+                lines.push(BulkLine { line: *line, status, document_id: Some(req.document_id.clone()), offer: outcome.offer, error: None });
+            }
+            Err(e @ (DomainError::Conflict(_) | DomainError::Invalid { .. } | DomainError::Forbidden(_) | DomainError::NotFound(_))) => {
+                lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit().await?;
+    metrics::counter!("giayto_documents_published_total").increment(created);
+    // Replayed lines get their earlier offer, read after the commit.
+    for l in lines.iter_mut().filter(|l| l.status == 200) {
+        if let Some(id) = &l.document_id {
+            if let Ok(r) = documents::get(services, agency, id).await {
+                l.offer = r.offer;
+            }
+        }
+    }
+    Ok(lines)
+}
+

@@ -1,0 +1,204 @@
+//! OpenID4VCI 1.0 issuer endpoints (pre-authorized code flow): issuer and authorization
+//! server metadata, token, nonce, credential, and the credential offer by reference with
+//! its QR image. Errors use the OAuth JSON shape the specification requires, not
+//! problem+json.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use giayto_core::oid4vci::messages::{CredentialRequest, NonceResponse, TokenRequest};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::issuance::{self, BATCH_SIZE, GrantError};
+use crate::domain::{DomainError, now};
+use crate::offer::{self, PRE_AUTHORIZED_GRANT};
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    no_store((status, Json(json!({ "error": code, "error_description": description }))).into_response())
+}
+
+impl IntoResponse for GrantError {
+    fn into_response(self) -> Response {
+        match self {
+            GrantError::Token { code, description } => oauth_error(StatusCode::BAD_REQUEST, code, description),
+            GrantError::InvalidToken => {
+                let mut res = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown, used or expired access token");
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                res
+            }
+            GrantError::Credential { code, description } => {
+                // error_description must be printable ASCII without '"' and '\'.
+                let safe: String = description
+                    .chars()
+                    .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
+                    .take(200)
+                    .collect();
+                oauth_error(StatusCode::BAD_REQUEST, code.as_str(), &safe)
+            }
+            GrantError::Internal(e) => ApiError::from(e).into_response(),
+        }
+    }
+}
+
+/// `/.well-known/openid-credential-issuer`: one credential configuration per document type.
+pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
+    let base = &state.services.config.public_url;
+    let mut configurations = serde_json::Map::new();
+    for t in giayto_core::catalogue::all() {
+        configurations.insert(
+            t.id.to_owned(),
+            json!({
+                "format": "dc+sd-jwt",
+                "vct": t.vct,
+                "scope": t.id,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": ["ES256"],
+                "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["ES256"] } },
+                "credential_metadata": {
+                    "display": [
+                        { "name": t.name.vi, "locale": "vi", "description": t.description.vi },
+                        { "name": t.name.en, "locale": "en", "description": t.description.en },
+                    ],
+                },
+            }),
+        );
+    }
+    Json(json!({
+        "credential_issuer": base,
+        "credential_endpoint": format!("{base}/credential"),
+        "nonce_endpoint": format!("{base}/nonce"),
+        "batch_credential_issuance": { "batch_size": BATCH_SIZE },
+        "display": [
+            { "name": "Hệ thống giấy tờ điện tử giayto", "locale": "vi" },
+            { "name": "giayto electronic documents", "locale": "en" },
+        ],
+        "credential_configurations_supported": configurations,
+    }))
+}
+
+/// `/.well-known/oauth-authorization-server` (RFC 8414): this issuer is its own AS.
+pub async fn authorization_server_metadata(State(state): State<AppState>) -> Json<Value> {
+    let base = &state.services.config.public_url;
+    Json(json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}/token"),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "pre-authorized_grant_anonymous_access_supported": true,
+    }))
+}
+
+/// Token endpoint: the pre-authorized code grant.
+pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(req) = TokenRequest::from_form(&body) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "body must be application/x-www-form-urlencoded");
+    };
+    if req.grant_type != PRE_AUTHORIZED_GRANT {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only the pre-authorized code grant is supported");
+    }
+    let Some(code) = req.pre_authorized_code.as_ref() else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "pre-authorized_code is missing");
+    };
+    let tx_code = req.tx_code.as_ref().map(|t| t.expose());
+    match issuance::redeem_code(&state.services, code.expose(), tx_code).await {
+        Ok(grant) => no_store(
+            Json(json!({
+                "access_token": grant.access_token,
+                "token_type": "Bearer",
+                "expires_in": grant.expires_in,
+            }))
+            .into_response(),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Nonce endpoint.
+pub async fn nonce(State(state): State<AppState>) -> Response {
+    match issuance::new_nonce(&state.services).await {
+        Ok(c_nonce) => no_store(Json(NonceResponse { c_nonce }).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Credential endpoint.
+pub async fn credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        let mut res = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "a Bearer access token is required");
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    };
+    let req: CredentialRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(_) => {
+            return GrantError::Credential {
+                code: giayto_core::oid4vci::error::IssuerErrorCode::InvalidCredentialRequest,
+                description: "body must be a JSON credential request".into(),
+            }
+            .into_response();
+        }
+    };
+    match issuance::issue_credentials(&state.services, token, &req).await {
+        Ok(creds) => {
+            let list: Vec<Value> = creds.into_iter().map(|c| json!({ "credential": c })).collect();
+            no_store(Json(json!({ "credentials": list })).into_response())
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn open_offer(state: &AppState, offer_id: &str) -> Result<(String, offer::OfferSecret), ApiError> {
+    if offer_id.len() != 32 || !offer_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DomainError::NotFound("offer").into());
+    }
+    let row = sqlx::query(
+        "SELECT o.secret_wrapped, d.vct FROM offers o JOIN documents d ON d.id = o.document_id \
+         WHERE o.id = $1 AND o.state = 'open' AND o.expires_at > $2",
+    )
+    .bind(offer_id)
+    .bind(now())
+    .fetch_optional(state.services.db.pool())
+    .await
+    .map_err(DomainError::from)?
+    .ok_or(DomainError::NotFound("offer"))?;
+    let wrapped: Option<Vec<u8>> = row.try_get("secret_wrapped").map_err(DomainError::from)?;
+    let wrapped = wrapped.ok_or(DomainError::NotFound("offer"))?;
+    let vct: String = row.try_get("vct").map_err(DomainError::from)?;
+    Ok((vct, offer::unwrap_secret(&state.services, offer_id, &wrapped)?))
+}
+
+/// The credential offer by reference (`credential_offer_uri`), while it is open.
+pub async fn offer_by_reference(State(state): State<AppState>, Path(offer_id): Path<String>) -> Result<Response, ApiError> {
+    let (vct, secret) = open_offer(&state, &offer_id).await?;
+    let object = offer::offer_object(&state.services, &vct, &secret)?;
+    Ok(no_store(Json(object).into_response()))
+}
+
+/// A PNG QR code of the offer's by-reference URI.
+pub async fn offer_qr(State(state): State<AppState>, Path(offer_id): Path<String>) -> Result<Response, ApiError> {
+    let _ = open_offer(&state, &offer_id).await?;
+    let uri = format!(
+        "openid-credential-offer://?credential_offer_uri={}",
+        url::form_urlencoded::byte_serialize(offer::offer_url(&state.services, &offer_id).as_bytes()).collect::<String>()
+    );
+    let png = crate::qr::png(&uri).map_err(|e| ApiError::internal(&e))?;
+    Ok(no_store(([(header::CONTENT_TYPE, "image/png")], png).into_response()))
+}

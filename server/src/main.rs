@@ -1,0 +1,171 @@
+//! `giayto-server`: wires configuration and runs the server (default) or an admin
+//! subcommand. Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use giayto_core::jose::Algorithm;
+use giayto_server::config::Config;
+use giayto_server::domain::agencies::{self, Agency};
+use giayto_server::domain::trust;
+use giayto_server::server;
+
+/// giayto issuance server.
+#[derive(Debug, Parser)]
+#[command(name = "giayto-server", version)]
+struct Cli {
+    /// Optional TOML configuration file (environment variables GIAYTO_* override it).
+    #[arg(long, env = "GIAYTO_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP(S) (the default).
+    Serve,
+    /// Manage agencies.
+    Agency {
+        #[command(subcommand)]
+        action: AgencyAction,
+    },
+    /// Manage agency API keys.
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
+    /// The signed trust list.
+    TrustList {
+        #[command(subcommand)]
+        action: TrustListAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyAction {
+    /// Add an agency with its allowed document types and a fresh signing key.
+    Add {
+        /// Short id (a-z, 0-9, -), part of its `iss`.
+        #[arg(long)]
+        id: String,
+        /// Vietnamese name.
+        #[arg(long)]
+        name_vi: String,
+        /// English name.
+        #[arg(long)]
+        name_en: String,
+        /// Allowed document type (catalogue id or vct); repeat for several.
+        #[arg(long = "doc-type", required = true)]
+        doc_types: Vec<String>,
+    },
+    /// Rotate an agency's signing key (old public keys stay published while needed).
+    RotateKey {
+        /// Agency id.
+        #[arg(long)]
+        id: String,
+    },
+    /// List agencies.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyAction {
+    /// Create an API key (printed once).
+    Create {
+        /// Agency id.
+        #[arg(long)]
+        agency: String,
+        /// A label for operators.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke an API key by its id.
+    Revoke {
+        /// Key id as printed at creation.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TrustListAction {
+    /// Sign and store a fresh trust list.
+    Publish,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GIAYTO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("giayto-server: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("giayto-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::load(cli.config.as_deref())?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Serve = command {
+        server::run(config).await?;
+        return Ok(());
+    }
+    let services = server::open(config).await?;
+    match command {
+        Command::Serve => {}
+        Command::Agency { action: AgencyAction::Add { id, name_vi, name_en, doc_types } } => {
+            let mut allowed_vcts = Vec::new();
+            for t in &doc_types {
+                let d = giayto_core::catalogue::by_id(t)
+                    .or_else(|| giayto_core::catalogue::by_vct(t))
+                    .ok_or_else(|| format!("unknown document type {t}"))?;
+                allowed_vcts.push(d.vct.to_owned());
+            }
+            let agency = Agency { id: id.clone(), name_vi, name_en, allowed_vcts };
+            agencies::add_agency(&services, &agency, Algorithm::Es256).await?;
+            trust::publish(&services).await?;
+            println!("agency {id} added; trust list republished");
+        }
+        Command::Agency { action: AgencyAction::RotateKey { id } } => {
+            let kid = agencies::rotate_key(&services, &id, Algorithm::Es256).await?;
+            trust::publish(&services).await?;
+            println!("agency {id} now signs with key {kid}; trust list republished");
+        }
+        Command::Agency { action: AgencyAction::List } => {
+            for a in agencies::list_agencies(&services).await? {
+                println!("{}\t{}\t{}\t{}", a.id, a.name_vi, a.name_en, a.allowed_vcts.join(","));
+            }
+        }
+        Command::ApiKey { action: ApiKeyAction::Create { agency, label } } => {
+            let key = agencies::create_api_key(&services, &agency, &label).await?;
+            println!("API key id {} for {agency} (shown only this once):\n{}", key.id, key.secret);
+        }
+        Command::ApiKey { action: ApiKeyAction::Revoke { id } } => {
+            agencies::revoke_api_key(&services, &id).await?;
+            println!("API key {id} revoked");
+        }
+        Command::TrustList { action: TrustListAction::Publish } => {
+            trust::publish(&services).await?;
+            println!("trust list published");
+        }
+    }
+    services.db.close().await;
+    Ok(())
+}

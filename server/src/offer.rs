@@ -1,0 +1,94 @@
+//! Credential offers on the wire (OpenID4VCI section 4.1): the offer object with its
+//! pre-authorized code grant and `tx_code` description, its by-value and by-reference
+//! `openid-credential-offer://` URIs, and the wrapped copy of the code kept while it is open
+//! (so the offer can be served by reference and an idempotent publish can answer again).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::domain::documents::OfferView;
+use crate::domain::{DomainError, DomainResult, Services};
+
+/// Grant type of the pre-authorized code flow.
+pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+/// The secrets of one open offer, wrapped at rest. Never logged, never in `Debug`.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct OfferSecret {
+    /// The pre-authorized code.
+    pub code: String,
+    /// The transaction code.
+    pub tx_code: String,
+}
+
+impl std::fmt::Debug for OfferSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OfferSecret(..)")
+    }
+}
+
+/// Hash purpose of an offer's `tx_code` (per offer, so equal codes never hash alike).
+pub fn tx_code_purpose(offer_id: &str) -> String {
+    format!("tx-code:{offer_id}")
+}
+
+/// Associated data of an offer's wrapped secret.
+pub fn wrap_context(offer_id: &str) -> String {
+    format!("offer:{offer_id}")
+}
+
+/// Unwraps an offer's secret.
+pub fn unwrap_secret(services: &Services, offer_id: &str, wrapped: &[u8]) -> DomainResult<OfferSecret> {
+    let plain = services.master.unwrap(&wrap_context(offer_id), wrapped)?;
+    serde_json::from_slice(&plain).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// The credential configuration id of a `vct` in this issuer's metadata.
+pub fn configuration_id(vct: &str) -> DomainResult<String> {
+    giayto_core::catalogue::by_vct(vct)
+        .map(|t| t.id.to_string())
+        .ok_or(DomainError::NotFound("document type"))
+}
+
+/// The offer object.
+pub fn offer_object(services: &Services, vct: &str, secret: &OfferSecret) -> DomainResult<Value> {
+    Ok(json!({
+        "credential_issuer": services.config.public_url,
+        "credential_configuration_ids": [configuration_id(vct)?],
+        "grants": {
+            PRE_AUTHORIZED_GRANT: {
+                "pre-authorized_code": secret.code,
+                "tx_code": {
+                    "input_mode": "numeric",
+                    "length": secret.tx_code.len(),
+                    "description": "Mã giao dịch do cơ quan cấp gửi riêng / the transaction code the agency sent you separately",
+                },
+            },
+        },
+    }))
+}
+
+fn percent(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// URL where the offer object is served (by reference).
+pub fn offer_url(services: &Services, offer_id: &str) -> String {
+    format!("{}/offers/{offer_id}", services.config.public_url)
+}
+
+/// Builds what the agency hands to the citizen.
+pub fn view(services: &Services, offer_id: &str, vct: &str, secret: &OfferSecret, expires_at: i64) -> DomainResult<OfferView> {
+    let object = offer_object(services, vct, secret)?;
+    let url = offer_url(services, offer_id);
+    Ok(OfferView {
+        offer_uri_by_value: format!("openid-credential-offer://?credential_offer={}", percent(&object.to_string())),
+        offer_uri_by_reference: format!("openid-credential-offer://?credential_offer_uri={}", percent(&url)),
+        qr_png_url: format!("{url}/qr.png"),
+        credential_offer_uri: url,
+        credential_offer: object,
+        tx_code: secret.tx_code.clone(),
+        expires_at,
+    })
+}
