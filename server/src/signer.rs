@@ -56,11 +56,11 @@ fn jk(e: josekit::JoseError) -> SignerError {
 /// Generates a key pair of `alg` with josekit.
 pub fn generate(alg: Algorithm) -> Result<GeneratedKey, SignerError> {
     let private = match alg {
-        Algorithm::Es256 => josekit::jws::ES256.generate_key_pair().map_err(jk)?.to_jwk_private_key(),
+        Algorithm::Es256 => josekit::jws::ES256.generate_key_pair().map_err(jk)?.to_jwk_key_pair(),
         Algorithm::EdDsa => josekit::jws::EdDSA
             .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
             .map_err(jk)?
-            .to_jwk_private_key(),
+            .to_jwk_key_pair(),
     };
     let signer = JosekitSigner::from_private_jwk_json(alg, private.to_string().as_bytes())?;
     Ok(GeneratedKey {

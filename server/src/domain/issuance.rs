@@ -6,9 +6,9 @@
 use std::cell::RefCell;
 
 use giayto_core::jose::Jwk;
-use giayto_core::oid4vci::error::IssuerErrorCode;
-use giayto_core::oid4vci::messages::CredentialRequest;
-use giayto_core::oid4vci::proof::verify_proof_jwt;
+use giayto_core::oid4vci::IssuerErrorCode;
+use giayto_core::oid4vci::CredentialRequest;
+use giayto_core::oid4vci::verify_proof_jwt;
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
 use giayto_core::status_list::StatusReference;
 use serde_json::{Map, Value};

@@ -25,6 +25,8 @@ pub struct AppState {
 
 /// Builds the router.
 pub fn app(state: AppState) -> Router {
+    // The recorder is process-wide; installing it here makes every router report.
+    let _ = ops::prometheus();
     let limit = state.services.config.max_body_bytes;
     let bulk_limit = state.services.config.max_bulk_body_bytes;
     let bulk = Router::new()

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use giayto_core::oid4vci::messages::{CredentialRequest, NonceResponse, TokenRequest};
+use giayto_core::oid4vci::{CredentialRequest, NonceResponse, TokenRequest};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -150,7 +150,7 @@ pub async fn credential(State(state): State<AppState>, headers: HeaderMap, body:
         Ok(r) => r,
         Err(_) => {
             return GrantError::Credential {
-                code: giayto_core::oid4vci::error::IssuerErrorCode::InvalidCredentialRequest,
+                code: giayto_core::oid4vci::IssuerErrorCode::InvalidCredentialRequest,
                 description: "body must be a JSON credential request".into(),
             }
             .into_response();

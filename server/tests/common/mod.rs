@@ -1,0 +1,208 @@
+//! Test harness: a fresh database per test (a SQLite file in a temporary folder, or a new
+//! database on the PostgreSQL server named by `GIAYTO_TEST_POSTGRES_URL`), the router on
+//! top, the demo agencies seeded, and helpers to call it with `oneshot`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use giayto_core::oid4vci::{HttpRequest, HttpResponse, Method};
+use giayto_server::config::Config;
+use giayto_server::domain::Services;
+use giayto_server::{AppState, app, server};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+/// Public URL of test servers.
+pub const PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// A router on a fresh database, with the demo agencies' API keys.
+pub struct TestApp {
+    pub router: Router,
+    pub services: Services,
+    pub keys: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL admin URL for tests; in CI (`CI` set) its absence is a failure.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("GIAYTO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var("CI").is_ok() {
+        panic!("CI must run the PostgreSQL tests: set GIAYTO_TEST_POSTGRES_URL (scripts/test.sh does)");
+    }
+    url
+}
+
+/// A fresh, empty PostgreSQL database; returns its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection as _;
+    use sqlx::Executor as _;
+    let name = format!("giayto_t_{}", giayto_server::secrets::random_id().unwrap());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to test PostgreSQL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    conn.close().await.unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+fn test_config(dir: &std::path::Path, database_url: String) -> Config {
+    Config {
+        database_url,
+        database_max_connections: 4,
+        master_key_file: dir.join("master.key"),
+        public_url: PUBLIC_URL.into(),
+        status_list_size: 1024,
+        ..Config::default()
+    }
+}
+
+async fn build(dir: tempfile::TempDir, database_url: String) -> TestApp {
+    let config = test_config(dir.path(), database_url);
+    let services = server::open(config).await.unwrap();
+    let seeded = giayto_server::demo::seed(&services).await.unwrap();
+    let keys = seeded.into_iter().map(|(a, k)| (a.id, k.secret)).collect();
+    let router = app(AppState { services: services.clone() });
+    TestApp { router, services, keys, _dir: dir }
+}
+
+/// On a fresh SQLite file.
+pub async fn sqlite() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("giayto.db").display());
+    build(dir, url).await
+}
+
+/// On a fresh PostgreSQL database, when one is configured.
+pub async fn postgres() -> Option<TestApp> {
+    let admin = postgres_url()?;
+    let url = fresh_postgres_database(&admin).await;
+    Some(build(tempfile::tempdir().unwrap(), url).await)
+}
+
+/// Runs `$test(app)` on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::common::sqlite().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = crate::common::postgres().await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )*};
+}
+
+/// A response read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn call(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec();
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn get_with(&self, path: &str, key: &str) -> Reply {
+        self.call(Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap()).await
+    }
+
+    /// A JSON request with an optional bearer key.
+    pub async fn send_json(&self, method: &str, path: &str, key: Option<&str>, body: &Value) -> Reply {
+        let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        self.call(req.body(Body::from(body.to_string())).unwrap()).await
+    }
+
+    pub fn key(&self, agency: &str) -> String {
+        self.keys[agency].clone()
+    }
+
+    /// Publishes an ID card with `document_id` as the police.
+    pub async fn publish_id_card(&self, document_id: &str) -> Reply {
+        let key = self.key("police");
+        self.send_json("POST", "/api/v1/documents", Some(&key), &id_card_request(document_id)).await
+    }
+
+    /// Performs a core `HttpRequest` against the router (the URL must start with PUBLIC_URL).
+    pub async fn perform(&self, req: &HttpRequest) -> HttpResponse {
+        let path = req.url.strip_prefix(PUBLIC_URL).unwrap_or_else(|| panic!("not our URL: {}", req.url));
+        let method = match req.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        };
+        let mut builder = Request::builder().method(method).uri(path);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        let reply = self
+            .call(builder.body(Body::from(req.body.clone().unwrap_or_default())).unwrap())
+            .await;
+        HttpResponse {
+            status: reply.status.as_u16(),
+            headers: reply
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            body: reply.body,
+        }
+    }
+}
+
+/// Valid ID-card claims.
+pub fn id_card_claims() -> Value {
+    json!({
+        "personal_id": "001099012345",
+        "family_name": "Nguyễn",
+        "given_name": "Văn An",
+        "full_name": "Nguyễn Văn An",
+        "birth_date": "1990-05-01",
+        "sex": "male",
+        "nationality": "VN",
+        "place_of_origin": "Hà Nội",
+        "place_of_residence": "12 Tràng Tiền, Hoàn Kiếm, Hà Nội",
+        "issue_date": "2021-01-01",
+        "expiry_date": "2030-05-01",
+        "issuing_authority": "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+    })
+}
+
+/// A publish request for an ID card.
+pub fn id_card_request(document_id: &str) -> Value {
+    json!({
+        "document_id": document_id,
+        "citizen_id": "001099012345",
+        "vct": "https://giayto.gov.vn/vct/can_cuoc",
+        "claims": id_card_claims(),
+    })
+}
