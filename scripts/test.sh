@@ -15,6 +15,25 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# PostgreSQL for the server's tests (a missing PostgreSQL fails the run; it is never skipped):
+# start the machine's cluster (installing it when absent), create the test role, export its URL.
+if [ -z "${GIAYTO_TEST_POSTGRES_URL:-}" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "set GIAYTO_TEST_POSTGRES_URL (a role that may CREATE DATABASE), or run as root to start PostgreSQL" >&2; exit 1
+  fi
+  if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /usr/lib/postgresql 2>/dev/null)" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+  fi
+  pg_version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+  pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$pg_version main" || pg_createcluster "$pg_version" main
+  pg_lsclusters -h | awk '$1=="'"$pg_version"'" && $2=="main" {print $4}' | grep -qx online || pg_ctlcluster "$pg_version" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -h 127.0.0.1 -p 5432
+  su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = 'giayto_test'\"" | grep -qx 1 \
+    || su postgres -c "psql -qc \"CREATE ROLE giayto_test LOGIN CREATEDB PASSWORD 'giayto_test'\""
+  export GIAYTO_TEST_POSTGRES_URL="postgres://giayto_test:giayto_test@127.0.0.1:5432/postgres"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"

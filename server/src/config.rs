@@ -112,7 +112,7 @@ impl Config {
         }
         figment = figment
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
-            .merge(Env::prefixed("GIAYTO_").filter(move |key| known.iter().any(|k| k == key.as_str())));
+            .merge(Env::prefixed("GIAYTO_").filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
