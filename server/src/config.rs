@@ -111,8 +111,15 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
-            .merge(Env::prefixed("GIAYTO_").filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))));
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
+            .merge(
+                Env::prefixed("GIAYTO_")
+                    .filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+            );
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
@@ -145,7 +152,7 @@ impl Config {
         if !(4..=12).contains(&self.tx_code_digits) {
             return Err(ConfigError::Invalid("tx_code_digits must be 4..=12".into()));
         }
-        if self.status_list_size < 1024 || self.status_list_size % 4 != 0 {
+        if self.status_list_size < 1024 || !self.status_list_size.is_multiple_of(4) {
             return Err(ConfigError::Invalid(
                 "status_list_size must be a multiple of 4, at least 1024".into(),
             ));
@@ -156,13 +163,16 @@ impl Config {
             ));
         }
         if self.database_max_connections == 0 {
-            return Err(ConfigError::Invalid("database_max_connections must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "database_max_connections must be positive".into(),
+            ));
         }
         Ok(())
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
@@ -188,13 +198,22 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused() {
-        let mut c = Config { public_url: "https://x.vn/".into(), ..Config::default() };
+        let mut c = Config {
+            public_url: "https://x.vn/".into(),
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
         c.public_url = "ftp://x.vn".into();
         assert!(c.validate().is_err());
-        c = Config { tx_code_digits: 2, ..Config::default() };
+        c = Config {
+            tx_code_digits: 2,
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
-        c = Config { tls_cert_file: Some("c.pem".into()), ..Config::default() };
+        c = Config {
+            tls_cert_file: Some("c.pem".into()),
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
         assert!(Config::default().validate().is_ok());
         figment::Jail::expect_with(|jail| {

@@ -8,9 +8,24 @@ use crate::domain::{DomainResult, Services, trust};
 
 /// The demo agencies: id, Vietnamese and English names, document type ids.
 pub const DEMO_AGENCIES: [(&str, &str, &str, &[&str]); 3] = [
-    ("police", "Bộ Công an", "Ministry of Public Security", &["can_cuoc", "driving_licence", "vehicle_registration"]),
-    ("justice", "Bộ Tư pháp", "Ministry of Justice", &["judicial_record"]),
-    ("social-insurance", "Bảo hiểm xã hội Việt Nam", "Vietnam Social Security", &["health_insurance_card", "health_book"]),
+    (
+        "police",
+        "Bộ Công an",
+        "Ministry of Public Security",
+        &["can_cuoc", "driving_licence", "vehicle_registration"],
+    ),
+    (
+        "justice",
+        "Bộ Tư pháp",
+        "Ministry of Justice",
+        &["judicial_record"],
+    ),
+    (
+        "social-insurance",
+        "Bảo hiểm xã hội Việt Nam",
+        "Vietnam Social Security",
+        &["health_insurance_card", "health_book"],
+    ),
 ];
 
 /// Seeds the demo when no agency exists; returns each agency with its new API key, or an
@@ -26,7 +41,12 @@ pub async fn seed(services: &Services) -> DomainResult<Vec<(Agency, NewApiKey)>>
             .iter()
             .filter_map(|t| giayto_core::catalogue::by_id(t).map(|d| d.vct.to_owned()))
             .collect();
-        let agency = Agency { id: id.into(), name_vi: vi.into(), name_en: en.into(), allowed_vcts };
+        let agency = Agency {
+            id: id.into(),
+            name_vi: vi.into(),
+            name_en: en.into(),
+            allowed_vcts,
+        };
         agencies::add_agency(services, &agency, Algorithm::Es256).await?;
         let key = agencies::create_api_key(services, id, "demo").await?;
         out.push((agency, key));

@@ -104,7 +104,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("giayto-server: tokio runtime: {e}");
@@ -130,7 +133,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let services = server::open(config).await?;
     match command {
         Command::Serve => {}
-        Command::Agency { action: AgencyAction::Add { id, name_vi, name_en, doc_types } } => {
+        Command::Agency {
+            action:
+                AgencyAction::Add {
+                    id,
+                    name_vi,
+                    name_en,
+                    doc_types,
+                },
+        } => {
             let mut allowed_vcts = Vec::new();
             for t in &doc_types {
                 let d = giayto_core::catalogue::by_id(t)
@@ -138,30 +149,54 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     .ok_or_else(|| format!("unknown document type {t}"))?;
                 allowed_vcts.push(d.vct.to_owned());
             }
-            let agency = Agency { id: id.clone(), name_vi, name_en, allowed_vcts };
+            let agency = Agency {
+                id: id.clone(),
+                name_vi,
+                name_en,
+                allowed_vcts,
+            };
             agencies::add_agency(&services, &agency, Algorithm::Es256).await?;
             trust::publish(&services).await?;
             println!("agency {id} added; trust list republished");
         }
-        Command::Agency { action: AgencyAction::RotateKey { id } } => {
+        Command::Agency {
+            action: AgencyAction::RotateKey { id },
+        } => {
             let kid = agencies::rotate_key(&services, &id, Algorithm::Es256).await?;
             trust::publish(&services).await?;
             println!("agency {id} now signs with key {kid}; trust list republished");
         }
-        Command::Agency { action: AgencyAction::List } => {
+        Command::Agency {
+            action: AgencyAction::List,
+        } => {
             for a in agencies::list_agencies(&services).await? {
-                println!("{}\t{}\t{}\t{}", a.id, a.name_vi, a.name_en, a.allowed_vcts.join(","));
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.id,
+                    a.name_vi,
+                    a.name_en,
+                    a.allowed_vcts.join(",")
+                );
             }
         }
-        Command::ApiKey { action: ApiKeyAction::Create { agency, label } } => {
+        Command::ApiKey {
+            action: ApiKeyAction::Create { agency, label },
+        } => {
             let key = agencies::create_api_key(&services, &agency, &label).await?;
-            println!("API key id {} for {agency} (shown only this once):\n{}", key.id, key.secret);
+            println!(
+                "API key id {} for {agency} (shown only this once):\n{}",
+                key.id, key.secret
+            );
         }
-        Command::ApiKey { action: ApiKeyAction::Revoke { id } } => {
+        Command::ApiKey {
+            action: ApiKeyAction::Revoke { id },
+        } => {
             agencies::revoke_api_key(&services, &id).await?;
             println!("API key {id} revoked");
         }
-        Command::TrustList { action: TrustListAction::Publish } => {
+        Command::TrustList {
+            action: TrustListAction::Publish,
+        } => {
             trust::publish(&services).await?;
             println!("trust list published");
         }

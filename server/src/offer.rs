@@ -39,7 +39,11 @@ pub fn wrap_context(offer_id: &str) -> String {
 }
 
 /// Unwraps an offer's secret.
-pub fn unwrap_secret(services: &Services, offer_id: &str, wrapped: &[u8]) -> DomainResult<OfferSecret> {
+pub fn unwrap_secret(
+    services: &Services,
+    offer_id: &str,
+    wrapped: &[u8],
+) -> DomainResult<OfferSecret> {
     let plain = services.master.unwrap(&wrap_context(offer_id), wrapped)?;
     serde_json::from_slice(&plain).map_err(|e| DomainError::Internal(e.to_string()))
 }
@@ -79,12 +83,24 @@ pub fn offer_url(services: &Services, offer_id: &str) -> String {
 }
 
 /// Builds what the agency hands to the citizen.
-pub fn view(services: &Services, offer_id: &str, vct: &str, secret: &OfferSecret, expires_at: i64) -> DomainResult<OfferView> {
+pub fn view(
+    services: &Services,
+    offer_id: &str,
+    vct: &str,
+    secret: &OfferSecret,
+    expires_at: i64,
+) -> DomainResult<OfferView> {
     let object = offer_object(services, vct, secret)?;
     let url = offer_url(services, offer_id);
     Ok(OfferView {
-        offer_uri_by_value: format!("openid-credential-offer://?credential_offer={}", percent(&object.to_string())),
-        offer_uri_by_reference: format!("openid-credential-offer://?credential_offer_uri={}", percent(&url)),
+        offer_uri_by_value: format!(
+            "openid-credential-offer://?credential_offer={}",
+            percent(&object.to_string())
+        ),
+        offer_uri_by_reference: format!(
+            "openid-credential-offer://?credential_offer_uri={}",
+            percent(&url)
+        ),
         qr_png_url: format!("{url}/qr.png"),
         credential_offer_uri: url,
         credential_offer: object,

@@ -17,7 +17,10 @@ pub enum QrError {
 pub fn png(text: &str) -> Result<Vec<u8>, QrError> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| QrError::Encode(e.to_string()))?;
-    let image = code.render::<image::Luma<u8>>().module_dimensions(8, 8).build();
+    let image = code
+        .render::<image::Luma<u8>>()
+        .module_dimensions(8, 8)
+        .build();
     let mut out = Cursor::new(Vec::new());
     image
         .write_to(&mut out, image::ImageFormat::Png)

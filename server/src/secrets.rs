@@ -64,7 +64,9 @@ impl KeyType for Len {
 fn derive(master: &[u8; MASTER_KEY_LEN], label: &[u8]) -> Result<Zeroizing<[u8; 32]>, SecretError> {
     let prk = Salt::new(HKDF_SHA256, b"giayto-server master key v1").extract(master);
     let info = [label];
-    let okm = prk.expand(&info, Len(32)).map_err(|_| SecretError::Random)?;
+    let okm = prk
+        .expand(&info, Len(32))
+        .map_err(|_| SecretError::Random)?;
     let mut out = Zeroizing::new([0u8; 32]);
     okm.fill(out.as_mut()).map_err(|_| SecretError::Random)?;
     Ok(out)
@@ -86,7 +88,10 @@ impl MasterKey {
     /// Loads the master key file, creating it (32 random bytes, mode 0600) when absent.
     pub fn load_or_create(path: &Path) -> Result<Self, SecretError> {
         let shown = path.display().to_string();
-        let io = |source| SecretError::Io { path: shown.clone(), source };
+        let io = |source| SecretError::Io {
+            path: shown.clone(),
+            source,
+        };
         match std::fs::read(path) {
             Ok(bytes) => {
                 let bytes = Zeroizing::new(bytes);
@@ -100,7 +105,9 @@ impl MasterKey {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut arr = Zeroizing::new([0u8; MASTER_KEY_LEN]);
-                SystemRandom::new().fill(arr.as_mut()).map_err(|_| SecretError::Random)?;
+                SystemRandom::new()
+                    .fill(arr.as_mut())
+                    .map_err(|_| SecretError::Random)?;
                 let mut options = std::fs::OpenOptions::new();
                 options.write(true).create_new(true);
                 #[cfg(unix)]
@@ -121,7 +128,9 @@ impl MasterKey {
     /// wrapped value cannot be moved to another row. Output: nonce || ciphertext || tag.
     pub fn wrap(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| SecretError::Random)?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| SecretError::Random)?;
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
         out.extend_from_slice(&nonce);
         let mut body = plaintext.to_vec();
@@ -195,7 +204,9 @@ fn check_permissions(_path: &Path, _shown: &str) -> Result<(), SecretError> {
 /// `n` random bytes from the system generator.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], SecretError> {
     let mut out = [0u8; N];
-    SystemRandom::new().fill(&mut out).map_err(|_| SecretError::Random)?;
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| SecretError::Random)?;
     Ok(out)
 }
 
@@ -260,8 +271,14 @@ mod tests {
         assert_eq!(k.unwrap("kid-1", &w).unwrap().as_slice(), b"secret jwk");
         assert!(matches!(k.unwrap("kid-2", &w), Err(SecretError::Unwrap)));
         let other = MasterKey::from_bytes(&[8u8; 32]).unwrap();
-        assert!(matches!(other.unwrap("kid-1", &w), Err(SecretError::Unwrap)));
-        assert!(matches!(k.unwrap("kid-1", &w[..10]), Err(SecretError::Unwrap)));
+        assert!(matches!(
+            other.unwrap("kid-1", &w),
+            Err(SecretError::Unwrap)
+        ));
+        assert!(matches!(
+            k.unwrap("kid-1", &w[..10]),
+            Err(SecretError::Unwrap)
+        ));
     }
 
     #[test]
@@ -272,7 +289,12 @@ mod tests {
         assert!(k.secret_matches("api-key", "abc", &h));
         assert!(!k.secret_matches("api-key", "abd", &h));
         assert!(!k.secret_matches("tx-code", "abc", &h));
-        assert_ne!(h, MasterKey::from_bytes(&[8u8; 32]).unwrap().hash_secret("api-key", "abc"));
+        assert_ne!(
+            h,
+            MasterKey::from_bytes(&[8u8; 32])
+                .unwrap()
+                .hash_secret("api-key", "abc")
+        );
         assert_ne!(h, sha256_hex(b"abc"));
     }
 
@@ -290,11 +312,17 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(matches!(MasterKey::load_or_create(&path), Err(SecretError::TooOpen(_))));
+            assert!(matches!(
+                MasterKey::load_or_create(&path),
+                Err(SecretError::TooOpen(_))
+            ));
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         std::fs::write(&path, [1u8; 31]).unwrap();
-        assert!(matches!(MasterKey::load_or_create(&path), Err(SecretError::BadLength(_))));
+        assert!(matches!(
+            MasterKey::load_or_create(&path),
+            Err(SecretError::BadLength(_))
+        ));
     }
 
     #[test]

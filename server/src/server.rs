@@ -54,7 +54,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -84,7 +85,9 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             }
         })
     };
-    let router = app(AppState { services: services.clone() });
+    let router = app(AppState {
+        services: services.clone(),
+    });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     match (&config.tls_cert_file, &config.tls_key_file) {
         (Some(cert), Some(key)) => {
@@ -106,7 +109,9 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         _ => {
             let listener = TcpListener::bind(config.bind).await?;
             tracing::info!(bind = %listener.local_addr()?, public_url = %config.public_url, "serving HTTP");
-            axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
         }
     }
     purge.abort();

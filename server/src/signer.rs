@@ -56,7 +56,10 @@ fn jk(e: josekit::JoseError) -> SignerError {
 /// Generates a key pair of `alg` with josekit.
 pub fn generate(alg: Algorithm) -> Result<GeneratedKey, SignerError> {
     let private = match alg {
-        Algorithm::Es256 => josekit::jws::ES256.generate_key_pair().map_err(jk)?.to_jwk_key_pair(),
+        Algorithm::Es256 => josekit::jws::ES256
+            .generate_key_pair()
+            .map_err(jk)?
+            .to_jwk_key_pair(),
         Algorithm::EdDsa => josekit::jws::EdDSA
             .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
             .map_err(jk)?
@@ -89,7 +92,12 @@ impl JosekitSigner {
             .map_err(|e| SignerError::Josekit(format!("public JWK: {e}")))?;
         let kid = public.thumbprint()?;
         let public = public.with_kid(kid.clone());
-        Ok(Self { alg, kid, public, inner })
+        Ok(Self {
+            alg,
+            kid,
+            public,
+            inner,
+        })
     }
 
     /// The key id (thumbprint).
@@ -125,20 +133,28 @@ mod tests {
     #[test]
     fn es256_signature_is_raw_r_s_and_verifies_with_core() {
         let key = generate(Algorithm::Es256).unwrap();
-        let signer = JosekitSigner::from_private_jwk_json(Algorithm::Es256, &key.private_json).unwrap();
+        let signer =
+            JosekitSigner::from_private_jwk_json(Algorithm::Es256, &key.private_json).unwrap();
         assert_eq!(signer.kid(), key.kid);
         assert_eq!(key.public.thumbprint().unwrap(), key.kid);
         assert!(!key.public.is_private());
         let sig = signer.sign(b"header.payload").unwrap();
         assert_eq!(sig.len(), 64);
-        key.public.verify(Algorithm::Es256, b"header.payload", &sig).unwrap();
-        assert!(key.public.verify(Algorithm::Es256, b"header.other", &sig).is_err());
+        key.public
+            .verify(Algorithm::Es256, b"header.payload", &sig)
+            .unwrap();
+        assert!(
+            key.public
+                .verify(Algorithm::Es256, b"header.other", &sig)
+                .is_err()
+        );
     }
 
     #[test]
     fn eddsa_signature_verifies_with_core() {
         let key = generate(Algorithm::EdDsa).unwrap();
-        let signer = JosekitSigner::from_private_jwk_json(Algorithm::EdDsa, &key.private_json).unwrap();
+        let signer =
+            JosekitSigner::from_private_jwk_json(Algorithm::EdDsa, &key.private_json).unwrap();
         let sig = signer.sign(b"m").unwrap();
         assert_eq!(sig.len(), 64);
         key.public.verify(Algorithm::EdDsa, b"m", &sig).unwrap();
@@ -147,7 +163,8 @@ mod tests {
     #[test]
     fn debug_shows_no_key_material() {
         let key = generate(Algorithm::Es256).unwrap();
-        let signer = JosekitSigner::from_private_jwk_json(Algorithm::Es256, &key.private_json).unwrap();
+        let signer =
+            JosekitSigner::from_private_jwk_json(Algorithm::Es256, &key.private_json).unwrap();
         let shown = format!("{signer:?}");
         let private: serde_json::Value = serde_json::from_slice(&key.private_json).unwrap();
         let d = private["d"].as_str().unwrap();

@@ -22,7 +22,12 @@ on_both_databases!(
 );
 
 fn problem(reply: &Reply) -> Value {
-    assert_eq!(reply.content_type(), "application/problem+json", "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.content_type(),
+        "application/problem+json",
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     reply.json()
 }
 
@@ -55,29 +60,56 @@ async fn jwks_trust_list_and_type_metadata(app: TestApp) {
     assert_eq!(list.content_type(), "application/trust-list+jwt");
     let jws = CompactJws::parse(std::str::from_utf8(&list.body).unwrap()).unwrap();
     jws.verify(&anchor.keys[0]).unwrap();
-    assert!(jws.verify(&jwks.keys[0]).is_err(), "signed by the anchor, not an agency");
+    assert!(
+        jws.verify(&jwks.keys[0]).is_err(),
+        "signed by the anchor, not an agency"
+    );
     let payload: Value = jws.payload_json().unwrap();
-    let police = payload["issuers"].as_array().unwrap().iter().find(|i| i["id"] == format!("{}/agencies/police", common::PUBLIC_URL)).unwrap();
+    let police = payload["issuers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == format!("{}/agencies/police", common::PUBLIC_URL))
+        .unwrap();
     assert_eq!(police["vcts"].as_array().unwrap().len(), 3);
     assert!(payload["exp"].as_i64().unwrap() > payload["iat"].as_i64().unwrap());
     let meta = app.get("/vct/can_cuoc").await;
     assert_eq!(meta.status, StatusCode::OK);
     assert_eq!(meta.json()["vct"], "https://giayto.gov.vn/vct/can_cuoc");
     assert_eq!(app.get("/vct/nope").await.status, StatusCode::NOT_FOUND);
-    let issuer = app.get("/.well-known/jwt-vc-issuer/agencies/justice").await.json();
-    assert_eq!(issuer["issuer"], format!("{}/agencies/justice", common::PUBLIC_URL));
+    let issuer = app
+        .get("/.well-known/jwt-vc-issuer/agencies/justice")
+        .await
+        .json();
+    assert_eq!(
+        issuer["issuer"],
+        format!("{}/agencies/justice", common::PUBLIC_URL)
+    );
     assert_eq!(issuer["jwks"]["keys"].as_array().unwrap().len(), 1);
 }
 
 async fn publish_is_idempotent_and_checks_claims(app: TestApp) {
     let first = app.publish_id_card("cc-1").await;
-    assert_eq!(first.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&first.body));
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
     let body = first.json();
     assert_eq!(body["document"]["state"], "valid");
     let offer = &body["offer"];
     assert_eq!(offer["tx_code"].as_str().unwrap().len(), 6);
-    assert!(offer["offer_uri_by_reference"].as_str().unwrap().starts_with("openid-credential-offer://?credential_offer_uri="));
-    assert_eq!(offer["credential_offer"]["credential_configuration_ids"], json!(["can_cuoc"]));
+    assert!(
+        offer["offer_uri_by_reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("openid-credential-offer://?credential_offer_uri=")
+    );
+    assert_eq!(
+        offer["credential_offer"]["credential_configuration_ids"],
+        json!(["can_cuoc"])
+    );
     // Same id, same content: the same result.
     let again = app.publish_id_card("cc-1").await;
     assert_eq!(again.status, StatusCode::OK);
@@ -85,32 +117,61 @@ async fn publish_is_idempotent_and_checks_claims(app: TestApp) {
     // Same id, other content: conflict.
     let mut changed = id_card_request("cc-1");
     changed["claims"]["place_of_residence"] = json!("Đà Nẵng");
-    let conflict = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &changed).await;
+    let conflict = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&app.key("police")),
+            &changed,
+        )
+        .await;
     assert_eq!(conflict.status, StatusCode::CONFLICT);
     // A bad field is named.
     let mut bad = id_card_request("cc-2");
     bad["claims"]["birth_date"] = json!("01/05/1990");
-    let r = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad).await;
+    let r = app
+        .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(&r)["field"], "claims.birth_date");
     let mut bad = id_card_request("cc-3");
     bad["claims"].as_object_mut().unwrap().remove("family_name");
-    let r = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad).await;
+    let r = app
+        .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad)
+        .await;
     assert_eq!(problem(&r)["field"], "claims.family_name");
     let mut bad = id_card_request("cc-4");
     bad["citizen_id"] = json!("12ab");
-    let r = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad).await;
+    let r = app
+        .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad)
+        .await;
     assert_eq!(problem(&r)["field"], "citizen_id");
     // Malformed JSON and unknown members are 400.
-    let r = app.call(Request::post("/api/v1/documents").header("authorization", format!("Bearer {}", app.key("police"))).body(Body::from("{not json")).unwrap()).await;
+    let r = app
+        .call(
+            Request::post("/api/v1/documents")
+                .header("authorization", format!("Bearer {}", app.key("police")))
+                .body(Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let mut extra = id_card_request("cc-5");
     extra["surprise"] = json!(1);
-    let r = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &extra).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&app.key("police")),
+            &extra,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Oversized bodies are refused before parsing.
     let huge = json!({ "document_id": "x", "pad": "a".repeat(2 << 20) });
-    let r = app.send_json("POST", "/api/v1/documents", Some(&app.key("police")), &huge).await;
+    let r = app
+        .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &huge)
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -118,34 +179,100 @@ async fn authorisation_matrix(app: TestApp) {
     let police = app.key("police");
     let justice = app.key("justice");
     // No key, a wrong key: 401 with a Bearer challenge.
-    let r = app.send_json("POST", "/api/v1/documents", None, &id_card_request("a-1")).await;
+    let r = app
+        .send_json("POST", "/api/v1/documents", None, &id_card_request("a-1"))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer");
     problem(&r);
-    let r = app.send_json("POST", "/api/v1/documents", Some("gyk_wrongwrongwrong"), &id_card_request("a-1")).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some("gyk_wrongwrongwrong"),
+            &id_card_request("a-1"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = app.send_json("POST", "/api/v1/documents", Some(&police[..police.len() - 1]), &id_card_request("a-1")).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&police[..police.len() - 1]),
+            &id_card_request("a-1"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // A revoked key.
-    let extra = giayto_server::domain::agencies::create_api_key(&app.services, "police", "temp").await.unwrap();
-    let r = app.send_json("POST", "/api/v1/documents", Some(&extra.secret), &id_card_request("a-2")).await;
+    let extra = giayto_server::domain::agencies::create_api_key(&app.services, "police", "temp")
+        .await
+        .unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&extra.secret),
+            &id_card_request("a-2"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    giayto_server::domain::agencies::revoke_api_key(&app.services, &extra.id).await.unwrap();
-    let r = app.send_json("POST", "/api/v1/documents", Some(&extra.secret), &id_card_request("a-3")).await;
+    giayto_server::domain::agencies::revoke_api_key(&app.services, &extra.id)
+        .await
+        .unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&extra.secret),
+            &id_card_request("a-3"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get_with("/api/v1/documents/a-2", &extra.secret).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_with("/api/v1/documents/a-2", &extra.secret)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Another agency's document type: 403.
-    let r = app.send_json("POST", "/api/v1/documents", Some(&justice), &id_card_request("a-4")).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&justice),
+            &id_card_request("a-4"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     problem(&r);
     // Another agency's document: 404 for read and every change.
-    assert_eq!(app.get_with("/api/v1/documents/a-2", &police).await.status, StatusCode::OK);
-    assert_eq!(app.get_with("/api/v1/documents/a-2", &justice).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_with("/api/v1/documents/a-2", &police).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_with("/api/v1/documents/a-2", &justice).await.status,
+        StatusCode::NOT_FOUND
+    );
     for action in ["revoke", "suspend", "reinstate"] {
-        let r = app.send_json("POST", &format!("/api/v1/documents/a-2/{action}"), Some(&justice), &json!({})).await;
+        let r = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/documents/a-2/{action}"),
+                Some(&justice),
+                &json!({}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}");
     }
-    let r = app.send_json("POST", "/api/v1/documents/a-2/reissue", Some(&justice), &json!({ "claims": id_card_claims() })).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/a-2/reissue",
+            Some(&justice),
+            &json!({ "claims": id_card_claims() }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The document is untouched.
     let doc = app.get_with("/api/v1/documents/a-2", &police).await.json();
@@ -164,15 +291,35 @@ async fn offer_by_reference_and_qr(app: TestApp) {
     assert_eq!(served.json(), offer["credential_offer"]);
     let offer_parsed = giayto_core::oid4vci::CredentialOffer::from_json(&served.body).unwrap();
     offer_parsed.validate().unwrap();
-    let by_value = giayto_core::oid4vci::parse_offer_uri(offer["offer_uri_by_value"].as_str().unwrap()).unwrap();
+    let by_value =
+        giayto_core::oid4vci::parse_offer_uri(offer["offer_uri_by_value"].as_str().unwrap())
+            .unwrap();
     assert!(matches!(by_value, giayto_core::oid4vci::OfferSource::ByValue(o) if o == offer_parsed));
-    let by_ref = giayto_core::oid4vci::parse_offer_uri(offer["offer_uri_by_reference"].as_str().unwrap()).unwrap();
+    let by_ref =
+        giayto_core::oid4vci::parse_offer_uri(offer["offer_uri_by_reference"].as_str().unwrap())
+            .unwrap();
     assert!(matches!(by_ref, giayto_core::oid4vci::OfferSource::ByReference(u) if u == url));
-    let qr = app.get(offer["qr_png_url"].as_str().unwrap().strip_prefix(common::PUBLIC_URL).unwrap()).await;
+    let qr = app
+        .get(
+            offer["qr_png_url"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(common::PUBLIC_URL)
+                .unwrap(),
+        )
+        .await;
     assert_eq!(qr.content_type(), "image/png");
     assert!(qr.body.starts_with(b"\x89PNG\r\n\x1a\n"));
-    assert_eq!(app.get("/offers/00000000000000000000000000000000").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/offers/not-hex").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/offers/00000000000000000000000000000000")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/offers/not-hex").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn bulk_publish_answers_every_line(app: TestApp) {
@@ -203,26 +350,52 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.content_type(), "application/x-ndjson");
-    let results: Vec<Value> = reply.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let results: Vec<Value> = reply
+        .body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
     assert_eq!(results.len(), 306, "every non-blank line answered");
-    let status_of = |line: u64| results.iter().find(|r| r["line"] == line).unwrap()["status"].as_u64().unwrap();
+    let status_of = |line: u64| {
+        results.iter().find(|r| r["line"] == line).unwrap()["status"]
+            .as_u64()
+            .unwrap()
+    };
     for i in 1..=300 {
         assert_eq!(status_of(i), 201);
     }
     assert_eq!(status_of(301), 400);
     assert_eq!(status_of(302), 422);
-    assert_eq!(results.iter().find(|r| r["line"] == 302).unwrap()["error"]["field"], "claims.sex");
+    assert_eq!(
+        results.iter().find(|r| r["line"] == 302).unwrap()["error"]["field"],
+        "claims.sex"
+    );
     assert_eq!(status_of(304), 200);
     assert_eq!(status_of(305), 403);
     assert_eq!(status_of(306), 413);
     assert_eq!(status_of(307), 201);
-    let lines_in_order: Vec<u64> = results.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let lines_in_order: Vec<u64> = results
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
     let mut sorted = lines_in_order.clone();
     sorted.sort_unstable();
     assert_eq!(lines_in_order, sorted);
     assert!(results[0]["offer"]["tx_code"].is_string());
-    assert_eq!(app.get_with("/api/v1/documents/b-299", &app.key("police")).await.status, StatusCode::OK);
-    let r = app.call(Request::post("/api/v1/bulk/documents").body(Body::from("")).unwrap()).await;
+    assert_eq!(
+        app.get_with("/api/v1/documents/b-299", &app.key("police"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app
+        .call(
+            Request::post("/api/v1/bulk/documents")
+                .body(Body::from(""))
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -232,7 +405,15 @@ async fn state_changes_and_reissue(app: TestApp) {
     let post = |action: &'static str| {
         let app = &app;
         let police = police.clone();
-        async move { app.send_json("POST", &format!("/api/v1/documents/s-1/{action}"), Some(&police), &json!({})).await }
+        async move {
+            app.send_json(
+                "POST",
+                &format!("/api/v1/documents/s-1/{action}"),
+                Some(&police),
+                &json!({}),
+            )
+            .await
+        }
     };
     let r = post("suspend").await;
     assert_eq!(r.json()["document"]["state"], "suspended");
@@ -242,20 +423,49 @@ async fn state_changes_and_reissue(app: TestApp) {
     assert_eq!(post("reinstate").await.json()["document"]["state"], "valid");
     let mut claims = id_card_claims();
     claims["place_of_residence"] = json!("5 Lê Duẩn, Đà Nẵng");
-    let r = app.send_json("POST", "/api/v1/documents/s-1/reissue", Some(&police), &json!({ "claims": claims })).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/s-1/reissue",
+            Some(&police),
+            &json!({ "claims": claims }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let re = r.json();
     assert_eq!(re["document"]["version"], 2);
     assert!(re["offer"]["tx_code"].is_string());
     let mut bad = claims.clone();
     bad["sex"] = json!("?");
-    let r = app.send_json("POST", "/api/v1/documents/s-1/reissue", Some(&police), &json!({ "claims": bad })).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/s-1/reissue",
+            Some(&police),
+            &json!({ "claims": bad }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = post("revoke").await;
     assert_eq!(r.json()["document"]["state"], "revoked");
-    assert!(r.json()["offer"].is_null(), "revocation withdraws the open offer");
+    assert!(
+        r.json()["offer"].is_null(),
+        "revocation withdraws the open offer"
+    );
     assert_eq!(post("reinstate").await.status, StatusCode::CONFLICT);
     assert_eq!(post("suspend").await.status, StatusCode::CONFLICT);
-    let r = app.send_json("POST", "/api/v1/documents/s-1/reissue", Some(&police), &json!({ "claims": claims })).await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/s-1/reissue",
+            Some(&police),
+            &json!({ "claims": claims }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }

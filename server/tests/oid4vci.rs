@@ -10,10 +10,9 @@ use common::{PUBLIC_URL, TestApp};
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
 use giayto_core::oid4vci::{
-    CredentialOutcome, IssuanceSession, OfferSource, ProofClaims, TokenStep, build_proof_jwt, fetch_offer_request,
-    on_offer, parse_offer_uri,
+    CredentialOutcome, IssuanceSession, OfferSource, ProofClaims, TokenStep, build_proof_jwt,
+    fetch_offer_request, on_offer, parse_offer_uri,
 };
-use giayto_core::status_list::StatusList;
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -24,7 +23,10 @@ on_both_databases!(
 );
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 struct Published {
@@ -47,20 +49,36 @@ async fn publish(app: &TestApp, id: &str) -> Published {
 }
 
 /// Runs core's client to the end; returns the credentials.
-async fn receive(app: &TestApp, offer_uri: &str, tx_code: &str, holder: &dyn Signer) -> Vec<String> {
-    let OfferSource::ByReference(url) = parse_offer_uri(offer_uri).unwrap() else { panic!("by reference") };
+async fn receive(
+    app: &TestApp,
+    offer_uri: &str,
+    tx_code: &str,
+    holder: &dyn Signer,
+) -> Vec<String> {
+    let OfferSource::ByReference(url) = parse_offer_uri(offer_uri).unwrap() else {
+        panic!("by reference")
+    };
     let offer = on_offer(&app.perform(&fetch_offer_request(&url).unwrap()).await).unwrap();
     let (mut session, req) = IssuanceSession::new(offer).unwrap();
-    let as_req = session.on_issuer_metadata(&app.perform(&req).await).unwrap();
-    let TokenStep::NeedsTxCode(spec) = session.on_as_metadata(&app.perform(&as_req).await).unwrap() else {
+    let as_req = session
+        .on_issuer_metadata(&app.perform(&req).await)
+        .unwrap();
+    let TokenStep::NeedsTxCode(spec) = session.on_as_metadata(&app.perform(&as_req).await).unwrap()
+    else {
         panic!("giayto offers ask for a tx_code")
     };
     assert_eq!(spec.length, Some(6));
     let token_req = session.with_tx_code(tx_code).unwrap();
-    let nonce_req = session.on_token(&app.perform(&token_req).await).unwrap().expect("nonce endpoint");
+    let nonce_req = session
+        .on_token(&app.perform(&token_req).await)
+        .unwrap()
+        .expect("nonce endpoint");
     session.on_nonce(&app.perform(&nonce_req).await).unwrap();
     let cred_req = session.build_credential_request(holder, now()).unwrap();
-    match session.on_credential(&app.perform(&cred_req).await).unwrap() {
+    match session
+        .on_credential(&app.perform(&cred_req).await)
+        .unwrap()
+    {
         CredentialOutcome::Issued(creds) => creds.into_iter().map(|c| c.credential).collect(),
         other => panic!("not issued: {other:?}"),
     }
@@ -77,17 +95,13 @@ async fn status_at(app: &TestApp, uri: &str, idx: u64) -> u8 {
     let reply = app.get(uri.strip_prefix(PUBLIC_URL).unwrap()).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.content_type(), "application/statuslist+jwt");
-    let jws = CompactJws::parse(std::str::from_utf8(&reply.body).unwrap()).unwrap();
-    assert_eq!(jws.header().typ.as_deref(), Some("statuslist+jwt"));
     let jwks: Jwks = serde_json::from_slice(&app.get("/.well-known/jwks.json").await.body).unwrap();
-    let key = jwks.find(jws.header().kid.as_deref().unwrap()).unwrap();
-    jws.verify(key).unwrap();
-    let payload: Value = jws.payload_json().unwrap();
-    assert_eq!(payload["sub"], uri);
+    let token = std::str::from_utf8(&reply.body).unwrap();
+    let verified = giayto_core::status_list::verify_token(token, uri, &jwks, now() as i64).unwrap();
+    let payload: Value = CompactJws::parse(token).unwrap().payload_json().unwrap();
     assert!(payload["ttl"].as_i64().unwrap() > 0);
     assert!(payload["exp"].as_i64().unwrap() > payload["iat"].as_i64().unwrap());
-    let list = StatusList::decode(payload["status_list"]["bits"].as_u64().unwrap(), payload["status_list"]["lst"].as_str().unwrap()).unwrap();
-    list.get(idx).unwrap()
+    verified.status(idx).unwrap().value()
 }
 
 async fn full_flow_with_core_client_then_revocation_shows(app: TestApp) {
@@ -100,43 +114,110 @@ async fn full_flow_with_core_client_then_revocation_shows(app: TestApp) {
     assert_eq!(payload["iss"], format!("{PUBLIC_URL}/agencies/police"));
     assert_eq!(payload["vct"], "https://giayto.gov.vn/vct/can_cuoc");
     let holder_jwk = holder.public_jwk().unwrap();
-    assert_eq!(payload["cnf"]["jwk"]["x"], serde_json::to_value(&holder_jwk).unwrap()["x"]);
-    let issuer_meta = app.get("/.well-known/jwt-vc-issuer/agencies/police").await.json();
+    assert_eq!(
+        payload["cnf"]["jwk"]["x"],
+        serde_json::to_value(&holder_jwk).unwrap()["x"]
+    );
+    let issuer_meta = app
+        .get("/.well-known/jwt-vc-issuer/agencies/police")
+        .await
+        .json();
     let jwks: Jwks = serde_json::from_value(issuer_meta["jwks"].clone()).unwrap();
-    jws.verify(jwks.find(jws.header().kid.as_deref().unwrap()).unwrap()).unwrap();
-    let uri = payload["status"]["status_list"]["uri"].as_str().unwrap().to_owned();
+    jws.verify(jwks.find(jws.header().kid.as_deref().unwrap()).unwrap())
+        .unwrap();
+    let uri = payload["status"]["status_list"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let idx = payload["status"]["status_list"]["idx"].as_u64().unwrap();
     assert_eq!(status_at(&app, &uri, idx).await, 0);
     // The document view lists the credential and its slot.
-    let doc = app.get_with("/api/v1/documents/flow-1", &app.key("police")).await.json();
+    let doc = app
+        .get_with("/api/v1/documents/flow-1", &app.key("police"))
+        .await
+        .json();
     assert_eq!(doc["document"]["credentials"][0]["idx"], idx);
-    assert!(doc["offer"].is_null(), "the redeemed offer is no longer served");
+    assert!(
+        doc["offer"].is_null(),
+        "the redeemed offer is no longer served"
+    );
     // Suspend, then revoke: the next token shows each.
     let key = app.key("police");
-    app.send_json("POST", "/api/v1/documents/flow-1/suspend", Some(&key), &json!({})).await;
+    app.send_json(
+        "POST",
+        "/api/v1/documents/flow-1/suspend",
+        Some(&key),
+        &json!({}),
+    )
+    .await;
     assert_eq!(status_at(&app, &uri, idx).await, 2);
-    app.send_json("POST", "/api/v1/documents/flow-1/reinstate", Some(&key), &json!({})).await;
+    app.send_json(
+        "POST",
+        "/api/v1/documents/flow-1/reinstate",
+        Some(&key),
+        &json!({}),
+    )
+    .await;
     assert_eq!(status_at(&app, &uri, idx).await, 0);
-    app.send_json("POST", "/api/v1/documents/flow-1/revoke", Some(&key), &json!({})).await;
+    app.send_json(
+        "POST",
+        "/api/v1/documents/flow-1/revoke",
+        Some(&key),
+        &json!({}),
+    )
+    .await;
     assert_eq!(status_at(&app, &uri, idx).await, 1);
     // Re-issue after a data change revokes the old credential (checked in another document).
     let p2 = publish(&app, "flow-2").await;
     let creds = receive(&app, &p2.by_reference, &p2.tx_code, &holder).await;
     let (_, payload) = issuer_payload(&creds[0]);
-    let (uri2, idx2) = (payload["status"]["status_list"]["uri"].as_str().unwrap().to_owned(), payload["status"]["status_list"]["idx"].as_u64().unwrap());
+    let (uri2, idx2) = (
+        payload["status"]["status_list"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        payload["status"]["status_list"]["idx"].as_u64().unwrap(),
+    );
     assert_ne!((uri2.clone(), idx2), (uri.clone(), idx), "distinct slots");
     let mut claims = common::id_card_claims();
     claims["place_of_residence"] = json!("5 Lê Duẩn, Đà Nẵng");
-    let re = app.send_json("POST", "/api/v1/documents/flow-2/reissue", Some(&key), &json!({ "claims": claims })).await.json();
+    let re = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/flow-2/reissue",
+            Some(&key),
+            &json!({ "claims": claims }),
+        )
+        .await
+        .json();
     assert_eq!(status_at(&app, &uri2, idx2).await, 1);
-    let creds = receive(&app, re["offer"]["offer_uri_by_reference"].as_str().unwrap(), re["offer"]["tx_code"].as_str().unwrap(), &holder).await;
+    let creds = receive(
+        &app,
+        re["offer"]["offer_uri_by_reference"].as_str().unwrap(),
+        re["offer"]["tx_code"].as_str().unwrap(),
+        &holder,
+    )
+    .await;
     let (_, payload) = issuer_payload(&creds[0]);
-    assert_eq!(status_at(&app, payload["status"]["status_list"]["uri"].as_str().unwrap(), payload["status"]["status_list"]["idx"].as_u64().unwrap()).await, 0);
+    assert_eq!(
+        status_at(
+            &app,
+            payload["status"]["status_list"]["uri"].as_str().unwrap(),
+            payload["status"]["status_list"]["idx"].as_u64().unwrap()
+        )
+        .await,
+        0
+    );
 }
 
 async fn token(app: &TestApp, form: &str) -> (StatusCode, Value) {
     let r = app
-        .call(Request::post("/token").header("content-type", "application/x-www-form-urlencoded").body(Body::from(form.to_owned())).unwrap())
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form.to_owned()))
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
     (r.status, r.json())
@@ -144,7 +225,10 @@ async fn token(app: &TestApp, form: &str) -> (StatusCode, Value) {
 
 fn form(code: &str, tx_code: Option<&str>) -> String {
     let mut f = url::form_urlencoded::Serializer::new(String::new());
-    f.append_pair("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code");
+    f.append_pair(
+        "grant_type",
+        "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+    );
     f.append_pair("pre-authorized_code", code);
     if let Some(t) = tx_code {
         f.append_pair("tx_code", t);
@@ -160,44 +244,96 @@ fn wrong(tx_code: &str) -> String {
 
 async fn token_endpoint_errors(app: TestApp) {
     let p = publish(&app, "tok-1").await;
-    assert_eq!(token(&app, "grant_type=authorization_code&code=x").await.1["error"], "unsupported_grant_type");
-    assert_eq!(token(&app, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code").await.1["error"], "invalid_request");
-    assert_eq!(token(&app, &form("no-such-code", Some("123456"))).await.1["error"], "invalid_grant");
-    assert_eq!(token(&app, &form(&p.code, None)).await.1["error"], "invalid_request");
+    assert_eq!(
+        token(&app, "grant_type=authorization_code&code=x").await.1["error"],
+        "unsupported_grant_type"
+    );
+    assert_eq!(
+        token(
+            &app,
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code"
+        )
+        .await
+        .1["error"],
+        "invalid_request"
+    );
+    assert_eq!(
+        token(&app, &form("no-such-code", Some("123456"))).await.1["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        token(&app, &form(&p.code, None)).await.1["error"],
+        "invalid_request"
+    );
     let (status, body) = token(&app, &form(&p.code, Some(&wrong(&p.tx_code)))).await;
-    assert_eq!((status, body["error"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "invalid_grant"));
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
     assert!(!body.to_string().contains(&p.tx_code) && !body.to_string().contains(&p.code));
     // The right code still works after one miss, once.
     let (status, body) = token(&app, &form(&p.code, Some(&p.tx_code))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"], "invalid_grant", "used code");
+    assert_eq!(
+        token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"],
+        "invalid_grant",
+        "used code"
+    );
     // Five wrong tx_codes burn the code: the right one then fails too.
     let p = publish(&app, "tok-2").await;
     for _ in 0..5 {
-        assert_eq!(token(&app, &form(&p.code, Some(&wrong(&p.tx_code)))).await.1["error"], "invalid_grant");
+        assert_eq!(
+            token(&app, &form(&p.code, Some(&wrong(&p.tx_code))))
+                .await
+                .1["error"],
+            "invalid_grant"
+        );
     }
-    assert_eq!(token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"], "invalid_grant");
+    assert_eq!(
+        token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"],
+        "invalid_grant"
+    );
     let offer_path = {
-        let OfferSource::ByReference(u) = parse_offer_uri(&p.by_reference).unwrap() else { panic!() };
+        let OfferSource::ByReference(u) = parse_offer_uri(&p.by_reference).unwrap() else {
+            panic!()
+        };
         u.strip_prefix(PUBLIC_URL).unwrap().to_owned()
     };
-    assert_eq!(app.get(&offer_path).await.status, StatusCode::NOT_FOUND, "burnt offers are not served");
+    assert_eq!(
+        app.get(&offer_path).await.status,
+        StatusCode::NOT_FOUND,
+        "burnt offers are not served"
+    );
 }
 
 async fn access_token(app: &TestApp, id: &str) -> String {
     let p = publish(app, id).await;
-    token(app, &form(&p.code, Some(&p.tx_code))).await.1["access_token"].as_str().unwrap().to_owned()
+    token(app, &form(&p.code, Some(&p.tx_code))).await.1["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn nonce(app: &TestApp) -> String {
-    let r = app.call(Request::post("/nonce").body(Body::empty()).unwrap()).await;
+    let r = app
+        .call(Request::post("/nonce").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
     r.json()["c_nonce"].as_str().unwrap().to_owned()
 }
 
 fn proof(signer: &dyn Signer, aud: &str, nonce: Option<&str>) -> String {
-    build_proof_jwt(signer, &ProofClaims { iss: None, aud: aud.into(), iat: now(), nonce: nonce.map(str::to_owned) }).unwrap()
+    build_proof_jwt(
+        signer,
+        &ProofClaims {
+            iss: None,
+            aud: aud.into(),
+            iat: now(),
+            nonce: nonce.map(str::to_owned),
+        },
+    )
+    .unwrap()
 }
 
 async fn credential(app: &TestApp, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -205,7 +341,9 @@ async fn credential(app: &TestApp, token: Option<&str>, body: &Value) -> (Status
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let r = app.call(req.body(Body::from(body.to_string())).unwrap()).await;
+    let r = app
+        .call(req.body(Body::from(body.to_string())).unwrap())
+        .await;
     (r.status, r.json())
 }
 
@@ -221,59 +359,169 @@ async fn credential_endpoint_errors(app: TestApp) {
     let n = nonce(&app).await;
     let body = request(&[proof(&holder, PUBLIC_URL, Some(&n))]);
     let (s, e) = credential(&app, None, &body).await;
-    assert_eq!((s, e["error"].as_str().unwrap()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    assert_eq!(
+        (s, e["error"].as_str().unwrap()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
     let (s, _) = credential(&app, Some("gya_unknown"), &body).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Proof for another audience.
-    let (s, e) = credential(&app, Some(&token), &request(&[proof(&holder, "https://other.example", Some(&n))])).await;
-    assert_eq!((s, e["error"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "invalid_proof"));
+    let (s, e) = credential(
+        &app,
+        Some(&token),
+        &request(&[proof(&holder, "https://other.example", Some(&n))]),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_proof")
+    );
     // Proof whose header key is not the signing key.
     let mut header = jws::header_with_typ("openid4vci-proof+jwt");
-    header.insert("jwk".into(), serde_json::to_value(holder.public_jwk().unwrap()).unwrap());
-    let claims = serde_json::to_vec(&json!({ "aud": PUBLIC_URL, "iat": now(), "nonce": n })).unwrap();
+    header.insert(
+        "jwk".into(),
+        serde_json::to_value(holder.public_jwk().unwrap()).unwrap(),
+    );
+    let claims =
+        serde_json::to_vec(&json!({ "aud": PUBLIC_URL, "iat": now(), "nonce": n })).unwrap();
     let forged = jws::sign_compact(header, &claims, &other).unwrap();
-    assert_eq!(credential(&app, Some(&token), &request(&[forged])).await.1["error"], "invalid_proof");
+    assert_eq!(
+        credential(&app, Some(&token), &request(&[forged])).await.1["error"],
+        "invalid_proof"
+    );
     // No proof, no nonce in the proof, wrong configuration, identifier, too many proofs.
-    assert_eq!(credential(&app, Some(&token), &json!({ "credential_configuration_id": "can_cuoc" })).await.1["error"], "invalid_proof");
-    assert_eq!(credential(&app, Some(&token), &request(&[proof(&holder, PUBLIC_URL, None)])).await.1["error"], "invalid_proof");
+    assert_eq!(
+        credential(
+            &app,
+            Some(&token),
+            &json!({ "credential_configuration_id": "can_cuoc" })
+        )
+        .await
+        .1["error"],
+        "invalid_proof"
+    );
+    assert_eq!(
+        credential(
+            &app,
+            Some(&token),
+            &request(&[proof(&holder, PUBLIC_URL, None)])
+        )
+        .await
+        .1["error"],
+        "invalid_proof"
+    );
     let wrong_conf = json!({ "credential_configuration_id": "judicial_record", "proofs": { "jwt": [proof(&holder, PUBLIC_URL, Some(&n))] } });
-    assert_eq!(credential(&app, Some(&token), &wrong_conf).await.1["error"], "unknown_credential_configuration");
+    assert_eq!(
+        credential(&app, Some(&token), &wrong_conf).await.1["error"],
+        "unknown_credential_configuration"
+    );
     let by_identifier = json!({ "credential_identifier": "x", "proofs": { "jwt": [proof(&holder, PUBLIC_URL, Some(&n))] } });
-    assert_eq!(credential(&app, Some(&token), &by_identifier).await.1["error"], "unknown_credential_identifier");
-    let five: Vec<String> = (0..5).map(|_| proof(&holder, PUBLIC_URL, Some(&n))).collect();
-    assert_eq!(credential(&app, Some(&token), &request(&five)).await.1["error"], "invalid_credential_request");
-    assert_eq!(credential(&app, Some(&token), &json!("not an object")).await.1["error"], "invalid_credential_request");
+    assert_eq!(
+        credential(&app, Some(&token), &by_identifier).await.1["error"],
+        "unknown_credential_identifier"
+    );
+    let five: Vec<String> = (0..5)
+        .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
+        .collect();
+    assert_eq!(
+        credential(&app, Some(&token), &request(&five)).await.1["error"],
+        "invalid_credential_request"
+    );
+    assert_eq!(
+        credential(&app, Some(&token), &json!("not an object"))
+            .await
+            .1["error"],
+        "invalid_credential_request"
+    );
     // Unknown nonce.
-    let (s, e) = credential(&app, Some(&token), &request(&[proof(&holder, PUBLIC_URL, Some("made-up"))])).await;
-    assert_eq!((s, e["error"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "invalid_nonce"));
+    let (s, e) = credential(
+        &app,
+        Some(&token),
+        &request(&[proof(&holder, PUBLIC_URL, Some("made-up"))]),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_nonce")
+    );
     // None of the refusals used the token or the nonce: a good request now succeeds, with a
     // batch of two keys.
-    let (s, ok) = credential(&app, Some(&token), &request(&[proof(&holder, PUBLIC_URL, Some(&n)), proof(&other, PUBLIC_URL, Some(&n))])).await;
+    let (s, ok) = credential(
+        &app,
+        Some(&token),
+        &request(&[
+            proof(&holder, PUBLIC_URL, Some(&n)),
+            proof(&other, PUBLIC_URL, Some(&n)),
+        ]),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{ok}");
     assert_eq!(ok["credentials"].as_array().unwrap().len(), 2);
     // The nonce is single use (stale), and so is the token.
     let token2 = access_token(&app, "cred-2").await;
-    let (_, e) = credential(&app, Some(&token2), &request(&[proof(&holder, PUBLIC_URL, Some(&n))])).await;
+    let (_, e) = credential(
+        &app,
+        Some(&token2),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+    )
+    .await;
     assert_eq!(e["error"], "invalid_nonce");
     let n2 = nonce(&app).await;
-    let (s, _) = credential(&app, Some(&token), &request(&[proof(&holder, PUBLIC_URL, Some(&n2))])).await;
+    let (s, _) = credential(
+        &app,
+        Some(&token),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n2))]),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "used access token");
     // An expired nonce is stale too.
     let n3 = nonce(&app).await;
-    sqlx::query("UPDATE nonces SET expires_at = 0 WHERE nonce = $1").bind(&n3).execute(app.services.db.pool()).await.unwrap();
-    let (_, e) = credential(&app, Some(&token2), &request(&[proof(&holder, PUBLIC_URL, Some(&n3))])).await;
+    sqlx::query("UPDATE nonces SET expires_at = 0 WHERE nonce = $1")
+        .bind(&n3)
+        .execute(app.services.db.pool())
+        .await
+        .unwrap();
+    let (_, e) = credential(
+        &app,
+        Some(&token2),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n3))]),
+    )
+    .await;
     assert_eq!(e["error"], "invalid_nonce");
 }
 
 async fn revoked_before_pickup_is_denied(app: TestApp) {
     let access = access_token(&app, "den-1").await;
-    app.send_json("POST", "/api/v1/documents/den-1/suspend", Some(&app.key("police")), &json!({})).await;
+    app.send_json(
+        "POST",
+        "/api/v1/documents/den-1/suspend",
+        Some(&app.key("police")),
+        &json!({}),
+    )
+    .await;
     let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
     let n = nonce(&app).await;
-    let (s, e) = credential(&app, Some(&access), &request(&[proof(&holder, PUBLIC_URL, Some(&n))])).await;
-    assert_eq!((s, e["error"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "credential_request_denied"));
+    let (s, e) = credential(
+        &app,
+        Some(&access),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "credential_request_denied")
+    );
     // Revocation also withdraws an offer not yet redeemed.
     let p = publish(&app, "den-2").await;
-    app.send_json("POST", "/api/v1/documents/den-2/revoke", Some(&app.key("police")), &json!({})).await;
-    assert_eq!(token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"], "invalid_grant");
+    app.send_json(
+        "POST",
+        "/api/v1/documents/den-2/revoke",
+        Some(&app.key("police")),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"],
+        "invalid_grant"
+    );
 }

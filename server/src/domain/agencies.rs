@@ -34,13 +34,17 @@ pub struct NewApiKey {
 
 impl std::fmt::Debug for NewApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewApiKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("NewApiKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 fn valid_agency_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn agency_from_row(row: &sqlx::any::AnyRow) -> DomainResult<Agency> {
@@ -49,7 +53,8 @@ fn agency_from_row(row: &sqlx::any::AnyRow) -> DomainResult<Agency> {
         id: row.try_get("id")?,
         name_vi: row.try_get("name_vi")?,
         name_en: row.try_get("name_en")?,
-        allowed_vcts: serde_json::from_str(&vcts).map_err(|e| DomainError::Internal(e.to_string()))?,
+        allowed_vcts: serde_json::from_str(&vcts)
+            .map_err(|e| DomainError::Internal(e.to_string()))?,
     })
 }
 
@@ -69,7 +74,8 @@ pub async fn add_agency(services: &Services, agency: &Agency, alg: Algorithm) ->
             });
         }
     }
-    let vcts = serde_json::to_string(&agency.allowed_vcts).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let vcts = serde_json::to_string(&agency.allowed_vcts)
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
     let mut tx = services.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO agencies (id, name_vi, name_en, allowed_vcts, created_at) VALUES ($1, $2, $3, $4, $5) \
@@ -83,7 +89,10 @@ pub async fn add_agency(services: &Services, agency: &Agency, alg: Algorithm) ->
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(DomainError::Conflict(format!("agency {} exists", agency.id)));
+        return Err(DomainError::Conflict(format!(
+            "agency {} exists",
+            agency.id
+        )));
     }
     keys::create_key(services, &mut tx, Some(&agency.id), alg).await?;
     tx.commit().await?;
@@ -91,7 +100,11 @@ pub async fn add_agency(services: &Services, agency: &Agency, alg: Algorithm) ->
 }
 
 /// Rotates an agency's signing key; returns the new `kid`.
-pub async fn rotate_key(services: &Services, agency_id: &str, alg: Algorithm) -> DomainResult<String> {
+pub async fn rotate_key(
+    services: &Services,
+    agency_id: &str,
+    alg: Algorithm,
+) -> DomainResult<String> {
     let mut tx = services.db.begin().await?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM agencies WHERE id = $1")
         .bind(agency_id)
@@ -123,7 +136,11 @@ pub async fn list_agencies(services: &Services) -> DomainResult<Vec<Agency>> {
 }
 
 /// Creates an API key for an agency.
-pub async fn create_api_key(services: &Services, agency_id: &str, label: &str) -> DomainResult<NewApiKey> {
+pub async fn create_api_key(
+    services: &Services,
+    agency_id: &str,
+    label: &str,
+) -> DomainResult<NewApiKey> {
     if get_agency(services, agency_id).await?.is_none() {
         return Err(DomainError::NotFound("agency"));
     }
@@ -144,11 +161,12 @@ pub async fn create_api_key(services: &Services, agency_id: &str, label: &str) -
 
 /// Revokes an API key by id.
 pub async fn revoke_api_key(services: &Services, id: &str) -> DomainResult<()> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now())
-        .bind(id)
-        .execute(services.db.pool())
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(services.db.pool())
+            .await?;
     if done.rows_affected() == 0 {
         return Err(DomainError::NotFound("active API key"));
     }

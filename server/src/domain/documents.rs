@@ -123,7 +123,9 @@ pub enum Published {
 
 fn valid_external_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 fn canonical(value: &Value) -> Value {
@@ -131,7 +133,11 @@ fn canonical(value: &Value) -> Value {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&m[k])))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
         other => other.clone(),
@@ -161,27 +167,49 @@ pub fn check_request(agency: &Agency, req: &PublishRequest) -> DomainResult<()> 
         });
     }
     check_claims(agency, &req.vct, &req.claims)?;
-    if let Some(until) = req.valid_until {
-        if until <= now() {
-            return Err(DomainError::Invalid { field: "valid_until".into(), reason: "in the past".into() });
-        }
+    if let Some(until) = req.valid_until
+        && until <= now()
+    {
+        return Err(DomainError::Invalid {
+            field: "valid_until".into(),
+            reason: "in the past".into(),
+        });
     }
     Ok(())
 }
 
 fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> DomainResult<()> {
     let Some(doc_type) = giayto_core::catalogue::by_vct(vct) else {
-        return Err(DomainError::Invalid { field: "vct".into(), reason: "unknown document type".into() });
+        return Err(DomainError::Invalid {
+            field: "vct".into(),
+            reason: "unknown document type".into(),
+        });
     };
     if !agency.allowed_vcts.iter().any(|v| v == vct) {
-        return Err(DomainError::Forbidden(format!("agency {} may not issue {vct}", agency.id)));
+        return Err(DomainError::Forbidden(format!(
+            "agency {} may not issue {vct}",
+            agency.id
+        )));
     }
-    doc_type.validate(&Value::Object(claims.clone())).map_err(|e| {
-        // The catalogue's messages start with the claim path: "path: what is wrong".
-        let reason = e.to_string();
-        let path = reason.split_once(": ").map(|(p, _)| p).unwrap_or("").to_owned();
-        DomainError::Invalid { field: if path.is_empty() { "claims".into() } else { format!("claims.{path}") }, reason }
-    })
+    doc_type
+        .validate(&Value::Object(claims.clone()))
+        .map_err(|e| {
+            // The catalogue's messages start with the claim path: "path: what is wrong".
+            let reason = e.to_string();
+            let path = reason
+                .split_once(": ")
+                .map(|(p, _)| p)
+                .unwrap_or("")
+                .to_owned();
+            DomainError::Invalid {
+                field: if path.is_empty() {
+                    "claims".into()
+                } else {
+                    format!("claims.{path}")
+                },
+                reason,
+            }
+        })
 }
 
 async fn create_offer(
@@ -194,9 +222,13 @@ async fn create_offer(
     let id = secrets::random_id()?;
     let code = Zeroizing::new(secrets::random_token("")?);
     let tx_code = Zeroizing::new(secrets::random_digits(services.config.tx_code_digits)?);
-    let secret = offer::OfferSecret { code: code.to_string(), tx_code: tx_code.to_string() };
-    let secret_json =
-        Zeroizing::new(serde_json::to_vec(&secret).map_err(|e| DomainError::Internal(e.to_string()))?);
+    let secret = offer::OfferSecret {
+        code: code.to_string(),
+        tx_code: tx_code.to_string(),
+    };
+    let secret_json = Zeroizing::new(
+        serde_json::to_vec(&secret).map_err(|e| DomainError::Internal(e.to_string()))?,
+    );
     let t = now();
     let expires_at = t + services.config.offer_ttl_secs;
     sqlx::query(
@@ -216,7 +248,10 @@ async fn create_offer(
     offer::view(services, &id, vct, &secret, expires_at)
 }
 
-async fn withdraw_offers(tx: &mut Transaction<'static, Any>, document_id: &str) -> DomainResult<()> {
+async fn withdraw_offers(
+    tx: &mut Transaction<'static, Any>,
+    document_id: &str,
+) -> DomainResult<()> {
     sqlx::query("UPDATE offers SET state = 'withdrawn', secret_wrapped = NULL WHERE document_id = $1 AND state = 'open'")
         .bind(document_id)
         .execute(&mut **tx)
@@ -247,7 +282,9 @@ pub async fn publish_in(
     let hash = content_hash(req);
     let id = secrets::random_id()?;
     let t = now();
-    let valid_until = req.valid_until.unwrap_or(t + services.config.credential_ttl_secs);
+    let valid_until = req
+        .valid_until
+        .unwrap_or(t + services.config.credential_ttl_secs);
     let claims = Value::Object(req.claims.clone()).to_string();
     let inserted = sqlx::query(
         "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, claims, content_hash, state, valid_until, version, created_at, updated_at) \
@@ -266,13 +303,19 @@ pub async fn publish_in(
     .await?;
     if inserted.rows_affected() == 1 {
         let offer = create_offer(services, tx, &id, 1, &req.vct).await?;
-        return Ok(Outcome { published: Published::Created, id, offer: Some(offer) });
+        return Ok(Outcome {
+            published: Published::Created,
+            id,
+            offer: Some(offer),
+        });
     }
-    let existing = sqlx::query("SELECT id, content_hash FROM documents WHERE agency_id = $1 AND external_id = $2")
-        .bind(&agency.id)
-        .bind(&req.document_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let existing = sqlx::query(
+        "SELECT id, content_hash FROM documents WHERE agency_id = $1 AND external_id = $2",
+    )
+    .bind(&agency.id)
+    .bind(&req.document_id)
+    .fetch_one(&mut **tx)
+    .await?;
     let existing_hash: String = existing.try_get("content_hash")?;
     if existing_hash != hash {
         return Err(DomainError::Conflict(format!(
@@ -280,18 +323,30 @@ pub async fn publish_in(
             req.document_id
         )));
     }
-    Ok(Outcome { published: Published::Replayed, id: existing.try_get("id")?, offer: None })
+    Ok(Outcome {
+        published: Published::Replayed,
+        id: existing.try_get("id")?,
+        offer: None,
+    })
 }
 
 /// Publishes one document in its own transaction and returns the agency's view.
-pub async fn publish(services: &Services, agency: &Agency, req: &PublishRequest) -> DomainResult<(Published, PublishResponse)> {
+pub async fn publish(
+    services: &Services,
+    agency: &Agency,
+    req: &PublishRequest,
+) -> DomainResult<(Published, PublishResponse)> {
     let mut tx = services.db.begin().await?;
     let outcome = publish_in(services, &mut tx, agency, req).await?;
     tx.commit().await?;
     Ok((outcome.published, response(services, &outcome.id).await?))
 }
 
-async fn document_row(services: &Services, agency_id: &str, external_id: &str) -> DomainResult<sqlx::any::AnyRow> {
+async fn document_row(
+    services: &Services,
+    agency_id: &str,
+    external_id: &str,
+) -> DomainResult<sqlx::any::AnyRow> {
     sqlx::query(
         "SELECT id, external_id, vct, state, version, valid_until, created_at, updated_at, claims FROM documents \
          WHERE agency_id = $1 AND external_id = $2",
@@ -329,7 +384,13 @@ pub async fn response(services: &Services, id: &str) -> DomainResult<PublishResp
                 None => None,
                 Some(w) => {
                     let secret = offer::unwrap_secret(services, &offer_id, &w)?;
-                    Some(offer::view(services, &offer_id, &document.vct, &secret, o.try_get("expires_at")?)?)
+                    Some(offer::view(
+                        services,
+                        &offer_id,
+                        &document.vct,
+                        &secret,
+                        o.try_get("expires_at")?,
+                    )?)
                 }
             }
         }
@@ -371,7 +432,11 @@ async fn view_from_row(services: &Services, row: &sqlx::any::AnyRow) -> DomainRe
 }
 
 /// Reads one of the agency's documents.
-pub async fn get(services: &Services, agency: &Agency, external_id: &str) -> DomainResult<PublishResponse> {
+pub async fn get(
+    services: &Services,
+    agency: &Agency,
+    external_id: &str,
+) -> DomainResult<PublishResponse> {
     let row = document_row(services, &agency.id, external_id).await?;
     let id: String = row.try_get("id")?;
     response(services, &id).await
@@ -389,7 +454,12 @@ pub enum Change {
 }
 
 /// Applies a state change to a document and all its credentials in one transaction.
-pub async fn change_state(services: &Services, agency: &Agency, external_id: &str, change: Change) -> DomainResult<PublishResponse> {
+pub async fn change_state(
+    services: &Services,
+    agency: &Agency,
+    external_id: &str,
+    change: Change,
+) -> DomainResult<PublishResponse> {
     let (from, to, status): (&[&str], &str, i64) = match change {
         Change::Revoke => (&["valid", "suspended"], "revoked", REVOKED),
         Change::Suspend => (&["valid"], "suspended", SUSPENDED),
@@ -415,7 +485,9 @@ pub async fn change_state(services: &Services, agency: &Agency, external_id: &st
         return response(services, &id).await;
     }
     if !from.contains(&state.as_str()) {
-        return Err(DomainError::Conflict(format!("a {state} document cannot become {to}")));
+        return Err(DomainError::Conflict(format!(
+            "a {state} document cannot become {to}"
+        )));
     }
     sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
         .bind(to)
@@ -432,7 +504,12 @@ pub async fn change_state(services: &Services, agency: &Agency, external_id: &st
 
 /// Replaces a document's claims: its credentials are revoked, open offers withdrawn and a
 /// new offer made for the new data.
-pub async fn reissue(services: &Services, agency: &Agency, external_id: &str, req: &ReissueRequest) -> DomainResult<PublishResponse> {
+pub async fn reissue(
+    services: &Services,
+    agency: &Agency,
+    external_id: &str,
+    req: &ReissueRequest,
+) -> DomainResult<PublishResponse> {
     let mut tx = services.db.begin().await?;
     let row = sqlx::query(
         "UPDATE documents SET updated_at = $1 WHERE agency_id = $2 AND external_id = $3 \
@@ -447,7 +524,9 @@ pub async fn reissue(services: &Services, agency: &Agency, external_id: &str, re
     let id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     if state == "revoked" {
-        return Err(DomainError::Conflict("a revoked document cannot be re-issued".into()));
+        return Err(DomainError::Conflict(
+            "a revoked document cannot be re-issued".into(),
+        ));
     }
     let vct: String = row.try_get("vct")?;
     let version: i64 = row.try_get("version")?;

@@ -6,8 +6,8 @@
 use std::cell::RefCell;
 
 use giayto_core::jose::Jwk;
-use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::CredentialRequest;
+use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::verify_proof_jwt;
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
 use giayto_core::status_list::StatusReference;
@@ -70,7 +70,10 @@ fn token_err(code: &'static str, description: &'static str) -> GrantError {
 }
 
 fn cred_err(code: IssuerErrorCode, description: impl Into<String>) -> GrantError {
-    GrantError::Credential { code, description: description.into() }
+    GrantError::Credential {
+        code,
+        description: description.into(),
+    }
 }
 
 /// A granted access token.
@@ -84,28 +87,45 @@ pub struct Grant {
 
 /// The pre-authorized code grant. `tx_code` must be present exactly when the offer had one
 /// (giayto's offers always do).
-pub async fn redeem_code(services: &Services, code: &str, tx_code: Option<&str>) -> Result<Grant, GrantError> {
+pub async fn redeem_code(
+    services: &Services,
+    code: &str,
+    tx_code: Option<&str>,
+) -> Result<Grant, GrantError> {
     if code.is_empty() || code.len() > 256 {
-        return Err(token_err("invalid_grant", "unknown or expired pre-authorized code"));
+        return Err(token_err(
+            "invalid_grant",
+            "unknown or expired pre-authorized code",
+        ));
     }
     let t = now();
     let mut tx = services.db.begin().await?;
-    let row = sqlx::query("SELECT id, tx_code_hash, state, expires_at FROM offers WHERE code_hash = $1")
-        .bind(services.master.hash_secret(CODE_PURPOSE, code))
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
+    let row =
+        sqlx::query("SELECT id, tx_code_hash, state, expires_at FROM offers WHERE code_hash = $1")
+            .bind(services.master.hash_secret(CODE_PURPOSE, code))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
     let offer_id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     if state != "open" || expires_at <= t {
-        return Err(token_err("invalid_grant", "unknown, used or expired pre-authorized code"));
+        return Err(token_err(
+            "invalid_grant",
+            "unknown, used or expired pre-authorized code",
+        ));
     }
     let Some(tx_code) = tx_code else {
-        return Err(token_err("invalid_request", "tx_code is required for this offer"));
+        return Err(token_err(
+            "invalid_request",
+            "tx_code is required for this offer",
+        ));
     };
     let stored: String = row.try_get("tx_code_hash")?;
-    if !services.master.secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored) {
+    if !services
+        .master
+        .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored)
+    {
         // Count the miss and burn the code at the limit; committed even though we refuse.
         sqlx::query(
             "UPDATE offers SET tx_tries = tx_tries + 1, \
@@ -128,7 +148,10 @@ pub async fn redeem_code(services: &Services, code: &str, tx_code: Option<&str>)
     .execute(&mut *tx)
     .await?;
     if redeemed.rows_affected() != 1 {
-        return Err(token_err("invalid_grant", "unknown, used or expired pre-authorized code"));
+        return Err(token_err(
+            "invalid_grant",
+            "unknown, used or expired pre-authorized code",
+        ));
     }
     let access_token = secrets::random_token("gya_")?;
     let ttl = services.config.access_token_ttl_secs;
@@ -139,7 +162,10 @@ pub async fn redeem_code(services: &Services, code: &str, tx_code: Option<&str>)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Grant { access_token, expires_in: ttl })
+    Ok(Grant {
+        access_token,
+        expires_in: ttl,
+    })
 }
 
 /// Makes a fresh `c_nonce`: random, stored, single use, valid `nonce_ttl_secs`.
@@ -156,8 +182,14 @@ pub async fn new_nonce(services: &Services) -> Result<String, GrantError> {
 /// Deletes expired nonces and access tokens (run periodically).
 pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
     let t = now();
-    sqlx::query("DELETE FROM nonces WHERE expires_at < $1").bind(t).execute(services.db.pool()).await?;
-    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1").bind(t).execute(services.db.pool()).await?;
+    sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
+        .bind(t)
+        .execute(services.db.pool())
+        .await?;
+    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+        .bind(t)
+        .execute(services.db.pool())
+        .await?;
     Ok(())
 }
 
@@ -185,7 +217,11 @@ async fn target_of_token(services: &Services, access_token: &str) -> Result<Targ
     let claims: String = row.try_get("claims")?;
     let claims = match serde_json::from_str(&claims) {
         Ok(Value::Object(m)) => m,
-        _ => return Err(GrantError::Internal(DomainError::Internal("stored claims".into()))),
+        _ => {
+            return Err(GrantError::Internal(DomainError::Internal(
+                "stored claims".into(),
+            )));
+        }
     };
     Ok(Target {
         offer_id: row.try_get("offer_id")?,
@@ -214,7 +250,12 @@ pub async fn issue_credentials(
     }
     let wanted = offer::configuration_id(&target.vct)?;
     match request.credential_configuration_id.as_deref() {
-        None => return Err(cred_err(IssuerErrorCode::InvalidCredentialRequest, "credential_configuration_id is missing")),
+        None => {
+            return Err(cred_err(
+                IssuerErrorCode::InvalidCredentialRequest,
+                "credential_configuration_id is missing",
+            ));
+        }
         Some(id) if id != wanted => {
             return Err(cred_err(
                 IssuerErrorCode::UnknownCredentialConfiguration,
@@ -224,20 +265,32 @@ pub async fn issue_credentials(
         Some(_) => {}
     }
     if request.credential_response_encryption.is_some() {
-        return Err(cred_err(IssuerErrorCode::InvalidEncryptionParameters, "response encryption is not supported"));
+        return Err(cred_err(
+            IssuerErrorCode::InvalidEncryptionParameters,
+            "response encryption is not supported",
+        ));
     }
     let proofs = match request.proofs.as_ref() {
         Some(p) if !p.other.is_empty() => {
-            return Err(cred_err(IssuerErrorCode::InvalidProof, "only the jwt proof type is supported"));
+            return Err(cred_err(
+                IssuerErrorCode::InvalidProof,
+                "only the jwt proof type is supported",
+            ));
         }
         Some(p) => p.jwt.as_deref().unwrap_or_default(),
         None => &[],
     };
     if proofs.is_empty() {
-        return Err(cred_err(IssuerErrorCode::InvalidProof, "proofs.jwt is missing"));
+        return Err(cred_err(
+            IssuerErrorCode::InvalidProof,
+            "proofs.jwt is missing",
+        ));
     }
     if proofs.len() > BATCH_SIZE {
-        return Err(cred_err(IssuerErrorCode::InvalidCredentialRequest, format!("at most {BATCH_SIZE} proofs")));
+        return Err(cred_err(
+            IssuerErrorCode::InvalidCredentialRequest,
+            format!("at most {BATCH_SIZE} proofs"),
+        ));
     }
     let t = now();
     let mut holder_keys: Vec<Jwk> = Vec::with_capacity(proofs.len());
@@ -255,10 +308,10 @@ pub async fn issue_credentials(
             PROOF_MAX_AGE,
         )
         .map_err(|e| cred_err(e.error_code(), e.to_string()))?;
-        if let Some(n) = seen.into_inner() {
-            if !nonces.contains(&n) {
-                nonces.push(n);
-            }
+        if let Some(n) = seen.into_inner()
+            && !nonces.contains(&n)
+        {
+            nonces.push(n);
         }
         holder_keys.push(key);
     }
@@ -271,7 +324,10 @@ pub async fn issue_credentials(
             .execute(&mut *tx)
             .await?;
         if used.rows_affected() != 1 {
-            return Err(cred_err(IssuerErrorCode::InvalidNonce, "c_nonce is unknown, used or expired"));
+            return Err(cred_err(
+                IssuerErrorCode::InvalidNonce,
+                "c_nonce is unknown, used or expired",
+            ));
         }
     }
     let consumed = sqlx::query(
@@ -309,7 +365,9 @@ pub async fn issue_credentials(
             issued_at: t,
             expires_at: target.valid_until,
         };
-        slots.push(status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?);
+        slots.push(
+            status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?,
+        );
     }
     tx.commit().await?;
     let issuer = services.agency_issuer(&target.agency_id);
@@ -328,8 +386,12 @@ pub async fn issue_credentials(
             not_before: None,
             expires_at: Some(target.valid_until),
         };
-        let credential = issue_document(&req, signer.as_ref())
-            .map_err(|e| GrantError::Internal(DomainError::Internal(format!("issue {}: {e}", target.offer_id))))?;
+        let credential = issue_document(&req, signer.as_ref()).map_err(|e| {
+            GrantError::Internal(DomainError::Internal(format!(
+                "issue {}: {e}",
+                target.offer_id
+            )))
+        })?;
         out.push(credential);
     }
     metrics::counter!("giayto_credentials_issued_total").increment(out.len() as u64);

@@ -30,18 +30,29 @@ pub async fn create_key(
     alg: Algorithm,
 ) -> DomainResult<String> {
     let key = signer::generate(alg).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let wrapped = services.master.wrap(&wrap_context(&key.kid), &key.private_json)?;
-    let public = serde_json::to_string(&key.public).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let wrapped = services
+        .master
+        .wrap(&wrap_context(&key.kid), &key.private_json)?;
+    let public =
+        serde_json::to_string(&key.public).map_err(|e| DomainError::Internal(e.to_string()))?;
     let t = now();
     // Retire the current key first (the unique index allows one active key per owner).
     let current: Option<String> = match agency_id {
-        Some(a) => sqlx::query_scalar("SELECT kid FROM signing_keys WHERE agency_id = $1 AND retired_at IS NULL")
+        Some(a) => {
+            sqlx::query_scalar(
+                "SELECT kid FROM signing_keys WHERE agency_id = $1 AND retired_at IS NULL",
+            )
             .bind(a)
             .fetch_optional(&mut **tx)
-            .await?,
-        None => sqlx::query_scalar("SELECT kid FROM signing_keys WHERE agency_id IS NULL AND retired_at IS NULL")
+            .await?
+        }
+        None => {
+            sqlx::query_scalar(
+                "SELECT kid FROM signing_keys WHERE agency_id IS NULL AND retired_at IS NULL",
+            )
             .fetch_optional(&mut **tx)
-            .await?,
+            .await?
+        }
     };
     if let Some(old) = current {
         let last_exp: Option<i64> =
@@ -77,7 +88,10 @@ pub async fn create_key(
 }
 
 /// The signer that signs now for `agency_id` (None: the trust anchor).
-pub async fn active_signer(services: &Services, agency_id: Option<&str>) -> DomainResult<Arc<JosekitSigner>> {
+pub async fn active_signer(
+    services: &Services,
+    agency_id: Option<&str>,
+) -> DomainResult<Arc<JosekitSigner>> {
     let row = match agency_id {
         Some(a) => sqlx::query("SELECT kid, alg, wrapped_private FROM signing_keys WHERE agency_id = $1 AND retired_at IS NULL")
             .bind(a)
@@ -89,17 +103,18 @@ pub async fn active_signer(services: &Services, agency_id: Option<&str>) -> Doma
     };
     let row = row.ok_or(DomainError::NotFound("signing key"))?;
     let kid: String = row.try_get("kid")?;
-    if let Ok(cache) = services.keys.cache.read() {
-        if let Some(s) = cache.get(&kid) {
-            return Ok(Arc::clone(s));
-        }
+    if let Ok(cache) = services.keys.cache.read()
+        && let Some(s) = cache.get(&kid)
+    {
+        return Ok(Arc::clone(s));
     }
     let alg: String = row.try_get("alg")?;
     let wrapped: Vec<u8> = row.try_get("wrapped_private")?;
     let alg = Algorithm::from_name(&alg).map_err(|e| DomainError::Internal(e.to_string()))?;
     let private = services.master.unwrap(&wrap_context(&kid), &wrapped)?;
     let signer = Arc::new(
-        JosekitSigner::from_private_jwk_json(alg, &private).map_err(|e| DomainError::Internal(e.to_string()))?,
+        JosekitSigner::from_private_jwk_json(alg, &private)
+            .map_err(|e| DomainError::Internal(e.to_string()))?,
     );
     if let Ok(mut cache) = services.keys.cache.write() {
         cache.insert(kid, Arc::clone(&signer));
@@ -109,24 +124,31 @@ pub async fn active_signer(services: &Services, agency_id: Option<&str>) -> Doma
 
 /// Public keys to publish for `agency_id` (None: the trust anchor): the active key and the
 /// retired ones still covering valid credentials.
-pub async fn published_keys(services: &Services, agency_id: Option<&str>) -> DomainResult<Vec<Jwk>> {
+pub async fn published_keys(
+    services: &Services,
+    agency_id: Option<&str>,
+) -> DomainResult<Vec<Jwk>> {
     let t = now();
     let rows: Vec<String> = match agency_id {
-        Some(a) => sqlx::query_scalar(
-            "SELECT public_jwk FROM signing_keys WHERE agency_id = $1 \
+        Some(a) => {
+            sqlx::query_scalar(
+                "SELECT public_jwk FROM signing_keys WHERE agency_id = $1 \
              AND (retired_at IS NULL OR published_until > $2) ORDER BY created_at DESC",
-        )
-        .bind(a)
-        .bind(t)
-        .fetch_all(services.db.pool())
-        .await?,
-        None => sqlx::query_scalar(
-            "SELECT public_jwk FROM signing_keys WHERE agency_id IS NULL \
+            )
+            .bind(a)
+            .bind(t)
+            .fetch_all(services.db.pool())
+            .await?
+        }
+        None => {
+            sqlx::query_scalar(
+                "SELECT public_jwk FROM signing_keys WHERE agency_id IS NULL \
              AND (retired_at IS NULL OR published_until > $1) ORDER BY created_at DESC",
-        )
-        .bind(t)
-        .fetch_all(services.db.pool())
-        .await?,
+            )
+            .bind(t)
+            .fetch_all(services.db.pool())
+            .await?
+        }
     };
     rows.iter()
         .map(|j| serde_json::from_str(j).map_err(|e| DomainError::Internal(e.to_string())))

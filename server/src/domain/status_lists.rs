@@ -10,8 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use giayto_core::jose::jws;
-use giayto_core::status_list::StatusList;
+use giayto_core::status_list::{self, StatusList};
 use sqlx::{Any, Row, Transaction};
 
 use super::{DomainError, DomainResult, Services, keys, now};
@@ -158,46 +157,52 @@ pub async fn token(services: &Services, list_id: &str) -> DomainResult<String> {
         .ok_or(DomainError::NotFound("status list"))?;
     let version: i64 = row.try_get("version")?;
     let t = now();
-    if let Ok(cache) = services.status_cache.tokens.lock() {
-        if let Some(c) = cache.get(list_id) {
-            if c.version == version && t < c.refresh_at {
-                return Ok(c.token.clone());
-            }
-        }
+    if let Ok(cache) = services.status_cache.tokens.lock()
+        && let Some(c) = cache.get(list_id)
+        && c.version == version
+        && t < c.refresh_at
+    {
+        return Ok(c.token.clone());
     }
     let agency_id: String = row.try_get("agency_id")?;
     let size: i64 = row.try_get("size")?;
-    let entries = sqlx::query("SELECT idx, status FROM credentials WHERE list_id = $1 AND status <> 0")
-        .bind(list_id)
-        .fetch_all(services.db.pool())
-        .await?;
+    let entries =
+        sqlx::query("SELECT idx, status FROM credentials WHERE list_id = $1 AND status <> 0")
+            .bind(list_id)
+            .fetch_all(services.db.pool())
+            .await?;
     let size = u64::try_from(size).map_err(|_| DomainError::Internal("list size".into()))?;
-    let mut list = StatusList::new(STATUS_BITS, size).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let mut list =
+        StatusList::new(STATUS_BITS, size).map_err(|e| DomainError::Internal(e.to_string()))?;
     for e in &entries {
         let idx: i64 = e.try_get("idx")?;
         let status: i64 = e.try_get("status")?;
         let idx = u64::try_from(idx).map_err(|_| DomainError::Internal("slot".into()))?;
         let status = u8::try_from(status).map_err(|_| DomainError::Internal("status".into()))?;
-        list.set(idx, status).map_err(|e| DomainError::Internal(e.to_string()))?;
+        list.set(idx, status)
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
     }
     let lifetime = services.config.status_list_lifetime_secs;
-    let payload = serde_json::json!({
-        "sub": list_uri(services, list_id),
-        "iat": t,
-        "exp": t + lifetime,
-        "ttl": services.config.status_list_ttl_secs,
-        "status_list": { "bits": STATUS_BITS, "lst": list.encode_lst().map_err(|e| DomainError::Internal(e.to_string()))? },
-    });
-    let mut header = serde_json::Map::new();
-    header.insert("typ".into(), "statuslist+jwt".into());
+    let ttl = u64::try_from(services.config.status_list_ttl_secs).ok();
     let signer = keys::active_signer(services, Some(&agency_id)).await?;
-    let payload = serde_json::to_vec(&payload).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let token = jws::sign_compact(header, &payload, signer.as_ref()).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let token = status_list::sign_token(
+        &list_uri(services, list_id),
+        &list,
+        t,
+        Some(t + lifetime),
+        ttl,
+        signer.as_ref(),
+    )
+    .map_err(|e| DomainError::Internal(e.to_string()))?;
     if let Ok(mut cache) = services.status_cache.tokens.lock() {
         // Rebuild well before `exp` so a cached token always has most of its life left.
         cache.insert(
             list_id.to_owned(),
-            CachedToken { version, refresh_at: t + lifetime / 4, token: token.clone() },
+            CachedToken {
+                version,
+                refresh_at: t + lifetime / 4,
+                token: token.clone(),
+            },
         );
     }
     Ok(token)

@@ -15,17 +15,19 @@ pub async fn ensure_anchor(services: &Services) -> DomainResult<Jwk> {
     let existing = keys::published_keys(services, None).await?;
     if existing.is_empty() {
         let mut tx = services.db.begin().await?;
-        let present: Option<String> =
-            sqlx::query_scalar("SELECT kid FROM signing_keys WHERE agency_id IS NULL AND retired_at IS NULL")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let present: Option<String> = sqlx::query_scalar(
+            "SELECT kid FROM signing_keys WHERE agency_id IS NULL AND retired_at IS NULL",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if present.is_none() {
             keys::create_key(services, &mut tx, None, Algorithm::Es256).await?;
         }
         tx.commit().await?;
     }
     let signer = keys::active_signer(services, None).await?;
-    giayto_core::jose::Signer::public_jwk(signer.as_ref()).map_err(|e| DomainError::Internal(e.to_string()))
+    giayto_core::jose::Signer::public_jwk(signer.as_ref())
+        .map_err(|e| DomainError::Internal(e.to_string()))
 }
 
 /// Signs and stores a fresh trust list; returns the token.
@@ -53,14 +55,17 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
     header.insert("typ".into(), TRUST_LIST_TYP.into());
     let signer = keys::active_signer(services, None).await?;
     let body = serde_json::to_vec(&payload).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let token = jws::sign_compact(header, &body, signer.as_ref()).map_err(|e| DomainError::Internal(e.to_string()))?;
-    sqlx::query("INSERT INTO trust_lists (id, token, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(secrets::random_id()?)
-        .bind(&token)
-        .bind(t)
-        .bind(exp)
-        .execute(services.db.pool())
-        .await?;
+    let token = jws::sign_compact(header, &body, signer.as_ref())
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO trust_lists (id, token, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(secrets::random_id()?)
+    .bind(&token)
+    .bind(t)
+    .bind(exp)
+    .execute(services.db.pool())
+    .await?;
     Ok(token)
 }
 

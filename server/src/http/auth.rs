@@ -16,7 +16,10 @@ pub struct AuthAgency(pub Agency);
 impl FromRequestParts<AppState> for AuthAgency {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let value = parts
             .headers
             .get(AUTHORIZATION)

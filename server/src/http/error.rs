@@ -82,7 +82,11 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found")),
+            DomainError::NotFound(what) => Self::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("{what} not found"),
+            ),
             DomainError::Forbidden(msg) => Self::new(StatusCode::FORBIDDEN, "forbidden", msg),
             DomainError::Invalid { field, reason } => {
                 let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", reason);
@@ -90,7 +94,9 @@ impl From<DomainError> for ApiError {
                 p
             }
             DomainError::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
-            other @ (DomainError::Db(_) | DomainError::Secret(_) | DomainError::Internal(_)) => Self::internal(&other),
+            other @ (DomainError::Db(_) | DomainError::Secret(_) | DomainError::Internal(_)) => {
+                Self::internal(&other)
+            }
         }
     }
 }
@@ -99,9 +105,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem).unwrap_or_default();
         let mut res = (self.status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if self.www_authenticate {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }

@@ -16,7 +16,9 @@ use super::AppState;
 use super::auth::AuthAgency;
 use super::error::{ApiError, Problem};
 use crate::domain::agencies::Agency;
-use crate::domain::documents::{self, Change, OfferView, PublishRequest, PublishResponse, Published, ReissueRequest};
+use crate::domain::documents::{
+    self, Change, OfferView, PublishRequest, PublishResponse, Published, ReissueRequest,
+};
 use crate::domain::{DomainError, Services};
 
 /// Longest accepted NDJSON line, bytes.
@@ -55,7 +57,11 @@ pub async fn publish(
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad-json", format!("request body: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-json",
+            format!("request body: {e}"),
+        )
     })
 }
 
@@ -73,10 +79,17 @@ pub async fn get_document(
     AuthAgency(agency): AuthAgency,
     Path(document_id): Path<String>,
 ) -> Result<Json<PublishResponse>, ApiError> {
-    Ok(Json(documents::get(&state.services, &agency, &document_id).await?))
+    Ok(Json(
+        documents::get(&state.services, &agency, &document_id).await?,
+    ))
 }
 
-async fn change(state: &AppState, agency: &Agency, document_id: &str, change: Change) -> Result<Json<PublishResponse>, ApiError> {
+async fn change(
+    state: &AppState,
+    agency: &Agency,
+    document_id: &str,
+    change: Change,
+) -> Result<Json<PublishResponse>, ApiError> {
     let res = documents::change_state(&state.services, agency, document_id, change).await?;
     metrics::counter!("giayto_document_state_changes_total").increment(1);
     Ok(Json(res))
@@ -87,7 +100,11 @@ async fn change(state: &AppState, agency: &Agency, document_id: &str, change: Ch
     params(("document_id" = String, Path)),
     responses((status = 200, body = PublishResponse), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
-pub async fn revoke(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(document_id): Path<String>,
+) -> Result<Json<PublishResponse>, ApiError> {
     change(&state, &agency, &document_id, Change::Revoke).await
 }
 
@@ -96,7 +113,11 @@ pub async fn revoke(State(state): State<AppState>, AuthAgency(agency): AuthAgenc
     params(("document_id" = String, Path)),
     responses((status = 200, body = PublishResponse), (status = 409, description = "Not valid", body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
-pub async fn suspend(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+pub async fn suspend(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(document_id): Path<String>,
+) -> Result<Json<PublishResponse>, ApiError> {
     change(&state, &agency, &document_id, Change::Suspend).await
 }
 
@@ -105,7 +126,11 @@ pub async fn suspend(State(state): State<AppState>, AuthAgency(agency): AuthAgen
     params(("document_id" = String, Path)),
     responses((status = 200, body = PublishResponse), (status = 409, description = "Revoked", body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
-pub async fn reinstate(State(state): State<AppState>, AuthAgency(agency): AuthAgency, Path(document_id): Path<String>) -> Result<Json<PublishResponse>, ApiError> {
+pub async fn reinstate(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(document_id): Path<String>,
+) -> Result<Json<PublishResponse>, ApiError> {
     change(&state, &agency, &document_id, Change::Reinstate).await
 }
 
@@ -122,7 +147,9 @@ pub async fn reissue(
     body: Bytes,
 ) -> Result<Json<PublishResponse>, ApiError> {
     let req = parse_json::<ReissueRequest>(&body)?;
-    Ok(Json(documents::reissue(&state.services, &agency, &document_id, &req).await?))
+    Ok(Json(
+        documents::reissue(&state.services, &agency, &document_id, &req).await?,
+    ))
 }
 
 /// One result line of a bulk publish.
@@ -150,7 +177,11 @@ pub struct BulkLine {
     responses((status = 200, description = "One BulkLine per input line", body = BulkLine, content_type = "application/x-ndjson"),
               (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
-pub async fn bulk(State(state): State<AppState>, AuthAgency(agency): AuthAgency, body: Body) -> Response {
+pub async fn bulk(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    body: Body,
+) -> Response {
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(16);
     let services = state.services.clone();
     tokio::spawn(async move {
@@ -158,7 +189,8 @@ pub async fn bulk(State(state): State<AppState>, AuthAgency(agency): AuthAgency,
         let mut pending: Vec<u8> = Vec::new();
         let mut skipping = false; // inside an over-long line
         let mut line_no = 0usize;
-        let mut batch: Vec<(usize, Result<PublishRequest, ApiError>)> = Vec::with_capacity(BULK_CHUNK);
+        let mut batch: Vec<(usize, Result<PublishRequest, ApiError>)> =
+            Vec::with_capacity(BULK_CHUNK);
         loop {
             let chunk = input.next().await;
             let end = match &chunk {
@@ -220,14 +252,26 @@ pub async fn bulk(State(state): State<AppState>, AuthAgency(agency): AuthAgency,
     let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     });
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(stream)).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 fn too_long() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "line-too-long", format!("a line may hold at most {MAX_LINE_BYTES} bytes"))
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "line-too-long",
+        format!("a line may hold at most {MAX_LINE_BYTES} bytes"),
+    )
 }
 
-fn push_line(batch: &mut Vec<(usize, Result<PublishRequest, ApiError>)>, line_no: usize, bytes: &[u8]) {
+fn push_line(
+    batch: &mut Vec<(usize, Result<PublishRequest, ApiError>)>,
+    line_no: usize,
+    bytes: &[u8],
+) {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return; // blank lines are ignored (and numbered)
@@ -237,15 +281,31 @@ fn push_line(batch: &mut Vec<(usize, Result<PublishRequest, ApiError>)>, line_no
 
 fn error_line(line: usize, document_id: Option<String>, e: ApiError) -> BulkLine {
     let status = e.status().as_u16();
-    BulkLine { line, status, document_id, offer: None, error: Some(into_problem(e)) }
+    BulkLine {
+        line,
+        status,
+        document_id,
+        offer: None,
+        error: Some(into_problem(e)),
+    }
 }
 
 fn into_problem(e: ApiError) -> Problem {
     let p = e.problem();
-    Problem { type_: p.type_.clone(), title: p.title.clone(), status: p.status, detail: p.detail.clone(), field: p.field.clone() }
+    Problem {
+        type_: p.type_.clone(),
+        title: p.title.clone(),
+        status: p.status,
+        detail: p.detail.clone(),
+        field: p.field.clone(),
+    }
 }
 
-async fn run_batch(services: &Services, agency: &Agency, batch: Vec<(usize, Result<PublishRequest, ApiError>)>) -> Vec<BulkLine> {
+async fn run_batch(
+    services: &Services,
+    agency: &Agency,
+    batch: Vec<(usize, Result<PublishRequest, ApiError>)>,
+) -> Vec<BulkLine> {
     let mut out: Vec<BulkLine> = Vec::with_capacity(batch.len());
     let mut good: Vec<(usize, PublishRequest)> = Vec::with_capacity(batch.len());
     for (line, parsed) in batch {
@@ -278,7 +338,11 @@ async fn run_batch(services: &Services, agency: &Agency, batch: Vec<(usize, Resu
     out
 }
 
-async fn publish_batch(services: &Services, agency: &Agency, good: &[(usize, PublishRequest)]) -> Result<Vec<BulkLine>, DomainError> {
+async fn publish_batch(
+    services: &Services,
+    agency: &Agency,
+    good: &[(usize, PublishRequest)],
+) -> Result<Vec<BulkLine>, DomainError> {
     let mut tx = services.db.begin().await?;
     let mut lines = Vec::with_capacity(good.len());
     let mut created = 0u64;
@@ -292,9 +356,20 @@ async fn publish_batch(services: &Services, agency: &Agency, good: &[(usize, Pub
                     }
                     Published::Replayed => 200,
                 };
-                lines.push(BulkLine { line: *line, status, document_id: Some(req.document_id.clone()), offer: outcome.offer, error: None });
+                lines.push(BulkLine {
+                    line: *line,
+                    status,
+                    document_id: Some(req.document_id.clone()),
+                    offer: outcome.offer,
+                    error: None,
+                });
             }
-            Err(e @ (DomainError::Conflict(_) | DomainError::Invalid { .. } | DomainError::Forbidden(_) | DomainError::NotFound(_))) => {
+            Err(
+                e @ (DomainError::Conflict(_)
+                | DomainError::Invalid { .. }
+                | DomainError::Forbidden(_)
+                | DomainError::NotFound(_)),
+            ) => {
                 lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
             }
             Err(e) => return Err(e),
@@ -304,12 +379,11 @@ async fn publish_batch(services: &Services, agency: &Agency, good: &[(usize, Pub
     metrics::counter!("giayto_documents_published_total").increment(created);
     // Replayed lines get their earlier offer, read after the commit.
     for l in lines.iter_mut().filter(|l| l.status == 200) {
-        if let Some(id) = &l.document_id {
-            if let Ok(r) = documents::get(services, agency, id).await {
-                l.offer = r.offer;
-            }
+        if let Some(id) = &l.document_id
+            && let Ok(r) = documents::get(services, agency, id).await
+        {
+            l.offer = r.offer;
         }
     }
     Ok(lines)
 }
-

@@ -34,20 +34,44 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(bulk_limit));
     let rest = Router::new()
         .route("/api/v1/documents", post(issuer_api::publish))
-        .route("/api/v1/documents/{document_id}", get(issuer_api::get_document))
-        .route("/api/v1/documents/{document_id}/revoke", post(issuer_api::revoke))
-        .route("/api/v1/documents/{document_id}/suspend", post(issuer_api::suspend))
-        .route("/api/v1/documents/{document_id}/reinstate", post(issuer_api::reinstate))
-        .route("/api/v1/documents/{document_id}/reissue", post(issuer_api::reissue))
-        .route("/.well-known/openid-credential-issuer", get(oid4vci::issuer_metadata))
-        .route("/.well-known/oauth-authorization-server", get(oid4vci::authorization_server_metadata))
+        .route(
+            "/api/v1/documents/{document_id}",
+            get(issuer_api::get_document),
+        )
+        .route(
+            "/api/v1/documents/{document_id}/revoke",
+            post(issuer_api::revoke),
+        )
+        .route(
+            "/api/v1/documents/{document_id}/suspend",
+            post(issuer_api::suspend),
+        )
+        .route(
+            "/api/v1/documents/{document_id}/reinstate",
+            post(issuer_api::reinstate),
+        )
+        .route(
+            "/api/v1/documents/{document_id}/reissue",
+            post(issuer_api::reissue),
+        )
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(oid4vci::issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oid4vci::authorization_server_metadata),
+        )
         .route("/token", post(oid4vci::token))
         .route("/nonce", post(oid4vci::nonce))
         .route("/credential", post(oid4vci::credential))
         .route("/offers/{offer_id}", get(oid4vci::offer_by_reference))
         .route("/offers/{offer_id}/qr.png", get(oid4vci::offer_qr))
         .route("/.well-known/jwks.json", get(public::jwks))
-        .route("/.well-known/jwt-vc-issuer/agencies/{agency_id}", get(public::agency_issuer_metadata))
+        .route(
+            "/.well-known/jwt-vc-issuer/agencies/{agency_id}",
+            get(public::agency_issuer_metadata),
+        )
         .route("/status-lists/{list_id}", get(public::status_list))
         .route("/trust-list", get(public::trust_list))
         .route("/trust-anchor.json", get(public::trust_anchor))
@@ -65,13 +89,15 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track))
         // Spans name the route template, never the raw URI: offer ids in paths are bearer
         // values and must not reach the logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-            let route = req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default();
-            tracing::info_span!("http", method = %req.method(), route = %route)
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default();
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            }),
+        )
         .with_state(state)
 }

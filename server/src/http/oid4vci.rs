@@ -19,20 +19,33 @@ use crate::domain::{DomainError, now};
 use crate::offer::{self, PRE_AUTHORIZED_GRANT};
 
 fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
-    no_store((status, Json(json!({ "error": code, "error_description": description }))).into_response())
+    no_store(
+        (
+            status,
+            Json(json!({ "error": code, "error_description": description })),
+        )
+            .into_response(),
+    )
 }
 
 impl IntoResponse for GrantError {
     fn into_response(self) -> Response {
         match self {
-            GrantError::Token { code, description } => oauth_error(StatusCode::BAD_REQUEST, code, description),
+            GrantError::Token { code, description } => {
+                oauth_error(StatusCode::BAD_REQUEST, code, description)
+            }
             GrantError::InvalidToken => {
-                let mut res = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown, used or expired access token");
+                let mut res = oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "unknown, used or expired access token",
+                );
                 res.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -104,13 +117,25 @@ pub async fn authorization_server_metadata(State(state): State<AppState>) -> Jso
 /// Token endpoint: the pre-authorized code grant.
 pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     let Ok(req) = TokenRequest::from_form(&body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "body must be application/x-www-form-urlencoded");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "body must be application/x-www-form-urlencoded",
+        );
     };
     if req.grant_type != PRE_AUTHORIZED_GRANT {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only the pre-authorized code grant is supported");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only the pre-authorized code grant is supported",
+        );
     }
     let Some(code) = req.pre_authorized_code.as_ref() else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "pre-authorized_code is missing");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "pre-authorized_code is missing",
+        );
     };
     let tx_code = req.tx_code.as_ref().map(|t| t.expose());
     match issuance::redeem_code(&state.services, code.expose(), tx_code).await {
@@ -135,15 +160,24 @@ pub async fn nonce(State(state): State<AppState>) -> Response {
 }
 
 /// Credential endpoint.
-pub async fn credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token else {
-        let mut res = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "a Bearer access token is required");
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let mut res = oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "a Bearer access token is required",
+        );
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return res;
     };
     let req: CredentialRequest = match serde_json::from_slice(&body) {
@@ -158,14 +192,20 @@ pub async fn credential(State(state): State<AppState>, headers: HeaderMap, body:
     };
     match issuance::issue_credentials(&state.services, token, &req).await {
         Ok(creds) => {
-            let list: Vec<Value> = creds.into_iter().map(|c| json!({ "credential": c })).collect();
+            let list: Vec<Value> = creds
+                .into_iter()
+                .map(|c| json!({ "credential": c }))
+                .collect();
             no_store(Json(json!({ "credentials": list })).into_response())
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn open_offer(state: &AppState, offer_id: &str) -> Result<(String, offer::OfferSecret), ApiError> {
+async fn open_offer(
+    state: &AppState,
+    offer_id: &str,
+) -> Result<(String, offer::OfferSecret), ApiError> {
     if offer_id.len() != 32 || !offer_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DomainError::NotFound("offer").into());
     }
@@ -182,23 +222,37 @@ async fn open_offer(state: &AppState, offer_id: &str) -> Result<(String, offer::
     let wrapped: Option<Vec<u8>> = row.try_get("secret_wrapped").map_err(DomainError::from)?;
     let wrapped = wrapped.ok_or(DomainError::NotFound("offer"))?;
     let vct: String = row.try_get("vct").map_err(DomainError::from)?;
-    Ok((vct, offer::unwrap_secret(&state.services, offer_id, &wrapped)?))
+    Ok((
+        vct,
+        offer::unwrap_secret(&state.services, offer_id, &wrapped)?,
+    ))
 }
 
 /// The credential offer by reference (`credential_offer_uri`), while it is open.
-pub async fn offer_by_reference(State(state): State<AppState>, Path(offer_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn offer_by_reference(
+    State(state): State<AppState>,
+    Path(offer_id): Path<String>,
+) -> Result<Response, ApiError> {
     let (vct, secret) = open_offer(&state, &offer_id).await?;
     let object = offer::offer_object(&state.services, &vct, &secret)?;
     Ok(no_store(Json(object).into_response()))
 }
 
 /// A PNG QR code of the offer's by-reference URI.
-pub async fn offer_qr(State(state): State<AppState>, Path(offer_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn offer_qr(
+    State(state): State<AppState>,
+    Path(offer_id): Path<String>,
+) -> Result<Response, ApiError> {
     let _ = open_offer(&state, &offer_id).await?;
     let uri = format!(
         "openid-credential-offer://?credential_offer_uri={}",
-        url::form_urlencoded::byte_serialize(offer::offer_url(&state.services, &offer_id).as_bytes()).collect::<String>()
+        url::form_urlencoded::byte_serialize(
+            offer::offer_url(&state.services, &offer_id).as_bytes()
+        )
+        .collect::<String>()
     );
     let png = crate::qr::png(&uri).map_err(|e| ApiError::internal(&e))?;
-    Ok(no_store(([(header::CONTENT_TYPE, "image/png")], png).into_response()))
+    Ok(no_store(
+        ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+    ))
 }

@@ -22,12 +22,13 @@ pub async fn healthz() -> &'static str {
 
 /// Readiness: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state
-        .services
-        .db
-        .ping()
-        .await
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "database unavailable"))?;
+    state.services.db.ping().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "database unavailable",
+        )
+    })?;
     Ok("ready")
 }
 
@@ -46,9 +47,17 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 /// `/metrics` in the Prometheus text format.
 pub async fn metrics_text() -> Response {
     match prometheus() {
-        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no-metrics", "another metrics recorder is installed")
+        Some(h) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            h.render(),
+        )
             .into_response(),
+        None => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no-metrics",
+            "another metrics recorder is installed",
+        )
+        .into_response(),
     }
 }
 

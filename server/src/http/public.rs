@@ -26,22 +26,37 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// `/.well-known/jwt-vc-issuer/agencies/{id}` (SD-JWT VC issuer metadata) of one agency.
-pub async fn agency_issuer_metadata(State(state): State<AppState>, Path(agency_id): Path<String>) -> Result<Response, ApiError> {
-    agencies::get_agency(&state.services, &agency_id).await?.ok_or(DomainError::NotFound("agency"))?;
+pub async fn agency_issuer_metadata(
+    State(state): State<AppState>,
+    Path(agency_id): Path<String>,
+) -> Result<Response, ApiError> {
+    agencies::get_agency(&state.services, &agency_id)
+        .await?
+        .ok_or(DomainError::NotFound("agency"))?;
     let keys = keys::published_keys(&state.services, Some(&agency_id)).await?;
     let body = json!({ "issuer": state.services.agency_issuer(&agency_id), "jwks": Jwks { keys } });
     Ok(cache_for(Json(body).into_response(), 300))
 }
 
 /// `/status-lists/{id}`: the current `statuslist+jwt`.
-pub async fn status_list(State(state): State<AppState>, Path(list_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn status_list(
+    State(state): State<AppState>,
+    Path(list_id): Path<String>,
+) -> Result<Response, ApiError> {
     if list_id.len() != 32 || !list_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DomainError::NotFound("status list").into());
     }
     let token = status_lists::token(&state.services, &list_id).await?;
-    let res = ([(header::CONTENT_TYPE, "application/statuslist+jwt")], token).into_response();
+    let res = (
+        [(header::CONTENT_TYPE, "application/statuslist+jwt")],
+        token,
+    )
+        .into_response();
     // The token's own ttl rules caching; HTTP caches may keep it no longer than that.
-    Ok(cache_for(res, state.services.config.status_list_ttl_secs.min(60)))
+    Ok(cache_for(
+        res,
+        state.services.config.status_list_ttl_secs.min(60),
+    ))
 }
 
 /// `/trust-list`: the newest signed trust list.
@@ -50,12 +65,21 @@ pub async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiEr
         Some(t) => t,
         None => trust::publish(&state.services).await?,
     };
-    Ok(cache_for(([(header::CONTENT_TYPE, "application/trust-list+jwt")], token).into_response(), 300))
+    Ok(cache_for(
+        (
+            [(header::CONTENT_TYPE, "application/trust-list+jwt")],
+            token,
+        )
+            .into_response(),
+        300,
+    ))
 }
 
 /// `/trust-anchor.json`: the anchor's public keys, for operators to pin out of band.
 pub async fn trust_anchor(State(state): State<AppState>) -> Result<Json<Jwks>, ApiError> {
-    Ok(Json(Jwks { keys: keys::published_keys(&state.services, None).await? }))
+    Ok(Json(Jwks {
+        keys: keys::published_keys(&state.services, None).await?,
+    }))
 }
 
 /// `/vct/{id}`: SD-JWT VC type metadata of a document type.

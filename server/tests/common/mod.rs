@@ -28,9 +28,13 @@ pub struct TestApp {
 
 /// The PostgreSQL admin URL for tests; in CI (`CI` set) its absence is a failure.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("GIAYTO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("GIAYTO_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("CI").is_ok() {
-        panic!("CI must run the PostgreSQL tests: set GIAYTO_TEST_POSTGRES_URL (scripts/test.sh does)");
+        panic!(
+            "CI must run the PostgreSQL tests: set GIAYTO_TEST_POSTGRES_URL (scripts/test.sh does)"
+        );
     }
     url
 }
@@ -40,8 +44,12 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
     use sqlx::Connection as _;
     use sqlx::Executor as _;
     let name = format!("giayto_t_{}", giayto_server::secrets::random_id().unwrap());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to test PostgreSQL");
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to test PostgreSQL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     let mut url = url::Url::parse(admin_url).unwrap();
     url.set_path(&format!("/{name}"));
@@ -64,14 +72,24 @@ async fn build(dir: tempfile::TempDir, database_url: String) -> TestApp {
     let services = server::open(config).await.unwrap();
     let seeded = giayto_server::demo::seed(&services).await.unwrap();
     let keys = seeded.into_iter().map(|(a, k)| (a.id, k.secret)).collect();
-    let router = app(AppState { services: services.clone() });
-    TestApp { router, services, keys, _dir: dir }
+    let router = app(AppState {
+        services: services.clone(),
+    });
+    TestApp {
+        router,
+        services,
+        keys,
+        _dir: dir,
+    }
 }
 
 /// On a fresh SQLite file.
 pub async fn sqlite() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("giayto.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("giayto.db").display()
+    );
     build(dir, url).await
 }
 
@@ -89,11 +107,11 @@ macro_rules! on_both_databases {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(crate::common::sqlite().await).await;
+                super::$name($crate::common::sqlite().await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = crate::common::postgres().await {
+                if let Some(app) = $crate::common::postgres().await {
                     super::$name(app).await;
                 }
             }
@@ -110,10 +128,14 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn content_type(&self) -> &str {
-        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
@@ -122,25 +144,49 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let body = to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec();
-        Reply { status, headers, body }
+        let body = to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        self.call(Request::get(path).body(Body::empty()).unwrap()).await
+        self.call(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn get_with(&self, path: &str, key: &str) -> Reply {
-        self.call(Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap()).await
+        self.call(
+            Request::get(path)
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     /// A JSON request with an optional bearer key.
-    pub async fn send_json(&self, method: &str, path: &str, key: Option<&str>, body: &Value) -> Reply {
-        let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
         if let Some(k) = key {
             req = req.header("authorization", format!("Bearer {k}"));
         }
-        self.call(req.body(Body::from(body.to_string())).unwrap()).await
+        self.call(req.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     pub fn key(&self, agency: &str) -> String {
@@ -150,12 +196,21 @@ impl TestApp {
     /// Publishes an ID card with `document_id` as the police.
     pub async fn publish_id_card(&self, document_id: &str) -> Reply {
         let key = self.key("police");
-        self.send_json("POST", "/api/v1/documents", Some(&key), &id_card_request(document_id)).await
+        self.send_json(
+            "POST",
+            "/api/v1/documents",
+            Some(&key),
+            &id_card_request(document_id),
+        )
+        .await
     }
 
     /// Performs a core `HttpRequest` against the router (the URL must start with PUBLIC_URL).
     pub async fn perform(&self, req: &HttpRequest) -> HttpResponse {
-        let path = req.url.strip_prefix(PUBLIC_URL).unwrap_or_else(|| panic!("not our URL: {}", req.url));
+        let path = req
+            .url
+            .strip_prefix(PUBLIC_URL)
+            .unwrap_or_else(|| panic!("not our URL: {}", req.url));
         let method = match req.method {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -165,7 +220,11 @@ impl TestApp {
             builder = builder.header(k, v);
         }
         let reply = self
-            .call(builder.body(Body::from(req.body.clone().unwrap_or_default())).unwrap())
+            .call(
+                builder
+                    .body(Body::from(req.body.clone().unwrap_or_default()))
+                    .unwrap(),
+            )
             .await;
         HttpResponse {
             status: reply.status.as_u16(),
