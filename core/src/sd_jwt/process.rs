@@ -98,13 +98,13 @@ impl Walker<'_> {
     }
 
     /// Looks a digest up, refusing one met before; returns the disclosure it names, if any.
-    fn claim_digest(&mut self, digest: &str) -> Result<Option<usize>, SdJwtError> {
-        if !self.seen.insert(digest.to_owned()) {
+    fn claim_digest(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+        let found = self.by_digest.get(digest.as_str()).copied();
+        if let Some(repeated) = self.seen.replace(digest) {
             return Err(SdJwtError::DuplicateDigest {
-                digest: crate::jose::truncate(digest),
+                digest: crate::jose::truncate(&repeated),
             });
         }
-        let found = self.by_digest.get(digest).copied();
         if let Some(index) = found {
             self.used[index] = true;
         }
@@ -141,7 +141,7 @@ impl Walker<'_> {
                     "_sd must contain only strings",
                 ));
             };
-            let Some(index) = self.claim_digest(&digest)? else {
+            let Some(index) = self.claim_digest(digest)? else {
                 continue; // a decoy, or a claim the holder did not disclose
             };
             let disclosure = &self.disclosures[index];
@@ -180,22 +180,11 @@ impl Walker<'_> {
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let digest = match &item {
-                Value::Object(map) if map.len() == 1 && map.contains_key("...") => {
-                    match map.get("...") {
-                        Some(Value::String(digest)) => Some(digest.clone()),
-                        _ => {
-                            return Err(SdJwtError::InvalidDigestContainer("... must be a string"));
-                        }
-                    }
-                }
-                _ => None,
-            };
             let child = path.child(PathSegment::Index(out.len()));
-            match digest {
-                None => out.push(self.value(item, &child, parent, depth + 1)?),
-                Some(digest) => {
-                    let Some(index) = self.claim_digest(&digest)? else {
+            match array_digest(item)? {
+                Err(item) => out.push(self.value(item, &child, parent, depth + 1)?),
+                Ok(digest) => {
+                    let Some(index) = self.claim_digest(digest)? else {
                         continue;
                     };
                     let disclosure = &self.disclosures[index];
@@ -213,5 +202,19 @@ impl Walker<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// An array element that is a `{"...": digest}` placeholder gives its digest; any other
+/// element is handed back unchanged.
+fn array_digest(item: Value) -> Result<Result<String, Value>, SdJwtError> {
+    match item {
+        Value::Object(mut map) if map.len() == 1 && map.contains_key("...") => {
+            match map.swap_remove("...") {
+                Some(Value::String(digest)) => Ok(Ok(digest)),
+                _ => Err(SdJwtError::InvalidDigestContainer("... must be a string")),
+            }
+        }
+        other => Ok(Err(other)),
     }
 }

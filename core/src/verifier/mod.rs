@@ -474,13 +474,14 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
         }
     }
     let mut out = Vec::new();
-    walk(
-        &Value::Object(claims.clone()),
-        &mut String::new(),
-        &mut Vec::new(),
-        document,
-        &mut out,
-    );
+    let (mut path, mut keys) = (String::new(), Vec::new());
+    for (key, value) in claims {
+        path.clear();
+        path.push_str(key);
+        keys.clear();
+        keys.push(key.clone());
+        walk(value, &mut path, &mut keys, document, &mut out);
+    }
     out
 }
 
