@@ -136,7 +136,10 @@ fn seed_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn mutated_presentations_never_panic_nor_verify(mutations in prop::collection::vec(mutation(), 1..4)) {
