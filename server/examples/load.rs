@@ -1,0 +1,192 @@
+//! Load benchmark of the issuance server on loopback (not part of the test run):
+//! `cargo run --release -p giayto-server --example load [issuances] [bulk_documents]`.
+//!
+//! Starts the server in this process on a free port, on a fresh SQLite file and (when
+//! `GIAYTO_TEST_POSTGRES_URL` is set) on a fresh PostgreSQL database, and measures bulk
+//! publishing (documents/s), full OpenID4VCI issuances (token + nonce + credential; per
+//! second, p50, p99) with 32 clients in parallel, next to a raw josekit ES256 signing loop.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use giayto_core::jose::{Algorithm, Signer, SoftwareSigner};
+use giayto_core::oid4vci::{ProofClaims, build_proof_jwt};
+use giayto_server::config::Config;
+use giayto_server::{AppState, app, server};
+use serde_json::{Value, json};
+
+const PUBLIC_URL: &str = "http://127.0.0.1:8080";
+const CLIENTS: usize = 32;
+
+fn claims() -> Value {
+    json!({
+        "personal_id": "001099012345", "family_name": "Nguyễn", "given_name": "Văn An",
+        "full_name": "Nguyễn Văn An", "birth_date": "1990-05-01", "sex": "male", "nationality": "VN",
+        "place_of_origin": "Hà Nội", "place_of_residence": "12 Tràng Tiền, Hoàn Kiếm, Hà Nội",
+        "issue_date": "2021-01-01", "expiry_date": "2030-05-01",
+        "issuing_authority": "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+    })
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn bulk(client: &reqwest::Client, base: &str, key: &str, prefix: &str, n: usize) -> Vec<(String, String)> {
+    let mut offers = Vec::with_capacity(n);
+    // Eight requests in parallel, each a stream of n/8 lines.
+    let per = n.div_ceil(8);
+    let mut tasks = Vec::new();
+    for part in 0..8 {
+        let body: String = (part * per..((part + 1) * per).min(n))
+            .map(|i| {
+                json!({ "document_id": format!("{prefix}-{i}"), "citizen_id": "001099012345",
+                        "vct": "https://giayto.gov.vn/vct/can_cuoc", "claims": claims() })
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        let (client, url, key) = (client.clone(), format!("{base}/api/v1/bulk/documents"), key.to_owned());
+        tasks.push(tokio::spawn(async move { client.post(url).bearer_auth(key).body(body).send().await.unwrap().text().await.unwrap() }));
+    }
+    for t in tasks {
+        for line in t.await.unwrap().lines() {
+            let l: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(l["status"], 201, "{l}");
+            let o = &l["offer"];
+            offers.push((
+                o["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                o["tx_code"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    offers
+}
+
+async fn issuance(client: &reqwest::Client, base: &str, code: &str, tx_code: &str, holder: &dyn Signer) {
+    let token: Value = client
+        .post(format!("{base}/token"))
+        .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"), ("pre-authorized_code", code), ("tx_code", tx_code)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nonce: Value = client.post(format!("{base}/nonce")).send().await.unwrap().json().await.unwrap();
+    let proof = build_proof_jwt(holder, &ProofClaims { iss: None, aud: PUBLIC_URL.into(), iat: now(), nonce: nonce["c_nonce"].as_str().map(str::to_owned) }).unwrap();
+    let res: Value = client
+        .post(format!("{base}/credential"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({ "credential_configuration_id": "can_cuoc", "proofs": { "jwt": [proof] } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(res["credentials"][0]["credential"].is_string(), "{res}");
+}
+
+async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url,
+        master_key_file: dir.path().join("master.key"),
+        public_url: PUBLIC_URL.into(),
+        database_max_connections: 16,
+        ..Config::default()
+    };
+    let services = server::open(config).await.unwrap();
+    let key = giayto_server::demo::seed(&services).await.unwrap().into_iter().find(|(a, _)| a.id == "police").unwrap().1.secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState { services });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
+
+    let t = Instant::now();
+    let _ = bulk(&client, &base, &key, "bulk", bulk_docs).await;
+    let bulk_secs = t.elapsed().as_secs_f64();
+    println!("{label}: bulk publish      {bulk_docs} documents in {bulk_secs:.2} s = {:.0} documents/s", bulk_docs as f64 / bulk_secs);
+
+    let offers = bulk(&client, &base, &key, "flow", issuances).await;
+    let holder: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap());
+    let queue = Arc::new(std::sync::Mutex::new(offers));
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, base, holder, queue) = (client.clone(), base.clone(), holder.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some((code, tx_code)) = next else { break };
+                let start = Instant::now();
+                issuance(&client, &base, &code, &tx_code, holder.as_ref()).await;
+                latencies.push(start.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    latencies.sort();
+    println!(
+        "{label}: OpenID4VCI issuance {issuances} in {secs:.2} s = {:.0} issuances/s, p50 {:.1} ms, p99 {:.1} ms (token+nonce+credential, {CLIENTS} clients)",
+        issuances as f64 / secs,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+    );
+}
+
+fn josekit_loop() {
+    use josekit::jwk::KeyPair as _;
+    use josekit::jws::JwsSigner as _;
+    let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let signer = josekit::jws::ES256.signer_from_jwk(&pair.to_jwk_key_pair()).unwrap();
+    let message = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9";
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(signer.sign(message).unwrap());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("raw josekit ES256 signing: {n} signatures in {secs:.2} s = {:.0} signatures/s (one core)", n as f64 / secs);
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let issuances = args.first().copied().unwrap_or(5_000);
+    let bulk_docs = args.get(1).copied().unwrap_or(50_000);
+    josekit_loop();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        run("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), issuances, bulk_docs).await;
+        if let Ok(admin) = std::env::var("GIAYTO_TEST_POSTGRES_URL") {
+            use sqlx::Connection as _;
+            use sqlx::Executor as _;
+            let name = format!("giayto_bench_{}", giayto_server::secrets::random_id().unwrap());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&format!("/{name}"));
+            run("PostgreSQL", url.to_string(), issuances, bulk_docs).await;
+        } else {
+            println!("PostgreSQL: skipped (set GIAYTO_TEST_POSTGRES_URL)");
+        }
+    });
+}
