@@ -30,7 +30,10 @@ fn claims() -> Value {
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -38,7 +41,13 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn bulk(client: &reqwest::Client, base: &str, key: &str, prefix: &str, n: usize) -> Vec<(String, String)> {
+async fn bulk(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<(String, String)> {
     let mut offers = Vec::with_capacity(n);
     // Eight requests in parallel, each a stream of n/8 lines.
     let per = n.div_ceil(8);
@@ -52,8 +61,23 @@ async fn bulk(client: &reqwest::Client, base: &str, key: &str, prefix: &str, n: 
                     + "\n"
             })
             .collect();
-        let (client, url, key) = (client.clone(), format!("{base}/api/v1/bulk/documents"), key.to_owned());
-        tasks.push(tokio::spawn(async move { client.post(url).bearer_auth(key).body(body).send().await.unwrap().text().await.unwrap() }));
+        let (client, url, key) = (
+            client.clone(),
+            format!("{base}/api/v1/bulk/documents"),
+            key.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(key)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }));
     }
     for t in tasks {
         for line in t.await.unwrap().lines() {
@@ -72,18 +96,47 @@ async fn bulk(client: &reqwest::Client, base: &str, key: &str, prefix: &str, n: 
     offers
 }
 
-async fn issuance(client: &reqwest::Client, base: &str, code: &str, tx_code: &str, holder: &dyn Signer) {
+async fn issuance(
+    client: &reqwest::Client,
+    base: &str,
+    code: &str,
+    tx_code: &str,
+    holder: &dyn Signer,
+) {
     let token: Value = client
         .post(format!("{base}/token"))
-        .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"), ("pre-authorized_code", code), ("tx_code", tx_code)])
+        .form(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
+            ("pre-authorized_code", code),
+            ("tx_code", tx_code),
+        ])
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let nonce: Value = client.post(format!("{base}/nonce")).send().await.unwrap().json().await.unwrap();
-    let proof = build_proof_jwt(holder, &ProofClaims { iss: None, aud: PUBLIC_URL.into(), iat: now(), nonce: nonce["c_nonce"].as_str().map(str::to_owned) }).unwrap();
+    let nonce: Value = client
+        .post(format!("{base}/nonce"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proof = build_proof_jwt(
+        holder,
+        &ProofClaims {
+            iss: None,
+            aud: PUBLIC_URL.into(),
+            iat: now(),
+            nonce: nonce["c_nonce"].as_str().map(str::to_owned),
+        },
+    )
+    .unwrap();
     let res: Value = client
         .post(format!("{base}/credential"))
         .bearer_auth(token["access_token"].as_str().unwrap())
@@ -107,17 +160,30 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         ..Config::default()
     };
     let services = server::open(config).await.unwrap();
-    let key = giayto_server::demo::seed(&services).await.unwrap().into_iter().find(|(a, _)| a.id == "police").unwrap().1.secret;
+    let key = giayto_server::demo::seed(&services)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(a, _)| a.id == "police")
+        .unwrap()
+        .1
+        .secret;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState { services });
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap();
 
     let t = Instant::now();
     let _ = bulk(&client, &base, &key, "bulk", bulk_docs).await;
     let bulk_secs = t.elapsed().as_secs_f64();
-    println!("{label}: bulk publish      {bulk_docs} documents in {bulk_secs:.2} s = {:.0} documents/s", bulk_docs as f64 / bulk_secs);
+    println!(
+        "{label}: bulk publish      {bulk_docs} documents in {bulk_secs:.2} s = {:.0} documents/s",
+        bulk_docs as f64 / bulk_secs
+    );
 
     let offers = bulk(&client, &base, &key, "flow", issuances).await;
     let holder: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap());
@@ -125,7 +191,8 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CLIENTS {
-        let (client, base, holder, queue) = (client.clone(), base.clone(), holder.clone(), queue.clone());
+        let (client, base, holder, queue) =
+            (client.clone(), base.clone(), holder.clone(), queue.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -156,7 +223,9 @@ fn josekit_loop() {
     use josekit::jwk::KeyPair as _;
     use josekit::jws::JwsSigner as _;
     let pair = josekit::jws::ES256.generate_key_pair().unwrap();
-    let signer = josekit::jws::ES256.signer_from_jwk(&pair.to_jwk_key_pair()).unwrap();
+    let signer = josekit::jws::ES256
+        .signer_from_jwk(&pair.to_jwk_key_pair())
+        .unwrap();
     let message = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9";
     let n = 20_000;
     let t = Instant::now();
@@ -164,24 +233,47 @@ fn josekit_loop() {
         std::hint::black_box(signer.sign(message).unwrap());
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("raw josekit ES256 signing: {n} signatures in {secs:.2} s = {:.0} signatures/s (one core)", n as f64 / secs);
+    println!(
+        "raw josekit ES256 signing: {n} signatures in {secs:.2} s = {:.0} signatures/s (one core)",
+        n as f64 / secs
+    );
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let issuances = args.first().copied().unwrap_or(5_000);
     let bulk_docs = args.get(1).copied().unwrap_or(50_000);
     josekit_loop();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        run("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), issuances, bulk_docs).await;
+        run(
+            "SQLite",
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            ),
+            issuances,
+            bulk_docs,
+        )
+        .await;
         if let Ok(admin) = std::env::var("GIAYTO_TEST_POSTGRES_URL") {
             use sqlx::Connection as _;
             use sqlx::Executor as _;
-            let name = format!("giayto_bench_{}", giayto_server::secrets::random_id().unwrap());
+            let name = format!(
+                "giayto_bench_{}",
+                giayto_server::secrets::random_id().unwrap()
+            );
             let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
             let mut url = url::Url::parse(&admin).unwrap();
             url.set_path(&format!("/{name}"));
             run("PostgreSQL", url.to_string(), issuances, bulk_docs).await;

@@ -46,10 +46,10 @@ async fn spawn_server(database_url: &str, master_key: &std::path::Path) -> (Chil
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
