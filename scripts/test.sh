@@ -40,3 +40,4 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== bindings (Kotlin, Python, Swift freshness)"; scripts/test-bindings.sh

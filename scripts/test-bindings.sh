@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds giayto-bindings, generates its Kotlin and Python bindings with the workspace's own
+# uniffi-bindgen, compiles and runs the Kotlin test program on the JVM and the Python test
+# against the real library, and checks that the Swift bindings kept in mobile-demo/swift are
+# current. Installs what a fresh Debian machine lacks (JNA, a JDK, kotlinc from the npm
+# package kotlin-compiler, cached under target/tools).
+# Usage: scripts/test-bindings.sh                 run everything
+#        scripts/test-bindings.sh --update-swift  regenerate the Swift kept in mobile-demo/swift
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+kotlin_version=2.4.20
+tools=$root/target/tools
+work=$root/target/bindings-test
+lib_dir=$root/target/debug
+lib=$lib_dir/libgiayto_bindings.so
+swift_dir=$root/mobile-demo/swift
+
+# --- tools -------------------------------------------------------------------------------
+need_apt=()
+[ -f /usr/share/java/jna.jar ] || need_apt+=(libjna-java)
+command -v javac >/dev/null || need_apt+=(default-jdk-headless)
+command -v npm >/dev/null || need_apt+=(npm)
+command -v python3 >/dev/null || need_apt+=(python3)
+command -v curl >/dev/null || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else
+    echo "missing packages: ${need_apt[*]} (run as root to install)" >&2; exit 1
+  fi
+fi
+jna=/usr/share/java/jna.jar
+
+kotlin_home=$tools/kotlin-compiler-$kotlin_version/package
+if [ ! -x "$kotlin_home/bin/kotlinc" ]; then
+  echo "== installing kotlinc $kotlin_version from npm (kotlin-compiler)"
+  mkdir -p "$tools"
+  (cd "$tools" && npm pack --silent "kotlin-compiler@$kotlin_version" >/dev/null)
+  mkdir -p "$tools/kotlin-compiler-$kotlin_version"
+  tar xzf "$tools/kotlin-compiler-$kotlin_version.tgz" -C "$tools/kotlin-compiler-$kotlin_version"
+  rm -f "$tools/kotlin-compiler-$kotlin_version.tgz"
+fi
+kotlinc=$kotlin_home/bin/kotlinc
+kotlin_stdlib=$kotlin_home/lib/kotlin-stdlib.jar
+
+# --- build and generate ------------------------------------------------------------------
+echo "== cargo build (bindings, uniffi-bindgen)"
+cargo build --locked -p giayto-bindings -p uniffi-bindgen
+
+rm -rf "$work" && mkdir -p "$work"
+bindgen() { "$root/target/debug/uniffi-bindgen" generate --no-format --library "$lib" "$@"; }
+echo "== generating Kotlin and Python"
+bindgen --language kotlin --language python --out-dir "$work/gen" >/dev/null
+
+bindgen --language swift --out-dir "$work/swift" >/dev/null
+# generated file : where mobile-demo/swift keeps it
+swift_files=("Giayto.swift:Sources/Giayto/Giayto.swift"
+             "GiaytoFFI.h:Sources/GiaytoFFI/include/GiaytoFFI.h"
+             "GiaytoFFI.modulemap:Sources/GiaytoFFI/include/module.modulemap")
+if [ "${1:-}" = --update-swift ]; then
+  for pair in "${swift_files[@]}"; do
+    mkdir -p "$(dirname "$swift_dir/${pair#*:}")"
+    cp "$work/swift/${pair%%:*}" "$swift_dir/${pair#*:}"
+  done
+  echo "updated mobile-demo/swift/Sources"; exit 0
+fi
+echo "== checking the Swift bindings in mobile-demo/swift are current"
+swift_stale=0
+for pair in "${swift_files[@]}"; do
+  generated=$work/swift/${pair%%:*}; kept=$swift_dir/${pair#*:}
+  if ! diff -q "$generated" "$kept" >/dev/null 2>&1; then
+    echo "stale: mobile-demo/swift/${pair#*:} differs from freshly generated ${pair%%:*}" >&2
+    swift_stale=1
+  fi
+done
+if [ "$swift_stale" != 0 ]; then
+  echo "run scripts/test-bindings.sh --update-swift and commit the result" >&2
+  exit 1
+fi
+echo "swift: bindings current"
+
+# --- Kotlin ------------------------------------------------------------------------------
+echo "== compiling the generated Kotlin and the Kotlin test (kotlinc $kotlin_version)"
+"$kotlinc" -nowarn -classpath "$jna" -d "$work/bindings.jar" \
+  "$work/gen/vn/giayto/giayto_bindings.kt" 2>&1 | grep -v '^warning:' || true
+[ -f "$work/bindings.jar" ] || { echo "kotlinc failed on the generated bindings" >&2; exit 1; }
+"$kotlinc" -nowarn -classpath "$jna:$work/bindings.jar" -d "$work/test.jar" \
+  bindings/tests/kotlin/BindingsTest.kt
+echo "== running the Kotlin test"
+java -Djna.library.path="$lib_dir" \
+  -cp "$jna:$work/bindings.jar:$work/test.jar:$kotlin_stdlib" BindingsTestKt
+
+# --- Python ------------------------------------------------------------------------------
+echo "== running the Python test"
+cp "$lib" "$work/gen/"
+PYTHONPATH="$work/gen" python3 bindings/tests/python/test_bindings.py
