@@ -19,3 +19,4 @@ pub mod status_list;
 pub mod trust_list;
 pub mod vault;
 pub mod verifier;
+pub mod wallet;

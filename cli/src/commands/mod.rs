@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod issue;
+pub mod keygen;
+pub mod present;
+pub mod publish;
+pub mod qr;
+pub mod verify;
+pub mod wallet;

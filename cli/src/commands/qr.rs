@@ -1,0 +1,80 @@
+//! `giayto qr encode | decode`: turn a presentation into a giayto QR code (text, PNG, SVG
+//! or terminal), and read any giayto QR (text or image) back.
+
+use clap::{Args, Subcommand};
+use giayto_core::qr::{self, QrPayload};
+use giayto_core::wallet::PresentationOutput;
+use serde_json::json;
+
+use crate::error::{CliError, EXIT_OK};
+use crate::{QrOutArgs, files, output, scan, unix_now};
+
+/// `giayto qr` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum QrCommand {
+    /// Pack a compact SD-JWT presentation into QR text, and optionally an image.
+    Encode(EncodeArgs),
+    /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back.
+    Decode(DecodeArgs),
+}
+
+/// `giayto qr encode` options.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// The presentation: literal text, a file, or `-` for stdin.
+    pub input: String,
+    /// QR output.
+    #[command(flatten)]
+    pub qr: QrOutArgs,
+}
+
+/// `giayto qr decode` options.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// QR text, a file holding it, `-` for stdin, or a PNG/JPEG image.
+    pub input: String,
+}
+
+/// Runs `giayto qr ...`.
+pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
+    match command {
+        QrCommand::Encode(args) => {
+            let presentation = scan::read_input(&args.input)?;
+            let qr_text = qr::pack(&presentation)?;
+            output::presentation(
+                &PresentationOutput {
+                    presentation,
+                    qr_text,
+                },
+                &args.qr,
+                json,
+            )?;
+        }
+        QrCommand::Decode(args) => {
+            let text = scan::read_input(&args.input)?;
+            let (kind, body) = match qr::classify(&text, unix_now())? {
+                QrPayload::Presentation(p) => ("presentation", json!({"presentation": p})),
+                QrPayload::Paper(p) => ("paper", json!({"presentation": p})),
+                QrPayload::Challenge(c) => (
+                    "challenge",
+                    json!({"verifier_id": c.verifier_id, "nonce": c.nonce, "expires_at": c.expires_at}),
+                ),
+            };
+            if json {
+                let mut body = body;
+                body["kind"] = json!(kind);
+                print!("{}", files::pretty_json(&body)?);
+            } else if let Some(p) = body.get("presentation").and_then(|p| p.as_str()) {
+                println!("{p}");
+            } else {
+                println!(
+                    "challenge from {} (nonce {}, expires at {})",
+                    body["verifier_id"].as_str().unwrap_or_default(),
+                    body["nonce"].as_str().unwrap_or_default(),
+                    body["expires_at"]
+                );
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

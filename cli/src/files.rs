@@ -1,0 +1,124 @@
+//! Reading and writing the command's files: bounded reads, private files written with mode
+//! 0600 (never replacing an existing key), and keys read without echoing their contents.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use giayto_core::jose::{Jwk, Jwks};
+
+use crate::error::CliError;
+
+/// The largest file read as text or JSON (claims, credentials, keys, lists).
+pub const MAX_TEXT_FILE: u64 = 4 * 1024 * 1024;
+/// The largest image file read.
+pub const MAX_IMAGE_FILE: u64 = 32 * 1024 * 1024;
+
+/// Reads at most `max` bytes of `path`; a longer file is refused.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
+    let file = File::open(path).map_err(|e| CliError::read(path, e))?;
+    read_all_bounded(file, max).map_err(|e| CliError::read(path, e))
+}
+
+/// Reads at most `max` bytes from `reader`; more is an `InvalidData` error.
+pub fn read_all_bounded(reader: impl Read, max: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {max}-byte limit"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads a UTF-8 text file of at most [`MAX_TEXT_FILE`] bytes.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    String::from_utf8(read_bounded(path, MAX_TEXT_FILE)?)
+        .map_err(|_| CliError::Format(format!("{} is not UTF-8 text", path.display())))
+}
+
+/// Writes a public file (created or replaced).
+pub fn write_public(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    fs::write(path, bytes).map_err(|e| CliError::write(path, e))
+}
+
+/// Creates a new private file (mode 0600 on Unix); refuses to replace an existing one, so a
+/// key is never overwritten by mistake.
+pub fn write_private_new(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| CliError::write(path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| CliError::write(path, e))
+}
+
+/// Reads a private JWK. Errors name the file and a position, never the key's contents.
+pub fn read_private_jwk(path: &Path) -> Result<Jwk, CliError> {
+    let bytes = read_bounded(path, MAX_TEXT_FILE)?;
+    let jwk: Jwk = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::Format(format!(
+            "{} is not a JWK (JSON error at line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if !jwk.is_private() {
+        return Err(CliError::Format(format!(
+            "{} holds a public key; a private JWK (with \"d\") is needed",
+            path.display()
+        )));
+    }
+    Ok(jwk)
+}
+
+/// Reads public keys: a JWK or a JWKS (`{"keys": [...]}`); private parts are dropped.
+pub fn read_public_keys(path: &Path) -> Result<Jwks, CliError> {
+    let bytes = read_bounded(path, MAX_TEXT_FILE)?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::Format(format!(
+            "{} is not JSON (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let not_keys = || CliError::Format(format!("{} is neither a JWK nor a JWKS", path.display()));
+    let keys = if value.get("keys").is_some() {
+        serde_json::from_value::<Jwks>(value).map_err(|_| not_keys())?
+    } else {
+        Jwks {
+            keys: vec![serde_json::from_value::<Jwk>(value).map_err(|_| not_keys())?],
+        }
+    };
+    Ok(Jwks {
+        keys: keys.keys.iter().map(Jwk::to_public).collect(),
+    })
+}
+
+/// Reads a public JWK (a private one is reduced to its public part).
+pub fn read_public_jwk(path: &Path) -> Result<Jwk, CliError> {
+    let mut keys = read_public_keys(path)?.keys;
+    match (keys.pop(), keys.is_empty()) {
+        (Some(key), true) => Ok(key),
+        _ => Err(CliError::Format(format!(
+            "{} must hold exactly one JWK",
+            path.display()
+        ))),
+    }
+}
+
+/// Pretty JSON with a final newline.
+pub fn pretty_json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| CliError::Format(format!("cannot serialize JSON: {e}")))
+}

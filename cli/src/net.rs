@@ -1,0 +1,96 @@
+//! Blocking HTTP for the command (ureq): performing the sans-IO OpenID4VCI client's
+//! requests, and fetching trust and status lists. Response bodies are bounded; error
+//! messages name the URL and the failure, never request bodies or headers (which carry
+//! codes and tokens).
+
+use std::time::Duration;
+
+use giayto_core::oid4vci::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method};
+
+use crate::error::CliError;
+
+/// How long one exchange may take in all.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An agent that returns 4xx/5xx responses instead of failing on them.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(TIMEOUT))
+        .user_agent(concat!("giayto/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// The URL without its query and fragment, for messages (queries may carry codes).
+pub fn redact_url(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
+}
+
+fn network_error(url: &str, error: &ureq::Error) -> CliError {
+    CliError::Network(format!("{}: {error}", redact_url(url)))
+}
+
+/// Reads a response body of at most `limit` bytes.
+fn read_body(
+    url: &str,
+    response: &mut ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<Vec<u8>, CliError> {
+    response
+        .body_mut()
+        .with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| network_error(url, &e))
+}
+
+/// Performs one request of the sans-IO OpenID4VCI client.
+pub fn perform(agent: &ureq::Agent, request: &HttpRequest) -> Result<HttpResponse, CliError> {
+    let url = request.url.as_str();
+    let result = match request.method {
+        Method::Get => {
+            let mut builder = agent.get(url);
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            builder.call()
+        }
+        Method::Post => {
+            let mut builder = agent.post(url);
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            match &request.body {
+                Some(body) => builder.send(body.as_slice()),
+                None => builder.send_empty(),
+            }
+        }
+    };
+    let mut response = result.map_err(|e| network_error(url, &e))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let body = read_body(url, &mut response, MAX_RESPONSE_BYTES as u64)?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// GETs `url` and returns its body (status 200 only), at most `limit` bytes.
+pub fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, CliError> {
+    let mut response = agent.get(url).call().map_err(|e| network_error(url, &e))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(CliError::Network(format!(
+            "{}: HTTP status {status}",
+            redact_url(url)
+        )));
+    }
+    read_body(url, &mut response, limit)
+}

@@ -1,0 +1,193 @@
+//! What the command prints: presentations and their QR codes, verdicts and wallet
+//! documents, in text for people (labels in Vietnamese and English) or JSON for scripts.
+
+use std::fmt::Write as _;
+
+use giayto_core::qr::image::{EcLevel, qr_version, render_png, render_svg, render_terminal};
+use giayto_core::verifier::{HolderBinding, Names, StatusView, Verdict};
+use giayto_core::wallet::{DocumentView, PresentationOutput};
+use serde_json::{Value, json};
+
+use crate::QrOutArgs;
+use crate::error::CliError;
+use crate::files;
+
+/// The error-correction level of every QR code the command draws (about 15 % damage).
+pub const QR_EC_LEVEL: EcLevel = EcLevel::M;
+
+/// Prints a presentation, or renders its QR code as `qr` asks and prints its QR text.
+pub fn presentation(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(), CliError> {
+    let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
+    let mut file = None;
+    if let Some(path) = &qr.qr_png {
+        files::write_public(path, &render_png(&out.qr_text, QR_EC_LEVEL)?)?;
+        file = Some(path);
+    } else if let Some(path) = &qr.qr_svg {
+        files::write_public(path, render_svg(&out.qr_text, QR_EC_LEVEL)?.as_bytes())?;
+        file = Some(path);
+    }
+    if json {
+        let body = json!({
+            "presentation": out.presentation,
+            "qr_text": out.qr_text,
+            "qr_version": version,
+            "qr_ec_level": "M",
+            "file": file.map(|p| p.display().to_string()),
+        });
+        print!("{}", files::pretty_json(&body)?);
+    } else if qr.qr_terminal {
+        print!("{}", render_terminal(&out.qr_text, QR_EC_LEVEL)?);
+        println!(
+            "QR version {version}, level M, {} characters",
+            out.qr_text.len()
+        );
+    } else if let Some(path) = file {
+        println!("{}", out.qr_text);
+        eprintln!(
+            "QR code written to {} (version {version}, level M, {} characters)",
+            path.display(),
+            out.qr_text.len()
+        );
+    } else {
+        println!("{}", out.presentation);
+    }
+    Ok(())
+}
+
+fn both(names: &Names) -> String {
+    if names.vi == names.en {
+        names.vi.clone()
+    } else {
+        format!("{} / {}", names.vi, names.en)
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The JSON a script gets for a verdict.
+pub fn verdict_json(verdict: &Verdict) -> Result<Value, CliError> {
+    serde_json::to_value(verdict).map_err(|e| CliError::Format(format!("cannot serialize: {e}")))
+}
+
+/// The verdict for people.
+pub fn verdict_text(verdict: &Verdict) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}",
+        if verdict.valid {
+            "HỢP LỆ / VALID"
+        } else {
+            "KHÔNG HỢP LỆ / INVALID"
+        }
+    );
+    if let Some(doc) = &verdict.document_type {
+        let name = doc.name.as_ref().map_or(doc.vct.clone(), both);
+        let _ = writeln!(s, "Loại giấy tờ / Document: {name}");
+    }
+    if let Some(issuer) = &verdict.issuer {
+        let name = issuer.name.as_ref().map_or(issuer.id.clone(), |n| {
+            format!("{} ({})", both(n), issuer.id)
+        });
+        let _ = writeln!(s, "Cơ quan cấp / Issuer: {name}");
+    }
+    let binding = match &verdict.holder_binding {
+        HolderBinding::Verified { aud, iat, .. } => {
+            format!("gắn với thiết bị / bound to the holder's device (aud {aud}, iat {iat})")
+        }
+        HolderBinding::NotBound => {
+            "KHÔNG gắn với thiết bị / NOT bound to a device (paper form or no key binding)".into()
+        }
+        HolderBinding::Failed => "kiểm tra thất bại / key binding failed".into(),
+    };
+    let _ = writeln!(s, "Thiết bị / Holder binding: {binding}");
+    let status = match verdict.status {
+        StatusView::Valid => "còn hiệu lực / valid",
+        StatusView::Revoked => "đã thu hồi / REVOKED",
+        StatusView::Suspended => "tạm đình chỉ / SUSPENDED",
+        StatusView::ValidStale => "còn hiệu lực (danh sách cũ) / valid (stale list)",
+        StatusView::Unknown => "không rõ / unknown",
+        StatusView::ListMissing => "không kiểm tra được / status list missing",
+        StatusView::NotApplicable => "không áp dụng / no status reference",
+        StatusView::NotChecked => "chưa kiểm tra / not checked",
+    };
+    let _ = writeln!(s, "Trạng thái / Status: {status}");
+    if let Some(exp) = verdict.validity.expires_at {
+        let _ = writeln!(s, "Hết hạn / Expires: {exp} (Unix time)");
+    }
+    if !verdict.claims.is_empty() {
+        let _ = writeln!(s, "Thông tin / Claims:");
+        for claim in &verdict.claims {
+            let label = claim.label.as_ref().map_or(claim.path.clone(), both);
+            let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+        }
+    }
+    for error in &verdict.errors {
+        let _ = writeln!(
+            s,
+            "Lỗi / Error [{}]: {}",
+            code_name(&error.code),
+            error.message
+        );
+    }
+    for warning in &verdict.warnings {
+        let _ = writeln!(
+            s,
+            "Cảnh báo / Warning [{}]: {}",
+            code_name(&warning.code),
+            warning.message
+        );
+    }
+    s
+}
+
+fn code_name(code: &impl serde::Serialize) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A wallet document as JSON.
+pub fn document_json(doc: &DocumentView, with_claims: bool) -> Value {
+    let mut body = json!({
+        "id": doc.id,
+        "vct": doc.vct,
+        "name": doc.name.as_ref().map(|n| json!({"vi": n.vi, "en": n.en})),
+        "issuer": doc.issuer,
+        "expires_at": doc.expires_at,
+        "received_at": doc.received_at,
+    });
+    if with_claims {
+        body["claims"] = doc
+            .claims
+            .iter()
+            .map(|c| {
+                json!({
+                    "path": c.path,
+                    "label": c.label.as_ref().map(|n| json!({"vi": n.vi, "en": n.en})),
+                    "value": c.value,
+                })
+            })
+            .collect();
+    }
+    body
+}
+
+/// A wallet document for people: one line, or the claims too.
+pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
+    let name = doc.name.as_ref().map_or(doc.vct.clone(), both);
+    let mut s = format!("{}  {}  ({})\n", doc.id, name, doc.issuer);
+    if with_claims {
+        for claim in &doc.claims {
+            let label = claim.label.as_ref().map_or(claim.path.clone(), both);
+            let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+        }
+    }
+    s
+}

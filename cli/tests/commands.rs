@@ -1,0 +1,331 @@
+//! The `giayto` command without a verifier: keys, offline issuance, presentations and
+//! their QR codes, and the exit codes and messages of bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Keys, run, run_expect, run_json};
+use giayto_core::catalogue;
+use giayto_core::qr;
+
+#[test]
+fn keygen_writes_a_private_jwk_0600_and_prints_only_the_public_key() {
+    for alg in ["ES256", "EdDSA"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("k.jwk");
+        let public: serde_json::Value = serde_json::from_str(&run_expect(
+            &["keygen", "--alg", alg, "--out", out.to_str().unwrap()],
+            0,
+        ))
+        .unwrap();
+        let private: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert!(private.get("d").is_some());
+        assert!(public.get("d").is_none(), "{public}");
+        assert_eq!(public["x"], private["x"]);
+        assert_eq!(public["kid"], private["kid"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // Never overwrites a key.
+        let again = run(&["keygen", "--out", out.to_str().unwrap()]);
+        assert_eq!(again.status.code(), Some(2));
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            serde_json::to_vec_pretty(&private).unwrap()
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["keygen", "--alg", "HS256", "--out", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    // --claims and --preset together.
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("can_cuoc");
+    let out = run(&[
+        "present",
+        "--credential",
+        &credential,
+        "--holder-key",
+        &keys.path("holder.jwk"),
+        "--claims",
+        "given_name",
+        "--preset",
+        "full",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(run(&["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn issue_refuses_claims_outside_the_schema_and_sd_for_catalogue_types() {
+    let keys = Keys::new("ES256");
+    let bad = keys.path("bad.json");
+    std::fs::write(&bad, r#"{"given_name": "An"}"#).unwrap();
+    let vct = "https://giayto.gov.vn/vct/can_cuoc";
+    let out = run(&[
+        "issue",
+        "--key",
+        &keys.path("issuer.jwk"),
+        "--iss",
+        common::ISS,
+        "--vct",
+        vct,
+        &bad,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("issue:"),
+        "{out:?}"
+    );
+    let claims = common::sample_claims_file(keys.dir.path(), "can_cuoc");
+    let out = run(&[
+        "issue",
+        "--key",
+        &keys.path("issuer.jwk"),
+        "--iss",
+        common::ISS,
+        "--vct",
+        vct,
+        "--sd",
+        "all",
+        &claims,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("catalogue"));
+    // A public key cannot sign.
+    let out = run(&[
+        "issue",
+        "--key",
+        &keys.path("holder.pub.jwk"),
+        "--iss",
+        common::ISS,
+        "--vct",
+        vct,
+        &claims,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("private JWK"));
+}
+
+#[test]
+fn issue_for_another_type_makes_the_named_claims_disclosable() {
+    let keys = Keys::new("ES256");
+    let claims = keys.path("c.json");
+    std::fs::write(
+        &claims,
+        r#"{"name": "An", "club": "Hà Nội FC", "level": 3}"#,
+    )
+    .unwrap();
+    let issue = |sd: &str| {
+        let out = run_json(
+            &[
+                "issue",
+                "--key",
+                &keys.path("issuer.jwk"),
+                "--iss",
+                common::ISS,
+                "--vct",
+                "https://example.vn/member",
+                "--sd",
+                sd,
+                &claims,
+            ],
+            0,
+        );
+        let credential = out["credential"].as_str().unwrap().to_owned();
+        giayto_core::sd_jwt::SdJwt::parse(&credential)
+            .unwrap()
+            .disclosures()
+            .len()
+    };
+    assert_eq!(issue("all"), 3);
+    assert_eq!(issue("name,level"), 2);
+}
+
+#[test]
+fn present_prints_a_key_bound_presentation_and_its_qr_code_reads_back() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("driving_licence");
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("p.png");
+    let out = run_json(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "traffic_stop",
+            "--nonce",
+            "n-123",
+            "--aud",
+            "https://police.example",
+            "--qr-png",
+            png.to_str().unwrap(),
+        ],
+        0,
+    );
+    let presentation = out["presentation"].as_str().unwrap();
+    let qr_text = out["qr_text"].as_str().unwrap();
+    assert!(qr_text.starts_with("GT1:"));
+    assert_eq!(qr::unpack(qr_text).unwrap(), presentation);
+    let kb = giayto_core::sd_jwt::Presentation::parse(presentation).unwrap();
+    let kb_jwt = giayto_core::jose::jws::CompactJws::parse(kb.key_binding_jwt().unwrap()).unwrap();
+    let claims: serde_json::Value = kb_jwt.payload_json().unwrap();
+    assert_eq!(claims["nonce"], "n-123");
+    assert_eq!(claims["aud"], "https://police.example");
+    // The disclosed claims are exactly the preset's.
+    let processed = kb.process().unwrap();
+    let licence = catalogue::by_id("driving_licence").unwrap();
+    let wanted = licence.preset_paths("traffic_stop").unwrap();
+    for claim in &processed.disclosed {
+        assert!(
+            wanted.contains(&claim.path.pattern()),
+            "{} not in preset",
+            claim.path
+        );
+    }
+    // The PNG decodes to the same QR text, through `qr decode` too.
+    let decoded = run_json(&["qr", "decode", png.to_str().unwrap()], 0);
+    assert_eq!(decoded["kind"], "presentation");
+    assert_eq!(decoded["presentation"], presentation);
+    // One-way default: the offline audience and a fresh nonce each time.
+    let one_way = |_: u8| {
+        let out = run_json(
+            &[
+                "present",
+                "--credential",
+                &credential,
+                "--holder-key",
+                &keys.path("holder.jwk"),
+                "--claims",
+                "given_name",
+            ],
+            0,
+        );
+        let p = giayto_core::sd_jwt::Presentation::parse(out["presentation"].as_str().unwrap())
+            .unwrap();
+        let kb = giayto_core::jose::jws::CompactJws::parse(p.key_binding_jwt().unwrap()).unwrap();
+        kb.payload_json::<serde_json::Value>().unwrap()
+    };
+    let (a, b) = (one_way(0), one_way(1));
+    assert_eq!(a["aud"], qr::OFFLINE_AUDIENCE);
+    assert_ne!(a["nonce"], b["nonce"]);
+    assert_eq!(
+        a["nonce"].as_str().unwrap().len(),
+        22,
+        "128-bit base64url nonce"
+    );
+}
+
+#[test]
+fn present_refuses_an_unknown_preset_and_a_wrong_holder_file() {
+    let keys = Keys::new("EdDSA");
+    let credential = keys.issue("health_insurance_card");
+    let out = run(&[
+        "present",
+        "--credential",
+        &credential,
+        "--holder-key",
+        &keys.path("holder.jwk"),
+        "--preset",
+        "traffic_stop",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no preset \"traffic_stop\""));
+    let out = run(&[
+        "present",
+        "--credential",
+        &credential,
+        "--holder-key",
+        &keys.path("missing.jwk"),
+        "--preset",
+        "full",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn qr_encode_and_decode_round_trip_and_corrupted_text_is_reported() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("judicial_record");
+    let presentation = run_expect(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "full",
+        ],
+        0,
+    );
+    let presentation = presentation.trim();
+    let qr_text = run_expect(
+        &[
+            "qr",
+            "encode",
+            presentation,
+            "--qr-svg",
+            &keys.path("q.svg"),
+        ],
+        0,
+    );
+    let qr_text = qr_text.trim();
+    assert!(
+        std::fs::read_to_string(keys.path("q.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
+    assert_eq!(
+        run_expect(&["qr", "decode", qr_text], 0).trim(),
+        presentation
+    );
+    // A character outside base45 (as a misread scan gives): a clear error, exit 2.
+    let mut corrupted: Vec<char> = qr_text.chars().collect();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] = 'a';
+    let corrupted: String = corrupted.into_iter().collect();
+    let out = run(&["qr", "decode", &corrupted]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("base45"), "{stderr}");
+    // Truncated text.
+    let out = run(&["qr", "decode", &qr_text[..qr_text.len() / 2]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QR"));
+    // A truncated PNG.
+    run_expect(
+        &[
+            "qr",
+            "encode",
+            presentation,
+            "--qr-png",
+            &keys.path("q.png"),
+        ],
+        0,
+    );
+    let png = std::fs::read(keys.path("q.png")).unwrap();
+    std::fs::write(keys.path("cut.png"), &png[..png.len() / 2]).unwrap();
+    let out = run(&["qr", "decode", &keys.path("cut.png")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("image"),
+        "{out:?}"
+    );
+}
