@@ -141,7 +141,8 @@ async fn two_processes_issue_and_revoke_in_parallel() {
     let Some(admin) = common::postgres_url() else {
         return;
     };
-    let database_url = common::fresh_postgres_database(&admin).await;
+    let database = common::fresh_postgres_database(&admin).await;
+    let database_url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("master.key");
     // Seed agencies through the library, with the same database and master key.

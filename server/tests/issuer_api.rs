@@ -57,7 +57,7 @@ async fn jwks_trust_list_and_type_metadata(app: TestApp) {
     }
     let anchor: Jwks = serde_json::from_slice(&app.get("/trust-anchor.json").await.body).unwrap();
     let list = app.get("/trust-list").await;
-    assert_eq!(list.content_type(), "application/trust-list+jwt");
+    assert_eq!(list.content_type(), "application/trustlist+jwt");
     let jws = CompactJws::parse(std::str::from_utf8(&list.body).unwrap()).unwrap();
     jws.verify(&anchor.keys[0]).unwrap();
     assert!(

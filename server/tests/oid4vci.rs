@@ -8,11 +8,15 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{PUBLIC_URL, TestApp};
 use giayto_core::jose::jws::{self, CompactJws};
-use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
+use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
 use giayto_core::oid4vci::{
     CredentialOutcome, IssuanceSession, OfferSource, ProofClaims, TokenStep, build_proof_jwt,
     fetch_offer_request, on_offer, parse_offer_uri,
 };
+use giayto_core::sd_jwt::SdJwt;
+use giayto_core::status_list::StatusCache;
+use giayto_core::trust_list::{TrustList, VerifiedTrustList};
+use giayto_core::verifier::{FailureCode, IssuerTrust, Policy, Verdict, verify_presentation};
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -20,6 +24,7 @@ on_both_databases!(
     token_endpoint_errors,
     credential_endpoint_errors,
     revoked_before_pickup_is_denied,
+    core_verifier_accepts_trust_list_and_sees_revocation,
 );
 
 fn now() -> u64 {
@@ -523,5 +528,131 @@ async fn revoked_before_pickup_is_denied(app: TestApp) {
     assert_eq!(
         token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"],
         "invalid_grant"
+    );
+}
+
+/// Fetches the status list `uri` from the server and verifies it with the keys the trust
+/// list gives the credential's issuer, as an offline verifier's refresh does.
+async fn fetch_status(
+    app: &TestApp,
+    trust: &VerifiedTrustList,
+    iss: &str,
+    uri: &str,
+) -> StatusCache {
+    let reply = app.get(uri.strip_prefix(PUBLIC_URL).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let token = std::str::from_utf8(&reply.body).unwrap();
+    let issuer_keys = &trust.issuer(iss).unwrap().jwks;
+    let t = now() as i64;
+    let verified = giayto_core::status_list::verify_token(token, uri, issuer_keys, t).unwrap();
+    assert_eq!(
+        verified.uri, uri,
+        "status list sub is the credential's status uri"
+    );
+    let mut cache = StatusCache::new();
+    assert!(cache.insert(verified, t));
+    cache
+}
+
+fn present_and_verify(
+    credential: &str,
+    holder: &dyn Signer,
+    trust: &VerifiedTrustList,
+    statuses: &StatusCache,
+    nonce: &str,
+) -> Verdict {
+    const AUD: &str = "https://verifier.example/roadside";
+    let t = now() as i64;
+    let presentation = SdJwt::parse(credential)
+        .unwrap()
+        .present_with_key_binding(&["full_name", "birth_date"], AUD, nonce, t, holder)
+        .unwrap();
+    let policy = Policy {
+        accepted_audiences: Some(vec![AUD.to_owned()]),
+        expected_nonce: Some(nonce.to_owned()),
+        ..Policy::default()
+    };
+    verify_presentation(
+        &presentation,
+        &policy,
+        &IssuerTrust::TrustList(trust.clone()),
+        statuses,
+        t,
+    )
+}
+
+async fn core_verifier_accepts_trust_list_and_sees_revocation(app: TestApp) {
+    // The verifier pins the anchor key and checks the served trust list with core.
+    let anchor: Jwks = serde_json::from_slice(&app.get("/trust-anchor.json").await.body).unwrap();
+    assert_eq!(anchor.keys.len(), 1);
+    let anchor_key: &Jwk = &anchor.keys[0];
+    let list = app.get("/trust-list").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.content_type(), "application/trustlist+jwt");
+    let token = std::str::from_utf8(&list.body).unwrap();
+    let trust = TrustList::verify(token, anchor_key, now() as i64, 0).unwrap();
+    assert_eq!(trust.list().iss, PUBLIC_URL);
+    // Each issuer on the list is the `iss` of its JWT VC issuer metadata, with the same keys.
+    assert_eq!(trust.list().issuers.len(), 3, "the demo agencies");
+    for issuer in &trust.list().issuers {
+        let path = issuer.id.strip_prefix(PUBLIC_URL).unwrap();
+        let meta = app.get(&format!("/.well-known/jwt-vc-issuer{path}")).await;
+        assert_eq!(meta.status, StatusCode::OK, "{path}");
+        let meta = meta.json();
+        assert_eq!(meta["issuer"], issuer.id);
+        let jwks: Jwks = serde_json::from_value(meta["jwks"].clone()).unwrap();
+        assert_eq!(jwks, issuer.jwks);
+        for k in &issuer.jwks.keys {
+            assert_eq!(k.kid().unwrap(), k.thumbprint().unwrap());
+        }
+    }
+    let police_iss = format!("{PUBLIC_URL}/agencies/police");
+    let police = trust.issuer(&police_iss).unwrap();
+    assert_eq!(police.name.en, "Ministry of Public Security");
+    assert!(
+        police
+            .vcts
+            .iter()
+            .any(|v| v == "https://giayto.gov.vn/vct/can_cuoc")
+    );
+
+    // Issue through OpenID4VCI; the credential names a key and issuer the list authorises.
+    let p = publish(&app, "trust-1").await;
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let creds = receive(&app, &p.by_reference, &p.tx_code, &holder).await;
+    let (jws, payload) = issuer_payload(&creds[0]);
+    assert_eq!(payload["iss"], police_iss);
+    let kid = jws.header().kid.clone().unwrap();
+    trust
+        .authorise(&police_iss, &kid, "https://giayto.gov.vn/vct/can_cuoc")
+        .unwrap();
+    let uri = payload["status"]["status_list"]["uri"].as_str().unwrap();
+    assert!(uri.starts_with(&format!("{PUBLIC_URL}/status-lists/")));
+
+    let statuses = fetch_status(&app, &trust, &police_iss, uri).await;
+    let verdict = present_and_verify(&creds[0], &holder, &trust, &statuses, "n-1");
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert_eq!(verdict.claims_json["full_name"], "Nguyễn Văn An");
+    assert!(verdict.claims_json.get("place_of_residence").is_none());
+
+    // After revocation, the re-fetched status list makes the same document fail as revoked.
+    let revoked = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/trust-1/revoke",
+            Some(&app.key("police")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let stale = present_and_verify(&creds[0], &holder, &trust, &statuses, "n-2");
+    assert!(stale.valid, "the old cached list still says valid");
+    let statuses = fetch_status(&app, &trust, &police_iss, uri).await;
+    let verdict = present_and_verify(&creds[0], &holder, &trust, &statuses, "n-3");
+    assert!(!verdict.valid);
+    assert!(
+        verdict.has_error(FailureCode::Revoked),
+        "{:?}",
+        verdict.errors
     );
 }

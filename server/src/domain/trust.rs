@@ -1,14 +1,16 @@
 //! The national trust anchor and the signed trust list: every agency with its `iss`, names,
 //! published JWKS and the `vct`s it may issue, signed by the anchor key, with an expiry.
 
-use giayto_core::jose::{Algorithm, Jwk, jws};
-use serde_json::json;
+use giayto_core::jose::{Algorithm, Jwk, Jwks};
+use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
 
 use super::{DomainError, DomainResult, Services, agencies, keys, now};
 use crate::secrets;
 
-/// Media type (and JWS `typ`) of the trust list.
-pub const TRUST_LIST_TYP: &str = "trust-list+jwt";
+/// JWS `typ` of the trust list: core's format, so core's verifier accepts what is served.
+pub use giayto_core::trust_list::TRUST_LIST_TYP;
+/// Media type of the served trust list.
+pub const TRUST_LIST_MEDIA_TYPE: &str = "application/trustlist+jwt";
 
 /// Creates the trust anchor key if there is none; returns its public key.
 pub async fn ensure_anchor(services: &Services) -> DomainResult<Jwk> {
@@ -37,25 +39,28 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
     let exp = t + services.config.trust_list_lifetime_secs;
     let mut issuers = Vec::new();
     for a in agencies::list_agencies(services).await? {
-        let jwks = keys::published_keys(services, Some(&a.id)).await?;
-        issuers.push(json!({
-            "id": services.agency_issuer(&a.id),
-            "name": { "vi": a.name_vi, "en": a.name_en },
-            "jwks": { "keys": jwks },
-            "vcts": a.allowed_vcts,
-        }));
+        // The same keys (kid = RFC 7638 thumbprint, as written in credential headers) the
+        // agency's JWT VC issuer metadata publishes.
+        let keys = keys::published_keys(services, Some(&a.id)).await?;
+        issuers.push(TrustedIssuer {
+            id: services.agency_issuer(&a.id),
+            name: IssuerName {
+                vi: a.name_vi,
+                en: a.name_en,
+            },
+            jwks: Jwks { keys },
+            vcts: a.allowed_vcts,
+        });
     }
-    let payload = json!({
-        "iss": services.config.public_url,
-        "iat": t,
-        "exp": exp,
-        "issuers": issuers,
-    });
-    let mut header = serde_json::Map::new();
-    header.insert("typ".into(), TRUST_LIST_TYP.into());
+    let list = TrustList {
+        iss: services.config.public_url.clone(),
+        iat: t,
+        exp,
+        issuers,
+    };
     let signer = keys::active_signer(services, None).await?;
-    let body = serde_json::to_vec(&payload).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let token = jws::sign_compact(header, &body, signer.as_ref())
+    let token = list
+        .sign(signer.as_ref())
         .map_err(|e| DomainError::Internal(e.to_string()))?;
     sqlx::query(
         "INSERT INTO trust_lists (id, token, issued_at, expires_at) VALUES ($1, $2, $3, $4)",

@@ -67,7 +67,7 @@ pub async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiEr
     };
     Ok(cache_for(
         (
-            [(header::CONTENT_TYPE, "application/trust-list+jwt")],
+            [(header::CONTENT_TYPE, trust::TRUST_LIST_MEDIA_TYPE)],
             token,
         )
             .into_response(),

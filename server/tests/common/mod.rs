@@ -1,5 +1,6 @@
 //! Test harness: a fresh database per test (a SQLite file in a temporary folder, or a new
-//! database on the PostgreSQL server named by `GIAYTO_TEST_POSTGRES_URL`), the router on
+//! database on the PostgreSQL server named by `GIAYTO_TEST_POSTGRES_URL`, dropped at the
+//! end of the test), the router on
 //! top, the demo agencies seeded, and helpers to call it with `oneshot`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub services: Services,
     pub keys: HashMap<String, String>,
     _dir: tempfile::TempDir,
+    /// Dropped last; `WITH (FORCE)` ends the connections the pool above still holds.
+    _pg: Option<TempPgDatabase>,
 }
 
 /// The PostgreSQL admin URL for tests; in CI (`CI` set) its absence is a failure.
@@ -39,8 +42,43 @@ pub fn postgres_url() -> Option<String> {
     url
 }
 
-/// A fresh, empty PostgreSQL database; returns its URL.
-pub async fn fresh_postgres_database(admin_url: &str) -> String {
+/// A PostgreSQL database made for one test and dropped when this guard is, even when the
+/// test panics, so `giayto_t_*` databases do not pile up across runs.
+pub struct TempPgDatabase {
+    admin_url: String,
+    name: String,
+    /// The database's URL.
+    pub url: String,
+}
+
+impl Drop for TempPgDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime (or while unwinding): do the async work on a
+        // thread of its own. `WITH (FORCE)` ends the test pool's connections still open.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                use sqlx::Connection as _;
+                use sqlx::Executor as _;
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                conn.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// A fresh, empty PostgreSQL database, dropped with the returned guard.
+pub async fn fresh_postgres_database(admin_url: &str) -> TempPgDatabase {
     use sqlx::Connection as _;
     use sqlx::Executor as _;
     let name = format!("giayto_t_{}", giayto_server::secrets::random_id().unwrap());
@@ -53,7 +91,11 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
     conn.close().await.unwrap();
     let mut url = url::Url::parse(admin_url).unwrap();
     url.set_path(&format!("/{name}"));
-    url.to_string()
+    TempPgDatabase {
+        admin_url: admin_url.to_owned(),
+        name,
+        url: url.to_string(),
+    }
 }
 
 fn test_config(dir: &std::path::Path, database_url: String) -> Config {
@@ -67,7 +109,11 @@ fn test_config(dir: &std::path::Path, database_url: String) -> Config {
     }
 }
 
-async fn build(dir: tempfile::TempDir, database_url: String) -> TestApp {
+async fn build(
+    dir: tempfile::TempDir,
+    database_url: String,
+    pg: Option<TempPgDatabase>,
+) -> TestApp {
     let config = test_config(dir.path(), database_url);
     let services = server::open(config).await.unwrap();
     let seeded = giayto_server::demo::seed(&services).await.unwrap();
@@ -80,6 +126,7 @@ async fn build(dir: tempfile::TempDir, database_url: String) -> TestApp {
         services,
         keys,
         _dir: dir,
+        _pg: pg,
     }
 }
 
@@ -90,14 +137,14 @@ pub async fn sqlite() -> TestApp {
         "sqlite://{}?mode=rwc",
         dir.path().join("giayto.db").display()
     );
-    build(dir, url).await
+    build(dir, url, None).await
 }
 
 /// On a fresh PostgreSQL database, when one is configured.
 pub async fn postgres() -> Option<TestApp> {
     let admin = postgres_url()?;
-    let url = fresh_postgres_database(&admin).await;
-    Some(build(tempfile::tempdir().unwrap(), url).await)
+    let db = fresh_postgres_database(&admin).await;
+    Some(build(tempfile::tempdir().unwrap(), db.url.clone(), Some(db)).await)
 }
 
 /// Runs `$test(app)` on SQLite and on PostgreSQL, as two tests.
