@@ -1,6 +1,10 @@
-//! Database access: one `sqlx::Any` pool over SQLite (embedded, default) or PostgreSQL, the
-//! embedded migrations of each, and transactions that take the write lock up front on SQLite
-//! so concurrent writers queue instead of failing with `SQLITE_BUSY`.
+//! Database access: `sqlx::Any` pools over SQLite (embedded, default) or PostgreSQL, the
+//! embedded migrations of each, and write transactions.
+//!
+//! On SQLite (WAL) reads go to a pool of connections while every write goes through one
+//! writer connection: writers queue in the pool's fair, async acquire instead of spinning
+//! in SQLite's busy handler (which sleeps up to 100 ms a try and made the tail latency).
+//! On PostgreSQL both are the same pool.
 //!
 //! Queries are written once, with `$n` placeholders, in the SQL both engines accept.
 
@@ -27,6 +31,7 @@ pub enum DbKind {
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     kind: DbKind,
 }
 
@@ -56,34 +61,49 @@ impl Db {
             return Err(DbError::UnsupportedUrl);
         };
         let options = AnyConnectOptions::from_str(url)?;
-        let mut pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30));
-        if kind == DbKind::Sqlite {
-            pool = pool.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    use sqlx::Executor as _;
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                    )
+        let db = match kind {
+            DbKind::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
                     .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool.connect_with(options).await?;
-        let db = Self { pool, kind };
+                Self {
+                    writer: pool.clone(),
+                    pool,
+                    kind,
+                }
+            }
+            DbKind::Sqlite => {
+                // The writer first: it creates the file and switches it to WAL.
+                let writer = sqlite_pool(1).connect_with(options.clone()).await?;
+                // An in-memory database exists once per connection: share the writer.
+                let pool = if url.contains(":memory:") || url.contains("mode=memory") {
+                    writer.clone()
+                } else {
+                    sqlite_pool(max_connections.max(1))
+                        .connect_with(options)
+                        .await?
+                };
+                Self { pool, writer, kind }
+            }
+        };
         match kind {
-            DbKind::Sqlite => SQLITE_MIGRATIONS.run(&db.pool).await?,
-            DbKind::Postgres => POSTGRES_MIGRATIONS.run(&db.pool).await?,
+            DbKind::Sqlite => SQLITE_MIGRATIONS.run(&db.writer).await?,
+            DbKind::Postgres => POSTGRES_MIGRATIONS.run(&db.writer).await?,
         }
         Ok(db)
     }
 
-    /// The pool, for single statements.
+    /// The pool for reads (and, on PostgreSQL, single-statement writes too).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for single-statement writes outside a transaction. Never use it while the
+    /// same task holds a transaction from [`Db::begin`]: on SQLite both need the one writer.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// The engine.
@@ -91,13 +111,13 @@ impl Db {
         self.kind
     }
 
-    /// Starts a read-write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock
-    /// is taken before the first read and a read-then-write transaction never fails on a
-    /// stale snapshot.
+    /// Starts a read-write transaction on the writer. On SQLite it is `BEGIN IMMEDIATE`, so
+    /// the write lock is taken before the first read and a read-then-write transaction never
+    /// fails on a stale snapshot (and another process writing the file waits, not fails).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.kind {
-            DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            DbKind::Postgres => self.pool.begin().await,
+            DbKind::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            DbKind::Postgres => self.writer.begin().await,
         }
     }
 
@@ -112,5 +132,23 @@ impl Db {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+fn sqlite_pool(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                use sqlx::Executor as _;
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
 }

@@ -338,6 +338,11 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     lines.push(other.to_string());
     lines.push(format!("{{\"document_id\":\"{}\"}}", "z".repeat(70 * 1024)));
     lines.push(id_card_request("b-last").to_string());
+    // Repeats inside one chunk (one multi-row INSERT): same content, then other content.
+    lines.push(id_card_request("b-last").to_string());
+    let mut changed = id_card_request("b-last");
+    changed["claims"]["place_of_residence"] = json!("5 Lê Duẩn, Đà Nẵng");
+    lines.push(changed.to_string());
     let body = lines.join("\n");
     let reply = app
         .call(
@@ -356,7 +361,7 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).unwrap())
         .collect();
-    assert_eq!(results.len(), 306, "every non-blank line answered");
+    assert_eq!(results.len(), 308, "every non-blank line answered");
     let status_of = |line: u64| {
         results.iter().find(|r| r["line"] == line).unwrap()["status"]
             .as_u64()
@@ -375,6 +380,8 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     assert_eq!(status_of(305), 403);
     assert_eq!(status_of(306), 413);
     assert_eq!(status_of(307), 201);
+    assert_eq!(status_of(308), 200);
+    assert_eq!(status_of(309), 409);
     let lines_in_order: Vec<u64> = results
         .iter()
         .map(|r| r["line"].as_u64().unwrap())

@@ -154,7 +154,7 @@ pub async fn create_api_key(
     .bind(services.master.hash_secret(API_KEY_PURPOSE, &secret))
     .bind(label)
     .bind(now())
-    .execute(services.db.pool())
+    .execute(services.db.writer())
     .await?;
     Ok(NewApiKey { id, secret })
 }
@@ -165,7 +165,7 @@ pub async fn revoke_api_key(services: &Services, id: &str) -> DomainResult<()> {
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now())
             .bind(id)
-            .execute(services.db.pool())
+            .execute(services.db.writer())
             .await?;
     if done.rows_affected() == 0 {
         return Err(DomainError::NotFound("active API key"));

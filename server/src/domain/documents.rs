@@ -212,13 +212,28 @@ fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> Doma
         })
 }
 
-async fn create_offer(
+/// An offer made ready outside the write transaction: its row values (secrets only as
+/// keyed hashes or wrapped) and the view handed to the agency.
+struct PreparedOffer {
+    id: String,
+    document_id: String,
+    doc_version: i64,
+    code_hash: String,
+    tx_code_hash: String,
+    secret_wrapped: Vec<u8>,
+    expires_at: i64,
+    created_at: i64,
+    view: OfferView,
+}
+
+/// Draws the pre-authorized code and `tx_code` of a new offer, hashes and wraps them, and
+/// builds the view: all the CPU work of an offer, done before any lock is taken.
+fn prepare_offer(
     services: &Services,
-    tx: &mut Transaction<'static, Any>,
     document_id: &str,
     doc_version: i64,
     vct: &str,
-) -> DomainResult<OfferView> {
+) -> DomainResult<PreparedOffer> {
     let id = secrets::random_id()?;
     let code = Zeroizing::new(secrets::random_token("")?);
     let tx_code = Zeroizing::new(secrets::random_digits(services.config.tx_code_digits)?);
@@ -231,21 +246,93 @@ async fn create_offer(
     );
     let t = now();
     let expires_at = t + services.config.offer_ttl_secs;
-    sqlx::query(
-        "INSERT INTO offers (id, document_id, doc_version, code_hash, tx_code_hash, state, secret_wrapped, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(document_id)
-    .bind(doc_version)
-    .bind(services.master.hash_secret(CODE_PURPOSE, &code))
-    .bind(services.master.hash_secret(&offer::tx_code_purpose(&id), &tx_code))
-    .bind(services.master.wrap(&offer::wrap_context(&id), &secret_json)?)
-    .bind(expires_at)
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
-    offer::view(services, &id, vct, &secret, expires_at)
+    Ok(PreparedOffer {
+        code_hash: services.master.hash_secret(CODE_PURPOSE, &code),
+        tx_code_hash: services
+            .master
+            .hash_secret(&offer::tx_code_purpose(&id), &tx_code),
+        secret_wrapped: services
+            .master
+            .wrap(&offer::wrap_context(&id), &secret_json)?,
+        view: offer::view(services, &id, vct, &secret, expires_at)?,
+        id,
+        document_id: document_id.to_owned(),
+        doc_version,
+        expires_at,
+        created_at: t,
+    })
+}
+
+/// Most rows in one multi-row INSERT (9 parameters a row stays far below both engines'
+/// parameter limits).
+const INSERT_ROWS: usize = 256;
+
+/// Inserts offers with multi-row INSERTs inside `tx`.
+async fn insert_offers(
+    tx: &mut Transaction<'static, Any>,
+    offers: &[&PreparedOffer],
+) -> DomainResult<()> {
+    for chunk in offers.chunks(INSERT_ROWS) {
+        let sql = multi_row_insert(
+            "INSERT INTO offers (id, document_id, doc_version, code_hash, tx_code_hash, state, secret_wrapped, expires_at, created_at) VALUES ",
+            "'open'",
+            8,
+            chunk.len(),
+            "",
+        );
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q
+                .bind(&o.id)
+                .bind(&o.document_id)
+                .bind(o.doc_version)
+                .bind(&o.code_hash)
+                .bind(&o.tx_code_hash)
+                .bind(&o.secret_wrapped)
+                .bind(o.expires_at)
+                .bind(o.created_at);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `{head}(…),(…)…{tail}` with `params` numbered placeholders per row; `constant` (a SQL
+/// literal) is put as the row's sixth value, where both tables take their fixed state.
+fn multi_row_insert(head: &str, constant: &str, params: usize, rows: usize, tail: &str) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * params * 6);
+    sql.push_str(head);
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ",(" });
+        for p in 0..params {
+            if p == 5 {
+                sql.push_str(constant);
+                sql.push(',');
+            }
+            n += 1;
+            let _ = write!(sql, "${n}");
+            if p + 1 < params {
+                sql.push(',');
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+async fn create_offer(
+    services: &Services,
+    tx: &mut Transaction<'static, Any>,
+    document_id: &str,
+    doc_version: i64,
+    vct: &str,
+) -> DomainResult<OfferView> {
+    let prepared = prepare_offer(services, document_id, doc_version, vct)?;
+    insert_offers(tx, &[&prepared]).await?;
+    Ok(prepared.view)
 }
 
 async fn withdraw_offers(
@@ -270,64 +357,118 @@ pub struct Outcome {
     pub offer: Option<OfferView>,
 }
 
-/// Publishes one document inside `tx` (the caller commits). Runs no statement that can fail
-/// on bad input, so a bulk caller may publish many documents in one transaction.
-pub async fn publish_in(
+/// A publish request checked against the agency's rights and the catalogue and turned into
+/// its rows (document and offer): the CPU work of a publish, done before the write
+/// transaction so the database lock is held only for the inserts.
+pub struct PreparedPublish {
+    id: String,
+    external_id: String,
+    citizen_id: String,
+    vct: String,
+    claims: String,
+    content_hash: String,
+    valid_until: i64,
+    created_at: i64,
+    offer: PreparedOffer,
+}
+
+/// Checks `req` and prepares its rows; no I/O.
+pub fn prepare(
     services: &Services,
-    tx: &mut Transaction<'static, Any>,
     agency: &Agency,
     req: &PublishRequest,
-) -> DomainResult<Outcome> {
+) -> DomainResult<PreparedPublish> {
     check_request(agency, req)?;
-    let hash = content_hash(req);
     let id = secrets::random_id()?;
     let t = now();
-    let valid_until = req
-        .valid_until
-        .unwrap_or(t + services.config.credential_ttl_secs);
-    let claims = Value::Object(req.claims.clone()).to_string();
-    let inserted = sqlx::query(
-        "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, claims, content_hash, state, valid_until, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'valid', $8, 1, $9, $9) ON CONFLICT (agency_id, external_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(&agency.id)
-    .bind(&req.document_id)
-    .bind(&req.citizen_id)
-    .bind(&req.vct)
-    .bind(claims)
-    .bind(&hash)
-    .bind(valid_until)
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        let offer = create_offer(services, tx, &id, 1, &req.vct).await?;
-        return Ok(Outcome {
-            published: Published::Created,
-            id,
-            offer: Some(offer),
+    Ok(PreparedPublish {
+        offer: prepare_offer(services, &id, 1, &req.vct)?,
+        content_hash: content_hash(req),
+        claims: Value::Object(req.claims.clone()).to_string(),
+        valid_until: req
+            .valid_until
+            .unwrap_or(t + services.config.credential_ttl_secs),
+        external_id: req.document_id.clone(),
+        citizen_id: req.citizen_id.clone(),
+        vct: req.vct.clone(),
+        created_at: t,
+        id,
+    })
+}
+
+/// Publishes prepared documents of `agency` inside `tx` (the caller commits), with
+/// multi-row INSERTs; one result per input, in order. A document id published before (or
+/// earlier in `docs`) is a replay when its content is the same, else a conflict. Runs no
+/// statement that can fail on bad input, so one transaction may carry many documents.
+pub async fn publish_prepared(
+    tx: &mut Transaction<'static, Any>,
+    agency: &Agency,
+    docs: Vec<PreparedPublish>,
+) -> DomainResult<Vec<DomainResult<Outcome>>> {
+    let mut inserted = std::collections::HashSet::with_capacity(docs.len());
+    for chunk in docs.chunks(INSERT_ROWS) {
+        let sql = multi_row_insert(
+            "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, state, claims, content_hash, valid_until, version, created_at, updated_at) VALUES ",
+            "'valid'",
+            11,
+            chunk.len(),
+            " ON CONFLICT (agency_id, external_id) DO NOTHING RETURNING id",
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for d in chunk {
+            q = q
+                .bind(&d.id)
+                .bind(&agency.id)
+                .bind(&d.external_id)
+                .bind(&d.citizen_id)
+                .bind(&d.vct)
+                .bind(&d.claims)
+                .bind(&d.content_hash)
+                .bind(d.valid_until)
+                .bind(1_i64)
+                .bind(d.created_at)
+                .bind(d.created_at);
+        }
+        inserted.extend(q.fetch_all(&mut **tx).await?);
+    }
+    let offers: Vec<&PreparedOffer> = docs
+        .iter()
+        .filter(|d| inserted.contains(&d.id))
+        .map(|d| &d.offer)
+        .collect();
+    insert_offers(tx, &offers).await?;
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        if inserted.contains(&d.id) {
+            out.push(Ok(Outcome {
+                published: Published::Created,
+                id: d.id,
+                offer: Some(d.offer.view),
+            }));
+            continue;
+        }
+        let existing = sqlx::query(
+            "SELECT id, content_hash FROM documents WHERE agency_id = $1 AND external_id = $2",
+        )
+        .bind(&agency.id)
+        .bind(&d.external_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let existing_hash: String = existing.try_get("content_hash")?;
+        out.push(if existing_hash != d.content_hash {
+            Err(DomainError::Conflict(format!(
+                "document {} was published with other content; re-issue it to change its data",
+                d.external_id
+            )))
+        } else {
+            Ok(Outcome {
+                published: Published::Replayed,
+                id: existing.try_get("id")?,
+                offer: None,
+            })
         });
     }
-    let existing = sqlx::query(
-        "SELECT id, content_hash FROM documents WHERE agency_id = $1 AND external_id = $2",
-    )
-    .bind(&agency.id)
-    .bind(&req.document_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let existing_hash: String = existing.try_get("content_hash")?;
-    if existing_hash != hash {
-        return Err(DomainError::Conflict(format!(
-            "document {} was published with other content; re-issue it to change its data",
-            req.document_id
-        )));
-    }
-    Ok(Outcome {
-        published: Published::Replayed,
-        id: existing.try_get("id")?,
-        offer: None,
-    })
+    Ok(out)
 }
 
 /// Publishes one document in its own transaction and returns the agency's view.
@@ -336,8 +477,12 @@ pub async fn publish(
     agency: &Agency,
     req: &PublishRequest,
 ) -> DomainResult<(Published, PublishResponse)> {
+    let prepared = prepare(services, agency, req)?;
     let mut tx = services.db.begin().await?;
-    let outcome = publish_in(services, &mut tx, agency, req).await?;
+    let outcome = publish_prepared(&mut tx, agency, vec![prepared])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::Internal("publish result".into()))??;
     tx.commit().await?;
     Ok((outcome.published, response(services, &outcome.id).await?))
 }
@@ -554,4 +699,23 @@ pub async fn reissue(
     create_offer(services, &mut tx, &id, version + 1, &as_publish.vct).await?;
     tx.commit().await?;
     response(services, &id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_insert_numbers_placeholders_and_puts_the_constant_sixth() {
+        assert_eq!(
+            multi_row_insert(
+                "INSERT INTO t (a,b,c,d,e,s,f) VALUES ",
+                "'x'",
+                6,
+                2,
+                " RETURNING a"
+            ),
+            "INSERT INTO t (a,b,c,d,e,s,f) VALUES ($1,$2,$3,$4,$5,'x',$6),($7,$8,$9,$10,$11,'x',$12) RETURNING a"
+        );
+    }
 }

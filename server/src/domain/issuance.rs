@@ -174,7 +174,7 @@ pub async fn new_nonce(services: &Services) -> Result<String, GrantError> {
     sqlx::query("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
         .bind(&nonce)
         .bind(now() + services.config.nonce_ttl_secs)
-        .execute(services.db.pool())
+        .execute(services.db.writer())
         .await?;
     Ok(nonce)
 }
@@ -184,11 +184,11 @@ pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
     let t = now();
     sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
         .bind(t)
-        .execute(services.db.pool())
+        .execute(services.db.writer())
         .await?;
     sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
         .bind(t)
-        .execute(services.db.pool())
+        .execute(services.db.writer())
         .await?;
     Ok(())
 }

@@ -69,7 +69,7 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
     .bind(&token)
     .bind(t)
     .bind(exp)
-    .execute(services.db.pool())
+    .execute(services.db.writer())
     .await?;
     Ok(token)
 }

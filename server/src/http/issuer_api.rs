@@ -311,10 +311,8 @@ async fn run_batch(
     for (line, parsed) in batch {
         match parsed {
             Err(e) => out.push(error_line(line, None, e)),
-            Ok(req) => match documents::check_request(agency, &req) {
-                Err(e) => out.push(error_line(line, Some(req.document_id), e.into())),
-                Ok(()) => good.push((line, req)),
-            },
+            // Checked against the catalogue and the agency's rights in `publish_batch`.
+            Ok(req) => good.push((line, req)),
         }
     }
     if !good.is_empty() {
@@ -338,16 +336,43 @@ async fn run_batch(
     out
 }
 
+/// Errors that belong to one line; any other fails the whole batch.
+fn is_line_error(e: &DomainError) -> bool {
+    matches!(
+        e,
+        DomainError::Conflict(_)
+            | DomainError::Invalid { .. }
+            | DomainError::Forbidden(_)
+            | DomainError::NotFound(_)
+    )
+}
+
 async fn publish_batch(
     services: &Services,
     agency: &Agency,
     good: &[(usize, PublishRequest)],
 ) -> Result<Vec<BulkLine>, DomainError> {
-    let mut tx = services.db.begin().await?;
+    // The CPU work (checks, hashes, wrapping, offer views) before taking the write lock.
     let mut lines = Vec::with_capacity(good.len());
-    let mut created = 0u64;
+    let mut ready = Vec::with_capacity(good.len());
+    let mut ready_lines = Vec::with_capacity(good.len());
     for (line, req) in good {
-        match documents::publish_in(services, &mut tx, agency, req).await {
+        match documents::prepare(services, agency, req) {
+            Ok(p) => {
+                ready.push(p);
+                ready_lines.push((*line, req.document_id.clone()));
+            }
+            Err(e) if is_line_error(&e) => {
+                lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut tx = services.db.begin().await?;
+    let outcomes = documents::publish_prepared(&mut tx, agency, ready).await?;
+    let mut created = 0u64;
+    for ((line, document_id), outcome) in ready_lines.into_iter().zip(outcomes) {
+        match outcome {
             Ok(outcome) => {
                 let status = match outcome.published {
                     Published::Created => {
@@ -357,20 +382,15 @@ async fn publish_batch(
                     Published::Replayed => 200,
                 };
                 lines.push(BulkLine {
-                    line: *line,
+                    line,
                     status,
-                    document_id: Some(req.document_id.clone()),
+                    document_id: Some(document_id),
                     offer: outcome.offer,
                     error: None,
                 });
             }
-            Err(
-                e @ (DomainError::Conflict(_)
-                | DomainError::Invalid { .. }
-                | DomainError::Forbidden(_)
-                | DomainError::NotFound(_)),
-            ) => {
-                lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
+            Err(e) if is_line_error(&e) => {
+                lines.push(error_line(line, Some(document_id), e.into()));
             }
             Err(e) => return Err(e),
         }
