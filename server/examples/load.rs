@@ -277,6 +277,10 @@ fn main() {
             let mut url = url::Url::parse(&admin).unwrap();
             url.set_path(&format!("/{name}"));
             run("PostgreSQL", url.to_string(), issuances, bulk_docs).await;
+            // The benchmark's database is not kept (FORCE ends the pool's connections).
+            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
         } else {
             println!("PostgreSQL: skipped (set GIAYTO_TEST_POSTGRES_URL)");
         }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::agencies::Agency;
 use super::status_lists::{self, REVOKED, SUSPENDED, VALID};
 use super::{DomainError, DomainResult, Services, now};
+use crate::db::DbKind;
 use crate::offer;
 use crate::secrets;
 
@@ -269,11 +270,13 @@ const INSERT_ROWS: usize = 256;
 
 /// Inserts offers with multi-row INSERTs inside `tx`.
 async fn insert_offers(
+    kind: DbKind,
     tx: &mut Transaction<'static, Any>,
     offers: &[&PreparedOffer],
 ) -> DomainResult<()> {
     for chunk in offers.chunks(INSERT_ROWS) {
         let sql = multi_row_insert(
+            kind,
             "INSERT INTO offers (id, document_id, doc_version, code_hash, tx_code_hash, state, secret_wrapped, expires_at, created_at) VALUES ",
             "'open'",
             8,
@@ -297,9 +300,18 @@ async fn insert_offers(
     Ok(())
 }
 
-/// `{head}(…),(…)…{tail}` with `params` numbered placeholders per row; `constant` (a SQL
-/// literal) is put as the row's sixth value, where both tables take their fixed state.
-fn multi_row_insert(head: &str, constant: &str, params: usize, rows: usize, tail: &str) -> String {
+/// `{head}(…),(…)…{tail}` with `params` placeholders per row; `constant` (a SQL literal) is
+/// put as the row's sixth value, where both tables take their fixed state. SQLite gets
+/// anonymous `?` placeholders: binding named ones (`$n`) looks each name up in a list, which
+/// is quadratic in the number of parameters and dominated bulk publishing.
+fn multi_row_insert(
+    kind: DbKind,
+    head: &str,
+    constant: &str,
+    params: usize,
+    rows: usize,
+    tail: &str,
+) -> String {
     use std::fmt::Write as _;
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * params * 6);
     sql.push_str(head);
@@ -312,7 +324,12 @@ fn multi_row_insert(head: &str, constant: &str, params: usize, rows: usize, tail
                 sql.push(',');
             }
             n += 1;
-            let _ = write!(sql, "${n}");
+            match kind {
+                DbKind::Sqlite => sql.push('?'),
+                DbKind::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
             if p + 1 < params {
                 sql.push(',');
             }
@@ -331,7 +348,7 @@ async fn create_offer(
     vct: &str,
 ) -> DomainResult<OfferView> {
     let prepared = prepare_offer(services, document_id, doc_version, vct)?;
-    insert_offers(tx, &[&prepared]).await?;
+    insert_offers(services.db.kind(), tx, &[&prepared]).await?;
     Ok(prepared.view)
 }
 
@@ -401,6 +418,7 @@ pub fn prepare(
 /// earlier in `docs`) is a replay when its content is the same, else a conflict. Runs no
 /// statement that can fail on bad input, so one transaction may carry many documents.
 pub async fn publish_prepared(
+    kind: DbKind,
     tx: &mut Transaction<'static, Any>,
     agency: &Agency,
     docs: Vec<PreparedPublish>,
@@ -408,6 +426,7 @@ pub async fn publish_prepared(
     let mut inserted = std::collections::HashSet::with_capacity(docs.len());
     for chunk in docs.chunks(INSERT_ROWS) {
         let sql = multi_row_insert(
+            kind,
             "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, state, claims, content_hash, valid_until, version, created_at, updated_at) VALUES ",
             "'valid'",
             11,
@@ -436,7 +455,7 @@ pub async fn publish_prepared(
         .filter(|d| inserted.contains(&d.id))
         .map(|d| &d.offer)
         .collect();
-    insert_offers(tx, &offers).await?;
+    insert_offers(kind, tx, &offers).await?;
     let mut out = Vec::with_capacity(docs.len());
     for d in docs {
         if inserted.contains(&d.id) {
@@ -479,7 +498,7 @@ pub async fn publish(
 ) -> DomainResult<(Published, PublishResponse)> {
     let prepared = prepare(services, agency, req)?;
     let mut tx = services.db.begin().await?;
-    let outcome = publish_prepared(&mut tx, agency, vec![prepared])
+    let outcome = publish_prepared(services.db.kind(), &mut tx, agency, vec![prepared])
         .await?
         .pop()
         .ok_or_else(|| DomainError::Internal("publish result".into()))??;
@@ -707,15 +726,14 @@ mod tests {
 
     #[test]
     fn multi_row_insert_numbers_placeholders_and_puts_the_constant_sixth() {
+        let head = "INSERT INTO t (a,b,c,d,e,s,f) VALUES ";
         assert_eq!(
-            multi_row_insert(
-                "INSERT INTO t (a,b,c,d,e,s,f) VALUES ",
-                "'x'",
-                6,
-                2,
-                " RETURNING a"
-            ),
+            multi_row_insert(DbKind::Postgres, head, "'x'", 6, 2, " RETURNING a"),
             "INSERT INTO t (a,b,c,d,e,s,f) VALUES ($1,$2,$3,$4,$5,'x',$6),($7,$8,$9,$10,$11,'x',$12) RETURNING a"
+        );
+        assert_eq!(
+            multi_row_insert(DbKind::Sqlite, head, "'x'", 6, 2, ""),
+            "INSERT INTO t (a,b,c,d,e,s,f) VALUES (?,?,?,?,?,'x',?),(?,?,?,?,?,'x',?)"
         );
     }
 }

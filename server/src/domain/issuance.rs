@@ -99,11 +99,13 @@ pub async fn redeem_code(
         ));
     }
     let t = now();
-    let mut tx = services.db.begin().await?;
+    // Read outside the write transaction (the write lock is held only for the updates):
+    // every update below re-checks `state = 'open'`, so a concurrent redemption or burn
+    // between this read and the writes is still caught.
     let row =
         sqlx::query("SELECT id, tx_code_hash, state, expires_at FROM offers WHERE code_hash = $1")
             .bind(services.master.hash_secret(CODE_PURPOSE, code))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(services.db.pool())
             .await?
             .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
     let offer_id: String = row.try_get("id")?;
@@ -122,10 +124,14 @@ pub async fn redeem_code(
         ));
     };
     let stored: String = row.try_get("tx_code_hash")?;
-    if !services
-        .master
-        .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored)
-    {
+    let matches =
+        services
+            .master
+            .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored);
+    let access_token = secrets::random_token("gya_")?;
+    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, &access_token);
+    let mut tx = services.db.begin().await?;
+    if !matches {
         // Count the miss and burn the code at the limit; committed even though we refuse.
         sqlx::query(
             "UPDATE offers SET tx_tries = tx_tries + 1, \
@@ -142,9 +148,10 @@ pub async fn redeem_code(
         return Err(token_err("invalid_grant", "wrong tx_code"));
     }
     let redeemed = sqlx::query(
-        "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL WHERE id = $1 AND state = 'open'",
+        "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL WHERE id = $1 AND state = 'open' AND expires_at > $2",
     )
     .bind(&offer_id)
+    .bind(t)
     .execute(&mut *tx)
     .await?;
     if redeemed.rows_affected() != 1 {
@@ -153,10 +160,9 @@ pub async fn redeem_code(
             "unknown, used or expired pre-authorized code",
         ));
     }
-    let access_token = secrets::random_token("gya_")?;
     let ttl = services.config.access_token_ttl_secs;
     sqlx::query("INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(services.master.hash_secret(TOKEN_PURPOSE, &access_token))
+        .bind(token_hash)
         .bind(&offer_id)
         .bind(t + ttl)
         .execute(&mut *tx)

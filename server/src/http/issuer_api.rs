@@ -369,7 +369,7 @@ async fn publish_batch(
         }
     }
     let mut tx = services.db.begin().await?;
-    let outcomes = documents::publish_prepared(&mut tx, agency, ready).await?;
+    let outcomes = documents::publish_prepared(services.db.kind(), &mut tx, agency, ready).await?;
     let mut created = 0u64;
     for ((line, document_id), outcome) in ready_lines.into_iter().zip(outcomes) {
         match outcome {
