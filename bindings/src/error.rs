@@ -3,7 +3,8 @@
 
 use giayto_core::{
     catalogue::SchemaError, jose::JoseError, limits::LimitError, oid4vci::Oid4vciError,
-    qr::QrError, sd_jwt::SdJwtError,
+    qr::QrError, sd_jwt::SdJwtError, status_list::StatusListError, trust_list::TrustListError,
+    vault::VaultError,
 };
 
 /// Why a giayto call failed. The `reason` is meant for a log or a developer screen: it
@@ -143,6 +144,36 @@ impl From<Oid4vciError> for GiaytoError {
             | Oid4vciError::TxCodeRequired
             | Oid4vciError::InvalidTxCode(_)
             | Oid4vciError::OutOfOrder(_) => GiaytoError::InvalidInput { reason },
+        }
+    }
+}
+
+impl From<TrustListError> for GiaytoError {
+    fn from(e: TrustListError) -> Self {
+        match e {
+            TrustListError::Jose(j) => j.into(),
+            other => GiaytoError::invalid(other),
+        }
+    }
+}
+
+impl From<StatusListError> for GiaytoError {
+    fn from(e: StatusListError) -> Self {
+        let reason = e.to_string();
+        match e {
+            StatusListError::Jose(j) => j.into(),
+            StatusListError::BadSignature | StatusListError::UnknownKey { .. } => {
+                GiaytoError::Crypto { reason }
+            }
+            _ => GiaytoError::InvalidInput { reason },
+        }
+    }
+}
+
+impl From<VaultError> for GiaytoError {
+    fn from(e: VaultError) -> Self {
+        GiaytoError::Storage {
+            reason: e.to_string(),
         }
     }
 }

@@ -11,8 +11,25 @@ uniffi::setup_scaffolding!();
 
 mod catalogue;
 mod error;
+mod http;
+mod keys;
 mod qr;
+mod result;
+mod verifier;
 
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
+pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};
+pub use keys::{KeyStore, SigningKey, software_key_store};
 pub use qr::{decode_qr_image, render_qr_png, render_qr_terminal};
+pub use result::{
+    CredentialStatus, HolderBindingState, LabelledClaim, VerificationReason, VerificationResult,
+};
+pub use verifier::Verifier;
+
+/// The phone's clock, Unix seconds; a clock before 1970 reads as 0.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
