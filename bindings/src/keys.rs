@@ -67,11 +67,6 @@ impl ForeignSigner {
         })
     }
 
-    /// The public key.
-    pub(crate) fn public(&self) -> &Jwk {
-        &self.public
-    }
-
     /// Turns the error of a core call that used this signer into the error to report: the
     /// key store's own failure when there was one.
     pub(crate) fn explain(&self, core_error: impl Into<GiaytoError>) -> GiaytoError {
@@ -236,8 +231,8 @@ mod tests {
         let signer = ForeignSigner::new(key).unwrap();
         let sig = Signer::sign(&signer, b"message").unwrap();
         assert_eq!(sig.len(), 64);
-        signer
-            .public()
+        Signer::public_jwk(&signer)
+            .unwrap()
             .verify(Algorithm::Es256, b"message", &sig)
             .unwrap();
         store.delete_key("holder".into()).unwrap();

@@ -16,6 +16,7 @@ mod keys;
 mod qr;
 mod result;
 mod verifier;
+mod wallet;
 
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
@@ -26,6 +27,9 @@ pub use result::{
     CredentialStatus, HolderBindingState, LabelledClaim, VerificationReason, VerificationResult,
 };
 pub use verifier::Verifier;
+pub use wallet::{
+    ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr, Wallet,
+};
 
 /// The phone's clock, Unix seconds; a clock before 1970 reads as 0.
 pub(crate) fn unix_now() -> i64 {
