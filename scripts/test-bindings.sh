@@ -46,8 +46,8 @@ kotlinc=$kotlin_home/bin/kotlinc
 kotlin_stdlib=$kotlin_home/lib/kotlin-stdlib.jar
 
 # --- build and generate ------------------------------------------------------------------
-echo "== cargo build (bindings, uniffi-bindgen)"
-cargo build --locked -p giayto-bindings -p uniffi-bindgen
+echo "== cargo build (bindings, uniffi-bindgen, server)"
+cargo build --locked -p giayto-bindings -p uniffi-bindgen -p giayto-server
 
 rm -rf "$work" && mkdir -p "$work"
 bindgen() { "$root/target/debug/uniffi-bindgen" generate --no-format --library "$lib" "$@"; }
@@ -81,6 +81,34 @@ if [ "$swift_stale" != 0 ]; then
 fi
 echo "swift: bindings current"
 
+# --- a running giayto-server in demo mode, on a free loopback port -------------------------
+server_dir=$work/server
+mkdir -p "$server_dir"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export GIAYTO_SERVER=http://127.0.0.1:$port
+GIAYTO_BIND=127.0.0.1:$port GIAYTO_PUBLIC_URL=$GIAYTO_SERVER GIAYTO_DEMO=true \
+  GIAYTO_DATABASE_URL="sqlite://$server_dir/giayto.db?mode=rwc" \
+  GIAYTO_MASTER_KEY_FILE=$server_dir/master.key \
+  "$root/target/debug/giayto-server" >"$server_dir/stdout" 2>"$server_dir/stderr" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "$GIAYTO_SERVER/readyz" >/dev/null 2>&1 && grep -q '^  police ' "$server_dir/stdout" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$server_dir/stderr" >&2; echo "giayto-server exited" >&2; exit 1; }
+  sleep 0.2
+done
+police_key=$(awk '$1 == "police" { print $2 }' "$server_dir/stdout")
+[ -n "$police_key" ] || { echo "no police API key in the server's output" >&2; exit 1; }
+
+# Publishes the fixture licence as document $1; prints "offer-uri tx-code".
+publish_licence() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["document_id"]=sys.argv[2]; print(json.dumps(d))' \
+    bindings/tests/fixtures/driving-licence.json "$1" |
+  curl -fsS -X POST "$GIAYTO_SERVER/api/v1/documents" -H "Authorization: Bearer $police_key" \
+    -H 'Content-Type: application/json' --data-binary @- |
+  python3 -c 'import json,sys; o=json.load(sys.stdin)["offer"]; print(o["offer_uri_by_reference"], o["tx_code"])'
+}
+
 # --- Kotlin ------------------------------------------------------------------------------
 echo "== compiling the generated Kotlin and the Kotlin test (kotlinc $kotlin_version)"
 "$kotlinc" -nowarn -classpath "$jna" -d "$work/bindings.jar" \
@@ -89,10 +117,14 @@ echo "== compiling the generated Kotlin and the Kotlin test (kotlinc $kotlin_ver
 "$kotlinc" -nowarn -classpath "$jna:$work/bindings.jar" -d "$work/test.jar" \
   bindings/tests/kotlin/BindingsTest.kt
 echo "== running the Kotlin test"
+read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "kotlin-test-$port")
+export GIAYTO_OFFER_URI GIAYTO_TX_CODE
 java -Djna.library.path="$lib_dir" \
   -cp "$jna:$work/bindings.jar:$work/test.jar:$kotlin_stdlib" BindingsTestKt
 
 # --- Python ------------------------------------------------------------------------------
 echo "== running the Python test"
+read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "python-test-$port")
+export GIAYTO_OFFER_URI GIAYTO_TX_CODE
 cp "$lib" "$work/gen/"
 PYTHONPATH="$work/gen" python3 bindings/tests/python/test_bindings.py

@@ -25,7 +25,8 @@ const REPLAY_CACHE_CAPACITY: usize = 10_000;
 
 /// Who a [`Verifier`] trusts, what it has cached, and the challenge it showed last.
 struct State {
-    anchor: Jwk,
+    /// The pinned anchor keys (more than one while the anchor rotates).
+    anchors: Jwks,
     /// Always `IssuerTrust::TrustList` once loaded.
     trust: Option<IssuerTrust>,
     statuses: StatusCache,
@@ -132,24 +133,17 @@ impl Verifier {
 
 #[uniffi::export]
 impl Verifier {
-    /// A verifier that trusts the national anchor key `trust_anchor_jwk` (a public JWK as
-    /// JSON), and is called `verifier_id` in the challenges it shows (for example
-    /// `csgt:hanoi:officer-1234`).
+    /// A verifier that pins the national trust anchor `trust_anchor` (a public JWK, or a
+    /// JWKS while the anchor rotates, as JSON: the app ships it), and is called
+    /// `verifier_id` in the challenges it shows (for example `csgt:hanoi:officer-1234`).
     #[uniffi::constructor]
-    pub fn new(trust_anchor_jwk: String, verifier_id: String) -> Result<Arc<Self>, GiaytoError> {
-        let anchor: Jwk = serde_json::from_str(&trust_anchor_jwk)
-            .map_err(|e| GiaytoError::invalid(format!("trust anchor JWK: {e}")))?;
-        if anchor.is_private() {
-            return Err(GiaytoError::invalid(
-                "the trust anchor must be a public key; never give a verifier the anchor's private key",
-            ));
-        }
-        anchor.algorithm()?;
+    pub fn new(trust_anchor: String, verifier_id: String) -> Result<Arc<Self>, GiaytoError> {
+        let anchors = parse_anchors(&trust_anchor)?;
         Ok(Arc::new(Verifier {
             verifier_id,
             replay: Arc::new(ReplayCache::new(REPLAY_CACHE_CAPACITY)),
             state: Mutex::new(State {
-                anchor,
+                anchors,
                 trust: None,
                 statuses: StatusCache::new(),
                 wanted_status_uris: BTreeSet::new(),
@@ -162,8 +156,26 @@ impl Verifier {
     /// Returns how many issuers it lists. Keep the token to load it again after a restart.
     pub fn load_trust_list(&self, token: String) -> Result<u32, GiaytoError> {
         let now = unix_now();
-        let anchor = self.state().anchor.clone();
-        let verified = TrustList::verify(token.trim(), &anchor, now, TRUST_LIST_GRACE_SECONDS)?;
+        let token = token.trim();
+        let anchor = {
+            let state = self.state();
+            let kid = CompactJws::parse(token)?.header().kid.clone();
+            match (kid, state.anchors.keys.as_slice()) {
+                (_, [only]) => only.clone(),
+                (Some(kid), _) => state.anchors.find(&kid).cloned().ok_or_else(|| {
+                    GiaytoError::Crypto {
+                        reason: "the trust list is signed by a key that is not a pinned anchor"
+                            .into(),
+                    }
+                })?,
+                (None, _) => {
+                    return Err(GiaytoError::invalid(
+                        "the trust list names no kid and several anchors are pinned",
+                    ));
+                }
+            }
+        };
+        let verified = TrustList::verify(token, &anchor, now, TRUST_LIST_GRACE_SECONDS)?;
         let issuers = u32::try_from(verified.list().issuers.len()).unwrap_or(u32::MAX);
         self.state().trust = Some(IssuerTrust::TrustList(verified));
         Ok(issuers)
@@ -276,6 +288,30 @@ impl Verifier {
     pub fn verify_presentation(&self, presentation: String) -> VerificationResult {
         self.verify(presentation.trim(), true, unix_now())
     }
+}
+
+/// Reads the pinned anchor: a public JWK or a JWKS of public keys.
+fn parse_anchors(json: &str) -> Result<Jwks, GiaytoError> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| GiaytoError::invalid(format!("trust anchor: {e}")))?;
+    let anchors = if value.get("keys").is_some() {
+        serde_json::from_value::<Jwks>(value)
+    } else {
+        serde_json::from_value::<Jwk>(value).map(|key| Jwks { keys: vec![key] })
+    }
+    .map_err(|e| GiaytoError::invalid(format!("trust anchor: {e}")))?;
+    if anchors.keys.is_empty() {
+        return Err(GiaytoError::invalid("the trust anchor JWKS has no key"));
+    }
+    for key in &anchors.keys {
+        if key.is_private() {
+            return Err(GiaytoError::invalid(
+                "the trust anchor must be public; never give a verifier the anchor's private key",
+            ));
+        }
+        key.algorithm()?;
+    }
+    Ok(anchors)
 }
 
 /// The status list a presentation refers to, read without verification (only to know

@@ -1,7 +1,22 @@
-// Runs the generated Kotlin bindings against the real libgiayto_bindings on the JVM.
-// Built and run by scripts/test-bindings.sh; prints "kotlin: N passed, M failed".
+// Runs the generated Kotlin bindings against the real libgiayto_bindings on the JVM: the
+// holder's journey (receive a driving licence from a running giayto-server, list it, present
+// it as a QR) and the officer's (verify it offline), with KeyStore and HttpClient implemented
+// here in Kotlin. Built and run by scripts/test-bindings.sh, which starts the server and
+// publishes the licence; prints "kotlin: N passed, M failed".
 
 import vn.giayto.*
+import java.math.BigInteger
+import java.net.URI
+import java.nio.file.Files
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.SecureRandom
+import java.security.Signature
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
+import java.time.Duration
+import java.util.Base64
+import java.util.concurrent.ConcurrentHashMap
 import kotlin.system.exitProcess
 
 private var passed = 0
@@ -22,31 +37,276 @@ private fun expect(condition: Boolean, message: () -> String) {
     if (!condition) throw AssertionError(message())
 }
 
+private inline fun <reified E : Throwable> expectThrows(body: () -> Unit): E {
+    try {
+        body()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionError("expected ${E::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
+}
+
+/** The phone's HTTP stack: java.net.http, as an Android app would use OkHttp. */
+class JdkHttpClient : HttpClient {
+    private val client = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(Duration.ofSeconds(10)).build()
+
+    override fun send(request: HttpRequest): HttpResponse {
+        val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
+            .timeout(Duration.ofSeconds(30))
+        for (h in request.headers) {
+            if (!h.name.equals("Content-Length", ignoreCase = true)) builder.header(h.name, h.value)
+        }
+        val body = if (request.body.isEmpty()) java.net.http.HttpRequest.BodyPublishers.noBody()
+        else java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body)
+        builder.method(request.method, body)
+        val response = try {
+            client.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+        } catch (e: java.io.IOException) {
+            throw GiaytoException.Network("${request.method} ${request.url}: $e")
+        }
+        val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
+        return HttpResponse(response.statusCode().toUShort(), headers, response.body())
+    }
+}
+
+/** A P-256 key held by the JCA, signing as Android Keystore keys do (DER ECDSA). */
+class JcaSigningKey(private val pair: KeyPair) : SigningKey {
+    override fun publicJwk(): String {
+        val point = (pair.public as ECPublicKey).w
+        val b64 = Base64.getUrlEncoder().withoutPadding()
+        return """{"kty":"EC","crv":"P-256","x":"${b64.encodeToString(fixed32(point.affineX))}","y":"${b64.encodeToString(fixed32(point.affineY))}"}"""
+    }
+
+    override fun sign(message: ByteArray): ByteArray {
+        val signer = Signature.getInstance("SHA256withECDSA")
+        signer.initSign(pair.private)
+        signer.update(message)
+        return derToRaw(signer.sign())
+    }
+}
+
+/** 32 big-endian bytes of a P-256 coordinate or signature half. */
+fun fixed32(n: BigInteger): ByteArray {
+    val bytes = n.toByteArray()
+    return when {
+        bytes.size == 32 -> bytes
+        bytes.size > 32 -> bytes.copyOfRange(bytes.size - 32, bytes.size)
+        else -> ByteArray(32 - bytes.size) + bytes
+    }
+}
+
+/** The DER `SEQUENCE { INTEGER r, INTEGER s }` of JCA/Android Keystore as JWS's 64-byte r||s. */
+fun derToRaw(der: ByteArray): ByteArray {
+    var i = 2 + (if (der[1].toInt() and 0x80 != 0) (der[1].toInt() and 0x7f) else 0)
+    fun integer(): BigInteger {
+        require(der[i].toInt() == 0x02) { "not a DER INTEGER" }
+        val len = der[i + 1].toInt()
+        val value = BigInteger(1, der.copyOfRange(i + 2, i + 2 + len))
+        i += 2 + len
+        return value
+    }
+    return fixed32(integer()) + fixed32(integer())
+}
+
+/** The app's key store: keys by alias, here in memory (Android: AndroidKeyStore). */
+class JcaKeyStore : KeyStore {
+    val keys = ConcurrentHashMap<String, JcaSigningKey>()
+
+    override fun getOrCreateKey(alias: String): SigningKey = keys.computeIfAbsent(alias) {
+        val generator = KeyPairGenerator.getInstance("EC")
+        generator.initialize(ECGenParameterSpec("secp256r1"))
+        JcaSigningKey(generator.generateKeyPair())
+    }
+
+    override fun getKey(alias: String): SigningKey =
+        keys[alias] ?: throw GiaytoException.NotFound("no key $alias")
+
+    override fun deleteKey(alias: String) {
+        keys.remove(alias)
+    }
+}
+
+/** A key store whose keys fail the way a buggy platform implementation might. */
+class BrokenKeyStore(private val declared: Boolean) : KeyStore {
+    override fun getOrCreateKey(alias: String): SigningKey = getKey(alias)
+    override fun getKey(alias: String): SigningKey =
+        if (declared) throw GiaytoException.KeyStore("user cancelled the biometric prompt")
+        else throw IllegalStateException("keystore crashed")
+    override fun deleteKey(alias: String) {}
+}
+
+private fun env(name: String): String =
+    System.getenv(name) ?: throw IllegalStateException("$name is not set (run scripts/test-bindings.sh)")
+
 fun main() {
+    val server = env("GIAYTO_SERVER")
+    val offerUri = env("GIAYTO_OFFER_URI")
+    val txCode = env("GIAYTO_TX_CODE")
+    val http = JdkHttpClient()
+    val keyStore = JcaKeyStore()
+    val dir = Files.createTempDirectory("giayto-kotlin")
+    val vaultKey = ByteArray(32).also { SecureRandom().nextBytes(it) }
+    val wallet = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, keyStore, http)
+    val anchor = String(http.send(HttpRequest("GET", "$server/trust-anchor.json", emptyList(), ByteArray(0))).body)
+    val verifier = Verifier(anchor, "csgt:test-officer")
+    lateinit var licence: DocumentInfo
+
     check("catalogue lists every document type with vi/en names and presets") {
         val types = documentTypes()
         expect(types.size >= 6) { "only ${types.size} types" }
-        val licence = types.first { it.id == "driving_licence" }
-        expect(licence.nameVi == "Giấy phép lái xe") { "name_vi ${licence.nameVi}" }
-        expect(licence.presets.first().name == "full") { "first preset ${licence.presets.first().name}" }
-        expect(types.all { it.vct.endsWith(it.id) }) { "vct/id mismatch" }
-    }
-
-    check("a QR rendered as PNG reads back to the same text") {
-        val text = "GTC1:KOTLIN TEST"
-        val png = renderQrPng(text)
-        expect(png.size > 8 && png[1] == 'P'.code.toByte()) { "not a PNG" }
-        expect(decodeQrImage(png) == text) { "round trip" }
-        expect(renderQrTerminal(text).lines().size > 10) { "terminal QR too small" }
+        val t = types.first { it.id == "driving_licence" }
+        expect(t.nameVi == "Giấy phép lái xe") { "name_vi ${t.nameVi}" }
+        expect(t.presets.first().name == "full") { "first preset ${t.presets.first().name}" }
     }
 
     check("garbage image is a typed InvalidInput exception") {
-        try {
-            decodeQrImage("not an image".toByteArray())
-            throw AssertionError("no exception")
-        } catch (e: GiaytoException.InvalidInput) {
-            expect(e.reason.isNotEmpty()) { "empty reason" }
+        val e = expectThrows<GiaytoException.InvalidInput> { decodeQrImage("not an image".toByteArray()) }
+        expect(e.reason.isNotEmpty()) { "empty reason" }
+    }
+
+    check("a vault key of the wrong size is refused") {
+        expectThrows<GiaytoException.InvalidInput> {
+            Wallet.open(dir.resolve("x.vault").toString(), ByteArray(16), keyStore, http)
         }
+    }
+
+    check("the offer asks for a numeric transaction code") {
+        val summary = wallet.inspectOffer(offerUri)
+        expect(summary.needsTxCode && summary.txCodeNumeric) { "$summary" }
+        expect(summary.issuer == server) { "issuer ${summary.issuer}" }
+    }
+
+    check("a wrong transaction code is refused by the issuer and leaves no key behind") {
+        val wrong = if (txCode.startsWith("0")) "1" + txCode.drop(1) else "0" + txCode.drop(1)
+        expectThrows<GiaytoException.IssuerRefused> { wallet.receive(offerUri, wrong) }
+        expect(keyStore.keys.isEmpty()) { "keys left: ${keyStore.keys.keys}" }
+    }
+
+    check("receive the licence from the server, with a key from the Kotlin key store") {
+        licence = wallet.receive(offerUri, txCode)
+        expect(licence.documentTypeId == "driving_licence") { "type ${licence.documentTypeId}" }
+        expect(licence.nameVi == "Giấy phép lái xe" && licence.nameEn != null) { "names" }
+        val name = licence.claims.first { it.path == "full_name" }
+        expect(name.value == "Trần Văn Bình" && name.labelVi != null) { "$name" }
+        expect(keyStore.keys.size == 1) { "one key per document" }
+        expect(wallet.documents().map { it.id } == listOf(licence.id)) { "listing" }
+    }
+
+    check("the verifier loads the trust list through the Kotlin HttpClient") {
+        val token = verifier.refreshTrustList("$server/trust-list", http)
+        expect(token.count { it == '.' } == 2) { "not a JWT" }
+    }
+
+    check("without its status list a presentation is refused and the list is named") {
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        val result = verifier.verifyQrText(qr.qrText)
+        expect(!result.valid && result.status == CredentialStatus.LIST_MISSING) { "$result" }
+        expect(verifier.missingStatusLists().size == 1) { "${verifier.missingStatusLists()}" }
+        expect(verifier.refreshStatusLists(http) == 1u) { "refresh" }
+        expect(verifier.missingStatusLists().isEmpty()) { "still missing" }
+    }
+
+    lateinit var oneWay: PresentationQr
+    check("a one-way traffic-stop QR verifies offline with labelled claims") {
+        oneWay = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        expect(oneWay.qrText.startsWith("GT1:")) { oneWay.qrText.take(8) }
+        expect(decodeQrImage(oneWay.png) == oneWay.qrText) { "PNG does not hold the QR text" }
+        val r = verifier.verifyImage(oneWay.png)
+        expect(r.valid) { "errors ${r.errors}" }
+        expect(r.status == CredentialStatus.VALID) { "${r.status}" }
+        expect(r.documentNameVi == "Giấy phép lái xe" && r.issuerNameVi != null) { "${r.documentNameVi} ${r.issuerNameVi}" }
+        val binding = r.holderBinding
+        expect(binding is HolderBindingState.Verified && binding.audience == "giayto:offline") { "$binding" }
+        expect(r.claims.any { it.path.startsWith("driving_privileges") && it.labelEn != null }) { "${r.claims.map { it.path }}" }
+        expect(r.claims.none { it.path == "place_of_residence" }) { "traffic stop shows the address" }
+    }
+
+    check("the same QR shown twice is refused as a replay") {
+        val r = verifier.verifyQrText(oneWay.qrText)
+        expect(!r.valid && r.errors.any { it.code == "replayed" }) { "${r.errors}" }
+    }
+
+    check("two-way: the wallet answers the verifier's challenge") {
+        val challenge = verifier.newChallenge(120u)
+        expect(challenge.startsWith("GTC1:")) { challenge }
+        val qr = wallet.present(licence.id, ClaimSelection.Claims(listOf("age_equal_or_over/18")),
+            PresentationMode.AnswerChallenge(challenge))
+        val r = verifier.verifyQrText(qr.qrText)
+        expect(r.valid) { "errors ${r.errors}" }
+        val binding = r.holderBinding
+        expect(binding is HolderBindingState.Verified && binding.audience == "csgt:test-officer") { "$binding" }
+        expect(r.claims.none { it.path == "birth_date" }) { "birth date disclosed" }
+    }
+
+    check("a one-way QR is refused while a challenge is pending") {
+        verifier.newChallenge(120u)
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        val r = verifier.verifyQrText(qr.qrText)
+        expect(!r.valid) { "accepted" }
+        verifier.cancelChallenge()
+    }
+
+    check("the paper form verifies as not bound to a device") {
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("identity"), PresentationMode.Paper)
+        expect(qr.qrText.startsWith("GTP1:")) { qr.qrText.take(8) }
+        val r = verifier.verifyQrText(qr.qrText)
+        expect(r.paperForm && r.holderBinding is HolderBindingState.NotBound) { "$r" }
+        expect(r.valid) { "errors ${r.errors}" }
+    }
+
+    check("a tampered QR is refused, never a crash") {
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay).qrText
+        val i = qr.length / 2
+        val tampered = qr.substring(0, i) + (if (qr[i] == 'A') 'B' else 'A') + qr.substring(i + 1)
+        try {
+            val r = verifier.verifyQrText(tampered)
+            expect(!r.valid) { "tampered QR accepted" }
+        } catch (e: GiaytoException.InvalidInput) {
+            // Also fine: the packed form did not even decode.
+        }
+    }
+
+    check("a challenge QR scanned by the verifier is an InvalidInput error") {
+        expectThrows<GiaytoException.InvalidInput> { verifier.verifyQrText(verifier.newChallenge(60u)) }
+        verifier.cancelChallenge()
+    }
+
+    check("a key store that throws its declared error arrives as KeyStore") {
+        val w = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, BrokenKeyStore(true), http)
+        val e = expectThrows<GiaytoException.KeyStore> {
+            w.present(licence.id, ClaimSelection.Preset("full"), PresentationMode.OneWay)
+        }
+        expect(e.reason.contains("biometric")) { e.reason }
+    }
+
+    check("a key store that throws anything else arrives as Callback, not a crash") {
+        val w = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, BrokenKeyStore(false), http)
+        expectThrows<GiaytoException.Callback> {
+            w.present(licence.id, ClaimSelection.Preset("full"), PresentationMode.OneWay)
+        }
+    }
+
+    check("an unknown preset is NotFound") {
+        expectThrows<GiaytoException.NotFound> {
+            wallet.present(licence.id, ClaimSelection.Preset("no_such_preset"), PresentationMode.OneWay)
+        }
+    }
+
+    check("the vault reopens with its key and refuses another key") {
+        val again = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, keyStore, http)
+        expect(again.documents().size == 1) { "reopened vault lost the document" }
+        expectThrows<GiaytoException.Storage> {
+            Wallet.open(dir.resolve("wallet.vault").toString(), ByteArray(32), keyStore, http)
+        }
+    }
+
+    check("delete removes the document and its key") {
+        wallet.delete(licence.id)
+        expect(wallet.documents().isEmpty()) { "still listed" }
+        expect(keyStore.keys.isEmpty()) { "key left" }
+        expectThrows<GiaytoException.NotFound> { wallet.document(licence.id) }
     }
 
     println("kotlin: $passed passed, $failed failed")

@@ -460,7 +460,85 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -524,6 +602,1521 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeInt(&buf, len)
         writeBytes(&buf, value)
     }
+}
+
+
+
+
+/**
+ * The app's HTTP stack. Implement `send` with the platform's client; throw
+ * `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
+ * request cannot be made. A non-2xx answer is not an error here: return it.
+ */
+public protocol HttpClient: AnyObject, Sendable {
+    
+    /**
+     * Performs one request.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The app's HTTP stack. Implement `send` with the platform's client; throw
+ * `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
+ * request cannot be made. A non-2xx answer is not an error here: return it.
+ */
+open class HttpClientImpl: HttpClient, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_httpclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_httpclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Performs one request.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_httpclient_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpClient {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpClient = UniffiVTableCallbackInterfaceHttpClient(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpClient.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpClient: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpClient.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpClient: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpClient.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpClient> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpClient>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpClient() {
+    uniffi_giayto_bindings_fn_init_callback_vtable_httpclient(UniffiCallbackInterfaceHttpClient.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpClient: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpClient>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpClient
+
+    public static func lift(_ handle: UInt64) throws -> HttpClient {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpClientImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpClient) -> UInt64 {
+         if let rustImpl = value as? HttpClientImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClient_lift(_ handle: UInt64) throws -> HttpClient {
+    return try FfiConverterTypeHttpClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClient_lower(_ value: HttpClient) -> UInt64 {
+    return FfiConverterTypeHttpClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's key store: holder keys by alias.
+ */
+public protocol KeyStore: AnyObject, Sendable {
+    
+    /**
+     * The key stored under `alias`, generating a new P-256 key there when there is none.
+     */
+    func getOrCreateKey(alias: String) throws  -> SigningKey
+    
+    /**
+     * The key stored under `alias`; a `NotFound` error when there is none.
+     */
+    func getKey(alias: String) throws  -> SigningKey
+    
+    /**
+     * Deletes the key stored under `alias`, if any.
+     */
+    func deleteKey(alias: String) throws 
+    
+}
+/**
+ * The app's key store: holder keys by alias.
+ */
+open class KeyStoreImpl: KeyStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_keystore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_keystore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The key stored under `alias`, generating a new P-256 key there when there is none.
+     */
+open func getOrCreateKey(alias: String)throws  -> SigningKey  {
+    return try  FfiConverterTypeSigningKey_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_keystore_get_or_create_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The key stored under `alias`; a `NotFound` error when there is none.
+     */
+open func getKey(alias: String)throws  -> SigningKey  {
+    return try  FfiConverterTypeSigningKey_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_keystore_get_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes the key stored under `alias`, if any.
+     */
+open func deleteKey(alias: String)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_keystore_delete_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceKeyStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceKeyStore = UniffiVTableCallbackInterfaceKeyStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeKeyStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface KeyStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeKeyStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface KeyStore: handle missing in uniffiClone")
+            }
+        },
+        getOrCreateKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<UInt64>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> SigningKey in
+                guard let uniffiObj = try? FfiConverterTypeKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.getOrCreateKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeSigningKey_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        },
+        getKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<UInt64>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> SigningKey in
+                guard let uniffiObj = try? FfiConverterTypeKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.getKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeSigningKey_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        },
+        deleteKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.deleteKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceKeyStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceKeyStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitKeyStore() {
+    uniffi_giayto_bindings_fn_init_callback_vtable_keystore(UniffiCallbackInterfaceKeyStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<KeyStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = KeyStore
+
+    public static func lift(_ handle: UInt64) throws -> KeyStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return KeyStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: KeyStore) -> UInt64 {
+         if let rustImpl = value as? KeyStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KeyStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyStore_lift(_ handle: UInt64) throws -> KeyStore {
+    return try FfiConverterTypeKeyStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyStore_lower(_ value: KeyStore) -> UInt64 {
+    return FfiConverterTypeKeyStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A P-256 private key the app's key store holds; the private part never leaves it.
+ */
+public protocol SigningKey: AnyObject, Sendable {
+    
+    /**
+     * The public key as a JWK in JSON (`{"kty":"EC","crv":"P-256","x":…,"y":…}`).
+     */
+    func publicJwk() throws  -> String
+    
+    /**
+     * Signs `message` with ECDSA P-256 / SHA-256 and returns the 64-byte `r || s` form
+     * JWS uses (convert the DER form Android's `Signature` and `SecKeyCreateSignature`
+     * return; CryptoKit's `rawRepresentation` is already `r || s`).
+     */
+    func sign(message: Data) throws  -> Data
+    
+}
+/**
+ * A P-256 private key the app's key store holds; the private part never leaves it.
+ */
+open class SigningKeyImpl: SigningKey, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_signingkey(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_signingkey(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The public key as a JWK in JSON (`{"kty":"EC","crv":"P-256","x":…,"y":…}`).
+     */
+open func publicJwk()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_signingkey_public_jwk(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signs `message` with ECDSA P-256 / SHA-256 and returns the 64-byte `r || s` form
+     * JWS uses (convert the DER form Android's `Signature` and `SecKeyCreateSignature`
+     * return; CryptoKit's `rawRepresentation` is already `r || s`).
+     */
+open func sign(message: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_signingkey_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSigningKey {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSigningKey = UniffiVTableCallbackInterfaceSigningKey(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSigningKey.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SigningKey: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSigningKey.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SigningKey: handle missing in uniffiClone")
+            }
+        },
+        publicJwk: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeSigningKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.publicJwk(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeSigningKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sign(
+                     message: try FfiConverterData.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSigningKey> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSigningKey>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSigningKey() {
+    uniffi_giayto_bindings_fn_init_callback_vtable_signingkey(UniffiCallbackInterfaceSigningKey.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSigningKey: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SigningKey>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SigningKey
+
+    public static func lift(_ handle: UInt64) throws -> SigningKey {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SigningKeyImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SigningKey) -> UInt64 {
+         if let rustImpl = value as? SigningKeyImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SigningKey {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SigningKey, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSigningKey_lift(_ handle: UInt64) throws -> SigningKey {
+    return try FfiConverterTypeSigningKey.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSigningKey_lower(_ value: SigningKey) -> UInt64 {
+    return FfiConverterTypeSigningKey.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Verifies giayto presentations offline, like the roadside officer's app.
+ *
+ * Load the trust list once (from bytes, or through `refresh_trust_list` when online) and
+ * the status lists (`load_status_list`, `refresh_status_lists`); then every
+ * `verify_qr_text` / `verify_image` works without a network. A presentation is accepted
+ * only if it is signed by an issuer the trust list allows for that document type, not
+ * revoked or suspended, not expired, bound to the holder's phone by a fresh key-binding
+ * proof (unless it is a paper form), and not replayed.
+ */
+public protocol VerifierProtocol: AnyObject, Sendable {
+    
+    /**
+     * Drops the pending challenge: back to one-way checks.
+     */
+    func cancelChallenge() 
+    
+    /**
+     * Downloads the status list at `uri` through the app's HTTP client and loads it.
+     */
+    func fetchStatusList(uri: String, http: HttpClient) throws 
+    
+    /**
+     * Loads a Status List Token (`statuslist+jwt`) published at `uri`, signed by an issuer
+     * on the trust list.
+     */
+    func loadStatusList(uri: String, token: String) throws 
+    
+    /**
+     * Loads a signed trust list (`trustlist+jwt`), verified against the pinned anchor.
+     * Returns how many issuers it lists. Keep the token to load it again after a restart.
+     */
+    func loadTrustList(token: String) throws  -> UInt32
+    
+    /**
+     * The status list URIs the verifier would need to check the presentations it saw.
+     */
+    func missingStatusLists()  -> [String]
+    
+    /**
+     * Starts a two-way check: returns a challenge QR text (show it to the holder, whose
+     * wallet answers it) valid for `ttl_seconds`. Until a presentation answers it, only
+     * presentations answering this challenge are accepted.
+     */
+    func newChallenge(ttlSeconds: UInt32) throws  -> String
+    
+    /**
+     * Re-downloads every cached status list and every list a presentation referred to
+     * while it was missing or stale. Returns how many were loaded; stops at the first
+     * failure.
+     */
+    func refreshStatusLists(http: HttpClient) throws  -> UInt32
+    
+    /**
+     * Downloads the trust list from `url` through the app's HTTP client and loads it.
+     * Returns the token, for the app to cache.
+     */
+    func refreshTrustList(url: String, http: HttpClient) throws  -> String
+    
+    /**
+     * Reads the QR code in a photo (PNG or JPEG) and verifies it as `verify_qr_text` does.
+     */
+    func verifyImage(imageBytes: Data) throws  -> VerificationResult
+    
+    /**
+     * Verifies an SD-JWT presentation received as a string (compact or JSON
+     * serialization), with a key-binding JWT required.
+     */
+    func verifyPresentation(presentation: String)  -> VerificationResult
+    
+    /**
+     * Verifies a scanned QR text: a phone's presentation (`GT1:`) or a printed paper form
+     * (`GTP1:`, not bound to a device, which the result says). A challenge QR or a
+     * non-giayto text is an `InvalidInput` error; a presentation that fails its checks is
+     * a result with `valid == false` and the reasons.
+     */
+    func verifyQrText(qrText: String) throws  -> VerificationResult
+    
+}
+/**
+ * Verifies giayto presentations offline, like the roadside officer's app.
+ *
+ * Load the trust list once (from bytes, or through `refresh_trust_list` when online) and
+ * the status lists (`load_status_list`, `refresh_status_lists`); then every
+ * `verify_qr_text` / `verify_image` works without a network. A presentation is accepted
+ * only if it is signed by an issuer the trust list allows for that document type, not
+ * revoked or suspended, not expired, bound to the holder's phone by a fresh key-binding
+ * proof (unless it is a paper form), and not replayed.
+ */
+open class Verifier: VerifierProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_verifier(self.handle, $0) }
+    }
+    /**
+     * A verifier that pins the national trust anchor `trust_anchor` (a public JWK, or a
+     * JWKS while the anchor rotates, as JSON: the app ships it), and is called
+     * `verifier_id` in the challenges it shows (for example `csgt:hanoi:officer-1234`).
+     */
+public convenience init(trustAnchor: String, verifierId: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_constructor_verifier_new(
+        FfiConverterString.lower(trustAnchor),
+        FfiConverterString.lower(verifierId),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_verifier(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Drops the pending challenge: back to one-way checks.
+     */
+open func cancelChallenge()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_cancel_challenge(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Downloads the status list at `uri` through the app's HTTP client and loads it.
+     */
+open func fetchStatusList(uri: String, http: HttpClient)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(uri),
+        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Loads a Status List Token (`statuslist+jwt`) published at `uri`, signed by an issuer
+     * on the trust list.
+     */
+open func loadStatusList(uri: String, token: String)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_load_status_list(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(uri),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Loads a signed trust list (`trustlist+jwt`), verified against the pinned anchor.
+     * Returns how many issuers it lists. Keep the token to load it again after a restart.
+     */
+open func loadTrustList(token: String)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_load_trust_list(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The status list URIs the verifier would need to check the presentations it saw.
+     */
+open func missingStatusLists() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_missing_status_lists(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a two-way check: returns a challenge QR text (show it to the holder, whose
+     * wallet answers it) valid for `ttl_seconds`. Until a presentation answers it, only
+     * presentations answering this challenge are accepted.
+     */
+open func newChallenge(ttlSeconds: UInt32)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_new_challenge(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(ttlSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Re-downloads every cached status list and every list a presentation referred to
+     * while it was missing or stale. Returns how many were loaded; stops at the first
+     * failure.
+     */
+open func refreshStatusLists(http: HttpClient)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Downloads the trust list from `url` through the app's HTTP client and loads it.
+     * Returns the token, for the app to cache.
+     */
+open func refreshTrustList(url: String, http: HttpClient)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),
+        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads the QR code in a photo (PNG or JPEG) and verifies it as `verify_qr_text` does.
+     */
+open func verifyImage(imageBytes: Data)throws  -> VerificationResult  {
+    return try  FfiConverterTypeVerificationResult_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_verify_image(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(imageBytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies an SD-JWT presentation received as a string (compact or JSON
+     * serialization), with a key-binding JWT required.
+     */
+open func verifyPresentation(presentation: String) -> VerificationResult  {
+    return try!  FfiConverterTypeVerificationResult_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_verify_presentation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(presentation),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies a scanned QR text: a phone's presentation (`GT1:`) or a printed paper form
+     * (`GTP1:`, not bound to a device, which the result says). A challenge QR or a
+     * non-giayto text is an `InvalidInput` error; a presentation that fails its checks is
+     * a result with `valid == false` and the reasons.
+     */
+open func verifyQrText(qrText: String)throws  -> VerificationResult  {
+    return try  FfiConverterTypeVerificationResult_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_verify_qr_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifier: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Verifier
+
+    public static func lift(_ handle: UInt64) throws -> Verifier {
+        return Verifier(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Verifier) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verifier {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Verifier, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lift(_ handle: UInt64) throws -> Verifier {
+    return try FfiConverterTypeVerifier.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
+    return FfiConverterTypeVerifier.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The holder's wallet: an encrypted vault file on the phone, documents received by
+ * OpenID4VCI, presentations signed by the app's key store.
+ */
+public protocol WalletProtocol: AnyObject, Sendable {
+    
+    /**
+     * Deletes document `id` and its holder key.
+     */
+    func delete(id: String) throws 
+    
+    /**
+     * One stored document.
+     */
+    func document(id: String) throws  -> DocumentInfo
+    
+    /**
+     * Every stored document, in the order received.
+     */
+    func documents() throws  -> [DocumentInfo]
+    
+    /**
+     * Reads an offer (scanned QR or link; fetched when it is by reference) and says what
+     * it needs before `receive`.
+     */
+    func inspectOffer(offerUri: String) throws  -> OfferSummary
+    
+    /**
+     * Presents the claims of `selection` from document `id` as a QR (text and PNG),
+     * one-way, answering a verifier's challenge, or as the paper form.
+     */
+    func present(id: String, selection: ClaimSelection, mode: PresentationMode) throws  -> PresentationQr
+    
+    /**
+     * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
+     * by value or by reference), with the transaction code the citizen got separately.
+     * A new holder key is made in the key store for it, and removed again if issuance fails.
+     */
+    func receive(offerUri: String, txCode: String?) throws  -> DocumentInfo
+    
+}
+/**
+ * The holder's wallet: an encrypted vault file on the phone, documents received by
+ * OpenID4VCI, presentations signed by the app's key store.
+ */
+open class Wallet: WalletProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_wallet(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_wallet(handle, $0) }
+    }
+
+    
+    /**
+     * Opens the vault file at `path` (creating it when absent), encrypted with the 32-byte
+     * `vault_key` the platform keeps (Android Keystore-wrapped, iOS Keychain). Holder keys
+     * live in `key_store`; `http` performs every network request.
+     */
+public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http: HttpClient)throws  -> Wallet  {
+    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_constructor_wallet_open(
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(vaultKey),
+        FfiConverterTypeKeyStore_lower(keyStore),
+        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Deletes document `id` and its holder key.
+     */
+open func delete(id: String)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * One stored document.
+     */
+open func document(id: String)throws  -> DocumentInfo  {
+    return try  FfiConverterTypeDocumentInfo_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_document(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every stored document, in the order received.
+     */
+open func documents()throws  -> [DocumentInfo]  {
+    return try  FfiConverterSequenceTypeDocumentInfo.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_documents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads an offer (scanned QR or link; fetched when it is by reference) and says what
+     * it needs before `receive`.
+     */
+open func inspectOffer(offerUri: String)throws  -> OfferSummary  {
+    return try  FfiConverterTypeOfferSummary_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_inspect_offer(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(offerUri),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Presents the claims of `selection` from document `id` as a QR (text and PNG),
+     * one-way, answering a verifier's challenge, or as the paper form.
+     */
+open func present(id: String, selection: ClaimSelection, mode: PresentationMode)throws  -> PresentationQr  {
+    return try  FfiConverterTypePresentationQr_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_present(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeClaimSelection_lower(selection),
+        FfiConverterTypePresentationMode_lower(mode),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
+     * by value or by reference), with the transaction code the citizen got separately.
+     * A new holder key is made in the key store for it, and removed again if issuance fails.
+     */
+open func receive(offerUri: String, txCode: String?)throws  -> DocumentInfo  {
+    return try  FfiConverterTypeDocumentInfo_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_receive(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(offerUri),
+        FfiConverterOptionString.lower(txCode),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWallet: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Wallet
+
+    public static func lift(_ handle: UInt64) throws -> Wallet {
+        return Wallet(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Wallet) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Wallet {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Wallet, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lift(_ handle: UInt64) throws -> Wallet {
+    return try FfiConverterTypeWallet.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UInt64 {
+    return FfiConverterTypeWallet.lower(value)
+}
+
+
+
+
+/**
+ * A stored document as the holder sees it.
+ */
+public struct DocumentInfo: Equatable, Hashable {
+    /**
+     * Wallet-local id, for `present` and `delete`.
+     */
+    public let id: String
+    /**
+     * The document type (`vct`).
+     */
+    public let vct: String
+    /**
+     * The catalogue id of the type (`driving_licence`, ...), when it is in the catalogue.
+     */
+    public let documentTypeId: String?
+    /**
+     * Vietnamese name of the type.
+     */
+    public let nameVi: String?
+    /**
+     * English name of the type.
+     */
+    public let nameEn: String?
+    /**
+     * The issuer identifier (`iss`).
+     */
+    public let issuer: String
+    /**
+     * When it expires, Unix seconds.
+     */
+    public let expiresAt: Int64?
+    /**
+     * When the wallet received it, Unix seconds.
+     */
+    public let receivedAt: Int64
+    /**
+     * Every claim, labelled.
+     */
+    public let claims: [LabelledClaim]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Wallet-local id, for `present` and `delete`.
+         */id: String, 
+        /**
+         * The document type (`vct`).
+         */vct: String, 
+        /**
+         * The catalogue id of the type (`driving_licence`, ...), when it is in the catalogue.
+         */documentTypeId: String?, 
+        /**
+         * Vietnamese name of the type.
+         */nameVi: String?, 
+        /**
+         * English name of the type.
+         */nameEn: String?, 
+        /**
+         * The issuer identifier (`iss`).
+         */issuer: String, 
+        /**
+         * When it expires, Unix seconds.
+         */expiresAt: Int64?, 
+        /**
+         * When the wallet received it, Unix seconds.
+         */receivedAt: Int64, 
+        /**
+         * Every claim, labelled.
+         */claims: [LabelledClaim]) {
+        self.id = id
+        self.vct = vct
+        self.documentTypeId = documentTypeId
+        self.nameVi = nameVi
+        self.nameEn = nameEn
+        self.issuer = issuer
+        self.expiresAt = expiresAt
+        self.receivedAt = receivedAt
+        self.claims = claims
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentInfo {
+        return
+            try DocumentInfo(
+                id: FfiConverterString.read(from: &buf), 
+                vct: FfiConverterString.read(from: &buf), 
+                documentTypeId: FfiConverterOptionString.read(from: &buf), 
+                nameVi: FfiConverterOptionString.read(from: &buf), 
+                nameEn: FfiConverterOptionString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
+                receivedAt: FfiConverterInt64.read(from: &buf), 
+                claims: FfiConverterSequenceTypeLabelledClaim.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.vct, into: &buf)
+        FfiConverterOptionString.write(value.documentTypeId, into: &buf)
+        FfiConverterOptionString.write(value.nameVi, into: &buf)
+        FfiConverterOptionString.write(value.nameEn, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
+        FfiConverterInt64.write(value.receivedAt, into: &buf)
+        FfiConverterSequenceTypeLabelledClaim.write(value.claims, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentInfo_lift(_ buf: RustBuffer) throws -> DocumentInfo {
+    return try FfiConverterTypeDocumentInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentInfo_lower(_ value: DocumentInfo) -> RustBuffer {
+    return FfiConverterTypeDocumentInfo.lower(value)
 }
 
 
@@ -657,6 +2250,530 @@ public func FfiConverterTypeDocumentTypeInfo_lower(_ value: DocumentTypeInfo) ->
 
 
 /**
+ * One header field.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Field name.
+     */
+    public let name: String
+    /**
+     * Field value.
+     */
+    public let value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Field name.
+         */name: String, 
+        /**
+         * Field value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request the app must perform and answer with an [`HttpResponse`].
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET` or `POST`.
+     */
+    public let method: String
+    /**
+     * The absolute URL (https, or http on a loopback host).
+     */
+    public let url: String
+    /**
+     * Header fields to send, in order. May hold an `Authorization` access token: never log it.
+     */
+    public let headers: [HttpHeader]
+    /**
+     * The body; empty for none.
+     */
+    public let body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET` or `POST`.
+         */method: String, 
+        /**
+         * The absolute URL (https, or http on a loopback host).
+         */url: String, 
+        /**
+         * Header fields to send, in order. May hold an `Authorization` access token: never log it.
+         */headers: [HttpHeader], 
+        /**
+         * The body; empty for none.
+         */body: Data) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * What the server answered.
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The status code.
+     */
+    public let status: UInt16
+    /**
+     * Header fields as received.
+     */
+    public let headers: [HttpHeader]
+    /**
+     * The body. The app may stop reading after 1 MiB: larger bodies are refused anyway.
+     */
+    public let body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The status code.
+         */status: UInt16, 
+        /**
+         * Header fields as received.
+         */headers: [HttpHeader], 
+        /**
+         * The body. The app may stop reading after 1 MiB: larger bodies are refused anyway.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * One claim, ready to show.
+ */
+public struct LabelledClaim: Equatable, Hashable {
+    /**
+     * Where it is in the document, e.g. `driving_privileges[0].class`.
+     */
+    public let path: String
+    /**
+     * Vietnamese label, when the document type is in the catalogue.
+     */
+    public let labelVi: String?
+    /**
+     * English label, when the document type is in the catalogue.
+     */
+    public let labelEn: String?
+    /**
+     * The value as text: a string as it is, anything else as JSON.
+     */
+    public let value: String
+    /**
+     * The value as JSON.
+     */
+    public let valueJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where it is in the document, e.g. `driving_privileges[0].class`.
+         */path: String, 
+        /**
+         * Vietnamese label, when the document type is in the catalogue.
+         */labelVi: String?, 
+        /**
+         * English label, when the document type is in the catalogue.
+         */labelEn: String?, 
+        /**
+         * The value as text: a string as it is, anything else as JSON.
+         */value: String, 
+        /**
+         * The value as JSON.
+         */valueJson: String) {
+        self.path = path
+        self.labelVi = labelVi
+        self.labelEn = labelEn
+        self.value = value
+        self.valueJson = valueJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LabelledClaim: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLabelledClaim: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LabelledClaim {
+        return
+            try LabelledClaim(
+                path: FfiConverterString.read(from: &buf), 
+                labelVi: FfiConverterOptionString.read(from: &buf), 
+                labelEn: FfiConverterOptionString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf), 
+                valueJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LabelledClaim, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterOptionString.write(value.labelVi, into: &buf)
+        FfiConverterOptionString.write(value.labelEn, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+        FfiConverterString.write(value.valueJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelledClaim_lift(_ buf: RustBuffer) throws -> LabelledClaim {
+    return try FfiConverterTypeLabelledClaim.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelledClaim_lower(_ value: LabelledClaim) -> RustBuffer {
+    return FfiConverterTypeLabelledClaim.lower(value)
+}
+
+
+/**
+ * What an offer asks before `receive`: show it to the holder and ask for the code.
+ */
+public struct OfferSummary: Equatable, Hashable {
+    /**
+     * The issuer identifier.
+     */
+    public let issuer: String
+    /**
+     * The offered credential configurations.
+     */
+    public let credentialConfigurationIds: [String]
+    /**
+     * Whether a transaction code (sent to the citizen separately) is needed.
+     */
+    public let needsTxCode: Bool
+    /**
+     * Whether the code is digits only (show a numeric keypad).
+     */
+    public let txCodeNumeric: Bool
+    /**
+     * The code's length, when the issuer says.
+     */
+    public let txCodeLength: UInt32?
+    /**
+     * The issuer's hint on where to find the code.
+     */
+    public let txCodeDescription: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The issuer identifier.
+         */issuer: String, 
+        /**
+         * The offered credential configurations.
+         */credentialConfigurationIds: [String], 
+        /**
+         * Whether a transaction code (sent to the citizen separately) is needed.
+         */needsTxCode: Bool, 
+        /**
+         * Whether the code is digits only (show a numeric keypad).
+         */txCodeNumeric: Bool, 
+        /**
+         * The code's length, when the issuer says.
+         */txCodeLength: UInt32?, 
+        /**
+         * The issuer's hint on where to find the code.
+         */txCodeDescription: String?) {
+        self.issuer = issuer
+        self.credentialConfigurationIds = credentialConfigurationIds
+        self.needsTxCode = needsTxCode
+        self.txCodeNumeric = txCodeNumeric
+        self.txCodeLength = txCodeLength
+        self.txCodeDescription = txCodeDescription
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OfferSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOfferSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OfferSummary {
+        return
+            try OfferSummary(
+                issuer: FfiConverterString.read(from: &buf), 
+                credentialConfigurationIds: FfiConverterSequenceString.read(from: &buf), 
+                needsTxCode: FfiConverterBool.read(from: &buf), 
+                txCodeNumeric: FfiConverterBool.read(from: &buf), 
+                txCodeLength: FfiConverterOptionUInt32.read(from: &buf), 
+                txCodeDescription: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OfferSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterSequenceString.write(value.credentialConfigurationIds, into: &buf)
+        FfiConverterBool.write(value.needsTxCode, into: &buf)
+        FfiConverterBool.write(value.txCodeNumeric, into: &buf)
+        FfiConverterOptionUInt32.write(value.txCodeLength, into: &buf)
+        FfiConverterOptionString.write(value.txCodeDescription, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOfferSummary_lift(_ buf: RustBuffer) throws -> OfferSummary {
+    return try FfiConverterTypeOfferSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOfferSummary_lower(_ value: OfferSummary) -> RustBuffer {
+    return FfiConverterTypeOfferSummary.lower(value)
+}
+
+
+/**
+ * A presentation ready to show.
+ */
+public struct PresentationQr: Equatable, Hashable {
+    /**
+     * The QR text (`GT1:...`, or `GTP1:...` for paper), for the app's own QR renderer.
+     */
+    public let qrText: String
+    /**
+     * The same QR as a PNG image.
+     */
+    public let png: Data
+    /**
+     * The SD-JWT presentation itself (compact), for online use.
+     */
+    public let presentation: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The QR text (`GT1:...`, or `GTP1:...` for paper), for the app's own QR renderer.
+         */qrText: String, 
+        /**
+         * The same QR as a PNG image.
+         */png: Data, 
+        /**
+         * The SD-JWT presentation itself (compact), for online use.
+         */presentation: String) {
+        self.qrText = qrText
+        self.png = png
+        self.presentation = presentation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PresentationQr: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationQr: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationQr {
+        return
+            try PresentationQr(
+                qrText: FfiConverterString.read(from: &buf), 
+                png: FfiConverterData.read(from: &buf), 
+                presentation: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PresentationQr, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.qrText, into: &buf)
+        FfiConverterData.write(value.png, into: &buf)
+        FfiConverterString.write(value.presentation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationQr_lift(_ buf: RustBuffer) throws -> PresentationQr {
+    return try FfiConverterTypePresentationQr.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationQr_lower(_ value: PresentationQr) -> RustBuffer {
+    return FfiConverterTypePresentationQr.lower(value)
+}
+
+
+/**
  * A disclosure preset: a named selection of claims for a common situation.
  */
 public struct PresetInfo: Equatable, Hashable {
@@ -743,6 +2860,517 @@ public func FfiConverterTypePresetInfo_lift(_ buf: RustBuffer) throws -> PresetI
 public func FfiConverterTypePresetInfo_lower(_ value: PresetInfo) -> RustBuffer {
     return FfiConverterTypePresetInfo.lower(value)
 }
+
+
+/**
+ * A reason a presentation is refused, or a warning.
+ */
+public struct VerificationReason: Equatable, Hashable {
+    /**
+     * A stable code for programs (`revoked`, `bad_signature`, `key_binding_stale`, ...).
+     */
+    public let code: String
+    /**
+     * A readable explanation (English).
+     */
+    public let message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A stable code for programs (`revoked`, `bad_signature`, `key_binding_stale`, ...).
+         */code: String, 
+        /**
+         * A readable explanation (English).
+         */message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerificationReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerificationReason: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationReason {
+        return
+            try VerificationReason(
+                code: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerificationReason, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationReason_lift(_ buf: RustBuffer) throws -> VerificationReason {
+    return try FfiConverterTypeVerificationReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationReason_lower(_ value: VerificationReason) -> RustBuffer {
+    return FfiConverterTypeVerificationReason.lower(value)
+}
+
+
+/**
+ * Everything a verifier app shows after a scan.
+ */
+public struct VerificationResult: Equatable, Hashable {
+    /**
+     * Accept or refuse: true only when there is no reason to refuse.
+     */
+    public let valid: Bool
+    /**
+     * Whether it was a printed paper form (no device binding) rather than a phone's QR.
+     */
+    public let paperForm: Bool
+    /**
+     * The document type (`vct`).
+     */
+    public let vct: String?
+    /**
+     * The catalogue id of the document type (`driving_licence`, ...).
+     */
+    public let documentTypeId: String?
+    /**
+     * The document type's Vietnamese name.
+     */
+    public let documentNameVi: String?
+    /**
+     * The document type's English name.
+     */
+    public let documentNameEn: String?
+    /**
+     * The issuer identifier (`iss`).
+     */
+    public let issuerId: String?
+    /**
+     * The issuer's Vietnamese name, from the trust list.
+     */
+    public let issuerNameVi: String?
+    /**
+     * The issuer's English name, from the trust list.
+     */
+    public let issuerNameEn: String?
+    /**
+     * The claims shown, labelled, in document order.
+     */
+    public let claims: [LabelledClaim]
+    /**
+     * The same claims as one JSON object.
+     */
+    public let claimsJson: String
+    /**
+     * When the document was issued, Unix seconds.
+     */
+    public let issuedAt: Int64?
+    /**
+     * When the document expires, Unix seconds.
+     */
+    public let expiresAt: Int64?
+    /**
+     * Device binding.
+     */
+    public let holderBinding: HolderBindingState
+    /**
+     * Revocation state.
+     */
+    public let status: CredentialStatus
+    /**
+     * Every reason to refuse.
+     */
+    public let errors: [VerificationReason]
+    /**
+     * Things that do not refuse it but the officer should know.
+     */
+    public let warnings: [VerificationReason]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Accept or refuse: true only when there is no reason to refuse.
+         */valid: Bool, 
+        /**
+         * Whether it was a printed paper form (no device binding) rather than a phone's QR.
+         */paperForm: Bool, 
+        /**
+         * The document type (`vct`).
+         */vct: String?, 
+        /**
+         * The catalogue id of the document type (`driving_licence`, ...).
+         */documentTypeId: String?, 
+        /**
+         * The document type's Vietnamese name.
+         */documentNameVi: String?, 
+        /**
+         * The document type's English name.
+         */documentNameEn: String?, 
+        /**
+         * The issuer identifier (`iss`).
+         */issuerId: String?, 
+        /**
+         * The issuer's Vietnamese name, from the trust list.
+         */issuerNameVi: String?, 
+        /**
+         * The issuer's English name, from the trust list.
+         */issuerNameEn: String?, 
+        /**
+         * The claims shown, labelled, in document order.
+         */claims: [LabelledClaim], 
+        /**
+         * The same claims as one JSON object.
+         */claimsJson: String, 
+        /**
+         * When the document was issued, Unix seconds.
+         */issuedAt: Int64?, 
+        /**
+         * When the document expires, Unix seconds.
+         */expiresAt: Int64?, 
+        /**
+         * Device binding.
+         */holderBinding: HolderBindingState, 
+        /**
+         * Revocation state.
+         */status: CredentialStatus, 
+        /**
+         * Every reason to refuse.
+         */errors: [VerificationReason], 
+        /**
+         * Things that do not refuse it but the officer should know.
+         */warnings: [VerificationReason]) {
+        self.valid = valid
+        self.paperForm = paperForm
+        self.vct = vct
+        self.documentTypeId = documentTypeId
+        self.documentNameVi = documentNameVi
+        self.documentNameEn = documentNameEn
+        self.issuerId = issuerId
+        self.issuerNameVi = issuerNameVi
+        self.issuerNameEn = issuerNameEn
+        self.claims = claims
+        self.claimsJson = claimsJson
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.holderBinding = holderBinding
+        self.status = status
+        self.errors = errors
+        self.warnings = warnings
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerificationResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerificationResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationResult {
+        return
+            try VerificationResult(
+                valid: FfiConverterBool.read(from: &buf), 
+                paperForm: FfiConverterBool.read(from: &buf), 
+                vct: FfiConverterOptionString.read(from: &buf), 
+                documentTypeId: FfiConverterOptionString.read(from: &buf), 
+                documentNameVi: FfiConverterOptionString.read(from: &buf), 
+                documentNameEn: FfiConverterOptionString.read(from: &buf), 
+                issuerId: FfiConverterOptionString.read(from: &buf), 
+                issuerNameVi: FfiConverterOptionString.read(from: &buf), 
+                issuerNameEn: FfiConverterOptionString.read(from: &buf), 
+                claims: FfiConverterSequenceTypeLabelledClaim.read(from: &buf), 
+                claimsJson: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterOptionInt64.read(from: &buf), 
+                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
+                holderBinding: FfiConverterTypeHolderBindingState.read(from: &buf), 
+                status: FfiConverterTypeCredentialStatus.read(from: &buf), 
+                errors: FfiConverterSequenceTypeVerificationReason.read(from: &buf), 
+                warnings: FfiConverterSequenceTypeVerificationReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerificationResult, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.valid, into: &buf)
+        FfiConverterBool.write(value.paperForm, into: &buf)
+        FfiConverterOptionString.write(value.vct, into: &buf)
+        FfiConverterOptionString.write(value.documentTypeId, into: &buf)
+        FfiConverterOptionString.write(value.documentNameVi, into: &buf)
+        FfiConverterOptionString.write(value.documentNameEn, into: &buf)
+        FfiConverterOptionString.write(value.issuerId, into: &buf)
+        FfiConverterOptionString.write(value.issuerNameVi, into: &buf)
+        FfiConverterOptionString.write(value.issuerNameEn, into: &buf)
+        FfiConverterSequenceTypeLabelledClaim.write(value.claims, into: &buf)
+        FfiConverterString.write(value.claimsJson, into: &buf)
+        FfiConverterOptionInt64.write(value.issuedAt, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTypeHolderBindingState.write(value.holderBinding, into: &buf)
+        FfiConverterTypeCredentialStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeVerificationReason.write(value.errors, into: &buf)
+        FfiConverterSequenceTypeVerificationReason.write(value.warnings, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationResult_lift(_ buf: RustBuffer) throws -> VerificationResult {
+    return try FfiConverterTypeVerificationResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationResult_lower(_ value: VerificationResult) -> RustBuffer {
+    return FfiConverterTypeVerificationResult.lower(value)
+}
+
+
+/**
+ * Which claims to show.
+ */
+
+public enum ClaimSelection: Equatable, Hashable {
+    
+    /**
+     * A preset of the document's type (`full`, `identity`, `age_over_18`, `traffic_stop`, ...).
+     */
+    case preset(
+        /**
+         * The preset's name, from `document_types()`.
+         */name: String
+    )
+    /**
+     * Claim paths in the catalogue syntax (`given_name`, `age_equal_or_over/18`); each
+     * also shows what lies below it.
+     */
+    case claims(
+        /**
+         * The paths.
+         */paths: [String]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClaimSelection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClaimSelection: FfiConverterRustBuffer {
+    typealias SwiftType = ClaimSelection
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClaimSelection {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .preset(name: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .claims(paths: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClaimSelection, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .preset(name):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(name, into: &buf)
+            
+        
+        case let .claims(paths):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceString.write(paths, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaimSelection_lift(_ buf: RustBuffer) throws -> ClaimSelection {
+    return try FfiConverterTypeClaimSelection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaimSelection_lower(_ value: ClaimSelection) -> RustBuffer {
+    return FfiConverterTypeClaimSelection.lower(value)
+}
+
+
+
+/**
+ * Revocation state of the credential.
+ */
+
+public enum CredentialStatus: Equatable, Hashable {
+    
+    /**
+     * Not revoked or suspended, per a fresh status list.
+     */
+    case valid
+    /**
+     * Revoked by the issuer.
+     */
+    case revoked
+    /**
+     * Suspended by the issuer.
+     */
+    case suspended
+    /**
+     * Not revoked or suspended, but the cached status list is out of date.
+     */
+    case validStale
+    /**
+     * A status value giayto does not know.
+     */
+    case unknown
+    /**
+     * The status list is not cached: load or refresh it.
+     */
+    case listMissing
+    /**
+     * The credential carries no status reference.
+     */
+    case notApplicable
+    /**
+     * Not checked, because the presentation failed earlier.
+     */
+    case notChecked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CredentialStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialStatus: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .revoked
+        
+        case 3: return .suspended
+        
+        case 4: return .validStale
+        
+        case 5: return .unknown
+        
+        case 6: return .listMissing
+        
+        case 7: return .notApplicable
+        
+        case 8: return .notChecked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CredentialStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .suspended:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .validStale:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .listMissing:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .notApplicable:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .notChecked:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStatus_lift(_ buf: RustBuffer) throws -> CredentialStatus {
+    return try FfiConverterTypeCredentialStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStatus_lower(_ value: CredentialStatus) -> RustBuffer {
+    return FfiConverterTypeCredentialStatus.lower(value)
+}
+
 
 
 /**
@@ -960,6 +3588,269 @@ public func FfiConverterTypeGiaytoError_lower(_ value: GiaytoError) -> RustBuffe
     return FfiConverterTypeGiaytoError.lower(value)
 }
 
+
+/**
+ * Whether the presentation came from the phone the document was issued to.
+ */
+
+public enum HolderBindingState: Equatable, Hashable {
+    
+    /**
+     * Proven by a key-binding signature of the holder's device key.
+     */
+    case verified(
+        /**
+         * Who the proof was made for (`giayto:offline` in one-way mode, else the
+         * verifier id of the challenge).
+         */audience: String, 
+        /**
+         * The nonce of the proof (the challenge's in two-way mode).
+         */nonce: String, 
+        /**
+         * When the phone made the proof, Unix seconds.
+         */createdAt: Int64
+    )
+    /**
+     * Not bound to a device: a printed paper form. Check the holder's face and papers.
+     */
+    case notBound
+    /**
+     * A key-binding proof was sent but failed its checks.
+     */
+    case failed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HolderBindingState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHolderBindingState: FfiConverterRustBuffer {
+    typealias SwiftType = HolderBindingState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HolderBindingState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .verified(audience: try FfiConverterString.read(from: &buf), nonce: try FfiConverterString.read(from: &buf), createdAt: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 2: return .notBound
+        
+        case 3: return .failed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HolderBindingState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .verified(audience,nonce,createdAt):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(audience, into: &buf)
+            FfiConverterString.write(nonce, into: &buf)
+            FfiConverterInt64.write(createdAt, into: &buf)
+            
+        
+        case .notBound:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHolderBindingState_lift(_ buf: RustBuffer) throws -> HolderBindingState {
+    return try FfiConverterTypeHolderBindingState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHolderBindingState_lower(_ value: HolderBindingState) -> RustBuffer {
+    return FfiConverterTypeHolderBindingState.lower(value)
+}
+
+
+
+/**
+ * How the presentation is bound to this phone.
+ */
+
+public enum PresentationMode: Equatable, Hashable {
+    
+    /**
+     * One-way: the verifier just scans; proven fresh by the time of the proof.
+     */
+    case oneWay
+    /**
+     * Two-way: answers the challenge QR the verifier showed.
+     */
+    case answerChallenge(
+        /**
+         * The scanned challenge QR text (`GTC1:...`).
+         */challengeQrText: String
+    )
+    /**
+     * The printable paper form, not bound to a device.
+     */
+    case paper
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PresentationMode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationMode: FfiConverterRustBuffer {
+    typealias SwiftType = PresentationMode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationMode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .oneWay
+        
+        case 2: return .answerChallenge(challengeQrText: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .paper
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PresentationMode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .oneWay:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .answerChallenge(challengeQrText):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(challengeQrText, into: &buf)
+            
+        
+        case .paper:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationMode_lift(_ buf: RustBuffer) throws -> PresentationMode {
+    return try FfiConverterTypePresentationMode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationMode_lower(_ value: PresentationMode) -> RustBuffer {
+    return FfiConverterTypePresentationMode.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -980,6 +3871,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDocumentInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentInfo]
+
+    public static func write(_ value: [DocumentInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentInfo.read(from: &buf))
         }
         return seq
     }
@@ -1013,6 +3929,56 @@ fileprivate struct FfiConverterSequenceTypeDocumentTypeInfo: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeLabelledClaim: FfiConverterRustBuffer {
+    typealias SwiftType = [LabelledClaim]
+
+    public static func write(_ value: [LabelledClaim], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLabelledClaim.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LabelledClaim] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LabelledClaim]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLabelledClaim.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
     typealias SwiftType = [PresetInfo]
 
@@ -1034,6 +4000,31 @@ fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVerificationReason: FfiConverterRustBuffer {
+    typealias SwiftType = [VerificationReason]
+
+    public static func write(_ value: [VerificationReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVerificationReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VerificationReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VerificationReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVerificationReason.read(from: &buf))
+        }
+        return seq
+    }
+}
 /**
  * Every document type giayto knows, in catalogue order.
  */
@@ -1041,6 +4032,18 @@ public func documentTypes() -> [DocumentTypeInfo]  {
     return try!  FfiConverterSequenceTypeDocumentTypeInfo.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_giayto_bindings_fn_func_document_types(uniffiCallStatus
+    )
+})
+}
+/**
+ * A key store that generates P-256 keys with ring and keeps them in memory only, for
+ * tests and demos. Keys are lost when the process ends; a phone app uses the platform
+ * key store (see mobile-demo/README.md).
+ */
+public func softwareKeyStore() -> KeyStore  {
+    return try!  FfiConverterTypeKeyStore_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_func_software_key_store(uniffiCallStatus
     )
 })
 }
@@ -1098,6 +4101,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_func_document_types() != 45308) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_giayto_bindings_checksum_func_software_key_store() != 24156) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_giayto_bindings_checksum_func_decode_qr_image() != 24807) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1107,7 +4113,85 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_func_render_qr_terminal() != 20109) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_giayto_bindings_checksum_method_httpclient_send() != 41461) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_keystore_get_or_create_key() != 26470) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_keystore_get_key() != 46359) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_keystore_delete_key() != 42129) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_signingkey_public_jwk() != 23141) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_signingkey_sign() != 19625) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_cancel_challenge() != 21031) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list() != 8176) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_load_status_list() != 56132) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_load_trust_list() != 22263) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_missing_status_lists() != 7071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_new_challenge() != 64266) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 29423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 28650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_verify_image() != 440) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_verify_presentation() != 51109) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 45925) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_document() != 19697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_documents() != 38191) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_inspect_offer() != 51688) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_present() != 17228) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_receive() != 59965) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_constructor_verifier_new() != 40302) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_constructor_wallet_open() != 53448) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitHttpClient()
+    uniffiCallbackInitKeyStore()
+    uniffiCallbackInitSigningKey()
     return InitializationResult.ok
 }()
 

@@ -243,9 +243,277 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpClientMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceKeyStoreMethod0)(uint64_t, RustBuffer, uint64_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceKeyStoreMethod1)(uint64_t, RustBuffer, uint64_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD2
+typedef void (*UniffiCallbackInterfaceKeyStoreMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD0
+typedef void (*UniffiCallbackInterfaceSigningKeyMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD1
+typedef void (*UniffiCallbackInterfaceSigningKeyMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_CLIENT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_CLIENT
+typedef struct UniffiVTableCallbackInterfaceHttpClient {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpClientMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceHttpClient;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_STORE
+typedef struct UniffiVTableCallbackInterfaceKeyStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceKeyStoreMethod0 _Nonnull getOrCreateKey;
+    UniffiCallbackInterfaceKeyStoreMethod1 _Nonnull getKey;
+    UniffiCallbackInterfaceKeyStoreMethod2 _Nonnull deleteKey;
+} UniffiVTableCallbackInterfaceKeyStore;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SIGNING_KEY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SIGNING_KEY
+typedef struct UniffiVTableCallbackInterfaceSigningKey {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSigningKeyMethod0 _Nonnull publicJwk;
+    UniffiCallbackInterfaceSigningKeyMethod1 _Nonnull sign;
+} UniffiVTableCallbackInterfaceSigningKey;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_HTTPCLIENT
+uint64_t uniffi_giayto_bindings_fn_clone_httpclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_HTTPCLIENT
+void uniffi_giayto_bindings_fn_free_httpclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_HTTPCLIENT
+void uniffi_giayto_bindings_fn_init_callback_vtable_httpclient(const UniffiVTableCallbackInterfaceHttpClient* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_HTTPCLIENT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_HTTPCLIENT_SEND
+RustBuffer uniffi_giayto_bindings_fn_method_httpclient_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_KEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_KEYSTORE
+uint64_t uniffi_giayto_bindings_fn_clone_keystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_KEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_KEYSTORE
+void uniffi_giayto_bindings_fn_free_keystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_KEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_KEYSTORE
+void uniffi_giayto_bindings_fn_init_callback_vtable_keystore(const UniffiVTableCallbackInterfaceKeyStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_GET_OR_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_GET_OR_CREATE_KEY
+uint64_t uniffi_giayto_bindings_fn_method_keystore_get_or_create_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_GET_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_GET_KEY
+uint64_t uniffi_giayto_bindings_fn_method_keystore_get_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_KEYSTORE_DELETE_KEY
+void uniffi_giayto_bindings_fn_method_keystore_delete_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_SIGNINGKEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_SIGNINGKEY
+uint64_t uniffi_giayto_bindings_fn_clone_signingkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_SIGNINGKEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_SIGNINGKEY
+void uniffi_giayto_bindings_fn_free_signingkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_SIGNINGKEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_SIGNINGKEY
+void uniffi_giayto_bindings_fn_init_callback_vtable_signingkey(const UniffiVTableCallbackInterfaceSigningKey* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_PUBLIC_JWK
+RustBuffer uniffi_giayto_bindings_fn_method_signingkey_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_SIGN
+RustBuffer uniffi_giayto_bindings_fn_method_signingkey_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_VERIFIER
+uint64_t uniffi_giayto_bindings_fn_clone_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_VERIFIER
+void uniffi_giayto_bindings_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_VERIFIER_NEW
+uint64_t uniffi_giayto_bindings_fn_constructor_verifier_new(RustBuffer trust_anchor, RustBuffer verifier_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_CANCEL_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_CANCEL_CHALLENGE
+void uniffi_giayto_bindings_fn_method_verifier_cancel_challenge(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_FETCH_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_FETCH_STATUS_LIST
+void uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(uint64_t ptr, RustBuffer uri, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_LOAD_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_LOAD_STATUS_LIST
+void uniffi_giayto_bindings_fn_method_verifier_load_status_list(uint64_t ptr, RustBuffer uri, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_LOAD_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_LOAD_TRUST_LIST
+uint32_t uniffi_giayto_bindings_fn_method_verifier_load_trust_list(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_MISSING_STATUS_LISTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_MISSING_STATUS_LISTS
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_missing_status_lists(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_NEW_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_NEW_CHALLENGE
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_new_challenge(uint64_t ptr, uint32_t ttl_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_STATUS_LISTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_STATUS_LISTS
+uint32_t uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(uint64_t ptr, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_TRUST_LIST
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(uint64_t ptr, RustBuffer url, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_IMAGE
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_verify_image(uint64_t ptr, RustBuffer image_bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_PRESENTATION
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_verify_presentation(uint64_t ptr, RustBuffer presentation, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_QR_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_VERIFY_QR_TEXT
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_verify_qr_text(uint64_t ptr, RustBuffer qr_text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_WALLET
+uint64_t uniffi_giayto_bindings_fn_clone_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_WALLET
+void uniffi_giayto_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
+uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DELETE
+void uniffi_giayto_bindings_fn_method_wallet_delete(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DOCUMENT
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_document(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DOCUMENTS
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_OFFER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_OFFER
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_inspect_offer(uint64_t ptr, RustBuffer offer_uri, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_present(uint64_t ptr, RustBuffer id, RustBuffer selection, RustBuffer mode, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_receive(uint64_t ptr, RustBuffer offer_uri, RustBuffer tx_code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_DOCUMENT_TYPES
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_DOCUMENT_TYPES
 RustBuffer uniffi_giayto_bindings_fn_func_document_types(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_SOFTWARE_KEY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_SOFTWARE_KEY_STORE
+uint64_t uniffi_giayto_bindings_fn_func_software_key_store(RustCallStatus *_Nonnull out_status
     
 );
 #endif
@@ -530,6 +798,12 @@ uint16_t uniffi_giayto_bindings_checksum_func_document_types(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_SOFTWARE_KEY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_SOFTWARE_KEY_STORE
+uint16_t uniffi_giayto_bindings_checksum_func_software_key_store(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_DECODE_QR_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_DECODE_QR_IMAGE
 uint16_t uniffi_giayto_bindings_checksum_func_decode_qr_image(void
@@ -545,6 +819,156 @@ uint16_t uniffi_giayto_bindings_checksum_func_render_qr_png(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_RENDER_QR_TERMINAL
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_FUNC_RENDER_QR_TERMINAL
 uint16_t uniffi_giayto_bindings_checksum_func_render_qr_terminal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_HTTPCLIENT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_HTTPCLIENT_SEND
+uint16_t uniffi_giayto_bindings_checksum_method_httpclient_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_GET_OR_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_GET_OR_CREATE_KEY
+uint16_t uniffi_giayto_bindings_checksum_method_keystore_get_or_create_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_GET_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_GET_KEY
+uint16_t uniffi_giayto_bindings_checksum_method_keystore_get_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_KEYSTORE_DELETE_KEY
+uint16_t uniffi_giayto_bindings_checksum_method_keystore_delete_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_PUBLIC_JWK
+uint16_t uniffi_giayto_bindings_checksum_method_signingkey_public_jwk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_SIGN
+uint16_t uniffi_giayto_bindings_checksum_method_signingkey_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_CANCEL_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_CANCEL_CHALLENGE
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_cancel_challenge(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_FETCH_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_FETCH_STATUS_LIST
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_LOAD_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_LOAD_STATUS_LIST
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_load_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_LOAD_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_LOAD_TRUST_LIST
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_load_trust_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_MISSING_STATUS_LISTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_MISSING_STATUS_LISTS
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_missing_status_lists(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_NEW_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_NEW_CHALLENGE
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_new_challenge(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_STATUS_LISTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_STATUS_LISTS
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_TRUST_LIST
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_IMAGE
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_image(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_PRESENTATION
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_presentation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DELETE
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DOCUMENT
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_document(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_DOCUMENTS
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_documents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_INSPECT_OFFER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_INSPECT_OFFER
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_inspect_offer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_PRESENT
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_PRESENT
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_present(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RECEIVE
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_receive(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+uint16_t uniffi_giayto_bindings_checksum_constructor_verifier_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+uint16_t uniffi_giayto_bindings_checksum_constructor_wallet_open(void
     
 );
 #endif
