@@ -158,8 +158,8 @@ impl KeyStore for SoftwareKeyStore {
             return Ok(key.clone());
         }
         let jwk = Jwk::generate(Algorithm::Es256)?;
-        let public_json = serde_json::to_string(&jwk.to_public())
-            .map_err(|e| GiaytoError::KeyStore {
+        let public_json =
+            serde_json::to_string(&jwk.to_public()).map_err(|e| GiaytoError::KeyStore {
                 reason: e.to_string(),
             })?;
         let key = Arc::new(SoftwareKey {

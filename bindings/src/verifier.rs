@@ -20,6 +20,8 @@ use crate::{GiaytoError, unix_now};
 
 /// How long after its `exp` a cached trust list is still used offline (with a warning).
 const TRUST_LIST_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+/// The largest exported status cache `import_status_cache` reads.
+const MAX_STATUS_CACHE_JSON_BYTES: usize = 32 * 1024 * 1024;
 /// Key-binding proofs remembered to refuse replays.
 const REPLAY_CACHE_CAPACITY: usize = 10_000;
 
@@ -61,7 +63,10 @@ impl Verifier {
 
     fn policy(&self, state: &State, key_binding: bool) -> Policy {
         let (audiences, nonce) = match &state.challenge {
-            Some(challenge) => (vec![challenge.verifier_id.clone()], Some(challenge.nonce.clone())),
+            Some(challenge) => (
+                vec![challenge.verifier_id.clone()],
+                Some(challenge.nonce.clone()),
+            ),
             None => (vec![OFFLINE_AUDIENCE.to_owned()], None),
         };
         Policy {
@@ -162,12 +167,16 @@ impl Verifier {
             let kid = CompactJws::parse(token)?.header().kid.clone();
             match (kid, state.anchors.keys.as_slice()) {
                 (_, [only]) => only.clone(),
-                (Some(kid), _) => state.anchors.find(&kid).cloned().ok_or_else(|| {
-                    GiaytoError::Crypto {
-                        reason: "the trust list is signed by a key that is not a pinned anchor"
-                            .into(),
-                    }
-                })?,
+                (Some(kid), _) => {
+                    state
+                        .anchors
+                        .find(&kid)
+                        .cloned()
+                        .ok_or_else(|| GiaytoError::Crypto {
+                            reason: "the trust list is signed by a key that is not a pinned anchor"
+                                .into(),
+                        })?
+                }
                 (None, _) => {
                     return Err(GiaytoError::invalid(
                         "the trust list names no kid and several anchors are pinned",
@@ -236,6 +245,35 @@ impl Verifier {
             loaded = loaded.saturating_add(1);
         }
         Ok(loaded)
+    }
+
+    /// The trust list token in use, to store for the next start (`load_trust_list`).
+    pub fn trust_list_token(&self) -> Option<String> {
+        match &self.state().trust {
+            Some(IssuerTrust::TrustList(list)) => Some(list.token().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The cached status lists as JSON, to keep in the app's private storage and give back
+    /// to `import_status_cache` after a restart. The lists were verified when loaded and are
+    /// not re-verified on import: store them where only the app can write.
+    pub fn export_status_cache(&self) -> Result<String, GiaytoError> {
+        serde_json::to_string(&self.state().statuses)
+            .map_err(|e| GiaytoError::invalid(format!("status cache: {e}")))
+    }
+
+    /// Restores status lists saved by `export_status_cache`, replacing the cached ones.
+    pub fn import_status_cache(&self, json: String) -> Result<(), GiaytoError> {
+        if json.len() > MAX_STATUS_CACHE_JSON_BYTES {
+            return Err(GiaytoError::invalid(format!(
+                "status cache larger than {MAX_STATUS_CACHE_JSON_BYTES} bytes"
+            )));
+        }
+        let statuses: StatusCache = serde_json::from_str(&json)
+            .map_err(|e| GiaytoError::invalid(format!("status cache: {e}")))?;
+        self.state().statuses = statuses;
+        Ok(())
     }
 
     /// The status list URIs the verifier would need to check the presentations it saw.
@@ -319,5 +357,8 @@ fn parse_anchors(json: &str) -> Result<Jwks, GiaytoError> {
 fn status_uri(presentation: &str) -> Option<String> {
     let parsed = Presentation::parse(presentation).ok()?;
     let payload = parsed.issuer_payload().ok()?;
-    VcEnvelope::read(&payload, false).ok()?.status.map(|s| s.uri)
+    VcEnvelope::read(&payload, false)
+        .ok()?
+        .status
+        .map(|s| s.uri)
 }

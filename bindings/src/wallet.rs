@@ -188,8 +188,7 @@ impl Wallet {
         match oid4vci::parse_offer_uri(offer_uri)? {
             OfferSource::ByValue(offer) => Ok(offer),
             OfferSource::ByReference(url) => {
-                let response =
-                    http::send(self.http.as_ref(), oid4vci::fetch_offer_request(&url)?)?;
+                let response = http::send(self.http.as_ref(), oid4vci::fetch_offer_request(&url)?)?;
                 Ok(oid4vci::on_offer(&response)?)
             }
         }
@@ -224,11 +223,13 @@ impl Wallet {
                 .map_err(|e| signer.explain(e))?;
             match session.on_credential(&http::send(http, request)?)? {
                 CredentialOutcome::Issued(credentials) => {
-                    let first = credentials.into_iter().next().ok_or_else(|| {
-                        GiaytoError::Network {
-                            reason: "the issuer answered without a credential".into(),
-                        }
-                    })?;
+                    let first =
+                        credentials
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| GiaytoError::Network {
+                                reason: "the issuer answered without a credential".into(),
+                            })?;
                     return Ok(first.credential);
                 }
                 CredentialOutcome::RetryWithFreshNonce(nonce_request) if !retried => {
@@ -242,8 +243,7 @@ impl Wallet {
                 }
                 CredentialOutcome::Deferred { .. } => {
                     return Err(GiaytoError::Unsupported {
-                        reason: "the issuer deferred issuance; ask it for a new offer later"
-                            .into(),
+                        reason: "the issuer deferred issuance; ask it for a new offer later".into(),
                     });
                 }
             }
@@ -389,9 +389,6 @@ fn new_alias() -> Result<String, GiaytoError> {
         .map_err(|_| GiaytoError::KeyStore {
             reason: "the system random generator failed".into(),
         })?;
-    let hex: String = random
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{ALIAS_PREFIX}{hex}"))
 }

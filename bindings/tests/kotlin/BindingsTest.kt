@@ -1,22 +1,15 @@
 // Runs the generated Kotlin bindings against the real libgiayto_bindings on the JVM: the
 // holder's journey (receive a driving licence from a running giayto-server, list it, present
 // it as a QR) and the officer's (verify it offline), with KeyStore and HttpClient implemented
-// here in Kotlin. Built and run by scripts/test-bindings.sh, which starts the server and
+// in Kotlin (mobile-demo/kotlin/src/Platform.kt, compiled with this file). Built and run by scripts/test-bindings.sh, which starts the server and
 // publishes the licence; prints "kotlin: N passed, M failed".
 
 import vn.giayto.*
-import java.math.BigInteger
-import java.net.URI
+import vn.giayto.demo.FileKeyStore
+import vn.giayto.demo.JdkHttpClient
+import vn.giayto.demo.derToRaw
 import java.nio.file.Files
-import java.security.KeyPair
-import java.security.KeyPairGenerator
 import java.security.SecureRandom
-import java.security.Signature
-import java.security.interfaces.ECPublicKey
-import java.security.spec.ECGenParameterSpec
-import java.time.Duration
-import java.util.Base64
-import java.util.concurrent.ConcurrentHashMap
 import kotlin.system.exitProcess
 
 private var passed = 0
@@ -47,87 +40,6 @@ private inline fun <reified E : Throwable> expectThrows(body: () -> Unit): E {
     throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
 }
 
-/** The phone's HTTP stack: java.net.http, as an Android app would use OkHttp. */
-class JdkHttpClient : HttpClient {
-    private val client = java.net.http.HttpClient.newBuilder()
-        .connectTimeout(Duration.ofSeconds(10)).build()
-
-    override fun send(request: HttpRequest): HttpResponse {
-        val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofSeconds(30))
-        for (h in request.headers) {
-            if (!h.name.equals("Content-Length", ignoreCase = true)) builder.header(h.name, h.value)
-        }
-        val body = if (request.body.isEmpty()) java.net.http.HttpRequest.BodyPublishers.noBody()
-        else java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body)
-        builder.method(request.method, body)
-        val response = try {
-            client.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
-        } catch (e: java.io.IOException) {
-            throw GiaytoException.Network("${request.method} ${request.url}: $e")
-        }
-        val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
-        return HttpResponse(response.statusCode().toUShort(), headers, response.body())
-    }
-}
-
-/** A P-256 key held by the JCA, signing as Android Keystore keys do (DER ECDSA). */
-class JcaSigningKey(private val pair: KeyPair) : SigningKey {
-    override fun publicJwk(): String {
-        val point = (pair.public as ECPublicKey).w
-        val b64 = Base64.getUrlEncoder().withoutPadding()
-        return """{"kty":"EC","crv":"P-256","x":"${b64.encodeToString(fixed32(point.affineX))}","y":"${b64.encodeToString(fixed32(point.affineY))}"}"""
-    }
-
-    override fun sign(message: ByteArray): ByteArray {
-        val signer = Signature.getInstance("SHA256withECDSA")
-        signer.initSign(pair.private)
-        signer.update(message)
-        return derToRaw(signer.sign())
-    }
-}
-
-/** 32 big-endian bytes of a P-256 coordinate or signature half. */
-fun fixed32(n: BigInteger): ByteArray {
-    val bytes = n.toByteArray()
-    return when {
-        bytes.size == 32 -> bytes
-        bytes.size > 32 -> bytes.copyOfRange(bytes.size - 32, bytes.size)
-        else -> ByteArray(32 - bytes.size) + bytes
-    }
-}
-
-/** The DER `SEQUENCE { INTEGER r, INTEGER s }` of JCA/Android Keystore as JWS's 64-byte r||s. */
-fun derToRaw(der: ByteArray): ByteArray {
-    var i = 2 + (if (der[1].toInt() and 0x80 != 0) (der[1].toInt() and 0x7f) else 0)
-    fun integer(): BigInteger {
-        require(der[i].toInt() == 0x02) { "not a DER INTEGER" }
-        val len = der[i + 1].toInt()
-        val value = BigInteger(1, der.copyOfRange(i + 2, i + 2 + len))
-        i += 2 + len
-        return value
-    }
-    return fixed32(integer()) + fixed32(integer())
-}
-
-/** The app's key store: keys by alias, here in memory (Android: AndroidKeyStore). */
-class JcaKeyStore : KeyStore {
-    val keys = ConcurrentHashMap<String, JcaSigningKey>()
-
-    override fun getOrCreateKey(alias: String): SigningKey = keys.computeIfAbsent(alias) {
-        val generator = KeyPairGenerator.getInstance("EC")
-        generator.initialize(ECGenParameterSpec("secp256r1"))
-        JcaSigningKey(generator.generateKeyPair())
-    }
-
-    override fun getKey(alias: String): SigningKey =
-        keys[alias] ?: throw GiaytoException.NotFound("no key $alias")
-
-    override fun deleteKey(alias: String) {
-        keys.remove(alias)
-    }
-}
-
 /** A key store whose keys fail the way a buggy platform implementation might. */
 class BrokenKeyStore(private val declared: Boolean) : KeyStore {
     override fun getOrCreateKey(alias: String): SigningKey = getKey(alias)
@@ -145,11 +57,11 @@ fun main() {
     val offerUri = env("GIAYTO_OFFER_URI")
     val txCode = env("GIAYTO_TX_CODE")
     val http = JdkHttpClient()
-    val keyStore = JcaKeyStore()
     val dir = Files.createTempDirectory("giayto-kotlin")
+    val keyStore = FileKeyStore(dir.resolve("keys"))
     val vaultKey = ByteArray(32).also { SecureRandom().nextBytes(it) }
     val wallet = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, keyStore, http)
-    val anchor = String(http.send(HttpRequest("GET", "$server/trust-anchor.json", emptyList(), ByteArray(0))).body)
+    val anchor = http.getText("$server/trust-anchor.json")
     val verifier = Verifier(anchor, "csgt:test-officer")
     lateinit var licence: DocumentInfo
 
@@ -159,6 +71,13 @@ fun main() {
         val t = types.first { it.id == "driving_licence" }
         expect(t.nameVi == "Giấy phép lái xe") { "name_vi ${t.nameVi}" }
         expect(t.presets.first().name == "full") { "first preset ${t.presets.first().name}" }
+    }
+
+    check("DER signatures convert to r||s; garbage is a KeyStore error") {
+        val der = byteArrayOf(0x30, 8, 0x02, 2, 0x00, 0x7f, 0x02, 2, 0x01, 0x02)
+        val raw = derToRaw(der)
+        expect(raw.size == 64 && raw[31] == 0x7f.toByte() && raw[62] == 1.toByte() && raw[63] == 2.toByte()) { raw.contentToString() }
+        expectThrows<GiaytoException.KeyStore> { derToRaw(byteArrayOf(0x30, 1, 2)) }
     }
 
     check("garbage image is a typed InvalidInput exception") {
@@ -181,7 +100,7 @@ fun main() {
     check("a wrong transaction code is refused by the issuer and leaves no key behind") {
         val wrong = if (txCode.startsWith("0")) "1" + txCode.drop(1) else "0" + txCode.drop(1)
         expectThrows<GiaytoException.IssuerRefused> { wallet.receive(offerUri, wrong) }
-        expect(keyStore.keys.isEmpty()) { "keys left: ${keyStore.keys.keys}" }
+        expect(keyStore.aliases().isEmpty()) { "keys left: ${keyStore.aliases()}" }
     }
 
     check("receive the licence from the server, with a key from the Kotlin key store") {
@@ -190,7 +109,7 @@ fun main() {
         expect(licence.nameVi == "Giấy phép lái xe" && licence.nameEn != null) { "names" }
         val name = licence.claims.first { it.path == "full_name" }
         expect(name.value == "Trần Văn Bình" && name.labelVi != null) { "$name" }
-        expect(keyStore.keys.size == 1) { "one key per document" }
+        expect(keyStore.aliases().size == 1) { "one key per document" }
         expect(wallet.documents().map { it.id } == listOf(licence.id)) { "listing" }
     }
 
@@ -221,6 +140,16 @@ fun main() {
         expect(binding is HolderBindingState.Verified && binding.audience == "giayto:offline") { "$binding" }
         expect(r.claims.any { it.path.startsWith("driving_privileges") && it.labelEn != null }) { "${r.claims.map { it.path }}" }
         expect(r.claims.none { it.path == "place_of_residence" }) { "traffic stop shows the address" }
+    }
+
+    check("a restarted verifier works offline from the stored trust list and status cache") {
+        val restarted = Verifier(anchor, "csgt:test-officer")
+        restarted.loadTrustList(verifier.trustListToken()!!)
+        restarted.importStatusCache(verifier.exportStatusCache())
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        val r = restarted.verifyQrText(qr.qrText)
+        expect(r.valid && r.status == CredentialStatus.VALID) { "${r.status} ${r.errors}" }
+        expectThrows<GiaytoException.InvalidInput> { restarted.importStatusCache("{not json") }
     }
 
     check("the same QR shown twice is refused as a replay") {
@@ -305,7 +234,7 @@ fun main() {
     check("delete removes the document and its key") {
         wallet.delete(licence.id)
         expect(wallet.documents().isEmpty()) { "still listed" }
-        expect(keyStore.keys.isEmpty()) { "key left" }
+        expect(keyStore.aliases().isEmpty()) { "key left" }
         expectThrows<GiaytoException.NotFound> { wallet.document(licence.id) }
     }
 

@@ -1394,9 +1394,21 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func cancelChallenge() 
     
     /**
+     * The cached status lists as JSON, to keep in the app's private storage and give back
+     * to `import_status_cache` after a restart. The lists were verified when loaded and are
+     * not re-verified on import: store them where only the app can write.
+     */
+    func exportStatusCache() throws  -> String
+    
+    /**
      * Downloads the status list at `uri` through the app's HTTP client and loads it.
      */
     func fetchStatusList(uri: String, http: HttpClient) throws 
+    
+    /**
+     * Restores status lists saved by `export_status_cache`, replacing the cached ones.
+     */
+    func importStatusCache(json: String) throws 
     
     /**
      * Loads a Status List Token (`statuslist+jwt`) published at `uri`, signed by an issuer
@@ -1434,6 +1446,11 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * Returns the token, for the app to cache.
      */
     func refreshTrustList(url: String, http: HttpClient) throws  -> String
+    
+    /**
+     * The trust list token in use, to store for the next start (`load_trust_list`).
+     */
+    func trustListToken()  -> String?
     
     /**
      * Reads the QR code in a photo (PNG or JPEG) and verifies it as `verify_qr_text` does.
@@ -1545,6 +1562,20 @@ open func cancelChallenge()  {try! rustCall() {
 }
     
     /**
+     * The cached status lists as JSON, to keep in the app's private storage and give back
+     * to `import_status_cache` after a restart. The lists were verified when loaded and are
+     * not re-verified on import: store them where only the app can write.
+     */
+open func exportStatusCache()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_export_status_cache(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Downloads the status list at `uri` through the app's HTTP client and loads it.
      */
 open func fetchStatusList(uri: String, http: HttpClient)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
@@ -1553,6 +1584,18 @@ open func fetchStatusList(uri: String, http: HttpClient)throws   {try rustCallWi
             self.uniffiCloneHandle(),
         FfiConverterString.lower(uri),
         FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Restores status lists saved by `export_status_cache`, replacing the cached ones.
+     */
+open func importStatusCache(json: String)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_import_status_cache(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(json),uniffiCallStatus
     )
 }
 }
@@ -1638,6 +1681,18 @@ open func refreshTrustList(url: String, http: HttpClient)throws  -> String  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(url),
         FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The trust list token in use, to store for the next start (`load_trust_list`).
+     */
+open func trustListToken() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_trust_list_token(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4134,7 +4189,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_cancel_challenge() != 21031) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_giayto_bindings_checksum_method_verifier_export_status_cache() != 46698) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list() != 8176) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_import_status_cache() != 30718) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_load_status_list() != 56132) {
@@ -4153,6 +4214,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 28650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_trust_list_token() != 51372) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_image() != 440) {

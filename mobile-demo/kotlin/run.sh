@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the giayto library and its Kotlin bindings, compiles the console phone and runs it
+# with the given arguments (see `run.sh` with no arguments for the commands).
+# Usage: mobile-demo/kotlin/run.sh [--home DIR] wallet|verifier|types ...
+# Needs what scripts/test-bindings.sh installs (JNA, a JDK, kotlinc under target/tools).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+kotlin_home=$(ls -d target/tools/kotlin-compiler-*/package 2>/dev/null | tail -1)
+[ -x "$kotlin_home/bin/kotlinc" ] || { echo "kotlinc missing: run scripts/test-bindings.sh once" >&2; exit 1; }
+out=target/mobile-demo-kotlin
+lib=target/debug/libgiayto_bindings.so
+cargo build --quiet --locked -p giayto-bindings -p uniffi-bindgen >&2
+# Rebuild the jars only when the library or the demo sources changed.
+if [ ! -f "$out/app.jar" ] || [ -n "$(find "$lib" mobile-demo/kotlin/src -newer "$out/app.jar" 2>/dev/null)" ]; then
+  rm -rf "$out" && mkdir -p "$out"
+  target/debug/uniffi-bindgen generate --no-format --library "$lib" --language kotlin --out-dir "$out/gen" >/dev/null
+  echo "compiling the demo (kotlinc, about a minute)…" >&2
+  "$kotlin_home/bin/kotlinc" -nowarn -classpath /usr/share/java/jna.jar -d "$out/bindings.jar" \
+    "$out/gen/vn/giayto/giayto_bindings.kt" 2>&1 | grep -v '^warning:' >&2 || true
+  "$kotlin_home/bin/kotlinc" -nowarn -classpath "/usr/share/java/jna.jar:$out/bindings.jar" -d "$out/app.jar" \
+    mobile-demo/kotlin/src/*.kt 2>&1 | grep -v '^warning:' >&2 || true
+  [ -f "$out/app.jar" ] || { echo "kotlinc failed" >&2; exit 1; }
+fi
+exec java -Djna.library.path="$root/target/debug" \
+  -cp "/usr/share/java/jna.jar:$out/bindings.jar:$out/app.jar:$kotlin_home/lib/kotlin-stdlib.jar" \
+  vn.giayto.demo.MainKt "$@"
