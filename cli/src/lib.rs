@@ -106,7 +106,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            if json {
+            // A failed publication has already printed its summary.
+            if json && !matches!(error, CliError::PublishFailed { .. }) {
                 let body = serde_json::json!({"error": error.to_string()});
                 println!("{body}");
             }
