@@ -49,7 +49,12 @@ fn licence_envelope_and_age_predicates() {
     let envelope = VcEnvelope::read(&presentation.issuer_payload().unwrap(), true).unwrap();
     assert_eq!(envelope.iss, "https://police.example");
     assert_eq!(envelope.status.unwrap().idx, 42);
-    assert_eq!(envelope.holder_key.unwrap(), holder.public_jwk().unwrap());
+    let holder_key = envelope.holder_key.unwrap();
+    assert_eq!(holder_key.kid, None, "cnf.jwk carries the bare key");
+    assert_eq!(
+        holder_key.thumbprint().unwrap(),
+        holder.public_jwk().unwrap().thumbprint().unwrap()
+    );
     let claims = sd_jwt.process().unwrap().claims;
     assert_eq!(claims["age_equal_or_over"]["18"], Value::Bool(false));
     assert_eq!(claims["age_equal_or_over"]["16"], Value::Bool(true));

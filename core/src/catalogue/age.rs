@@ -163,7 +163,9 @@ pub const AGE_EQUAL_OR_OVER: ClaimSpec = ClaimSpec::new(
         ),
     ]),
 )
-.visible()
+// The object itself is a disclosure (its thresholds are recursive disclosures inside it), so
+// its five digests stay out of the signed payload: every presentation that does not show an
+// age is 4 digests (about 190 QR characters) smaller.
 .computed();
 
 /// The `age_equal_or_over` object for someone born on `birth`, on `today`: one boolean per

@@ -7,7 +7,7 @@ mod envelope;
 mod issue;
 
 pub use envelope::{PROTECTED_CLAIMS, VcEnvelope, VcError, check_no_protected_disclosed};
-pub use issue::{IssueError, IssueRequest, issue_document, issue_vc};
+pub use issue::{CATALOGUE_ISSUE_OPTIONS, IssueError, IssueRequest, issue_document, issue_vc};
 
 /// The JOSE `typ` of an SD-JWT VC.
 pub const SD_JWT_VC_TYP: &str = "dc+sd-jwt";
