@@ -21,6 +21,7 @@ private const val USAGE = """usage: run.sh [--home DIR] COMMAND
   verifier sync SERVER_URL              online: pin the anchor, fetch the trust list
   verifier verify QR_PNG [--online]     verify a QR picture offline (--online: fetch missing status lists)
   verifier challenge                    show a challenge QR for two-way checks
+  verifier bench QR_PNG [N]             time N offline verifications of one QR
   types                                 list the document types"""
 
 /** Where the demo phone keeps its state (an app's private files). */
@@ -161,6 +162,18 @@ private fun verifierCommand(home: Home, args: List<String>) {
             home.save(verifier)
             printResult(result)
             if (!result.valid) exitProcess(1)
+        }
+        "bench" -> {
+            // Same QR every time: from the second run on the verdict is "replayed", which is
+            // reached after every other check, so each iteration does the full verification.
+            val text = decodeQrImage(Files.readAllBytes(Paths.get(args.getOrNull(1) ?: fail(USAGE))))
+            val n = args.getOrNull(2)?.toInt() ?: 200
+            val verifier = home.verifier()
+            repeat(20) { verifier.verifyQrText(text) }
+            val start = System.nanoTime()
+            repeat(n) { verifier.verifyQrText(text) }
+            val perOp = (System.nanoTime() - start) / n / 1000.0
+            println("kotlin verify_qr_text: $n iterations, %.1f µs per verification".format(perOp))
         }
         "challenge" -> {
             val text = home.verifier().newChallenge(120u)

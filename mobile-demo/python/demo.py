@@ -1,0 +1,59 @@
+"""The demo phone flow from Python: receive a document from a giayto-server, present it as a
+QR (terminal and PNG), verify it offline.
+
+Usage (after scripts/test-bindings.sh generated target/bindings-test/gen):
+  PYTHONPATH=target/bindings-test/gen python3 mobile-demo/python/demo.py SERVER OFFER_URI TX_CODE
+"""
+
+import secrets
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+import giayto_bindings as g
+
+
+class UrllibHttpClient(g.HttpClient):
+    def send(self, request):
+        req = urllib.request.Request(request.url, data=bytes(request.body) or None,
+                                     method=request.method,
+                                     headers={h.name: h.value for h in request.headers})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                status, headers, body = resp.status, resp.headers.items(), resp.read()
+        except urllib.error.HTTPError as err:
+            status, headers, body = err.code, err.headers.items(), err.read()
+        except OSError as err:
+            raise g.GiaytoError.Network(str(err)) from err
+        return g.HttpResponse(status=status, body=body,
+                              headers=[g.HttpHeader(name=n, value=v) for n, v in headers])
+
+
+def main(server, offer, tx_code):
+    http = UrllibHttpClient()
+    home = tempfile.mkdtemp(prefix="giayto-demo")
+    wallet = g.Wallet.open(f"{home}/wallet.vault", secrets.token_bytes(32), g.software_key_store(), http)
+    doc = wallet.receive(offer, tx_code)
+    print(f"received {doc.name_vi} / {doc.name_en}")
+    for claim in doc.claims:
+        print(f"  {claim.label_vi or claim.path:34} {claim.value}")
+
+    anchor = urllib.request.urlopen(f"{server}/trust-anchor.json", timeout=30).read().decode()
+    verifier = g.Verifier(anchor, "demo-desk")
+    verifier.refresh_trust_list(f"{server}/trust-list", http)
+    qr = wallet.present(doc.id, g.ClaimSelection.PRESET("traffic_stop"), g.PresentationMode.ONE_WAY())
+    if verifier.verify_qr_text(qr.qr_text).status == g.CredentialStatus.LIST_MISSING:
+        verifier.refresh_status_lists(http)
+    print(g.render_qr_terminal(qr.qr_text))
+    with open(f"{home}/presentation.png", "wb") as f:
+        f.write(qr.png)
+    result = verifier.verify_image(qr.png)
+    print("VALID" if result.valid else f"NOT VALID: {[e.message for e in result.errors]}")
+    print(f"PNG: {home}/presentation.png")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

@@ -1,0 +1,34 @@
+// The demo phone flow in Swift: receive a document, present it as a QR, verify it.
+// Usage: GiaytoDemo SERVER_URL OFFER_URI TX_CODE
+import Foundation
+import Giayto
+
+let args = CommandLine.arguments
+guard args.count == 4 else { print("usage: GiaytoDemo SERVER_URL OFFER_URI TX_CODE"); exit(2) }
+let (server, offer, txCode) = (args[1], args[2], args[3])
+let http = URLSessionHttpClient()
+let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+// A real app keeps this key in the Keychain (kSecAttrAccessibleWhenUnlockedThisDeviceOnly).
+var vaultKey = Data(count: 32)
+_ = vaultKey.withUnsafeMutableBytes { SecRandomCopyBytes(kSecRandomDefault, 32, $0.baseAddress!) }
+do {
+    let wallet = try Wallet.open(path: dir.appendingPathComponent("wallet.vault").path,
+                                 vaultKey: vaultKey, keyStore: SecureEnclaveKeyStore(), http: http)
+    let doc = try wallet.receive(offerUri: offer, txCode: txCode)
+    print("received \(doc.nameVi ?? doc.vct)")
+    for claim in doc.claims { print("  \(claim.labelVi ?? claim.path): \(claim.value)") }
+    let qr = try wallet.present(id: doc.id, selection: .preset(name: "traffic_stop"), mode: .oneWay)
+    print(try renderQrTerminal(qrText: qr.qrText))
+
+    let anchor = try String(contentsOf: URL(string: "\(server)/trust-anchor.json")!)
+    let verifier = try Verifier(trustAnchor: anchor, verifierId: "csgt:swift-demo")
+    _ = try verifier.refreshTrustList(url: "\(server)/trust-list", http: http)
+    _ = try verifier.verifyQrText(qrText: qr.qrText)  // learns which status list it needs
+    _ = try verifier.refreshStatusLists(http: http)
+    let next = try wallet.present(id: doc.id, selection: .preset(name: "traffic_stop"), mode: .oneWay)
+    let result = try verifier.verifyImage(imageBytes: next.png)
+    print(result.valid ? "VALID" : "NOT VALID: \(result.errors.map(\.message))")
+} catch let error as GiaytoError {
+    print("error: \(error)")
+    exit(1)
+}
