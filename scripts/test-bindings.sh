@@ -110,12 +110,12 @@ publish_licence() {
 }
 
 # --- Kotlin ------------------------------------------------------------------------------
-echo "== compiling the generated Kotlin and the Kotlin test (kotlinc $kotlin_version)"
+echo "== compiling the generated Kotlin, the Kotlin demo phone and the Kotlin test (kotlinc $kotlin_version)"
 "$kotlinc" -nowarn -classpath "$jna" -d "$work/bindings.jar" \
   "$work/gen/vn/giayto/giayto_bindings.kt" 2>&1 | grep -v '^warning:' || true
 [ -f "$work/bindings.jar" ] || { echo "kotlinc failed on the generated bindings" >&2; exit 1; }
 "$kotlinc" -nowarn -classpath "$jna:$work/bindings.jar" -d "$work/test.jar" \
-  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/BindingsTest.kt
+  mobile-demo/kotlin/src/Platform.kt mobile-demo/kotlin/src/Main.kt bindings/tests/kotlin/BindingsTest.kt
 echo "== running the Kotlin test"
 read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "kotlin-test-$port")
 export GIAYTO_OFFER_URI GIAYTO_TX_CODE

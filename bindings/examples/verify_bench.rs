@@ -19,7 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     verifier.load_trust_list(read("trust-list.jwt")?)?;
     verifier.import_status_cache(read("status-cache.json")?)?;
     let text = decode_qr_image(std::fs::read(png)?)?;
-    let verify = || -> Result<bool, GiaytoError> { Ok(verifier.verify_qr_text(text.clone())?.valid) };
+    let verify =
+        || -> Result<bool, GiaytoError> { Ok(verifier.verify_qr_text(text.clone())?.valid) };
     for _ in 0..20 {
         verify()?;
     }
