@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use clap::Args;
 use giayto_core::jose::Jwks;
 use giayto_core::jose::jws::CompactJws;
-use giayto_core::qr::{self, QrError, QrPayload};
+use giayto_core::qr::{self, QrPayload};
 use giayto_core::sd_jwt::Presentation;
 use giayto_core::status_list::{StatusCache, verify_token};
 use giayto_core::trust_list::TrustList;
-use giayto_core::verifier::{IssuerTrust, Policy, Profile, verify_presentation};
-use serde_json::{Value, json};
+use giayto_core::verifier::{
+    FailureCode, IssuerTrust, Policy, Profile, Verdict, verify_presentation,
+};
+use serde_json::Value;
 
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
 use crate::{ProfileArg, files, net, output, scan, unix_now};
@@ -63,27 +65,6 @@ pub struct VerifyArgs {
     pub no_require_kb: bool,
 }
 
-/// A scan that could not be turned into a presentation: the same JSON shape as a verdict.
-fn unreadable(error: &QrError, json: bool) -> Result<u8, CliError> {
-    if json {
-        let body = json!({
-            "valid": false,
-            "document_type": null,
-            "issuer": null,
-            "claims": [],
-            "holder_binding": null,
-            "status": "not_checked",
-            "errors": [{"code": "qr_unreadable", "message": error.to_string()}],
-            "warnings": [],
-        });
-        print!("{}", files::pretty_json(&body)?);
-    } else {
-        println!("KHÔNG HỢP LỆ / INVALID");
-        println!("Lỗi / Error [qr_unreadable]: {error}");
-    }
-    Ok(EXIT_INVALID)
-}
-
 /// Runs `giayto verify`.
 pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
     let now = args.now.unwrap_or_else(unix_now);
@@ -120,7 +101,10 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
                     "this QR is a verifier's challenge, not a presentation".into(),
                 ));
             }
-            Err(error) => return unreadable(&error, json),
+            Err(error) => {
+                let verdict = Verdict::refused(FailureCode::QrUnreadable, error.to_string());
+                return report(&verdict, json);
+            }
         }
     } else {
         (text, false)
@@ -144,10 +128,15 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
     };
     let statuses = status_cache(&presentation, &trust, &args.status_list, &fetcher, now)?;
     let verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    report(&verdict, json)
+}
+
+/// Prints a verdict and gives its exit code.
+fn report(verdict: &Verdict, json: bool) -> Result<u8, CliError> {
     if json {
-        print!("{}", files::pretty_json(&output::verdict_json(&verdict)?)?);
+        print!("{}", files::pretty_json(&output::verdict_json(verdict)?)?);
     } else {
-        print!("{}", output::verdict_text(&verdict));
+        print!("{}", output::verdict_text(verdict));
     }
     Ok(if verdict.valid { EXIT_OK } else { EXIT_INVALID })
 }

@@ -113,7 +113,7 @@ fn check(
     if is_vc {
         check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
     }
-    verdict.claims_json = subject_claims(&processed.claims);
+    verdict.claims_json = subject_claims(&processed.claims, document);
     verdict.claims = claim_views(&verdict.claims_json, document);
 
     if is_vc
@@ -416,10 +416,23 @@ fn check_status(
     }
 }
 
-/// The claims about the subject: everything but the envelope.
-fn subject_claims(claims: &Map<String, Value>) -> Map<String, Value> {
-    claims
-        .iter()
+/// The claims about the subject: everything but the envelope, in the document's order.
+fn subject_claims(
+    claims: &Map<String, Value>,
+    document: Option<&DocumentType>,
+) -> Map<String, Value> {
+    let mut subject: Vec<(&String, &Value)> = claims.iter().collect();
+    if let Some(document) = document {
+        subject.sort_by_key(|(name, _)| {
+            document
+                .claims
+                .iter()
+                .position(|spec| spec.name == name.as_str())
+                .unwrap_or(usize::MAX)
+        });
+    }
+    subject
+        .into_iter()
         .filter(|(name, _)| {
             !matches!(
                 name.as_str(),
@@ -475,7 +488,19 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
     }
     let mut out = Vec::new();
     let (mut path, mut keys) = (String::new(), Vec::new());
-    for (key, value) in claims {
+    // Disclosed claims arrive in digest order; show them in the document's own order.
+    let mut ordered: Vec<(&String, &Value)> = claims.iter().collect();
+    if let Some(document) = document {
+        let position = |name: &str| {
+            document
+                .claims
+                .iter()
+                .position(|spec| spec.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        ordered.sort_by_key(|(name, _)| position(name));
+    }
+    for (key, value) in ordered {
         path.clear();
         path.push_str(key);
         keys.clear();

@@ -110,6 +110,8 @@ pub enum StatusView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureCode {
+    /// The scanned QR code could not be read or unpacked into a presentation.
+    QrUnreadable,
     /// Over the size limit.
     TooLarge,
     /// Not an SD-JWT, or broken JSON or base64.
@@ -243,6 +245,14 @@ impl Verdict {
             errors: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The verdict on input that never became a presentation (an unreadable QR code, say):
+    /// invalid, for `code` and `message`.
+    pub fn refused(code: FailureCode, message: impl Into<String>) -> Verdict {
+        let mut verdict = Verdict::empty();
+        verdict.errors.push(Failure::new(code, message));
+        verdict
     }
 
     /// Whether a failure with `code` was found.
