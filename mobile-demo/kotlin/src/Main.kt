@@ -15,6 +15,7 @@ import kotlin.system.exitProcess
 private const val USAGE = """usage: run.sh [--home DIR] COMMAND
   wallet receive OFFER_URI TX_CODE      receive a document (scan the offer QR, type the code)
   wallet list                           list the documents
+  wallet bench [N]                      time opening and listing the vault N times
   wallet show ID                        show one document, every claim labelled
   wallet present ID [--preset NAME | --claims a,b] [--challenge GTC1:...] [--paper] [--png FILE]
                                         show a QR in the terminal and write it as PNG
@@ -114,6 +115,15 @@ private fun walletCommand(home: Home, args: List<String>) {
             val doc = wallet.receive(offer, code)
             println("received:")
             printDocument(doc)
+        }
+        "bench" -> {
+            val n = args.getOrNull(1)?.toInt() ?: 50
+            repeat(5) { home.wallet().documents() }
+            val start = System.nanoTime()
+            var listed = 0
+            repeat(n) { listed = home.wallet().documents().size }
+            val perOp = (System.nanoTime() - start) / n / 1e6
+            println("kotlin open+list vault of $listed documents: %.2f ms per open".format(perOp))
         }
         "list" -> wallet.documents().forEach { println("${it.id}  ${it.nameVi ?: it.vct}  (${it.nameEn ?: ""})  expires ${date(it.expiresAt)}") }
         "show" -> printDocument(wallet.document(args.getOrNull(1) ?: fail(USAGE)))
