@@ -406,6 +406,17 @@ fn validity_and_trust_are_enforced() {
     let suspended = issue(&world, &request(&world, 6));
     assert_refused(&world, &present(&world, &suspended), FailureCode::Suspended);
 
+    let mut unlisted = request(&world, 1);
+    unlisted.status = Some(StatusReference {
+        idx: 1,
+        uri: "https://police.giayto.example/status/999".into(),
+    });
+    assert_refused(
+        &world,
+        &present(&world, &issue(&world, &unlisted)),
+        FailureCode::StatusListMissing,
+    );
+
     let old_list = world_with_trust_list_expiring(NOW - 30 * 86_400);
     let credential = issue(&old_list, &request(&old_list, 1));
     assert_refused(

@@ -337,7 +337,11 @@ fn check_status(
     let (status, fresh) = match statuses.lookup(reference, now) {
         StatusLookup::Fresh(status) => (status, true),
         StatusLookup::Stale(status) => (status, false),
-        StatusLookup::Missing => {
+        lookup @ (StatusLookup::Missing | StatusLookup::Expired { .. }) => {
+            let why = match lookup {
+                StatusLookup::Expired { expired_at } => format!("expired at {expired_at}"),
+                _ => "is not cached".to_owned(),
+            };
             verdict.status = StatusView::ListMissing;
             strictness_push(
                 verdict,
@@ -345,22 +349,7 @@ fn check_status(
                 Failure::new(
                     FailureCode::StatusListMissing,
                     format!(
-                        "status list {} is not cached; revocation could not be checked",
-                        reference.uri
-                    ),
-                ),
-            );
-            return;
-        }
-        StatusLookup::Expired { expired_at } => {
-            verdict.status = StatusView::ListMissing;
-            strictness_push(
-                verdict,
-                policy.missing_status,
-                Failure::new(
-                    FailureCode::StatusListMissing,
-                    format!(
-                        "status list {} expired at {expired_at}; revocation could not be checked",
+                        "status list {} {why}; revocation could not be checked",
                         reference.uri
                     ),
                 ),
