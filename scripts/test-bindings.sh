@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 kotlin_version=2.4.20
-tools=$root/target/tools
-work=$root/target/bindings-test
-lib_dir=$root/target/debug
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+tools=$target_dir/tools
+work=$target_dir/bindings-test
+lib_dir=$target_dir/debug
 lib=$lib_dir/libgiayto_bindings.so
 swift_dir=$root/mobile-demo/swift
 
@@ -50,7 +51,7 @@ echo "== cargo build (bindings, uniffi-bindgen, server)"
 cargo build --locked -p giayto-bindings -p uniffi-bindgen -p giayto-server
 
 rm -rf "$work" && mkdir -p "$work"
-bindgen() { "$root/target/debug/uniffi-bindgen" generate --no-format --library "$lib" "$@"; }
+bindgen() { "$target_dir/debug/uniffi-bindgen" generate --no-format --library "$lib" "$@"; }
 echo "== generating Kotlin and Python"
 bindgen --language kotlin --language python --out-dir "$work/gen" >/dev/null
 
@@ -89,7 +90,7 @@ export GIAYTO_SERVER=http://127.0.0.1:$port
 GIAYTO_BIND=127.0.0.1:$port GIAYTO_PUBLIC_URL=$GIAYTO_SERVER GIAYTO_DEMO=true \
   GIAYTO_DATABASE_URL="sqlite://$server_dir/giayto.db?mode=rwc" \
   GIAYTO_MASTER_KEY_FILE=$server_dir/master.key \
-  "$root/target/debug/giayto-server" >"$server_dir/stdout" 2>"$server_dir/stderr" &
+  "$target_dir/debug/giayto-server" >"$server_dir/stdout" 2>"$server_dir/stderr" &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
