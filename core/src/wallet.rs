@@ -246,7 +246,7 @@ pub fn present_credential(
             let document = catalogue::by_vct(&parsed.envelope.vct)
                 .ok_or_else(|| WalletError::NotInCatalogue(parsed.envelope.vct.clone()))?;
             document
-                .preset_paths(name)
+                .preset_selectors(name)
                 .ok_or_else(|| WalletError::UnknownPreset {
                     vct: parsed.envelope.vct.clone(),
                     preset: name.clone(),

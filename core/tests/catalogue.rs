@@ -672,6 +672,30 @@ fn age_over_18_reveals_nothing_but_that() {
 }
 
 #[test]
+fn preset_selectors_are_the_deepest_preset_paths() {
+    for doc in catalogue::all().iter().filter(|d| d.has_age_predicates()) {
+        assert_eq!(
+            doc.preset_selectors("age_over_18").unwrap(),
+            ["age_equal_or_over/18"],
+            "{}",
+            doc.id
+        );
+    }
+    assert_eq!(
+        licence().preset_selectors("traffic_stop").unwrap(),
+        [
+            "licence_number",
+            "family_name",
+            "given_name",
+            "full_name",
+            "driving_privileges/*",
+            "issuing_authority"
+        ]
+    );
+    assert!(licence().preset_selectors("no_such_preset").is_none());
+}
+
+#[test]
 fn traffic_stop_presets_show_no_address() {
     let licence_paths = licence().preset_paths("traffic_stop").unwrap();
     assert_eq!(

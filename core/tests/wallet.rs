@@ -180,6 +180,42 @@ fn store_list_present_delete() {
 }
 
 #[test]
+fn age_over_18_discloses_that_threshold_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut wallet = Wallet::new(Vault::create(dir.path().join("v"), &key).unwrap());
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let stored = wallet
+        .store(&issue("can_cuoc", Some(&holder)), "holder-1", NOW)
+        .unwrap();
+    let out = wallet
+        .present(
+            &stored.id,
+            &Selection::Preset("age_over_18".into()),
+            &Binding::OneWay,
+            &holder,
+            NOW,
+        )
+        .unwrap();
+    let processed = Presentation::parse(&out.presentation)
+        .unwrap()
+        .process()
+        .unwrap();
+    let mut disclosed: Vec<String> = processed
+        .disclosed
+        .iter()
+        .map(|claim| claim.path.pattern())
+        .collect();
+    disclosed.sort();
+    // The container (its other thresholds stay digests) and the one threshold asked for.
+    assert_eq!(disclosed, ["age_equal_or_over", "age_equal_or_over/18"]);
+    assert_eq!(
+        processed.claims["age_equal_or_over"],
+        serde_json::json!({"18": true})
+    );
+}
+
+#[test]
 fn refuses_what_it_cannot_store_or_bind() {
     let dir = tempfile::tempdir().unwrap();
     let key = VaultKey::generate().unwrap();

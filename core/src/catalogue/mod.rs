@@ -271,6 +271,26 @@ impl DocumentType {
         )
     }
 
+    /// The selectors a holder passes to the SD-JWT presenter for the preset `name`: the
+    /// deepest of its [`DocumentType::preset_paths`]. A selector reveals everything under
+    /// it and the presenter adds the parents it needs, so an ancestor kept as a selector
+    /// would reveal its other children too (`age_equal_or_over` would show every age
+    /// threshold, not only 18). `None` for an unknown preset.
+    pub fn preset_selectors(&self, name: &str) -> Option<Vec<String>> {
+        let paths = self.preset_paths(name)?;
+        let is_strict_ancestor = |ancestor: &str, path: &str| {
+            path.strip_prefix(ancestor)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        Some(
+            paths
+                .iter()
+                .filter(|path| !paths.iter().any(|other| is_strict_ancestor(path, other)))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The labels of the claim at `path`: property names, with array steps (`*` or an
     /// index) optional, so `["driving_privileges", "0", "class"]` and the keys of a
     /// processed claim path, `["driving_privileges", "class"]`, both name the class.
