@@ -54,6 +54,9 @@ pub enum Command {
     Qr(commands::qr::QrCommand),
     /// Publish documents in bulk (NDJSON) to a giayto server.
     Publish(commands::publish::PublishArgs),
+    /// Play the whole journey with an embedded server: publish, receive, show, verify,
+    /// revoke.
+    Demo(commands::demo::DemoArgs),
 }
 
 /// Which claims to present: single claims or a preset.
@@ -128,6 +131,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Wallet(args) => commands::wallet::run(args, json),
         Command::Qr(command) => commands::qr::run(command, json),
         Command::Publish(args) => commands::publish::run(args, json),
+        Command::Demo(args) => commands::demo::run(args, json),
     }
 }
 

@@ -65,6 +65,21 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal: finishing requests in flight");
 }
 
+/// Serves the API over plain HTTP on `listener` until `shutdown` completes, letting
+/// requests in flight finish. For embedding (`giayto demo`, tests); [`run`] adds TLS,
+/// signals and housekeeping.
+pub async fn serve_http(
+    listener: TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let router = app(AppState { services });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
 /// Runs the server until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), ServeError> {
     let _ = ops::prometheus();
@@ -85,9 +100,6 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             }
         })
     };
-    let router = app(AppState {
-        services: services.clone(),
-    });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     match (&config.tls_cert_file, &config.tls_key_file) {
         (Some(cert), Some(key)) => {
@@ -103,15 +115,18 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             tracing::info!(bind = %config.bind, public_url = %config.public_url, "serving HTTPS");
             axum_server::bind_rustls(config.bind, tls)
                 .handle(handle)
-                .serve(router.into_make_service())
+                .serve(
+                    app(AppState {
+                        services: services.clone(),
+                    })
+                    .into_make_service(),
+                )
                 .await?;
         }
         _ => {
             let listener = TcpListener::bind(config.bind).await?;
             tracing::info!(bind = %listener.local_addr()?, public_url = %config.public_url, "serving HTTP");
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            serve_http(listener, services.clone(), shutdown_signal()).await?;
         }
     }
     purge.abort();

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod issue;
 pub mod keygen;
 pub mod present;

@@ -16,7 +16,7 @@ use giayto_core::oid4vci::{
 };
 use giayto_core::qr::{QrPayload, classify};
 use giayto_core::vault::{VAULT_KEY_LEN, Vault, VaultKey};
-use giayto_core::wallet::{Binding, Wallet};
+use giayto_core::wallet::{Binding, DocumentView, Wallet};
 use zeroize::Zeroizing;
 
 use crate::commands::issue::signer_for;
@@ -259,6 +259,32 @@ fn receive(
 ) -> Result<u8, CliError> {
     let mut wallet = layout.open()?;
     let holder = layout.holder()?;
+    let stored = receive_offer(&mut wallet, &holder, offer_uri, tx_code)?;
+    if json {
+        let list: Vec<_> = stored
+            .iter()
+            .map(|d| output::document_json(d, false))
+            .collect();
+        print!("{}", files::pretty_json(&list)?);
+    } else {
+        for document in &stored {
+            print!(
+                "Đã nhận / Received: {}",
+                output::document_text(document, false)
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Receives the documents of an OpenID4VCI offer (pre-authorized code flow) into `wallet`,
+/// bound to `holder`, and returns them as stored.
+pub fn receive_offer(
+    wallet: &mut Wallet,
+    holder: &SoftwareSigner,
+    offer_uri: &str,
+    tx_code: Option<&str>,
+) -> Result<Vec<DocumentView>, CliError> {
     let agent = net::agent();
     let offer = match parse_offer_uri(offer_uri)? {
         OfferSource::ByValue(offer) => offer,
@@ -283,7 +309,7 @@ fn receive(
     if let Some(nonce) = session.on_token(&net::perform(&agent, &token_request)?)? {
         session.on_nonce(&net::perform(&agent, &nonce)?)?;
     }
-    let request = session.build_credential_request(&holder, unix_now().unsigned_abs())?;
+    let request = session.build_credential_request(holder, unix_now().unsigned_abs())?;
     let mut outcome = session.on_credential(&net::perform(&agent, &request)?)?;
     let mut polls = 0;
     // The session offers a fresh-nonce retry at most once, and deferred polls are capped.
@@ -293,7 +319,7 @@ fn receive(
             CredentialOutcome::RetryWithFreshNonce(nonce) => {
                 session.on_nonce(&net::perform(&agent, &nonce)?)?;
                 let request =
-                    session.build_credential_request(&holder, unix_now().unsigned_abs())?;
+                    session.build_credential_request(holder, unix_now().unsigned_abs())?;
                 session.on_credential(&net::perform(&agent, &request)?)?
             }
             CredentialOutcome::Deferred {
@@ -318,21 +344,7 @@ fn receive(
         let document = wallet.store(&credential.credential, HOLDER_KEY_ID, unix_now())?;
         stored.push(wallet.document(&document.id)?);
     }
-    if json {
-        let list: Vec<_> = stored
-            .iter()
-            .map(|d| output::document_json(d, false))
-            .collect();
-        print!("{}", files::pretty_json(&list)?);
-    } else {
-        for document in &stored {
-            print!(
-                "Đã nhận / Received: {}",
-                output::document_text(document, false)
-            );
-        }
-    }
-    Ok(EXIT_OK)
+    Ok(stored)
 }
 
 fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliError> {

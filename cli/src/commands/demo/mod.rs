@@ -1,0 +1,482 @@
+//! `giayto demo`: the whole journey in the terminal, against its own embedded server.
+//! Three agencies publish six documents for one citizen; the citizen's phone receives them
+//! by OpenID4VCI into an encrypted wallet; the officer's device syncs the trust list and
+//! status lists, then goes offline; the citizen shows the driving licence (traffic-stop
+//! preset) as a QR drawn in the terminal; the officer scans and verifies it; the same QR
+//! shown twice is refused; an age check shows only "over 18"; the police revoke the
+//! licence and the next check catches it. Every outcome is checked: exit code 0 when the
+//! journey went as it must, 1 when any check did not.
+
+mod embedded;
+mod narrator;
+mod officer;
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use giayto_core::catalogue::{self, DocumentType};
+use giayto_core::jose::Algorithm;
+use giayto_core::oid4vci::{HttpRequest, Method};
+use giayto_core::qr::image::{qr_version, render_png, render_terminal};
+use giayto_core::sd_jwt::Presentation;
+use giayto_core::sd_jwt_vc::VcEnvelope;
+use giayto_core::vault::{Vault, VaultKey};
+use giayto_core::verifier::{FailureCode, HolderBinding, StatusView, Verdict};
+use giayto_core::wallet::{Binding, DocumentView, Selection, Wallet};
+use serde_json::{Value, json};
+
+use crate::commands::demo::embedded::EmbeddedServer;
+use crate::commands::demo::narrator::Narrator;
+use crate::commands::demo::officer::Officer;
+use crate::commands::issue::signer_for;
+use crate::commands::{keygen, wallet};
+use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
+use crate::output::{QR_EC_LEVEL, verdict_text};
+use crate::{net, unix_now};
+
+/// `giayto demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Do not wait for Enter between steps (the default when stdin is not a terminal).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Keep the server's database, its master key and the wallet in this folder (default:
+    /// a temporary folder, removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The citizen of the demo, whose six documents are published.
+const CITIZEN_ID: &str = "079090001234";
+/// The citizen's identity, written over the catalogue's example claims of each type.
+const CITIZEN: [(&str, &str); 8] = [
+    ("personal_id", CITIZEN_ID),
+    ("owner_personal_id", CITIZEN_ID),
+    ("family_name", "Trần"),
+    ("given_name", "Văn Bình"),
+    ("full_name", "Trần Văn Bình"),
+    ("owner_name", "Trần Văn Bình"),
+    ("birth_date", "1990-02-28"),
+    ("sex", "male"),
+];
+/// Who publishes what: agency id and document type ids.
+const PUBLICATIONS: [(&str, &[&str]); 3] = [
+    (
+        "police",
+        &["can_cuoc", "driving_licence", "vehicle_registration"],
+    ),
+    (
+        "social-insurance",
+        &["health_insurance_card", "health_book"],
+    ),
+    ("justice", &["judicial_record"]),
+];
+/// The number of steps the narrator announces.
+const STEPS: usize = 7;
+
+/// A document the agencies published and the phone received.
+struct Published {
+    agency: &'static str,
+    doc_type: &'static DocumentType,
+    document_id: String,
+    offer_uri: String,
+    tx_code: String,
+    wallet_id: Option<String>,
+    /// The credential's issuer and status list URI, once received.
+    status: Option<(String, String)>,
+}
+
+/// Runs `giayto demo`.
+pub fn run(args: DemoArgs, json: bool) -> Result<u8, CliError> {
+    use std::io::IsTerminal as _;
+    let interactive = !args.non_interactive && std::io::stdin().is_terminal();
+    let temporary;
+    let dir: &Path = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| CliError::write(dir, e))?;
+            dir
+        }
+        None => {
+            temporary = tempfile::tempdir().map_err(|e| CliError::write(Path::new("."), e))?;
+            temporary.path()
+        }
+    };
+    let mut narrator = Narrator::new(json, interactive, STEPS);
+    narrator.say(
+        "giayto demo — hành trình của một giấy tờ điện tử / the journey of an electronic document",
+    );
+    let server = start_server(&mut narrator, dir)?;
+    let journey = Journey {
+        agent: net::agent(),
+        server,
+    };
+    journey.play(&mut narrator, dir)?;
+    journey.server.stop()?;
+    Ok(if narrator.finish() {
+        EXIT_OK
+    } else {
+        EXIT_INVALID
+    })
+}
+
+fn start_server(narrator: &mut Narrator, dir: &Path) -> Result<EmbeddedServer, CliError> {
+    narrator.step(
+        "Khởi động máy chủ cấp phát (nhúng, SQLite)",
+        "Starting an embedded issuance server (SQLite)",
+    );
+    let server = EmbeddedServer::start(dir)?;
+    narrator.detail(&format!("máy chủ / server: {}", server.url));
+    narrator.detail(&format!("dữ liệu / data: {}", dir.display()));
+    for (id, vi, en, types) in giayto_server::demo::DEMO_AGENCIES {
+        narrator.detail(&format!(
+            "cơ quan / agency {id}: {vi} / {en} ({})",
+            types.join(", ")
+        ));
+    }
+    narrator.fact("server", json!(server.url));
+    Ok(server)
+}
+
+/// The journey's parties: HTTP for the agencies and the phone, and the server.
+struct Journey {
+    agent: ureq::Agent,
+    server: EmbeddedServer,
+}
+
+impl Journey {
+    fn play(&self, narrator: &mut Narrator, dir: &Path) -> Result<(), CliError> {
+        let mut published = self.publish_all(narrator)?;
+        let (mut phone, holder) = self.receive_all(narrator, dir, &mut published)?;
+        let mut officer = self.sync_officer(narrator, &published)?;
+        let licence = find(&published, "driving_licence")?;
+        let id_card = find(&published, "can_cuoc")?;
+
+        narrator.step(
+            "Kiểm tra giao thông: người dân xuất trình giấy phép lái xe, cảnh sát quét QR ngoại tuyến",
+            "Traffic stop: the citizen shows the driving licence, the officer scans it offline",
+        );
+        let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), true)?;
+        let verdict = officer.scan(&qr);
+        narrator.block(&verdict_text(&verdict));
+        narrator.check(
+            "the licence is valid and bound to the citizen's phone",
+            verdict.valid && matches!(verdict.holder_binding, HolderBinding::Verified { .. }),
+        );
+        narrator.detail("Quét lại cùng mã QR / The same QR scanned a second time:");
+        let replay = officer.scan(&qr);
+        narrator.block(&verdict_text(&replay));
+        narrator.check(
+            "a QR shown once is refused the second time (replay)",
+            refused_for(&replay, FailureCode::Replayed),
+        );
+
+        narrator.step(
+            "Kiểm tra tuổi: chỉ tiết lộ \"đủ 18 tuổi\" từ căn cước",
+            "Age check: the ID card discloses only \"over 18\"",
+        );
+        let qr = self.show(narrator, &phone, &holder, (id_card, "age_over_18"), true)?;
+        let verdict = officer.scan(&qr);
+        narrator.block(&verdict_text(&verdict));
+        let only_over_18 = matches!(
+            verdict.claims.as_slice(),
+            [claim] if claim.path == "age_equal_or_over.18" && claim.value == json!(true)
+        );
+        narrator.check(
+            "valid, and \"18 or over: true\" is all it discloses (no name, no birth date)",
+            verdict.valid && only_over_18,
+        );
+
+        narrator.step(
+            "Công an thu hồi giấy phép lái xe; thiết bị cảnh sát cập nhật danh sách trạng thái",
+            "The police revoke the licence; the officer's device refreshes the status lists",
+        );
+        let revoked = self.agency_call(
+            licence.agency,
+            Method::Post,
+            &format!("/api/v1/documents/{}/revoke", licence.document_id),
+            None,
+        )?;
+        let state = revoked["document"]["state"].as_str().unwrap_or_default();
+        narrator.detail(&format!(
+            "{}: trạng thái / state {state}",
+            licence.document_id
+        ));
+        self.sync(narrator, &mut officer, &published)?;
+        narrator.detail(
+            "Người dân xuất trình lại (mã QR mới) / The citizen shows it again (a fresh QR):",
+        );
+        let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), false)?;
+        let verdict = officer.scan(&qr);
+        narrator.block(&verdict_text(&verdict));
+        narrator.check(
+            "the revoked licence is refused, with the reason",
+            refused_for(&verdict, FailureCode::Revoked) && verdict.status == StatusView::Revoked,
+        );
+        phone.delete(licence.wallet_id.as_deref().unwrap_or_default())?;
+        narrator.detail(&format!(
+            "Người dân xóa giấy phép đã bị thu hồi; ví còn {} giấy tờ / The citizen deletes the revoked licence; {} documents remain",
+            phone.documents()?.len(),
+            phone.documents()?.len()
+        ));
+        Ok(())
+    }
+
+    /// Step 2: every agency publishes its documents for the citizen.
+    fn publish_all(&self, narrator: &mut Narrator) -> Result<Vec<Published>, CliError> {
+        narrator.step(
+            "Các cơ quan công bố giấy tờ của công dân Trần Văn Bình qua API cấp phát",
+            "The agencies publish the citizen's documents through the issuer API",
+        );
+        let total = PUBLICATIONS.iter().map(|(_, types)| types.len()).sum();
+        let bar = narrator.progress(total, "publishing");
+        let run = unix_now();
+        let mut published = Vec::new();
+        for (agency, types) in PUBLICATIONS {
+            for type_id in types {
+                let doc_type = catalogue::by_id(type_id)
+                    .ok_or_else(|| CliError::Format(format!("no document type {type_id}")))?;
+                let document_id = format!("demo-{type_id}-{run}");
+                let body = json!({
+                    "document_id": document_id,
+                    "citizen_id": CITIZEN_ID,
+                    "vct": doc_type.vct,
+                    "claims": citizen_claims(type_id)?,
+                });
+                let answer =
+                    self.agency_call(agency, Method::Post, "/api/v1/documents", Some(&body))?;
+                let offer = &answer["offer"];
+                let field = |name: &str| {
+                    offer[name].as_str().map(str::to_owned).ok_or_else(|| {
+                        CliError::Format(format!("the publish answer has no offer.{name}"))
+                    })
+                };
+                narrator.detail(&format!(
+                    "✓ {agency}: {} / {} ({document_id})",
+                    doc_type.name.vi, doc_type.name.en
+                ));
+                published.push(Published {
+                    agency,
+                    doc_type,
+                    offer_uri: field("offer_uri_by_reference")?,
+                    tx_code: field("tx_code")?,
+                    document_id,
+                    wallet_id: None,
+                    status: None,
+                });
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        narrator.check(
+            "every document is accepted, each with an offer and a tx_code",
+            published.len() == total,
+        );
+        narrator.fact("documents", json!(published.len()));
+        Ok(published)
+    }
+
+    /// Step 3: the phone makes its wallet and receives every document by OpenID4VCI.
+    fn receive_all(
+        &self,
+        narrator: &mut Narrator,
+        dir: &Path,
+        published: &mut [Published],
+    ) -> Result<(Wallet, giayto_core::jose::SoftwareSigner), CliError> {
+        narrator.step(
+            "Điện thoại nhận giấy tờ bằng OpenID4VCI (mã ưu quyền + mã giao dịch) vào ví mã hóa",
+            "The phone receives them by OpenID4VCI (pre-authorized code + tx_code) into its encrypted wallet",
+        );
+        let vault_path = dir.join(format!("wallet-{}.giayto", unix_now()));
+        let mut phone = Wallet::new(Vault::create(&vault_path, &VaultKey::generate()?)?);
+        let holder = signer_for(&keygen::generate(Algorithm::Es256)?)?;
+        let bar = narrator.progress(published.len(), "receiving");
+        for document in published.iter_mut() {
+            let received = wallet::receive_offer(
+                &mut phone,
+                &holder,
+                &document.offer_uri,
+                Some(&document.tx_code),
+            )?;
+            for view in &received {
+                narrator.detail(&format!("✓ {}", describe(view)));
+            }
+            if let Some(view) = received.first() {
+                document.status = status_of(&phone.stored(&view.id)?.credential);
+                document.wallet_id = Some(view.id.clone());
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let held = phone.documents()?.len();
+        narrator.check(
+            "the wallet holds all six, each bound to the phone's key, each with a status-list slot",
+            held == published.len()
+                && published
+                    .iter()
+                    .all(|d| d.wallet_id.is_some() && d.status.is_some()),
+        );
+        Ok((phone, holder))
+    }
+
+    /// Step 4: the officer's device pins the anchor and syncs, then works offline.
+    fn sync_officer(
+        &self,
+        narrator: &mut Narrator,
+        published: &[Published],
+    ) -> Result<Officer, CliError> {
+        narrator.step(
+            "Thiết bị của cảnh sát đồng bộ khi có mạng: khóa gốc, danh sách tin cậy, danh sách trạng thái",
+            "The officer's device syncs while online: trust anchor, trust list, status lists",
+        );
+        let mut officer = Officer::pin(&self.agent, &self.server.url)?;
+        let issuers = self.sync(narrator, &mut officer, published)?;
+        narrator.check(
+            "the trust list verifies against the pinned anchor",
+            issuers > 0,
+        );
+        narrator.detail(
+            "Từ đây thiết bị xác minh ngoại tuyến / From here on the device verifies offline",
+        );
+        Ok(officer)
+    }
+
+    fn sync(
+        &self,
+        narrator: &Narrator,
+        officer: &mut Officer,
+        published: &[Published],
+    ) -> Result<usize, CliError> {
+        let mut lists: Vec<(String, String)> =
+            published.iter().filter_map(|d| d.status.clone()).collect();
+        lists.sort();
+        lists.dedup();
+        let issuers = officer.sync(&self.agent, &self.server.url, &lists)?;
+        narrator.detail(&format!(
+            "danh sách tin cậy / trust list: {issuers} issuer(s); danh sách trạng thái / status lists: {}",
+            lists.len()
+        ));
+        Ok(issuers)
+    }
+
+    /// The phone presents `preset` of `document` one-way, with the QR drawn in the
+    /// terminal when `draw`. Returns the QR as a PNG, which is what the officer's camera
+    /// sees.
+    fn show(
+        &self,
+        narrator: &Narrator,
+        phone: &Wallet,
+        holder: &giayto_core::jose::SoftwareSigner,
+        (document, preset): (&Published, &str),
+        draw: bool,
+    ) -> Result<Vec<u8>, CliError> {
+        let id = document.wallet_id.as_deref().unwrap_or_default();
+        let out = phone.present(
+            id,
+            &Selection::Preset(preset.to_owned()),
+            &Binding::OneWay,
+            holder,
+            unix_now(),
+        )?;
+        let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
+        if draw && narrator.human() {
+            narrator.say(&render_terminal(&out.qr_text, QR_EC_LEVEL)?);
+        }
+        narrator.detail(&format!(
+            "{} / {}, preset {preset}: QR version {version}, level M, {} characters",
+            document.doc_type.name.vi,
+            document.doc_type.name.en,
+            out.qr_text.len()
+        ));
+        Ok(render_png(&out.qr_text, QR_EC_LEVEL)?)
+    }
+
+    /// One call of the issuer API as `agency`; the JSON answer of a 2xx.
+    fn agency_call(
+        &self,
+        agency: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, CliError> {
+        let mut headers = vec![(
+            "authorization".to_owned(),
+            format!("Bearer {}", self.server.api_key(agency)?),
+        )];
+        let body = match body {
+            Some(value) => {
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+                Some(
+                    serde_json::to_vec(value)
+                        .map_err(|e| CliError::Format(format!("request body: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let url = format!("{}{path}", self.server.url);
+        let request = HttpRequest {
+            method,
+            url: url.clone(),
+            headers,
+            body,
+        };
+        let response = net::perform(&self.agent, &request)?;
+        if !(200..300).contains(&response.status) {
+            return Err(CliError::Network(format!(
+                "{url}: HTTP status {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            )));
+        }
+        serde_json::from_slice(&response.body)
+            .map_err(|e| CliError::Format(format!("{url}: not JSON: {e}")))
+    }
+}
+
+/// The catalogue's example claims of `type_id`, made the demo citizen's.
+fn citizen_claims(type_id: &str) -> Result<Value, CliError> {
+    let mut claims = catalogue::examples::example_claims(type_id)
+        .ok_or_else(|| CliError::Format(format!("no example for {type_id}")))?;
+    if let Some(object) = claims.as_object_mut() {
+        for (name, value) in CITIZEN {
+            if let Some(slot) = object.get_mut(name) {
+                *slot = json!(value);
+            }
+        }
+        // The card of the current year.
+        if object.contains_key("valid_until") {
+            object.insert("valid_from".into(), json!("2026-01-01"));
+            object.insert("valid_until".into(), json!("2026-12-31"));
+        }
+    }
+    Ok(claims)
+}
+
+fn find<'a>(published: &'a [Published], type_id: &str) -> Result<&'a Published, CliError> {
+    published
+        .iter()
+        .find(|d| d.doc_type.id == type_id)
+        .ok_or_else(|| CliError::Format(format!("{type_id} was not published")))
+}
+
+fn describe(view: &DocumentView) -> String {
+    let name = view
+        .name
+        .as_ref()
+        .map_or(view.vct.clone(), |n| format!("{} / {}", n.vi, n.en));
+    format!("{name}: {} claims, from {}", view.claims.len(), view.issuer)
+}
+
+/// The `iss` and `status.status_list.uri` of an issued credential.
+fn status_of(credential: &str) -> Option<(String, String)> {
+    let payload = Presentation::parse(credential)
+        .ok()?
+        .issuer_payload()
+        .ok()?;
+    let envelope = VcEnvelope::read(&payload, true).ok()?;
+    Some((envelope.iss, envelope.status?.uri))
+}
+
+/// Whether a verdict refuses, for `code` among its reasons.
+fn refused_for(verdict: &Verdict, code: FailureCode) -> bool {
+    !verdict.valid && verdict.has_error(code)
+}

@@ -1,0 +1,55 @@
+//! `giayto demo`: the whole journey with its own embedded server, run as a user would,
+//! in text and in JSON, and kept in a folder of the user's choice (twice in the same one).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{run_expect, run_json};
+
+#[test]
+fn the_demo_plays_the_journey_and_every_check_holds() {
+    let text = run_expect(&["demo", "--non-interactive"], 0);
+    for line in [
+        "[1/7]",
+        "[7/7]",
+        "✓ police: Giấy phép lái xe / Driving licence",
+        "✓ justice: Phiếu lý lịch tư pháp / Judicial record certificate",
+        "HỢP LỆ / VALID",
+        "Lỗi / Error [replayed]",
+        "Đủ 18 tuổi trở lên / Aged 18 or over: true",
+        "Trạng thái / Status: đã thu hồi / REVOKED",
+        "Lỗi / Error [revoked]: the issuer has revoked this document",
+        "Journey complete: 7/7 checks as expected",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains('✗'), "a check failed:\n{text}");
+    // The QR is drawn in the terminal (half blocks), and the age check shows nothing else.
+    assert!(text.contains('▀') && text.contains('▄'));
+    assert!(!text.contains("Aged 21 or over"), "{text}");
+    assert!(!text.contains("Date of birth"), "{text}");
+}
+
+#[test]
+fn the_demo_reports_json_and_can_run_twice_in_a_kept_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("demo");
+    let folder = folder.to_str().unwrap();
+    for _ in 0..2 {
+        // The second run finds the agencies of the first and gives them new API keys.
+        let report = run_json(&["demo", "--non-interactive", "--dir", folder], 0);
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(report["documents"], 6);
+        let checks = report["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 7, "{report}");
+        assert!(checks.iter().all(|c| c["ok"] == true), "{report}");
+        assert!(
+            report["server"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:")
+        );
+    }
+    assert!(dir.path().join("demo/giayto.db").is_file());
+    assert!(dir.path().join("demo/giayto-master.key").is_file());
+}
