@@ -4,7 +4,7 @@
 use giayto_core::{
     catalogue::SchemaError, jose::JoseError, limits::LimitError, oid4vci::Oid4vciError,
     qr::QrError, sd_jwt::SdJwtError, status_list::StatusListError, trust_list::TrustListError,
-    vault::VaultError,
+    vault::VaultError, verifier::DeviceError,
 };
 
 /// Why a giayto call failed. The `reason` is meant for a log or a developer screen: it
@@ -166,6 +166,26 @@ impl From<StatusListError> for GiaytoError {
                 GiaytoError::Crypto { reason }
             }
             _ => GiaytoError::InvalidInput { reason },
+        }
+    }
+}
+
+impl From<DeviceError> for GiaytoError {
+    fn from(e: DeviceError) -> Self {
+        let reason = e.to_string();
+        match e {
+            DeviceError::TrustList(t) => t.into(),
+            DeviceError::StatusList(s) => s.into(),
+            DeviceError::Jose(j) => j.into(),
+            DeviceError::NotAnAnchor | DeviceError::UnknownStatusListSigner => {
+                GiaytoError::Crypto { reason }
+            }
+            DeviceError::Anchor(_)
+            | DeviceError::AmbiguousAnchor
+            | DeviceError::NoTrustList
+            | DeviceError::StatusListWithoutKid
+            | DeviceError::Qr(_)
+            | DeviceError::ChallengeScanned => GiaytoError::InvalidInput { reason },
         }
     }
 }

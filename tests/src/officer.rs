@@ -1,15 +1,13 @@
-//! The roadside officer's verifier: pins the national trust anchor, refreshes the signed
-//! trust list and the status lists while online, then verifies QR images with no network
-//! at all, from those cached copies only.
+//! The roadside officer's verifier: core's verifier device pinning the national trust
+//! anchor, fed the signed trust list and the status lists while online, then verifying QR
+//! images with no network at all, from those cached copies only.
 
 use std::collections::BTreeSet;
 
-use giayto_core::jose::Jwk;
 use giayto_core::jose::jws::CompactJws;
-use giayto_core::qr::{self, QrPayload};
-use giayto_core::status_list::{StatusCache, verify_token};
-use giayto_core::trust_list::{TrustList, VerifiedTrustList};
-use giayto_core::verifier::{IssuerTrust, Policy, Verdict, verify_presentation};
+use giayto_core::jose::{Jwk, Jwks};
+use giayto_core::trust_list::VerifiedTrustList;
+use giayto_core::verifier::{Verdict, VerifierDevice};
 use serde_json::Value;
 
 use crate::error::CoreContext as _;
@@ -39,48 +37,41 @@ pub fn credential_facts(credential: &str) -> Result<(String, String, StatusRef),
     Ok((issuer.clone(), kid, StatusRef { issuer, uri }))
 }
 
-/// A verifier device.
+/// A verifier device: core's [`VerifierDevice`], fed over HTTP while online.
 pub struct Officer {
-    anchor: Jwk,
-    trust: Option<VerifiedTrustList>,
-    statuses: StatusCache,
-    policy: Policy,
+    device: VerifierDevice,
 }
 
 impl Officer {
-    /// An officer pinning `anchor`, with the default roadside policy (key binding, a
-    /// 5-minute window, a replay cache).
-    pub fn new(anchor: Jwk) -> Officer {
-        Officer {
-            anchor,
-            trust: None,
-            statuses: StatusCache::new(),
-            policy: Policy::default(),
-        }
+    /// An officer pinning `anchor`, with the roadside policy of core's device (key binding
+    /// for the offline audience, a 5-minute window, a replay cache).
+    pub fn new(anchor: Jwk) -> Result<Officer, HarnessError> {
+        let device = VerifierDevice::new(Jwks { keys: vec![anchor] }, "e2e:officer")
+            .ctx("verifier device")?;
+        Ok(Officer { device })
     }
 
     /// Reads the anchor key from the server's `/trust-anchor.json` (in the field it is
     /// configured out of band; the journey takes it once, at the start).
     pub fn pin_from(client: &Client, base_url: &str) -> Result<Officer, HarnessError> {
         let url = format!("{base_url}/trust-anchor.json");
-        let jwks: giayto_core::jose::Jwks =
-            serde_json::from_slice(&client.get(&url, None)?.expect(&url, 200)?.body)
-                .map_err(|e| HarnessError::Unexpected(format!("anchor: {e}")))?;
+        let jwks: Jwks = serde_json::from_slice(&client.get(&url, None)?.expect(&url, 200)?.body)
+            .map_err(|e| HarnessError::Unexpected(format!("anchor: {e}")))?;
         let anchor = jwks
             .keys
             .into_iter()
             .next()
             .ok_or_else(|| HarnessError::Unexpected("no anchor key".into()))?;
-        Ok(Officer::new(anchor))
+        Officer::new(anchor)
     }
 
     /// The cached trust list.
     pub fn trust_list(&self) -> Option<&VerifiedTrustList> {
-        self.trust.as_ref()
+        self.device.trust_list()
     }
 
     /// Goes online: fetches and verifies the trust list, then the status lists of
-    /// `refs`, each against its issuer's keys from that trust list.
+    /// `refs`, each against the keys of the trusted issuer that signed it.
     pub fn refresh(
         &mut self,
         client: &Client,
@@ -89,52 +80,30 @@ impl Officer {
     ) -> Result<(), HarnessError> {
         let url = format!("{base_url}/trust-list");
         let token = client.get(&url, None)?.expect(&url, 200)?.text()?;
-        let trust = TrustList::verify(
-            token.trim(),
-            &self.anchor,
-            now(),
-            self.policy.trust_list_grace_seconds,
-        )
-        .ctx("trust list")?;
+        self.device
+            .load_trust_list(&token, now())
+            .ctx("trust list")?;
         for r in refs {
-            let issuer = trust.issuer(&r.issuer).ok_or_else(|| {
-                HarnessError::Unexpected(format!("{} not on the trust list", r.issuer))
-            })?;
             let token = client.get(&r.uri, None)?.expect(&r.uri, 200)?.text()?;
-            let verified =
-                verify_token(token.trim(), &r.uri, &issuer.jwks, now()).ctx("status list")?;
-            self.statuses.insert(verified, now());
+            self.device
+                .load_status_list(&r.uri, &token, now())
+                .ctx("status list")?;
         }
-        self.trust = Some(trust);
         Ok(())
     }
 
     /// Scans a QR image and verifies it offline.
-    pub fn scan(&self, png: &[u8]) -> Result<Verdict, HarnessError> {
-        let text = qr::decode_image(png).ctx("decode QR image")?;
-        self.verify_text(&text)
+    pub fn scan(&mut self, png: &[u8]) -> Result<Verdict, HarnessError> {
+        let scan = self.device.verify_image(png, now()).ctx("scan QR image")?;
+        Ok(scan.verdict)
     }
 
     /// Verifies QR text offline.
-    pub fn verify_text(&self, text: &str) -> Result<Verdict, HarnessError> {
-        let trust = self
-            .trust
-            .clone()
-            .ok_or_else(|| HarnessError::Unexpected("the officer has no trust list yet".into()))?;
-        let presentation = match qr::classify(text, now()).ctx("classify QR")? {
-            QrPayload::Presentation(p) => p,
-            other => {
-                return Err(HarnessError::Unexpected(format!(
-                    "not a presentation: {other:?}"
-                )));
-            }
-        };
-        Ok(verify_presentation(
-            &presentation,
-            &self.policy,
-            &IssuerTrust::TrustList(trust),
-            &self.statuses,
-            now(),
-        ))
+    pub fn verify_text(&mut self, text: &str) -> Result<Verdict, HarnessError> {
+        let scan = self
+            .device
+            .verify_qr_text(text, now())
+            .ctx("scan QR text")?;
+        Ok(scan.verdict)
     }
 }

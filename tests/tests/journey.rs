@@ -214,7 +214,7 @@ fn journey(server: &mut Server, scan_images: bool) -> Result<(), HarnessError> {
     assert_eq!(s["document"]["state"], "suspended");
     officer.refresh(&client, &server.base_url(), &refs)?;
     server.stop()?;
-    let mut verdicts = verify_all(&officer, &phones, &held, server, revoked, suspended)?;
+    let mut verdicts = verify_all(&mut officer, &phones, &held, server, revoked, suspended)?;
     step("revocation and suspension caught offline", &mut t);
 
     // Key rotation: old documents still verify; new ones carry the new kid.
@@ -260,7 +260,7 @@ fn journey(server: &mut Server, scan_images: bool) -> Result<(), HarnessError> {
         .clone();
     assert!(police.find(&old_kid).is_some() && police.find(&new_kid).is_some());
     verdicts = {
-        let after = verify_all(&officer, &phones, &held, server, revoked, suspended)?;
+        let after = verify_all(&mut officer, &phones, &held, server, revoked, suspended)?;
         assert_eq!(
             &after[..verdicts.len()],
             &verdicts[..],
@@ -293,7 +293,7 @@ fn journey(server: &mut Server, scan_images: bool) -> Result<(), HarnessError> {
     }
     let mut officer = Officer::pin_from(&client, &server.base_url())?;
     officer.refresh(&client, &server.base_url(), &refs)?;
-    let after = verify_all(&officer, &phones, &held, server, revoked, suspended)?;
+    let after = verify_all(&mut officer, &phones, &held, server, revoked, suspended)?;
     assert_eq!(after, verdicts);
     step("restart", &mut t);
 
@@ -308,7 +308,7 @@ fn status_refs(held: &[Held]) -> BTreeSet<StatusRef> {
 
 /// What the officer concluded about each held document: valid, revoked or suspended.
 fn verify_all(
-    officer: &Officer,
+    officer: &mut Officer,
     phones: &[Phone],
     held: &[Held],
     server: &Server,

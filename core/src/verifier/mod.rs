@@ -6,13 +6,20 @@
 //! returns a [`Verdict`]: document type and issuer with their vi/en names, the disclosed
 //! claims with labels, validity, holder binding, status, and every failure as a typed
 //! [`FailureCode`] with a message. It never panics and does no I/O.
+//!
+//! [`VerifierDevice`] keeps what a verifier app holds between scans (pinned anchor, trust
+//! list, status lists, replay cache, pending challenge) around that call.
 
+mod device;
 mod policy;
 mod replay;
 mod verdict;
 
 use serde_json::{Map, Value};
 
+pub use device::{
+    DeviceError, REPLAY_CACHE_CAPACITY, Scan, TRUST_LIST_GRACE_SECONDS, VerifierDevice,
+};
 pub use policy::{Policy, Profile, StatusStrictness};
 pub use replay::ReplayCache;
 pub use verdict::{

@@ -9,7 +9,6 @@
 
 mod embedded;
 mod narrator;
-mod officer;
 
 use std::path::{Path, PathBuf};
 
@@ -21,13 +20,12 @@ use giayto_core::qr::image::{qr_version, render_png, render_terminal};
 use giayto_core::sd_jwt::Presentation;
 use giayto_core::sd_jwt_vc::VcEnvelope;
 use giayto_core::vault::{Vault, VaultKey};
-use giayto_core::verifier::{FailureCode, HolderBinding, StatusView, Verdict};
+use giayto_core::verifier::{FailureCode, HolderBinding, StatusView, Verdict, VerifierDevice};
 use giayto_core::wallet::{Binding, DocumentView, Selection, Wallet};
 use serde_json::{Value, json};
 
 use crate::commands::demo::embedded::EmbeddedServer;
 use crate::commands::demo::narrator::Narrator;
-use crate::commands::demo::officer::Officer;
 use crate::commands::issue::signer_for;
 use crate::commands::{keygen, wallet};
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
@@ -73,6 +71,8 @@ const PUBLICATIONS: [(&str, &[&str]); 3] = [
 ];
 /// The number of steps the narrator announces.
 const STEPS: usize = 7;
+/// The largest trust list, anchor or status list fetched.
+const MAX_LIST_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A document the agencies published and the phone received.
 struct Published {
@@ -82,8 +82,8 @@ struct Published {
     offer_uri: String,
     tx_code: String,
     wallet_id: Option<String>,
-    /// The credential's issuer and status list URI, once received.
-    status: Option<(String, String)>,
+    /// The credential's status list URI, once received.
+    status_uri: Option<String>,
 }
 
 /// Runs `giayto demo`.
@@ -156,14 +156,14 @@ impl Journey {
             "Traffic stop: the citizen shows the driving licence, the officer scans it offline",
         );
         let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), true)?;
-        let verdict = officer.scan(&qr);
+        let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         narrator.check(
             "the licence is valid and bound to the citizen's phone",
             verdict.valid && matches!(verdict.holder_binding, HolderBinding::Verified { .. }),
         );
         narrator.detail("Quét lại cùng mã QR / The same QR scanned a second time:");
-        let replay = officer.scan(&qr);
+        let replay = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&replay));
         narrator.check(
             "a QR shown once is refused the second time (replay)",
@@ -175,7 +175,7 @@ impl Journey {
             "Age check: the ID card discloses only \"over 18\"",
         );
         let qr = self.show(narrator, &phone, &holder, (id_card, "age_over_18"), true)?;
-        let verdict = officer.scan(&qr);
+        let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         let only_over_18 = matches!(
             verdict.claims.as_slice(),
@@ -206,7 +206,7 @@ impl Journey {
             "Người dân xuất trình lại (mã QR mới) / The citizen shows it again (a fresh QR):",
         );
         let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), false)?;
-        let verdict = officer.scan(&qr);
+        let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         narrator.check(
             "the revoked licence is refused, with the reason",
@@ -261,7 +261,7 @@ impl Journey {
                     tx_code: field("tx_code")?,
                     document_id,
                     wallet_id: None,
-                    status: None,
+                    status_uri: None,
                 });
                 bar.inc(1);
             }
@@ -301,7 +301,7 @@ impl Journey {
                 narrator.detail(&format!("✓ {}", describe(view)));
             }
             if let Some(view) = received.first() {
-                document.status = status_of(&phone.stored(&view.id)?.credential);
+                document.status_uri = status_uri(&phone.stored(&view.id)?.credential);
                 document.wallet_id = Some(view.id.clone());
             }
             bar.inc(1);
@@ -313,7 +313,7 @@ impl Journey {
             held == published.len()
                 && published
                     .iter()
-                    .all(|d| d.wallet_id.is_some() && d.status.is_some()),
+                    .all(|d| d.wallet_id.is_some() && d.status_uri.is_some()),
         );
         Ok((phone, holder))
     }
@@ -323,12 +323,16 @@ impl Journey {
         &self,
         narrator: &mut Narrator,
         published: &[Published],
-    ) -> Result<Officer, CliError> {
+    ) -> Result<VerifierDevice, CliError> {
         narrator.step(
             "Thiết bị của cảnh sát đồng bộ khi có mạng: khóa gốc, danh sách tin cậy, danh sách trạng thái",
             "The officer's device syncs while online: trust anchor, trust list, status lists",
         );
-        let mut officer = Officer::pin(&self.agent, &self.server.url)?;
+        // A real device ships the anchor; the demo takes it from its server, once.
+        let anchors = VerifierDevice::parse_anchors(&self.get_text("/trust-anchor.json")?)
+            .map_err(device_error)?;
+        let mut officer =
+            VerifierDevice::new(anchors, "giayto-demo:officer").map_err(device_error)?;
         let issuers = self.sync(narrator, &mut officer, published)?;
         narrator.check(
             "the trust list verifies against the pinned anchor",
@@ -340,22 +344,43 @@ impl Journey {
         Ok(officer)
     }
 
+    /// The officer's device goes online: the trust list, then the status lists of the
+    /// published documents. Returns how many issuers the trust list names.
     fn sync(
         &self,
         narrator: &Narrator,
-        officer: &mut Officer,
+        officer: &mut VerifierDevice,
         published: &[Published],
     ) -> Result<usize, CliError> {
-        let mut lists: Vec<(String, String)> =
-            published.iter().filter_map(|d| d.status.clone()).collect();
-        lists.sort();
-        lists.dedup();
-        let issuers = officer.sync(&self.agent, &self.server.url, &lists)?;
+        let now = unix_now();
+        let issuers = officer
+            .load_trust_list(&self.get_text("/trust-list")?, now)
+            .map_err(device_error)?;
+        let mut uris: Vec<&String> = published
+            .iter()
+            .filter_map(|d| d.status_uri.as_ref())
+            .collect();
+        uris.sort();
+        uris.dedup();
+        for uri in &uris {
+            let token = String::from_utf8(net::get(&self.agent, uri, MAX_LIST_BYTES)?)
+                .map_err(|_| CliError::Format(format!("{uri} is not text")))?;
+            officer
+                .load_status_list(uri, &token, now)
+                .map_err(device_error)?;
+        }
         narrator.detail(&format!(
             "danh sách tin cậy / trust list: {issuers} issuer(s); danh sách trạng thái / status lists: {}",
-            lists.len()
+            uris.len()
         ));
         Ok(issuers)
+    }
+
+    /// GETs a text document of the embedded server.
+    fn get_text(&self, path: &str) -> Result<String, CliError> {
+        let url = format!("{}{path}", self.server.url);
+        String::from_utf8(net::get(&self.agent, &url, MAX_LIST_BYTES)?)
+            .map_err(|_| CliError::Format(format!("{url} is not text")))
     }
 
     /// The phone presents `preset` of `document` one-way, with the QR drawn in the
@@ -466,14 +491,25 @@ fn describe(view: &DocumentView) -> String {
     format!("{name}: {} claims, from {}", view.claims.len(), view.issuer)
 }
 
-/// The `iss` and `status.status_list.uri` of an issued credential.
-fn status_of(credential: &str) -> Option<(String, String)> {
+/// `status.status_list.uri` of an issued credential.
+fn status_uri(credential: &str) -> Option<String> {
     let payload = Presentation::parse(credential)
         .ok()?
         .issuer_payload()
         .ok()?;
-    let envelope = VcEnvelope::read(&payload, true).ok()?;
-    Some((envelope.iss, envelope.status?.uri))
+    Some(VcEnvelope::read(&payload, true).ok()?.status?.uri)
+}
+
+fn device_error(error: giayto_core::verifier::DeviceError) -> CliError {
+    CliError::Format(format!("officer's device: {error}"))
+}
+
+/// Scans a QR image with the officer's device (offline).
+fn scan(officer: &mut VerifierDevice, png: &[u8]) -> Result<Verdict, CliError> {
+    Ok(officer
+        .verify_image(png, unix_now())
+        .map_err(device_error)?
+        .verdict)
 }
 
 /// Whether a verdict refuses, for `code` among its reasons.

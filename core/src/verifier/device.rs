@@ -1,0 +1,297 @@
+//! The verifier device: what a roadside officer's app keeps between scans. It pins the
+//! national trust anchor, holds the signed trust list and the status lists it loaded while
+//! online, remembers proofs already seen (replay) and the challenge it showed last, and
+//! turns a scanned QR into a [`Verdict`] with no network. The app (or the bindings, or the
+//! `giayto demo`) only fetches the tokens and shows the verdicts.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::jose::jws::CompactJws;
+use crate::jose::{JoseError, Jwk, Jwks};
+use crate::qr::{self, Challenge, OFFLINE_AUDIENCE, QrError, QrPayload};
+use crate::sd_jwt::Presentation;
+use crate::sd_jwt_vc::VcEnvelope;
+use crate::status_list::{StatusCache, StatusListError, verify_token};
+use crate::trust_list::{TrustList, TrustListError, VerifiedTrustList};
+use crate::verifier::{IssuerTrust, Policy, ReplayCache, StatusView, Verdict, verify_presentation};
+
+/// How long after its `exp` a cached trust list is still used offline (with a warning).
+pub const TRUST_LIST_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+/// Key-binding proofs remembered to refuse replays.
+pub const REPLAY_CACHE_CAPACITY: usize = 10_000;
+
+/// Why the device refused a token, a key or a scan (a presentation that fails its checks
+/// is not an error: it is a [`Verdict`] with `valid == false`).
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The pinned anchor is not a usable public key.
+    #[error("trust anchor: {0}")]
+    Anchor(String),
+    /// The trust list is signed by a key that is not pinned.
+    #[error("the trust list is signed by a key that is not a pinned anchor")]
+    NotAnAnchor,
+    /// The trust list names no `kid` and more than one anchor is pinned.
+    #[error("the trust list names no kid and several anchors are pinned")]
+    AmbiguousAnchor,
+    /// The trust list does not verify.
+    #[error(transparent)]
+    TrustList(#[from] TrustListError),
+    /// A status list came before any trust list.
+    #[error("load the trust list before the status lists it vouches for")]
+    NoTrustList,
+    /// A status list token names no `kid`.
+    #[error("status list token has no kid")]
+    StatusListWithoutKid,
+    /// No issuer on the trust list holds the key that signed a status list.
+    #[error("status list token is not signed by a key on the trust list")]
+    UnknownStatusListSigner,
+    /// The status list does not verify.
+    #[error(transparent)]
+    StatusList(#[from] StatusListError),
+    /// A token that is not a JWS.
+    #[error(transparent)]
+    Jose(#[from] JoseError),
+    /// The QR could not be read, or a challenge could not be made.
+    #[error(transparent)]
+    Qr(#[from] QrError),
+    /// A verifier's challenge QR was scanned instead of a document.
+    #[error("this is a verifier's challenge, not a document: show it to the holder's wallet")]
+    ChallengeScanned,
+}
+
+/// A verdict and the form of what was scanned.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Whether a key-binding proof was required: `false` for the printed paper form.
+    pub key_bound: bool,
+}
+
+/// A verifier device. See the module documentation.
+#[derive(Debug)]
+pub struct VerifierDevice {
+    verifier_id: String,
+    anchors: Jwks,
+    /// Always [`IssuerTrust::TrustList`] once loaded.
+    trust: Option<IssuerTrust>,
+    statuses: StatusCache,
+    /// Status lists that presentations referred to and the cache lacked or had stale.
+    wanted_status_uris: BTreeSet<String>,
+    challenge: Option<Challenge>,
+    replay: Arc<ReplayCache>,
+}
+
+impl VerifierDevice {
+    /// A device pinning `anchors` (one key, or several while the anchor rotates), called
+    /// `verifier_id` in the challenges it shows.
+    pub fn new(anchors: Jwks, verifier_id: impl Into<String>) -> Result<Self, DeviceError> {
+        if anchors.keys.is_empty() {
+            return Err(DeviceError::Anchor("no key".into()));
+        }
+        for key in &anchors.keys {
+            if key.is_private() {
+                return Err(DeviceError::Anchor(
+                    "the anchor must be public; never give a verifier the anchor's private key"
+                        .into(),
+                ));
+            }
+            key.algorithm()?;
+        }
+        Ok(VerifierDevice {
+            verifier_id: verifier_id.into(),
+            anchors,
+            trust: None,
+            statuses: StatusCache::new(),
+            wanted_status_uris: BTreeSet::new(),
+            challenge: None,
+            replay: Arc::new(ReplayCache::new(REPLAY_CACHE_CAPACITY)),
+        })
+    }
+
+    /// Reads pinned anchors from JSON: a public JWK, or a JWKS of public keys.
+    pub fn parse_anchors(json: &str) -> Result<Jwks, DeviceError> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| DeviceError::Anchor(e.to_string()))?;
+        if value.get("keys").is_some() {
+            serde_json::from_value::<Jwks>(value)
+        } else {
+            serde_json::from_value::<Jwk>(value).map(|key| Jwks { keys: vec![key] })
+        }
+        .map_err(|e| DeviceError::Anchor(e.to_string()))
+    }
+
+    /// Verifies a trust list token against the pinned anchor its `kid` names and keeps it.
+    /// Returns how many issuers it lists.
+    pub fn load_trust_list(&mut self, token: &str, now: i64) -> Result<usize, DeviceError> {
+        let token = token.trim();
+        let anchor = match (
+            CompactJws::parse(token)?.header().kid.clone(),
+            self.anchors.keys.as_slice(),
+        ) {
+            (_, [only]) => only,
+            (Some(kid), _) => self.anchors.find(&kid).ok_or(DeviceError::NotAnAnchor)?,
+            (None, _) => return Err(DeviceError::AmbiguousAnchor),
+        };
+        let verified = TrustList::verify(token, anchor, now, TRUST_LIST_GRACE_SECONDS)?;
+        let issuers = verified.list().issuers.len();
+        self.trust = Some(IssuerTrust::TrustList(verified));
+        Ok(issuers)
+    }
+
+    /// The trust list in use.
+    pub fn trust_list(&self) -> Option<&VerifiedTrustList> {
+        match &self.trust {
+            Some(IssuerTrust::TrustList(list)) => Some(list),
+            _ => None,
+        }
+    }
+
+    /// Verifies the status list token published at `uri` with the keys of the trusted
+    /// issuer that signed it and caches it.
+    pub fn load_status_list(
+        &mut self,
+        uri: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<(), DeviceError> {
+        let token = token.trim();
+        let list = self.trust_list().ok_or(DeviceError::NoTrustList)?;
+        // Status list tokens carry no `iss`: the key named by `kid` (an RFC 7638 thumbprint,
+        // unique across issuers) tells which trusted issuer signed it.
+        let jws = CompactJws::parse(token)?;
+        let kid = jws
+            .header()
+            .kid
+            .as_deref()
+            .ok_or(DeviceError::StatusListWithoutKid)?;
+        let keys = &list
+            .list()
+            .issuers
+            .iter()
+            .find(|issuer| issuer.jwks.find(kid).is_some())
+            .ok_or(DeviceError::UnknownStatusListSigner)?
+            .jwks;
+        let verified = verify_token(token, uri, keys, now)?;
+        self.wanted_status_uris.remove(uri);
+        self.statuses.insert(verified, now);
+        Ok(())
+    }
+
+    /// The cached status lists (to save them across restarts).
+    pub fn status_cache(&self) -> &StatusCache {
+        &self.statuses
+    }
+
+    /// Replaces the cached status lists (restored from the app's private storage; they
+    /// were verified when first loaded).
+    pub fn restore_status_cache(&mut self, statuses: StatusCache) {
+        self.statuses = statuses;
+    }
+
+    /// The status lists to download: every cached one and every one a presentation
+    /// referred to while it was missing or stale.
+    pub fn status_lists_to_refresh(&self) -> BTreeSet<String> {
+        self.statuses
+            .uris()
+            .map(str::to_owned)
+            .chain(self.wanted_status_uris.iter().cloned())
+            .collect()
+    }
+
+    /// The status lists presentations referred to that the cache lacked or had stale.
+    pub fn missing_status_lists(&self) -> &BTreeSet<String> {
+        &self.wanted_status_uris
+    }
+
+    /// Starts a two-way check: the challenge QR text, valid for `ttl`. Until a presentation
+    /// answers it, only presentations answering it are accepted.
+    pub fn new_challenge(&mut self, ttl: Duration, now: i64) -> Result<String, DeviceError> {
+        let challenge = Challenge::new(self.verifier_id.clone(), ttl, now)?;
+        let text = challenge.to_qr_text()?;
+        self.challenge = Some(challenge);
+        Ok(text)
+    }
+
+    /// Drops the pending challenge: back to one-way checks.
+    pub fn cancel_challenge(&mut self) {
+        self.challenge = None;
+    }
+
+    /// Verifies scanned QR text: a phone's presentation (`GT1:`, key binding required) or
+    /// a printed paper form (`GTP1:`, reported as not bound to a device).
+    pub fn verify_qr_text(&mut self, qr_text: &str, now: i64) -> Result<Scan, DeviceError> {
+        let (presentation, key_bound) = match qr::classify(qr_text.trim(), now)? {
+            QrPayload::Presentation(presentation) => (presentation, true),
+            QrPayload::Paper(presentation) => (presentation, false),
+            QrPayload::Challenge(_) => return Err(DeviceError::ChallengeScanned),
+        };
+        Ok(Scan {
+            verdict: self.verify_presentation(&presentation, key_bound, now),
+            key_bound,
+        })
+    }
+
+    /// Reads the QR code in a photo (PNG or JPEG) and verifies it as
+    /// [`VerifierDevice::verify_qr_text`] does.
+    pub fn verify_image(&mut self, image: &[u8], now: i64) -> Result<Scan, DeviceError> {
+        let text = qr::decode_image(image)?;
+        self.verify_qr_text(&text, now)
+    }
+
+    /// Verifies a presentation string (compact or JSON serialization); `key_bound` says
+    /// whether a key-binding JWT is required.
+    pub fn verify_presentation(
+        &mut self,
+        presentation: &str,
+        key_bound: bool,
+        now: i64,
+    ) -> Verdict {
+        // Nothing trusted yet: every presentation is refused as untrusted.
+        let nobody = IssuerTrust::Keys(Jwks { keys: Vec::new() });
+        let trust = self.trust.as_ref().unwrap_or(&nobody);
+        let (audiences, nonce) = match &self.challenge {
+            Some(challenge) => (
+                vec![challenge.verifier_id.clone()],
+                Some(challenge.nonce.clone()),
+            ),
+            None => (vec![OFFLINE_AUDIENCE.to_owned()], None),
+        };
+        let policy = Policy {
+            require_key_binding: key_bound,
+            accepted_audiences: Some(audiences),
+            expected_nonce: nonce,
+            trust_list_grace_seconds: TRUST_LIST_GRACE_SECONDS,
+            replay_cache: Some(self.replay.clone()),
+            ..Policy::default()
+        };
+        let verdict = verify_presentation(presentation, &policy, trust, &self.statuses, now);
+        if matches!(
+            verdict.status,
+            StatusView::ListMissing | StatusView::ValidStale
+        ) && let Some(uri) = status_uri(presentation)
+        {
+            self.wanted_status_uris.insert(uri);
+        }
+        if verdict.valid && key_bound {
+            // A challenge answers one presentation.
+            self.challenge = None;
+        }
+        verdict
+    }
+}
+
+/// The status list a presentation refers to, read without verification (only to know
+/// which list to download).
+fn status_uri(presentation: &str) -> Option<String> {
+    let payload = Presentation::parse(presentation)
+        .ok()?
+        .issuer_payload()
+        .ok()?;
+    VcEnvelope::read(&payload, false)
+        .ok()?
+        .status
+        .map(|s| s.uri)
+}
