@@ -25,6 +25,7 @@ fn verified(iat: i64, exp: Option<i64>, ttl: Option<u64>) -> VerifiedStatusList 
         ttl,
         aggregation_uri: None,
         list: list(),
+        signer: "issuer-key-thumbprint".into(),
     }
 }
 

@@ -417,6 +417,38 @@ fn validity_and_trust_are_enforced() {
         FailureCode::StatusListMissing,
     );
 
+    // A status list for the police's URI signed by someone else (here a key the verifier
+    // checked it against, as a device that trusts another issuer would): it vouches for
+    // nothing about a police document, even one it marks valid.
+    let other = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let other_list = giayto_core::status_list::sign_token(
+        STATUS_URI,
+        &StatusList::new(2, 1024).unwrap(),
+        NOW - 30,
+        Some(NOW + 86_400),
+        Some(3600),
+        &other,
+    )
+    .unwrap();
+    let mut foreign = world_with_trust_list_expiring(NOW + 86_400);
+    foreign.statuses.insert(
+        giayto_core::status_list::verify_token(
+            &other_list,
+            STATUS_URI,
+            &Jwks {
+                keys: vec![other.public_jwk().unwrap()],
+            },
+            NOW,
+        )
+        .unwrap(),
+        NOW,
+    );
+    let revoked = issue(&foreign, &request(&foreign, 5));
+    assert_eq!(
+        codes(&foreign, &present(&foreign, &revoked), &policy()),
+        [FailureCode::StatusListWrongSigner]
+    );
+
     let old_list = world_with_trust_list_expiring(NOW - 30 * 86_400);
     let credential = issue(&old_list, &request(&old_list, 1));
     assert_refused(

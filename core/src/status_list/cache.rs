@@ -64,6 +64,10 @@ pub struct CachedStatusList {
     pub fetched_at: i64,
     /// The decoded list.
     pub list: StatusList,
+    /// The RFC 7638 thumbprint of the key that signed it (absent in caches saved before
+    /// it was recorded: such a list vouches for no issuer until it is fetched again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 /// The answer of a cache lookup.
@@ -131,6 +135,7 @@ impl StatusCache {
             ttl: verified.ttl,
             fetched_at,
             list: verified.list,
+            signer: Some(verified.signer),
         };
         self.lists.insert(verified.uri, entry);
         true

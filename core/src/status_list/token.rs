@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{Status, StatusList, StatusListError};
 use crate::jose::jws::{self, CompactJws};
-use crate::jose::{JoseError, Jwks, Signer};
+use crate::jose::{JoseError, Jwk, Jwks, Signer};
 
 /// The JWT `typ` of a Status List Token.
 pub const STATUS_LIST_JWT_TYP: &str = "statuslist+jwt";
@@ -116,6 +116,9 @@ pub struct VerifiedStatusList {
     pub aggregation_uri: Option<String>,
     /// The decoded list.
     pub list: StatusList,
+    /// The RFC 7638 thumbprint of the key whose signature verified, so a verifier can
+    /// require that the Referenced Token's own issuer signed its status list.
+    pub signer: String,
 }
 
 impl VerifiedStatusList {
@@ -156,7 +159,7 @@ pub fn verify_token(
             found: typ.map(echo),
         });
     }
-    verify_signature(&jws, issuer_keys)?;
+    let signer = verify_signature(&jws, issuer_keys)?.thumbprint()?;
 
     let claims: Map<String, Value> = jws.payload_json()?;
     let sub = match claims.get("sub") {
@@ -216,21 +219,27 @@ pub fn verify_token(
         ttl,
         aggregation_uri,
         list,
+        signer,
     })
 }
 
-fn verify_signature(jws: &CompactJws, issuer_keys: &Jwks) -> Result<(), StatusListError> {
+/// The key of `issuer_keys` that verifies the token's signature.
+fn verify_signature<'k>(
+    jws: &CompactJws,
+    issuer_keys: &'k Jwks,
+) -> Result<&'k Jwk, StatusListError> {
     if let Some(kid) = jws.header().kid.as_deref() {
         let key = issuer_keys
             .find(kid)
             .ok_or_else(|| StatusListError::UnknownKey { kid: echo(kid) })?;
-        return jws.verify(key).map_err(signature_error);
+        jws.verify(key).map_err(signature_error)?;
+        return Ok(key);
     }
-    if issuer_keys.keys.iter().any(|key| jws.verify(key).is_ok()) {
-        Ok(())
-    } else {
-        Err(StatusListError::BadSignature)
-    }
+    issuer_keys
+        .keys
+        .iter()
+        .find(|key| jws.verify(key).is_ok())
+        .ok_or(StatusListError::BadSignature)
 }
 
 fn signature_error(error: JoseError) -> StatusListError {

@@ -141,7 +141,14 @@ fn check(
         now,
         verdict,
     );
-    check_status(&envelope, policy, statuses, now, verdict);
+    check_status(
+        &envelope,
+        all_issuer_keys(trust, &envelope.iss),
+        policy,
+        statuses,
+        now,
+        verdict,
+    );
 
     // Remember the proof only once everything else passed: a holder whose presentation
     // failed for a stale status list can show the same QR again after a refresh.
@@ -326,8 +333,21 @@ fn check_key_binding<'p>(
     }
 }
 
+/// Every key of the issuer `iss` (not only the one that signed this document: its status
+/// lists may be signed by a newer key after a rotation).
+fn all_issuer_keys<'t>(trust: &'t IssuerTrust, iss: &str) -> &'t [Jwk] {
+    match trust {
+        IssuerTrust::Keys(jwks) => &jwks.keys,
+        IssuerTrust::TrustList(list) => list
+            .issuer(iss)
+            .map(|issuer| issuer.jwks.keys.as_slice())
+            .unwrap_or_default(),
+    }
+}
+
 fn check_status(
     envelope: &VcEnvelope,
+    issuer_keys: &[Jwk],
     policy: &Policy,
     statuses: &StatusCache,
     now: i64,
@@ -337,6 +357,26 @@ fn check_status(
         verdict.status = StatusView::NotApplicable;
         return;
     };
+    // The issuer is its own Status Issuer here: a list signed by anyone else (another
+    // trusted issuer, say) says nothing about this document.
+    if let Some(cached) = statuses.get(&reference.uri) {
+        let signed_by_issuer = cached.signer.as_deref().is_some_and(|signer| {
+            issuer_keys
+                .iter()
+                .any(|key| key.thumbprint().is_ok_and(|t| t == signer))
+        });
+        if !signed_by_issuer {
+            verdict.status = StatusView::Unknown;
+            verdict.errors.push(Failure::new(
+                FailureCode::StatusListWrongSigner,
+                format!(
+                    "status list {} is not signed by the document's issuer",
+                    reference.uri
+                ),
+            ));
+            return;
+        }
+    }
     let strictness_push = |verdict: &mut Verdict, strictness, failure| match strictness {
         StatusStrictness::Fail => verdict.errors.push(failure),
         StatusStrictness::Warn => verdict.warnings.push(failure),

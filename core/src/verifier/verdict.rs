@@ -186,6 +186,8 @@ pub enum FailureCode {
     StatusListMissing,
     /// The status list is past its `ttl`.
     StatusListStale,
+    /// The cached status list was not signed by the document's issuer.
+    StatusListWrongSigner,
 }
 
 /// A failure or warning: its code, for programs, and a message, for people.
