@@ -404,7 +404,16 @@ impl Journey {
         )?;
         let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
         if draw && narrator.human() {
-            narrator.say(&render_terminal(&out.qr_text, QR_EC_LEVEL)?);
+            let drawing = render_terminal(&out.qr_text, QR_EC_LEVEL)?;
+            narrator.say(&drawing);
+            let width = drawing.lines().next().map_or(0, |l| l.chars().count());
+            if let Some((_, columns)) = console::Term::stdout().size_checked()
+                && usize::from(columns) < width
+            {
+                narrator.detail(&format!(
+                    "(mở rộng cửa sổ tới {width} cột để quét / widen the terminal to {width} columns to scan it)"
+                ));
+            }
         }
         narrator.detail(&format!(
             "{} / {}, preset {preset}: QR version {version}, level M, {} characters",
