@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Builds the giayto library and its Kotlin bindings, compiles the console phone and runs it
 # with the given arguments (see `run.sh` with no arguments for the commands).
-# Usage: mobile-demo/kotlin/run.sh [--home DIR] wallet|verifier|types ...
+# Usage: mobile-demo/kotlin/run.sh [--release] [--home DIR] wallet|verifier|types ...
+# --release loads the optimized library (as an app ships it; use it for `bench`, whose Rust
+# baseline, bindings/examples/verify_bench.rs, runs with --release too).
 # Needs what scripts/test-bindings.sh installs (JNA, a JDK, kotlinc under target/tools).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-kotlin_home=$(ls -d target/tools/kotlin-compiler-*/package 2>/dev/null | tail -1)
+profile=debug
+cargo_profile=()
+if [ "${1:-}" = "--release" ]; then
+  profile=release
+  cargo_profile=(--release)
+  shift
+fi
+target_dir=${CARGO_TARGET_DIR:-target}
+kotlin_home=$(ls -d "$target_dir"/tools/kotlin-compiler-*/package 2>/dev/null | tail -1)
 [ -x "$kotlin_home/bin/kotlinc" ] || { echo "kotlinc missing: run scripts/test-bindings.sh once" >&2; exit 1; }
-out=target/mobile-demo-kotlin
-lib=target/debug/libgiayto_bindings.so
-cargo build --quiet --locked -p giayto-bindings -p uniffi-bindgen >&2
+out=$target_dir/mobile-demo-kotlin-$profile
+lib=$target_dir/$profile/libgiayto_bindings.so
+cargo build --quiet --locked "${cargo_profile[@]}" -p giayto-bindings -p uniffi-bindgen >&2
 # Rebuild the jars only when the library or the demo sources changed.
 if [ ! -f "$out/app.jar" ] || [ -n "$(find "$lib" mobile-demo/kotlin/src -newer "$out/app.jar" 2>/dev/null)" ]; then
   rm -rf "$out" && mkdir -p "$out"
-  target/debug/uniffi-bindgen generate --no-format --library "$lib" --language kotlin --out-dir "$out/gen" >/dev/null
+  "$target_dir/$profile/uniffi-bindgen" generate --no-format --library "$lib" --language kotlin --out-dir "$out/gen" >/dev/null
   echo "compiling the demo (kotlinc, about a minute)…" >&2
   "$kotlin_home/bin/kotlinc" -nowarn -classpath /usr/share/java/jna.jar -d "$out/bindings.jar" \
     "$out/gen/vn/giayto/giayto_bindings.kt" 2>&1 | grep -v '^warning:' >&2 || true
@@ -22,6 +32,6 @@ if [ ! -f "$out/app.jar" ] || [ -n "$(find "$lib" mobile-demo/kotlin/src -newer 
     mobile-demo/kotlin/src/*.kt 2>&1 | grep -v '^warning:' >&2 || true
   [ -f "$out/app.jar" ] || { echo "kotlinc failed" >&2; exit 1; }
 fi
-exec java -Djna.library.path="$root/target/debug" \
+exec java -Djna.library.path="$(cd "$target_dir/$profile" && pwd)" \
   -cp "/usr/share/java/jna.jar:$out/bindings.jar:$out/app.jar:$kotlin_home/lib/kotlin-stdlib.jar" \
   vn.giayto.demo.MainKt "$@"
