@@ -1,8 +1,9 @@
 //! A bounded-time mutation fuzzer for parsing and verifying presentations, run with the
 //! test suite: valid presentations and QR texts are mutated (bytes replaced, cut,
 //! repeated, spliced) and fed to the parser, the SD-JWT processor, the verifier and the
-//! QR unpacker. Nothing may panic, and nothing mutated may verify. The case count can be
-//! raised with `PROPTEST_CASES` for a longer run.
+//! QR unpacker; mutated trust-list and status-list tokens are fed to the verifier device.
+//! Nothing may panic, and nothing mutated may verify or load. The case count can be raised
+//! with `PROPTEST_CASES` for a longer run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::OnceLock;
@@ -12,16 +13,27 @@ use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
 use giayto_core::qr;
 use giayto_core::sd_jwt::{Presentation, SdJwt};
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
-use giayto_core::status_list::StatusCache;
-use giayto_core::verifier::{IssuerTrust, Policy, StatusStrictness, verify_presentation};
+use giayto_core::status_list::{StatusCache, StatusList, sign_token};
+use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
+use giayto_core::verifier::{
+    IssuerTrust, Policy, StatusStrictness, VerifierDevice, verify_presentation,
+};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_795_000_000;
+
+const STATUS_URI: &str = "https://police.example/status-lists/1";
 
 struct Seed {
     presentation: String,
     trust: IssuerTrust,
     policy: Policy,
+    /// The pinned anchor of `trust_list`.
+    anchors: Jwks,
+    /// A trust list listing the issuer, signed by the anchor.
+    trust_list: String,
+    /// A status list at [`STATUS_URI`], signed by the issuer.
+    status_list: String,
 }
 
 fn seed() -> &'static Seed {
@@ -53,8 +65,41 @@ fn seed() -> &'static Seed {
                 &holder,
             )
             .unwrap();
+        let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+        let trust_list = TrustList {
+            iss: "https://trust.example".into(),
+            iat: NOW - 100,
+            exp: NOW + 100_000,
+            issuers: vec![TrustedIssuer {
+                id: "https://police.example".into(),
+                name: IssuerName {
+                    vi: "Bộ Công an".into(),
+                    en: "Ministry of Public Security".into(),
+                },
+                jwks: Jwks {
+                    keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
+                },
+                vcts: vec![licence.vct.into()],
+            }],
+        }
+        .sign(&anchor)
+        .unwrap();
+        let status_list = sign_token(
+            STATUS_URI,
+            &StatusList::new(2, 1024).unwrap(),
+            NOW - 100,
+            Some(NOW + 100_000),
+            Some(300),
+            &issuer,
+        )
+        .unwrap();
         Seed {
             presentation,
+            anchors: Jwks {
+                keys: vec![anchor.public_jwk().unwrap()],
+            },
+            trust_list,
+            status_list,
             trust: IssuerTrust::Keys(Jwks {
                 keys: vec![issuer.public_jwk().unwrap()],
             }),
@@ -133,6 +178,11 @@ fn exercise(text: &str) -> bool {
 #[test]
 fn seed_is_valid() {
     assert!(exercise(&seed().presentation));
+    let mut device = VerifierDevice::new(seed().anchors.clone(), "fuzz").unwrap();
+    assert_eq!(device.load_trust_list(&seed().trust_list, NOW).unwrap(), 1);
+    device
+        .load_status_list(STATUS_URI, &seed().status_list, NOW)
+        .unwrap();
 }
 
 proptest! {
@@ -164,8 +214,38 @@ proptest! {
     }
 
     #[test]
+    fn mutated_list_tokens_never_panic_nor_load(
+        mutations in prop::collection::vec(mutation(), 1..4),
+        trust_list in any::<bool>(),
+    ) {
+        let seed = seed();
+        let mut device = VerifierDevice::new(seed.anchors.clone(), "fuzz").unwrap();
+        if trust_list {
+            let bytes = apply(seed.trust_list.as_bytes(), &mutations);
+            let text = String::from_utf8_lossy(&bytes);
+            // Trailing whitespace is trimmed, as a fetched token's newline is.
+            if text.trim() != seed.trust_list {
+                prop_assert!(device.load_trust_list(&text, NOW).is_err(), "{mutations:?}");
+            }
+        } else {
+            device.load_trust_list(&seed.trust_list, NOW).unwrap();
+            let bytes = apply(seed.status_list.as_bytes(), &mutations);
+            let text = String::from_utf8_lossy(&bytes);
+            if text.trim() != seed.status_list {
+                prop_assert!(
+                    device.load_status_list(STATUS_URI, &text, NOW).is_err(),
+                    "{mutations:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
         let _ = exercise(&text);
         let _ = qr::unpack(&text);
+        let mut device = VerifierDevice::new(seed().anchors.clone(), "fuzz").unwrap();
+        let _ = device.load_trust_list(&text, NOW);
+        let _ = device.verify_qr_text(&text, NOW);
     }
 }
