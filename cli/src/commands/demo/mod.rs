@@ -329,8 +329,9 @@ impl Journey {
             "The officer's device syncs while online: trust anchor, trust list, status lists",
         );
         // A real device ships the anchor; the demo takes it from its server, once.
-        let anchors = VerifierDevice::parse_anchors(&self.get_text("/trust-anchor.json")?)
-            .map_err(device_error)?;
+        let anchors =
+            VerifierDevice::parse_anchors(&self.get_text(&self.server_url("/trust-anchor.json"))?)
+                .map_err(device_error)?;
         let mut officer =
             VerifierDevice::new(anchors, "giayto-demo:officer").map_err(device_error)?;
         let issuers = self.sync(narrator, &mut officer, published)?;
@@ -354,7 +355,7 @@ impl Journey {
     ) -> Result<usize, CliError> {
         let now = unix_now();
         let issuers = officer
-            .load_trust_list(&self.get_text("/trust-list")?, now)
+            .load_trust_list(&self.get_text(&self.server_url("/trust-list"))?, now)
             .map_err(device_error)?;
         let mut uris: Vec<&String> = published
             .iter()
@@ -363,8 +364,7 @@ impl Journey {
         uris.sort();
         uris.dedup();
         for uri in &uris {
-            let token = String::from_utf8(net::get(&self.agent, uri, MAX_LIST_BYTES)?)
-                .map_err(|_| CliError::Format(format!("{uri} is not text")))?;
+            let token = self.get_text(uri)?;
             officer
                 .load_status_list(uri, &token, now)
                 .map_err(device_error)?;
@@ -376,11 +376,15 @@ impl Journey {
         Ok(issuers)
     }
 
-    /// GETs a text document of the embedded server.
-    fn get_text(&self, path: &str) -> Result<String, CliError> {
-        let url = format!("{}{path}", self.server.url);
-        String::from_utf8(net::get(&self.agent, &url, MAX_LIST_BYTES)?)
-            .map_err(|_| CliError::Format(format!("{url} is not text")))
+    /// The URL of `path` on the embedded server.
+    fn server_url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url)
+    }
+
+    /// GETs a text document (a trust anchor, trust list or status list).
+    fn get_text(&self, url: &str) -> Result<String, CliError> {
+        String::from_utf8(net::get(&self.agent, url, MAX_LIST_BYTES)?)
+            .map_err(|_| CliError::Format(format!("{} is not text", net::redact_url(url))))
     }
 
     /// The phone presents `preset` of `document` one-way, with the QR drawn in the
@@ -446,7 +450,7 @@ impl Journey {
             }
             None => None,
         };
-        let url = format!("{}{path}", self.server.url);
+        let url = self.server_url(path);
         let request = HttpRequest {
             method,
             url: url.clone(),
