@@ -1,12 +1,34 @@
 //! Bounds on untrusted input: size limits and JSON nesting depth, checked before parsing,
 //! so no presentation, token or scanned QR can make the core allocate without bound or
 //! recurse deeply.
+//!
+//! One limit per kind of input, whatever path it came by (a file, a URL, a QR image, bytes
+//! handed to the bindings): the core checks it when it parses the input, and every reader in
+//! front of the core (the command's file and HTTP reads, the bindings' HTTP client) reads
+//! at most the same number of bytes, so the same input is accepted or refused, with the same
+//! reason ("too large"), on every path.
 
-/// The largest presentation (SD-JWT with disclosures and KB-JWT) a verifier accepts.
+/// The largest presentation (SD-JWT with disclosures and KB-JWT) a verifier accepts, from
+/// text, a file or (after unpacking) a QR code.
 pub const MAX_PRESENTATION_BYTES: usize = 64 * 1024;
 
 /// The largest compact JWS the JOSE layer parses unless the caller sets another limit.
 pub const MAX_JWS_BYTES: usize = 1024 * 1024;
+
+/// The largest Status List Token (`statuslist+jwt`) accepted: 4 MiB.
+///
+/// Sized for a national list. A 1-bit list of 2^23 (8,388,608) entries is 1 MiB; when its
+/// bits look random (the worst case: zlib cannot shrink them) the signed token is about
+/// 1.86 MB (measured: 1,864,474 bytes, see `core/tests/limits_per_input.rs`), because the
+/// compressed list is base64url-encoded into `lst` and the payload holding it is
+/// base64url-encoded again. 4 MiB leaves a margin of 2.25x over that, and also holds the
+/// worst case of the same 2^23 entries at giayto's own 2 bits (about 3.73 MB). Decompression
+/// stays bounded separately by [`crate::status_list::MAX_DECOMPRESSED_BYTES`].
+pub const MAX_STATUS_LIST_TOKEN_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest trust list token (`trustlist+jwt`) accepted: 1 MiB, room for thousands of
+/// issuers with several keys each.
+pub const MAX_TRUST_LIST_TOKEN_BYTES: usize = 1024 * 1024;
 
 /// The deepest JSON nesting accepted anywhere in a token or disclosure.
 pub const MAX_JSON_DEPTH: usize = 32;

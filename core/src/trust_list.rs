@@ -12,7 +12,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jose::jws::{self, CompactJws};
-use crate::jose::{JoseError, Jwk, Jwks, Signer};
+use crate::jose::{JoseError, Jwk, Jwks, Signer, typ_matches};
+use crate::limits::MAX_TRUST_LIST_TOKEN_BYTES;
 
 /// The JOSE `typ` of a trust list.
 pub const TRUST_LIST_TYP: &str = "trustlist+jwt";
@@ -44,9 +45,11 @@ pub struct TrustedIssuer {
 pub struct TrustList {
     /// The trust anchor's identifier.
     pub iss: String,
-    /// When the list was issued.
+    /// When the list was issued (NumericDate, RFC 7519 section 2; fractions floored).
+    #[serde(deserialize_with = "crate::jose::numeric_date::deserialize")]
     pub iat: i64,
-    /// When the list expires.
+    /// When the list expires (NumericDate, RFC 7519 section 2; fractions floored).
+    #[serde(deserialize_with = "crate::jose::numeric_date::deserialize")]
     pub exp: i64,
     /// The trusted issuers.
     pub issuers: Vec<TrustedIssuer>,
@@ -131,14 +134,16 @@ impl TrustList {
 
     /// Verifies a trust list token against the pinned anchor key at `now`; a list past its
     /// `exp` is accepted for `grace_seconds` more (see [`VerifiedTrustList::freshness`]).
+    /// The token is at most [`MAX_TRUST_LIST_TOKEN_BYTES`]; its `typ` is compared as a media
+    /// type (RFC 7515 section 4.1.9, [`typ_matches`]); `iat` and `exp` are NumericDates.
     pub fn verify(
         token: &str,
         anchor: &Jwk,
         now: i64,
         grace_seconds: i64,
     ) -> Result<VerifiedTrustList, TrustListError> {
-        let jws = CompactJws::parse(token)?;
-        if jws.header().typ.as_deref() != Some(TRUST_LIST_TYP) {
+        let jws = CompactJws::parse_with_limit(token, MAX_TRUST_LIST_TOKEN_BYTES)?;
+        if !typ_matches(jws.header().typ.as_deref(), TRUST_LIST_TYP) {
             return Err(TrustListError::WrongType(jws.header().typ.clone()));
         }
         jws.verify(anchor)?;
@@ -216,6 +221,15 @@ impl VerifiedTrustList {
         } else {
             Err(TrustListError::Expired { expired_at })
         }
+    }
+
+    /// The issuer holding the key `kid` (an RFC 7638 thumbprint, unique across issuers), to
+    /// tell who signed a token that carries no `iss`, such as a Status List Token.
+    pub fn issuer_with_key(&self, kid: &str) -> Option<&TrustedIssuer> {
+        self.list
+            .issuers
+            .iter()
+            .find(|issuer| issuer.jwks.find(kid).is_some())
     }
 
     /// The issuer with identifier `iss`.

@@ -5,15 +5,22 @@
 //! Only ES256 and EdDSA are ever accepted. `none`, every HMAC algorithm, unknown `crit`
 //! parameters and keys referenced by URL inside a token (`jku`, `x5u`) are refused when a
 //! token is parsed, before any key is chosen.
+//!
+//! Two readings are shared by every token: [`typ_matches`] compares a `typ` header as a media
+//! type (RFC 7515 section 4.1.9) and [`numeric_date`] reads a JWT date (RFC 7519 section 2).
 
 pub mod b64;
 mod error;
 mod jwk;
 pub mod jws;
+mod media_type;
+pub mod numeric_date;
 mod signer;
 
 pub use error::JoseError;
 pub use jwk::{Jwk, Jwks};
+pub use media_type::typ_matches;
+pub use numeric_date::{MAX_NUMERIC_DATE, NumericDateError, numeric_date, numeric_date_claim};
 pub use signer::{Signer, SoftwareSigner};
 
 /// A JWS algorithm on giayto's allow-list.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::IssuerErrorCode;
 use crate::jose::jws::{self, CompactJws};
-use crate::jose::{JoseError, Jwk, Signer};
+use crate::jose::{JoseError, Jwk, Signer, typ_matches};
 
 /// The `typ` of a key proof JWT.
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
@@ -32,19 +32,11 @@ pub struct ProofClaims {
     pub nonce: Option<String>,
 }
 
-/// A NumericDate (RFC 7519 §2): a non-negative number, fractions cut off.
+/// A NumericDate (RFC 7519 section 2) read by the one shared parser,
+/// [`crate::jose::numeric_date`] (non-negative, fractions floored, bounded).
 fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let number = serde_json::Number::deserialize(d)?;
-    if let Some(seconds) = number.as_u64() {
-        return Ok(seconds);
-    }
-    match number.as_f64() {
-        // `as` saturates; the range check keeps it exact for every real date.
-        Some(seconds) if seconds.is_finite() && (0.0..1e15).contains(&seconds) => {
-            Ok(seconds.trunc() as u64)
-        }
-        _ => Err(serde::de::Error::custom("iat is not a valid NumericDate")),
-    }
+    let seconds = crate::jose::numeric_date::deserialize(d)?;
+    u64::try_from(seconds).map_err(|_| serde::de::Error::custom("NumericDate is negative"))
 }
 
 /// Builds a key proof signed by `signer`: header `typ`, `alg` and the holder's public key
@@ -113,10 +105,12 @@ impl ProofError {
 /// Verifies a `jwt` key proof as an issuer with a Nonce Endpoint (OpenID4VCI Appendix F.4)
 /// and returns the holder's public key to bind the credential to.
 ///
-/// Checks: compact JWS on the algorithm allow-list (never `none` or HMAC), `typ`, a
+/// Checks: compact JWS on the algorithm allow-list (never `none` or HMAC), `typ` (compared
+/// as a media type, RFC 7515 section 4.1.9), a
 /// public `jwk` header and neither `kid` nor `x5c`, the signature with that key, `aud`
 /// equal to `expected_aud`, `iat` no more than [`MAX_PROOF_CLOCK_SKEW_SECS`] ahead of
-/// `now` and no more than `max_age` seconds behind it, and a `nonce` that `nonce_ok`
+/// `now` and no more than `max_age` seconds behind it (a NumericDate, fractions floored),
+/// and a `nonce` that `nonce_ok`
 /// accepts (it should also consume single-use nonces). Times are Unix seconds.
 pub fn verify_proof_jwt(
     proof: &str,
@@ -128,7 +122,7 @@ pub fn verify_proof_jwt(
     let jws =
         CompactJws::parse_with_limit(proof, MAX_PROOF_BYTES).map_err(ProofError::Malformed)?;
     let header = jws.header();
-    if header.typ.as_deref() != Some(PROOF_JWT_TYP) {
+    if !typ_matches(header.typ.as_deref(), PROOF_JWT_TYP) {
         return Err(ProofError::WrongType);
     }
     let jwk = header.jwk.clone().ok_or(ProofError::MissingKey)?;

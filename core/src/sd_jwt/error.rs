@@ -88,6 +88,9 @@ pub enum SdJwtError {
     /// The KB-JWT lacks a required claim or has one of the wrong type.
     #[error("key binding JWT claim {0} missing or invalid")]
     KeyBindingClaim(&'static str),
+    /// The KB-JWT `iat` is not a valid NumericDate (RFC 7519 section 2).
+    #[error("key binding JWT claim iat {0}")]
+    KeyBindingIat(crate::jose::NumericDateError),
     /// The KB-JWT `sd_hash` does not match the presented SD-JWT.
     #[error("key binding JWT sd_hash does not match the presentation")]
     KeyBindingSdHashMismatch,

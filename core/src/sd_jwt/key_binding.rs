@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{HashAlg, KB_JWT_TYP, SdJwtError};
 use crate::jose::jws::{self, CompactJws};
-use crate::jose::{Jwk, Signer};
+use crate::jose::{Jwk, Signer, numeric_date, typ_matches};
 
 /// The claims of a key-binding JWT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +81,9 @@ impl Signer for NoKid<'_> {
 }
 
 /// Verifies a key-binding JWT against the holder key and the presented SD-JWT
-/// (RFC 9901 section 7.3, step 5).
+/// (RFC 9901 section 7.3, step 5): `typ` is `kb+jwt` compared as a media type (RFC 7515
+/// section 4.1.9, [`typ_matches`]); `iat` is an RFC 7519 NumericDate (fractions floored,
+/// [`numeric_date`]) within `[now - max_age - clock_skew, now + clock_skew]`.
 pub fn verify_kb_jwt(
     kb_jwt: &str,
     sd_jwt: &str,
@@ -91,7 +93,7 @@ pub fn verify_kb_jwt(
 ) -> Result<KeyBindingClaims, SdJwtError> {
     let jws = CompactJws::parse_with_limit(kb_jwt, crate::limits::MAX_PRESENTATION_BYTES)
         .map_err(SdJwtError::jose("key binding JWT"))?;
-    if jws.header().typ.as_deref() != Some(KB_JWT_TYP) {
+    if !typ_matches(jws.header().typ.as_deref(), KB_JWT_TYP) {
         return Err(SdJwtError::KeyBindingWrongTyp(jws.header().typ.clone()));
     }
     jws.verify(holder_key)
@@ -107,10 +109,10 @@ pub fn verify_kb_jwt(
             _ => Err(SdJwtError::KeyBindingClaim(name)),
         }
     };
-    let iat = claims
-        .get("iat")
-        .and_then(Value::as_i64)
-        .ok_or(SdJwtError::KeyBindingClaim("iat"))?;
+    let iat = match claims.get("iat") {
+        None => return Err(SdJwtError::KeyBindingClaim("iat")),
+        Some(value) => numeric_date(value).map_err(SdJwtError::KeyBindingIat)?,
+    };
     let claims = KeyBindingClaims {
         iat,
         aud: string("aud")?,

@@ -77,6 +77,14 @@ pub enum StatusListError {
     /// A claim has the wrong type or an impossible value.
     #[error("status list token claim `{0}` is invalid")]
     InvalidClaim(&'static str),
+    /// A date claim (`iat`, `exp`, `nbf`) is not a valid NumericDate (RFC 7519 section 2).
+    #[error("status list token claim `{claim}` {reason}")]
+    InvalidDate {
+        /// The claim.
+        claim: &'static str,
+        /// Why it was refused.
+        reason: crate::jose::NumericDateError,
+    },
     /// `sub` differs from the `uri` the Referenced Token points to.
     #[error("status list token is for {found:?}, expected {expected:?}")]
     SubjectMismatch {

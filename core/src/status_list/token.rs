@@ -6,16 +6,13 @@ use serde_json::{Map, Value};
 
 use super::{Status, StatusList, StatusListError};
 use crate::jose::jws::{self, CompactJws};
-use crate::jose::{JoseError, Jwk, Jwks, Signer};
+use crate::jose::{JoseError, Jwk, Jwks, NumericDateError, Signer, typ_matches};
 
 /// The JWT `typ` of a Status List Token.
 pub const STATUS_LIST_JWT_TYP: &str = "statuslist+jwt";
 
-/// Largest Status List Token accepted: the largest compressed list
-/// ([`super::MAX_COMPRESSED_BYTES`]) is base64url-encoded into `lst`, and the payload holding
-/// it is base64url-encoded again, plus room for the header, other claims and signature.
-pub const MAX_STATUS_LIST_TOKEN_BYTES: usize =
-    super::MAX_COMPRESSED_BYTES.div_ceil(3) * 4 / 3 * 4 + 4096;
+/// Largest Status List Token accepted, on every path (see [`crate::limits`]).
+pub use crate::limits::MAX_STATUS_LIST_TOKEN_BYTES;
 
 /// The JSON `StatusList` (draft section "Status List in JSON Format").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,9 +35,14 @@ pub struct StatusListToken {
     /// URI of this Status List Token; equals the `uri` in each Referenced Token.
     pub sub: String,
     /// Issued at, seconds since the epoch.
+    #[serde(deserialize_with = "crate::jose::numeric_date::deserialize")]
     pub iat: i64,
     /// Expiry, seconds since the epoch (RECOMMENDED).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::jose::numeric_date::deserialize_option"
+    )]
     pub exp: Option<i64>,
     /// How long, in seconds, a consumer may cache the token before fetching it again
     /// (RECOMMENDED; positive).
@@ -138,10 +140,12 @@ fn echo(text: &str) -> String {
 
 /// Verifies a Status List Token in JWT format for a Referenced Token whose
 /// `status.status_list.uri` is `expected_uri`, following the draft's "Validation Rules":
-/// `typ` is `statuslist+jwt` (or `application/statuslist+jwt`, RFC 7515 section 4.1.9);
+/// the token is at most [`MAX_STATUS_LIST_TOKEN_BYTES`]; `typ` is `statuslist+jwt` (compared
+/// as a media type, RFC 7515 section 4.1.9: see [`typ_matches`]);
 /// the signature verifies with a key of `issuer_keys` (the one its `kid` names, else any);
 /// `sub` equals `expected_uri`; `iat` is present; `exp`, if present, is after `now`; `nbf`, if
-/// present, is not after `now`; `ttl`, if present, is positive; and the list decodes.
+/// present, is not after `now` (dates read as RFC 7519 NumericDates, fractions floored: see
+/// [`crate::jose::numeric_date`]); `ttl`, if present, is positive; and the list decodes.
 pub fn verify_token(
     token: &str,
     expected_uri: &str,
@@ -150,11 +154,7 @@ pub fn verify_token(
 ) -> Result<VerifiedStatusList, StatusListError> {
     let jws = CompactJws::parse_with_limit(token, MAX_STATUS_LIST_TOKEN_BYTES)?;
     let typ = jws.header().typ.as_deref();
-    let typ_ok = typ.is_some_and(|t| {
-        let t = t.to_ascii_lowercase();
-        t == STATUS_LIST_JWT_TYP || t.strip_prefix("application/") == Some(STATUS_LIST_JWT_TYP)
-    });
-    if !typ_ok {
+    if !typ_matches(typ, STATUS_LIST_JWT_TYP) {
         return Err(StatusListError::WrongType {
             found: typ.map(echo),
         });
@@ -249,16 +249,11 @@ fn signature_error(error: JoseError) -> StatusListError {
     }
 }
 
-/// An integer NumericDate claim (RFC 7519 section 2), if present.
+/// A NumericDate claim (RFC 7519 section 2), if present.
 fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, StatusListError> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .as_i64()
-            .map(Some)
-            .ok_or(StatusListError::InvalidClaim(name)),
-    }
+    crate::jose::numeric_date_claim(claims, name)
+        .map_err(|reason: NumericDateError| StatusListError::InvalidDate { claim: name, reason })
 }
