@@ -2,7 +2,7 @@
 //! URLSession, java.net.http, urllib) through the foreign [`HttpClient`] trait; Rust only
 //! builds requests and reads responses.
 
-use giayto_core::oid4vci::{self, MAX_RESPONSE_BYTES, Method};
+use giayto_core::oid4vci::{self, Method};
 
 use crate::GiaytoError;
 
@@ -102,11 +102,13 @@ pub(crate) fn send(
     Ok(http.send(request.into())?.into())
 }
 
-/// GETs `url` accepting `accept`, and returns the body of a 2xx answer of bounded size.
+/// GETs `url` accepting `accept`, and returns the body of a 2xx answer of at most `limit`
+/// bytes (the input kind's limit from `giayto_core::limits`, the same on every path).
 pub(crate) fn get_body(
     http: &dyn HttpClient,
     url: &str,
     accept: &str,
+    limit: usize,
 ) -> Result<Vec<u8>, GiaytoError> {
     let response = http.send(HttpRequest {
         method: Method::Get.as_str().to_owned(),
@@ -122,10 +124,10 @@ pub(crate) fn get_body(
             reason: format!("GET {url} answered HTTP {}", response.status),
         });
     }
-    if response.body.len() > MAX_RESPONSE_BYTES {
+    if response.body.len() > limit {
         return Err(GiaytoError::Network {
             reason: format!(
-                "GET {url} answered {} bytes (limit {MAX_RESPONSE_BYTES})",
+                "GET {url} answered {} bytes: too large (limit {limit})",
                 response.body.len()
             ),
         });

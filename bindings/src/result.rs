@@ -21,6 +21,9 @@ pub enum HolderBindingState {
     NotBound,
     /// A key-binding proof was sent but failed its checks.
     Failed,
+    /// Not checked: the presentation was refused before binding was looked at (unreadable,
+    /// bad signature, untrusted issuer). Show nothing about binding.
+    NotChecked,
 }
 
 /// Revocation state of the credential.
@@ -174,6 +177,7 @@ impl VerificationResult {
                 },
                 HolderBinding::NotBound => HolderBindingState::NotBound,
                 HolderBinding::Failed => HolderBindingState::Failed,
+                HolderBinding::NotChecked => HolderBindingState::NotChecked,
             },
             status: v.status.into(),
             errors: v.errors.iter().map(VerificationReason::from).collect(),

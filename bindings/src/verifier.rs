@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::status_list::{STATUS_LIST_JWT_TYP, StatusCache};
 use giayto_core::verifier::VerifierDevice;
 
@@ -65,7 +66,12 @@ impl Verifier {
         url: String,
         http: Arc<dyn HttpClient>,
     ) -> Result<String, GiaytoError> {
-        let body = http::get_body(http.as_ref(), &url, "application/trustlist+jwt")?;
+        let body = http::get_body(
+            http.as_ref(),
+            &url,
+            "application/trustlist+jwt",
+            MAX_TRUST_LIST_TOKEN_BYTES,
+        )?;
         let token = String::from_utf8(body)
             .map_err(|_| GiaytoError::invalid("trust list response is not UTF-8"))?;
         self.load_trust_list(token.trim().to_owned())?;
@@ -88,6 +94,7 @@ impl Verifier {
             http.as_ref(),
             &uri,
             &format!("application/{STATUS_LIST_JWT_TYP}"),
+            MAX_STATUS_LIST_TOKEN_BYTES,
         )?;
         let token = String::from_utf8(body)
             .map_err(|_| GiaytoError::invalid("status list response is not UTF-8"))?;

@@ -42,7 +42,13 @@ fn read_body(
         .with_config()
         .limit(limit)
         .read_to_vec()
-        .map_err(|e| network_error(url, &e))
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => CliError::Network(format!(
+                "{}: too large (more than the {limit}-byte limit)",
+                redact_url(url)
+            )),
+            other => network_error(url, &other),
+        })
 }
 
 /// Performs one request of the sans-IO OpenID4VCI client.

@@ -96,27 +96,34 @@ pub fn verdict_text(verdict: &Verdict) -> String {
         });
         let _ = writeln!(s, "Cơ quan cấp / Issuer: {name}");
     }
+    // Nothing is said about binding or status when the presentation was refused before
+    // they were checked: a person would read it as the cause.
     let binding = match &verdict.holder_binding {
-        HolderBinding::Verified { aud, iat, .. } => {
-            format!("gắn với thiết bị / bound to the holder's device (aud {aud}, iat {iat})")
-        }
-        HolderBinding::NotBound => {
-            "KHÔNG gắn với thiết bị / NOT bound to a device (paper form or no key binding)".into()
-        }
-        HolderBinding::Failed => "kiểm tra thất bại / key binding failed".into(),
+        HolderBinding::Verified { aud, iat, .. } => Some(format!(
+            "gắn với thiết bị / bound to the holder's device (aud {aud}, iat {iat})"
+        )),
+        HolderBinding::NotBound => Some(
+            "KHÔNG gắn với thiết bị / NOT bound to a device (paper form or no key binding)".into(),
+        ),
+        HolderBinding::Failed => Some("kiểm tra thất bại / key binding failed".into()),
+        HolderBinding::NotChecked => None,
     };
-    let _ = writeln!(s, "Thiết bị / Holder binding: {binding}");
+    if let Some(binding) = binding {
+        let _ = writeln!(s, "Thiết bị / Holder binding: {binding}");
+    }
     let status = match verdict.status {
-        StatusView::Valid => "còn hiệu lực / valid",
-        StatusView::Revoked => "đã thu hồi / REVOKED",
-        StatusView::Suspended => "tạm đình chỉ / SUSPENDED",
-        StatusView::ValidStale => "còn hiệu lực (danh sách cũ) / valid (stale list)",
-        StatusView::Unknown => "không rõ / unknown",
-        StatusView::ListMissing => "không kiểm tra được / status list missing",
-        StatusView::NotApplicable => "không áp dụng / no status reference",
-        StatusView::NotChecked => "chưa kiểm tra / not checked",
+        StatusView::Valid => Some("còn hiệu lực / valid"),
+        StatusView::Revoked => Some("đã thu hồi / REVOKED"),
+        StatusView::Suspended => Some("tạm đình chỉ / SUSPENDED"),
+        StatusView::ValidStale => Some("còn hiệu lực (danh sách cũ) / valid (stale list)"),
+        StatusView::Unknown => Some("không rõ / unknown"),
+        StatusView::ListMissing => Some("không kiểm tra được / status list missing"),
+        StatusView::NotApplicable => Some("không áp dụng / no status reference"),
+        StatusView::NotChecked => None,
     };
-    let _ = writeln!(s, "Trạng thái / Status: {status}");
+    if let Some(status) = status {
+        let _ = writeln!(s, "Trạng thái / Status: {status}");
+    }
     if let Some(exp) = verdict.validity.expires_at {
         let _ = writeln!(s, "Hết hạn / Expires: {exp} (Unix time)");
     }

@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 
 use crate::catalogue::{self, DocumentType, Label};
 use crate::jose::Signer;
-use crate::jose::jws::CompactJws;
 use crate::qr::{self, Challenge, KeyBindingTarget, QrError};
 use crate::sd_jwt::{ClaimPath, PathSegment, SdJwt, SdJwtError};
 use crate::sd_jwt_vc::{SD_JWT_VC_TYP, VcEnvelope, VcError};
@@ -289,17 +288,9 @@ impl Parsed {
     fn read(credential: &str) -> Result<Parsed, WalletError> {
         let sd_jwt = SdJwt::parse(credential.trim()).map_err(WalletError::Credential)?;
         let processed = sd_jwt.process().map_err(WalletError::Credential)?;
-        let jws = CompactJws::parse(sd_jwt.issuer_jwt())
-            .map_err(SdJwtError::jose("issuer-signed JWT"))
-            .map_err(WalletError::Credential)?;
-        let payload: Map<String, Value> = jws.payload_json().map_err(|e| {
-            WalletError::Credential(SdJwtError::Json {
-                context: "issuer-signed JWT payload",
-                reason: e.to_string(),
-            })
-        })?;
-        let envelope = VcEnvelope::read(&payload, true)?;
+        // The envelope is read from the processed payload, as a verifier reads it.
         crate::sd_jwt_vc::check_no_protected_disclosed(&processed)?;
+        let envelope = VcEnvelope::read(&processed.claims, true)?;
         Ok(Parsed {
             sd_jwt,
             envelope,

@@ -1,19 +1,18 @@
 //! `giayto verify`: one presentation (text, QR text, `-` or a QR image) to a verdict, with
 //! the issuer keys of a trust list or given directly, and cached status lists.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use clap::Args;
-use giayto_core::jose::Jwks;
-use giayto_core::jose::jws::CompactJws;
+use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::qr::{self, QrPayload};
-use giayto_core::sd_jwt::Presentation;
-use giayto_core::status_list::{StatusCache, verify_token};
+use giayto_core::status_list::StatusCache;
 use giayto_core::trust_list::TrustList;
 use giayto_core::verifier::{
-    FailureCode, IssuerTrust, Policy, Profile, Verdict, verify_presentation,
+    FailureCode, IssuerTrust, Policy, Profile, Verdict, unverified_envelope, verify_presentation,
+    verify_status_list_for,
 };
-use serde_json::Value;
 
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
 use crate::{ProfileArg, files, net, output, scan, unix_now};
@@ -42,7 +41,8 @@ pub struct VerifyArgs {
     /// issuers).
     #[arg(long, value_name = "FILE")]
     pub issuer_jwk: Option<PathBuf>,
-    /// A Token Status List (`statuslist+jwt`), a file or an http(s) URL; repeatable.
+    /// A Token Status List (`statuslist+jwt`), a file or an http(s) URL; repeatable. Without
+    /// `--offline`, the list the document names is fetched when none is given.
     #[arg(long, value_name = "FILE|URL")]
     pub status_list: Vec<String>,
     /// Do not use the network at all: URLs are refused.
@@ -73,7 +73,7 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
     let trust = match (&args.issuer_jwk, &args.trust_list, &args.anchor) {
         (Some(path), _, _) => IssuerTrust::Keys(files::read_public_keys(path)?),
         (None, Some(source), Some(anchor)) => {
-            let token = fetcher.text(source)?;
+            let token = fetcher.text(source, MAX_TRUST_LIST_TOKEN_BYTES)?;
             let anchor = files::read_public_jwk(anchor)?;
             let list = TrustList::verify(
                 token.trim(),
@@ -126,8 +126,16 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         expected_nonce: args.nonce,
         ..defaults
     };
-    let statuses = status_cache(&presentation, &trust, &args.status_list, &fetcher, now)?;
-    let verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    let statuses = status_cache(
+        &presentation,
+        policy.profile,
+        &trust,
+        &args.status_list,
+        &fetcher,
+        now,
+    )?;
+    let mut verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    explain_missing_status(&mut verdict, args.offline);
     report(&verdict, json)
 }
 
@@ -141,15 +149,37 @@ fn report(verdict: &Verdict, json: bool) -> Result<u8, CliError> {
     Ok(if verdict.valid { EXIT_OK } else { EXIT_INVALID })
 }
 
-/// Reads trust and status lists from files or, unless offline, URLs.
+/// Tells how to supply a status list the verdict says is missing: offline, with
+/// `--status-list FILE`; online, the fetch failed and its reason was printed on stderr.
+fn explain_missing_status(verdict: &mut Verdict, offline: bool) {
+    let hint = if offline {
+        "; offline, give it with --status-list FILE (the statuslist+jwt downloaded from that URI)"
+    } else {
+        "; it could not be fetched (the reason is printed above); give it with --status-list FILE"
+    };
+    for failure in verdict.errors.iter_mut().chain(verdict.warnings.iter_mut()) {
+        if failure.code == FailureCode::StatusListMissing {
+            failure.message.push_str(hint);
+        }
+    }
+}
+
+/// How many fetched documents one run keeps in memory.
+const FETCH_CACHE_ENTRIES: usize = 8;
+
+/// Reads trust and status lists from files or, unless offline, URLs (bounded in size by the
+/// input kind's limit and in time by [`net::agent`]'s timeout), keeping what it fetched for
+/// the rest of the run so a URL is fetched at most once.
 struct Fetcher {
     agent: Option<ureq::Agent>,
+    fetched: RefCell<Vec<(String, String)>>,
 }
 
 impl Fetcher {
     fn new(offline: bool) -> Fetcher {
         Fetcher {
             agent: (!offline).then(net::agent),
+            fetched: RefCell::new(Vec::new()),
         }
     }
 
@@ -157,9 +187,16 @@ impl Fetcher {
         source.starts_with("https://") || source.starts_with("http://")
     }
 
-    fn text(&self, source: &str) -> Result<String, CliError> {
+    /// The text of a file or URL of at most `limit` bytes (the input kind's limit from
+    /// `giayto_core::limits`: the same for both paths).
+    fn text(&self, source: &str, limit: usize) -> Result<String, CliError> {
         if !Self::is_url(source) {
-            return files::read_text(std::path::Path::new(source));
+            let path = std::path::Path::new(source);
+            return String::from_utf8(files::read_bounded(path, limit as u64)?)
+                .map_err(|_| CliError::Format(format!("{source} is not UTF-8 text")));
+        }
+        if let Some((_, text)) = self.fetched.borrow().iter().find(|(url, _)| url == source) {
+            return Ok(text.clone());
         }
         let agent = self.agent.as_ref().ok_or_else(|| {
             CliError::Usage(format!(
@@ -167,64 +204,82 @@ impl Fetcher {
                 net::redact_url(source)
             ))
         })?;
-        String::from_utf8(net::get(agent, source, files::MAX_TEXT_FILE)?)
-            .map_err(|_| CliError::Format(format!("{} is not text", net::redact_url(source))))
+        let text = String::from_utf8(net::get(agent, source, limit as u64)?)
+            .map_err(|_| CliError::Format(format!("{} is not text", net::redact_url(source))))?;
+        let mut fetched = self.fetched.borrow_mut();
+        if fetched.len() >= FETCH_CACHE_ENTRIES {
+            fetched.remove(0);
+        }
+        fetched.push((source.to_owned(), text.clone()));
+        Ok(text)
     }
 }
 
-/// The keys of the presentation's issuer, which sign its status lists; `None` when the
-/// presentation cannot be read (the verifier then reports why).
-fn issuer_keys(presentation: &str, trust: &IssuerTrust) -> Option<Jwks> {
-    let payload = Presentation::parse(presentation)
-        .ok()?
-        .issuer_payload()
-        .ok()?;
-    let iss = payload.get("iss")?.as_str()?;
-    match trust {
-        IssuerTrust::Keys(keys) => Some(keys.clone()),
-        IssuerTrust::TrustList(list) => list.issuer(iss).map(|issuer| issuer.jwks.clone()),
-    }
-}
-
-/// Verifies each status list with the presentation issuer's keys and caches it. A list
-/// that does not verify is left out with a warning on stderr; the verdict then says the
-/// status could not be checked.
+/// Verifies each status list given (`--status-list`) with the keys of the trusted issuer
+/// that signed it, and caches it; then, unless offline, fetches the list the presentation
+/// names if none was given. A list that cannot be read or does not verify is left out with
+/// its reason on stderr; the verdict then says the status could not be checked.
 fn status_cache(
     presentation: &str,
+    profile: Profile,
     trust: &IssuerTrust,
     sources: &[String],
     fetcher: &Fetcher,
     now: i64,
 ) -> Result<StatusCache, CliError> {
     let mut cache = StatusCache::new();
-    if sources.is_empty() {
-        return Ok(cache);
-    }
-    let Some(keys) = issuer_keys(presentation, trust) else {
+    // The list the document names, read before verification only to know which to load.
+    let Some(reference) = unverified_envelope(presentation, profile).and_then(|e| e.status) else {
         return Ok(cache);
     };
     for source in sources {
-        let token = fetcher.text(source)?;
-        let token = token.trim();
-        // A URL names the list; a file's list is named by its own (signed) `sub`.
+        // A URL names the list it serves; a file is checked against the list the document
+        // names (its signed `sub` must be that URI).
         let uri = if Fetcher::is_url(source) {
-            source.clone()
+            source.as_str()
         } else {
-            CompactJws::parse(token)
-                .ok()
-                .and_then(|jws| jws.payload_json::<Value>().ok())
-                .and_then(|claims| claims.get("sub")?.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            reference.uri.as_str()
         };
-        match verify_token(token, &uri, &keys, now) {
-            Ok(verified) => {
-                cache.insert(verified, now);
-            }
-            Err(error) => eprintln!(
-                "giayto: status list {} ignored: {error}",
-                net::redact_url(source)
-            ),
-        }
+        load_status_list(&mut cache, fetcher, trust, source, uri, now);
+    }
+    let online = fetcher.agent.is_some();
+    if online && Fetcher::is_url(&reference.uri) && cache.get(&reference.uri).is_none() {
+        load_status_list(
+            &mut cache,
+            fetcher,
+            trust,
+            &reference.uri,
+            &reference.uri,
+            now,
+        );
     }
     Ok(cache)
+}
+
+/// Reads the status list at `source`, verifies it as the list published at `uri` and caches
+/// it; on failure prints the reason (too large, not signed by a trusted issuer, for another
+/// URI, ...) and leaves it out.
+fn load_status_list(
+    cache: &mut StatusCache,
+    fetcher: &Fetcher,
+    trust: &IssuerTrust,
+    source: &str,
+    uri: &str,
+    now: i64,
+) {
+    let verified = fetcher
+        .text(source, MAX_STATUS_LIST_TOKEN_BYTES)
+        .map_err(|e| e.to_string())
+        .and_then(|token| {
+            verify_status_list_for(trust, uri, &token, now).map_err(|e| e.to_string())
+        });
+    match verified {
+        Ok(verified) => {
+            cache.insert(verified, now);
+        }
+        Err(error) => eprintln!(
+            "giayto: status list {} ignored: {error}",
+            net::redact_url(source)
+        ),
+    }
 }

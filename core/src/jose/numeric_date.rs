@@ -124,10 +124,7 @@ mod tests {
     #[test]
     fn refusals() {
         for not_number in [json!("1795000000"), json!("NaN"), json!(null), json!(true)] {
-            assert_eq!(
-                numeric_date(&not_number),
-                Err(NumericDateError::NotANumber)
-            );
+            assert_eq!(numeric_date(&not_number), Err(NumericDateError::NotANumber));
         }
         assert_eq!(numeric_date(&json!(-1)), Err(NumericDateError::Negative));
         assert_eq!(numeric_date(&json!(-0.5)), Err(NumericDateError::Negative));
@@ -139,7 +136,10 @@ mod tests {
             numeric_date(&json!(u64::MAX)),
             Err(NumericDateError::OutOfRange)
         );
-        assert_eq!(numeric_date(&json!(1e300)), Err(NumericDateError::OutOfRange));
+        assert_eq!(
+            numeric_date(&json!(1e300)),
+            Err(NumericDateError::OutOfRange)
+        );
         // serde_json refuses non-finite literals itself; a non-finite f64 never parses.
         assert!(serde_json::from_str::<Value>("1e400").is_err());
     }

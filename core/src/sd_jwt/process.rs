@@ -39,12 +39,12 @@ pub struct ProcessedPayload {
 
 /// Processes `payload` (the issuer-signed JWT's claims) with `disclosures`.
 pub fn process_payload(
-    mut payload: Map<String, Value>,
+    payload: Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<ProcessedPayload, SdJwtError> {
-    let hash_alg = match payload.remove("_sd_alg") {
+    let hash_alg = match payload.get("_sd_alg") {
         None => HashAlg::default(),
-        Some(Value::String(name)) => HashAlg::from_name(&name)?,
+        Some(Value::String(name)) => HashAlg::from_name(name)?,
         Some(_) => return Err(SdJwtError::UnsupportedHashAlg("(not a string)".into())),
     };
     let mut by_digest = HashMap::with_capacity(disclosures.len());
@@ -63,7 +63,12 @@ pub fn process_payload(
         used: vec![false; disclosures.len()],
         disclosed: Vec::with_capacity(disclosures.len()),
     };
-    let claims = walker.object(payload, &ClaimPath::default(), None, 0)?;
+    // `_sd_alg` stays in place while disclosures are put in, so a disclosure named
+    // `_sd_alg` meets it and is refused as a name conflict (step 3, "If the claim name
+    // already exists at the level of the `_sd` key"); it is removed only afterwards (step
+    // 3.6).
+    let mut claims = walker.object(payload, &ClaimPath::default(), None, 0)?;
+    claims.shift_remove("_sd_alg");
     if let Some(index) = walker.used.iter().position(|used| !used) {
         return Err(SdJwtError::UnreferencedDisclosure { index });
     }

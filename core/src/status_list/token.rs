@@ -254,6 +254,10 @@ fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, StatusListError> {
-    crate::jose::numeric_date_claim(claims, name)
-        .map_err(|reason: NumericDateError| StatusListError::InvalidDate { claim: name, reason })
+    crate::jose::numeric_date_claim(claims, name).map_err(|reason: NumericDateError| {
+        StatusListError::InvalidDate {
+            claim: name,
+            reason,
+        }
+    })
 }

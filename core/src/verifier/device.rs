@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use crate::jose::jws::CompactJws;
 use crate::jose::{JoseError, Jwk, Jwks};
+use crate::limits::MAX_TRUST_LIST_TOKEN_BYTES;
 use crate::qr::{self, Challenge, OFFLINE_AUDIENCE, QrError, QrPayload};
-use crate::sd_jwt::Presentation;
-use crate::sd_jwt_vc::VcEnvelope;
-use crate::status_list::{StatusCache, StatusListError, verify_token};
+use crate::status_list::{StatusCache, StatusListError};
 use crate::trust_list::{TrustList, TrustListError, VerifiedTrustList};
-use crate::verifier::{IssuerTrust, Policy, ReplayCache, StatusView, Verdict, verify_presentation};
+use crate::verifier::{
+    IssuerTrust, Policy, Profile, ReplayCache, StatusListSourceError, StatusView, Verdict,
+    unverified_envelope, verify_presentation, verify_status_list_for,
+};
 
 /// How long after its `exp` a cached trust list is still used offline (with a warning).
 pub const TRUST_LIST_GRACE_SECONDS: i64 = 7 * 24 * 3600;
@@ -128,7 +130,10 @@ impl VerifierDevice {
     pub fn load_trust_list(&mut self, token: &str, now: i64) -> Result<usize, DeviceError> {
         let token = token.trim();
         let anchor = match (
-            CompactJws::parse(token)?.header().kid.clone(),
+            CompactJws::parse_with_limit(token, MAX_TRUST_LIST_TOKEN_BYTES)?
+                .header()
+                .kid
+                .clone(),
             self.anchors.keys.as_slice(),
         ) {
             (_, [only]) => only,
@@ -157,24 +162,15 @@ impl VerifierDevice {
         token: &str,
         now: i64,
     ) -> Result<(), DeviceError> {
-        let token = token.trim();
-        let list = self.trust_list().ok_or(DeviceError::NoTrustList)?;
-        // Status list tokens carry no `iss`: the key named by `kid` (an RFC 7638 thumbprint,
-        // unique across issuers) tells which trusted issuer signed it.
-        let jws = CompactJws::parse(token)?;
-        let kid = jws
-            .header()
-            .kid
-            .as_deref()
-            .ok_or(DeviceError::StatusListWithoutKid)?;
-        let keys = &list
-            .list()
-            .issuers
-            .iter()
-            .find(|issuer| issuer.jwks.find(kid).is_some())
-            .ok_or(DeviceError::UnknownStatusListSigner)?
-            .jwks;
-        let verified = verify_token(token, uri, keys, now)?;
+        let trust = match &self.trust {
+            Some(trust @ IssuerTrust::TrustList(_)) => trust,
+            _ => return Err(DeviceError::NoTrustList),
+        };
+        let verified = verify_status_list_for(trust, uri, token, now).map_err(|e| match e {
+            StatusListSourceError::WithoutKid => DeviceError::StatusListWithoutKid,
+            StatusListSourceError::UnknownSigner => DeviceError::UnknownStatusListSigner,
+            StatusListSourceError::StatusList(e) => DeviceError::StatusList(e),
+        })?;
         self.wanted_status_uris.remove(uri);
         self.statuses.insert(verified, now);
         Ok(())
@@ -286,12 +282,7 @@ impl VerifierDevice {
 /// The status list a presentation refers to, read without verification (only to know
 /// which list to download).
 fn status_uri(presentation: &str) -> Option<String> {
-    let payload = Presentation::parse(presentation)
-        .ok()?
-        .issuer_payload()
-        .ok()?;
-    VcEnvelope::read(&payload, false)
-        .ok()?
+    unverified_envelope(presentation, Profile::SdJwtVc)?
         .status
         .map(|s| s.uri)
 }

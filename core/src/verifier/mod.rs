@@ -13,6 +13,7 @@
 mod device;
 mod policy;
 mod replay;
+mod status_source;
 mod verdict;
 
 use serde_json::{Map, Value};
@@ -22,16 +23,17 @@ pub use device::{
 };
 pub use policy::{Policy, Profile, StatusStrictness};
 pub use replay::ReplayCache;
+pub use status_source::{StatusListSourceError, verify_status_list_for};
 pub use verdict::{
     ClaimView, DocumentTypeView, Failure, FailureCode, HolderBinding, IssuerView, Names,
     StatusView, Validity, Verdict,
 };
 
 use crate::catalogue::{self, DocumentType};
-use crate::jose::{JoseError, Jwk, Jwks};
+use crate::jose::{JoseError, Jwk, Jwks, typ_matches};
 use crate::sd_jwt::{KbExpectations, Presentation, SdJwtError, process_payload, verify_kb_jwt};
 use crate::sd_jwt_vc::{
-    LEGACY_SD_JWT_VC_TYP, SD_JWT_VC_TYP, VcEnvelope, VcError, check_no_protected_disclosed,
+    ENVELOPE_CLAIMS, SD_JWT_VC_TYP, VcEnvelope, VcError, check_no_protected_disclosed,
 };
 use crate::status_list::{Status, StatusCache, StatusLookup};
 use crate::trust_list::{TrustListError, VerifiedTrustList};
@@ -73,17 +75,25 @@ fn check(
     let presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
     let header = presentation.issuer_jwt().header();
     let is_vc = policy.profile == Profile::SdJwtVc;
-    if is_vc {
-        let typ = header.typ.as_deref();
-        if typ != Some(SD_JWT_VC_TYP) && typ != Some(LEGACY_SD_JWT_VC_TYP) {
-            return Err(Failure::new(
-                FailureCode::WrongType,
-                format!("issuer-signed JWT has typ {typ:?}, expected {SD_JWT_VC_TYP:?}"),
-            ));
-        }
+    if is_vc && !typ_matches(header.typ.as_deref(), SD_JWT_VC_TYP) {
+        return Err(Failure::new(
+            FailureCode::WrongType,
+            format!(
+                "issuer-signed JWT has typ {:?}, expected {SD_JWT_VC_TYP:?}",
+                header.typ.as_deref().map(crate::jose::truncate)
+            ),
+        ));
     }
     let payload = presentation.issuer_payload().map_err(sd_jwt_failure)?;
-    let envelope = VcEnvelope::read(&payload, is_vc).map_err(envelope_failure)?;
+    // RFC 9901 section 7.1: every claim the verifier acts on is read from the Processed
+    // SD-JWT Payload (step 6), after the disclosures are in place and the digest and
+    // name-conflict rules have run (steps 3 to 5). Processing is pure and bounded, so it
+    // runs before the signature check, which needs `iss` (and `vct`) to choose the keys.
+    let processed = process_payload(payload, presentation.disclosures()).map_err(sd_jwt_failure)?;
+    if is_vc {
+        check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
+    }
+    let envelope = VcEnvelope::read(&processed.claims, is_vc).map_err(envelope_failure)?;
     let document = catalogue::by_vct(&envelope.vct).filter(|_| is_vc);
     if is_vc {
         verdict.document_type = Some(DocumentTypeView {
@@ -116,10 +126,6 @@ fn check(
     }
     signature.map_err(|e| jose_failure("issuer signature", e))?;
 
-    let processed = process_payload(payload, presentation.disclosures()).map_err(sd_jwt_failure)?;
-    if is_vc {
-        check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
-    }
     verdict.claims_json = subject_claims(&processed.claims, document);
     verdict.claims = claim_views(&verdict.claims_json, document);
 
@@ -133,6 +139,7 @@ fn check(
         ));
     }
     check_validity(&envelope, policy, now, verdict);
+    check_audience(&envelope, policy, verdict);
     let kb_proof = check_key_binding(
         &presentation,
         &envelope,
@@ -141,14 +148,7 @@ fn check(
         now,
         verdict,
     );
-    check_status(
-        &envelope,
-        all_issuer_keys(trust, &envelope.iss),
-        policy,
-        statuses,
-        now,
-        verdict,
-    );
+    check_status(&envelope, trust, policy, statuses, now, verdict);
 
     // Remember the proof only once everything else passed: a holder whose presentation
     // failed for a stale status list can show the same QR again after a refresh.
@@ -166,6 +166,47 @@ fn check(
         }
     }
     Ok(())
+}
+
+/// The envelope of a presentation read without verifying anything (the payload processed
+/// with its disclosures, as [`verify_presentation`] reads it), only to know which issuer's
+/// keys and which status list to fetch before verifying; `None` when it cannot be read.
+pub fn unverified_envelope(presentation: &str, profile: Profile) -> Option<VcEnvelope> {
+    let presentation = Presentation::parse(presentation).ok()?;
+    let payload = presentation.issuer_payload().ok()?;
+    let processed = process_payload(payload, presentation.disclosures()).ok()?;
+    VcEnvelope::read(&processed.claims, profile == Profile::SdJwtVc).ok()
+}
+
+/// RFC 7519 section 4.1.3: "If the principal processing the claim does not identify itself
+/// with a value in the `aud` claim when this claim is present, then the JWT MUST be
+/// rejected." The verifier identifies itself by [`Policy::accepted_audiences`]; one that
+/// names none is never the audience. Same rule in both profiles.
+fn check_audience(envelope: &VcEnvelope, policy: &Policy, verdict: &mut Verdict) {
+    let Some(aud) = &envelope.aud else {
+        return;
+    };
+    let ours = policy.accepted_audiences.as_deref().unwrap_or_default();
+    if aud.iter().any(|a| ours.contains(a)) {
+        return;
+    }
+    let named: Vec<String> = aud
+        .iter()
+        .take(4)
+        .map(|a| crate::jose::truncate(a))
+        .collect();
+    let us = if ours.is_empty() {
+        "this verifier names no audience".to_owned()
+    } else {
+        format!("this verifier is {}", ours.join(", "))
+    };
+    verdict.errors.push(Failure::new(
+        FailureCode::IssuerAudienceMismatch,
+        format!(
+            "the issuer addressed this document to {} (aud), not to this verifier ({us})",
+            named.join(", ")
+        ),
+    ));
 }
 
 /// The keys that may have signed this credential, after the trust checks.
@@ -347,7 +388,7 @@ fn all_issuer_keys<'t>(trust: &'t IssuerTrust, iss: &str) -> &'t [Jwk] {
 
 fn check_status(
     envelope: &VcEnvelope,
-    issuer_keys: &[Jwk],
+    trust: &IssuerTrust,
     policy: &Policy,
     statuses: &StatusCache,
     now: i64,
@@ -360,18 +401,35 @@ fn check_status(
     // The issuer is its own Status Issuer here: a list signed by anyone else (another
     // trusted issuer, say) says nothing about this document.
     if let Some(cached) = statuses.get(&reference.uri) {
-        let signed_by_issuer = cached.signer.as_deref().is_some_and(|signer| {
-            issuer_keys
-                .iter()
-                .any(|key| key.thumbprint().is_ok_and(|t| t == signer))
-        });
-        if !signed_by_issuer {
+        let holds_signer = |keys: &[Jwk]| {
+            cached.signer.as_deref().is_some_and(|signer| {
+                keys.iter()
+                    .any(|key| key.thumbprint().is_ok_and(|t| t == signer))
+            })
+        };
+        if !holds_signer(all_issuer_keys(trust, &envelope.iss)) {
+            let signer = match trust {
+                IssuerTrust::TrustList(list) => list
+                    .list()
+                    .issuers
+                    .iter()
+                    .find(|issuer| holds_signer(&issuer.jwks.keys)),
+                IssuerTrust::Keys(_) => None,
+            };
+            let signed_by = match signer {
+                Some(issuer) => format!(
+                    "is signed by {} / {} ({}), another issuer on the trust list, which does \
+                     not vouch for this document",
+                    issuer.name.vi, issuer.name.en, issuer.id
+                ),
+                None => "is signed by a key that is not the document's issuer's".to_owned(),
+            };
             verdict.status = StatusView::Unknown;
             verdict.errors.push(Failure::new(
                 FailureCode::StatusListWrongSigner,
                 format!(
-                    "status list {} is not signed by the document's issuer",
-                    reference.uri
+                    "status list {} {signed_by} (issued by {}); revocation could not be checked",
+                    reference.uri, envelope.iss
                 ),
             ));
             return;
@@ -469,12 +527,7 @@ fn subject_claims(
     }
     subject
         .into_iter()
-        .filter(|(name, _)| {
-            !matches!(
-                name.as_str(),
-                "iss" | "iat" | "nbf" | "exp" | "vct" | "vct#integrity" | "cnf" | "status"
-            )
-        })
+        .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -592,7 +645,9 @@ fn key_binding_failure(error: SdJwtError) -> Failure {
 fn envelope_failure(error: VcError) -> Failure {
     let code = match &error {
         VcError::ProtectedClaimDisclosed(_) => FailureCode::ProtectedClaimDisclosed,
-        VcError::Claim(_) | VcError::BadHolderKey => FailureCode::InvalidEnvelope,
+        VcError::Claim(_) | VcError::Date { .. } | VcError::BadHolderKey => {
+            FailureCode::InvalidEnvelope
+        }
     };
     Failure::new(code, error.to_string())
 }

@@ -82,6 +82,10 @@ pub enum HolderBinding {
     NotBound,
     /// A key-binding JWT was sent but failed its checks.
     Failed,
+    /// Not checked: the presentation was refused before key binding could be looked at
+    /// (unreadable input, bad issuer signature, untrusted issuer, ...). Nothing is known
+    /// about binding, so nothing should be said about it.
+    NotChecked,
 }
 
 /// The credential's revocation state.
@@ -174,6 +178,8 @@ pub enum FailureCode {
     NonceMismatch,
     /// The KB-JWT audience is not this verifier.
     AudienceMismatch,
+    /// The issuer-signed `aud` does not name this verifier (RFC 7519 section 4.1.3).
+    IssuerAudienceMismatch,
     /// The KB-JWT was already presented to this verifier.
     Replayed,
     /// Revoked by the issuer.
@@ -186,7 +192,8 @@ pub enum FailureCode {
     StatusListMissing,
     /// The status list is past its `ttl`.
     StatusListStale,
-    /// The cached status list was not signed by the document's issuer.
+    /// The cached status list was not signed by the document's issuer (the message names
+    /// the trusted issuer that signed it, if any).
     StatusListWrongSigner,
 }
 
@@ -242,7 +249,7 @@ impl Verdict {
             claims: Vec::new(),
             claims_json: Map::new(),
             validity: Validity::default(),
-            holder_binding: HolderBinding::NotBound,
+            holder_binding: HolderBinding::NotChecked,
             status: StatusView::NotChecked,
             errors: Vec::new(),
             warnings: Vec::new(),

@@ -94,11 +94,13 @@ private fun printResult(r: VerificationResult) {
     println("  document  ${r.documentNameVi ?: r.vct ?: "-"} / ${r.documentNameEn ?: ""}")
     println("  issuer    ${r.issuerNameVi ?: r.issuerId ?: "-"} / ${r.issuerNameEn ?: ""}")
     println("  status    ${r.status}")
-    println("  holder    " + when (val b = r.holderBinding) {
-        is HolderBindingState.Verified -> "bound to the holder's phone (proof for ${b.audience})"
-        is HolderBindingState.NotBound -> "NOT bound to a device (paper form): check the holder's face"
-        is HolderBindingState.Failed -> "device binding FAILED"
-    })
+    when (val b = r.holderBinding) {
+        is HolderBindingState.Verified -> println("  holder    bound to the holder's phone (proof for ${b.audience})")
+        is HolderBindingState.NotBound -> println("  holder    NOT bound to a device (paper form): check the holder's face")
+        is HolderBindingState.Failed -> println("  holder    device binding FAILED")
+        // Refused before binding was looked at: say nothing about it.
+        is HolderBindingState.NotChecked -> {}
+    }
     for (c in r.claims) println("  ${(c.labelVi ?: c.path).padEnd(34)} ${c.value}")
     for (e in r.errors) println("  ✗ ${e.code}: ${e.message}")
     for (w in r.warnings) println("  ! ${w.code}: ${w.message}")

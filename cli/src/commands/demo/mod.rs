@@ -17,10 +17,10 @@ use giayto_core::catalogue::{self, DocumentType};
 use giayto_core::jose::Algorithm;
 use giayto_core::oid4vci::{HttpRequest, Method};
 use giayto_core::qr::image::{qr_version, render_png, render_terminal};
-use giayto_core::sd_jwt::Presentation;
-use giayto_core::sd_jwt_vc::VcEnvelope;
 use giayto_core::vault::{Vault, VaultKey};
-use giayto_core::verifier::{FailureCode, HolderBinding, StatusView, Verdict, VerifierDevice};
+use giayto_core::verifier::{
+    FailureCode, HolderBinding, Profile, StatusView, Verdict, VerifierDevice, unverified_envelope,
+};
 use giayto_core::wallet::{Binding, DocumentView, Selection, Wallet};
 use serde_json::{Value, json};
 
@@ -506,11 +506,11 @@ fn describe(view: &DocumentView) -> String {
 
 /// `status.status_list.uri` of an issued credential.
 fn status_uri(credential: &str) -> Option<String> {
-    let payload = Presentation::parse(credential)
-        .ok()?
-        .issuer_payload()
-        .ok()?;
-    Some(VcEnvelope::read(&payload, true).ok()?.status?.uri)
+    Some(
+        unverified_envelope(credential, Profile::SdJwtVc)?
+            .status?
+            .uri,
+    )
 }
 
 fn device_error(error: giayto_core::verifier::DeviceError) -> CliError {
