@@ -19,7 +19,8 @@ pub const MAX_JWS_BYTES: usize = 1024 * 1024;
 ///
 /// Sized for a national list. A 1-bit list of 2^23 (8,388,608) entries is 1 MiB; when its
 /// bits look random (the worst case: zlib cannot shrink them) the signed token is about
-/// 1.86 MB (measured: 1,864,474 bytes, see `core/tests/limits_per_input.rs`), because the
+/// 1.86 MB (measured: 1,865,078 bytes, ES256; a few hundred bytes more or less from one
+/// random list to the next; see `core/tests/limits_per_input.rs`), because the
 /// compressed list is base64url-encoded into `lst` and the payload holding it is
 /// base64url-encoded again. 4 MiB leaves a margin of 2.25x over that, and also holds the
 /// worst case of the same 2^23 entries at giayto's own 2 bits (about 3.73 MB). Decompression
