@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use giayto_core::jose::jws::{self, CompactJws};
-use giayto_core::jose::{Algorithm, JoseError, Jwks, Signer, SoftwareSigner, b64};
+use giayto_core::jose::{
+    Algorithm, JoseError, Jwks, NumericDateError, Signer, SoftwareSigner, b64,
+};
 use giayto_core::status_list::{
     Status, StatusList, StatusListError, StatusListToken, build_claims, sign_token, verify_token,
 };
@@ -246,7 +248,10 @@ fn each_claim_rule_has_its_error() {
         ),
         (
             edit(&|p| p["iat"] = json!("yesterday")),
-            StatusListError::InvalidClaim("iat"),
+            StatusListError::InvalidDate {
+                claim: "iat",
+                reason: NumericDateError::NotANumber,
+            },
         ),
         (
             edit(&|p| drop(p.as_object_mut().unwrap().remove("sub"))),
@@ -257,8 +262,17 @@ fn each_claim_rule_has_its_error() {
             StatusListError::InvalidClaim("sub"),
         ),
         (
+            // RFC 7519 section 2: a NumericDate may be fractional; 1.5 is floored to 1,
+            // long past.
             edit(&|p| p["exp"] = json!(1.5)),
-            StatusListError::InvalidClaim("exp"),
+            StatusListError::Expired { exp: 1 },
+        ),
+        (
+            edit(&|p| p["exp"] = json!(-1)),
+            StatusListError::InvalidDate {
+                claim: "exp",
+                reason: NumericDateError::Negative,
+            },
         ),
         (
             edit(&|p| p["ttl"] = json!(0)),
