@@ -3673,6 +3673,11 @@ public enum HolderBindingState: Equatable, Hashable {
      * A key-binding proof was sent but failed its checks.
      */
     case failed
+    /**
+     * Not checked: the presentation was refused before binding was looked at (unreadable,
+     * bad signature, untrusted issuer). Show nothing about binding.
+     */
+    case notChecked
 
 
 
@@ -3701,6 +3706,8 @@ public struct FfiConverterTypeHolderBindingState: FfiConverterRustBuffer {
         
         case 3: return .failed
         
+        case 4: return .notChecked
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3722,6 +3729,10 @@ public struct FfiConverterTypeHolderBindingState: FfiConverterRustBuffer {
         
         case .failed:
             writeInt(&buf, Int32(3))
+        
+        
+        case .notChecked:
+            writeInt(&buf, Int32(4))
         
         }
     }
