@@ -15,5 +15,6 @@ pub mod qr;
 pub mod secrets;
 pub mod server;
 pub mod signer;
+pub mod unlock;
 
 pub use http::{AppState, app};

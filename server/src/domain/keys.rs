@@ -7,8 +7,10 @@ use std::sync::{Arc, RwLock};
 
 use giayto_core::jose::{Algorithm, Jwk};
 use sqlx::{Any, Row, Transaction};
+use zeroize::Zeroizing;
 
 use super::{DomainError, DomainResult, Services, now};
+use crate::secrets::{MasterKey, SecretError};
 use crate::signer::{self, JosekitSigner};
 
 /// Unwrapped signers by `kid`; filled on first use, shared by all requests.
@@ -19,6 +21,15 @@ pub struct KeyRing {
 
 fn wrap_context(kid: &str) -> String {
     format!("signing-key:{kid}")
+}
+
+/// Unwraps the stored private JWK (JSON bytes) of `kid` with `master`.
+pub fn unwrap_private(
+    master: &MasterKey,
+    kid: &str,
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    master.unwrap(&wrap_context(kid), wrapped)
 }
 
 /// Generates a key for `agency_id` (None: the trust anchor), stores it wrapped and active.
@@ -111,7 +122,7 @@ pub async fn active_signer(
     let alg: String = row.try_get("alg")?;
     let wrapped: Vec<u8> = row.try_get("wrapped_private")?;
     let alg = Algorithm::from_name(&alg).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let private = services.master.unwrap(&wrap_context(&kid), &wrapped)?;
+    let private = unwrap_private(&services.master, &kid, &wrapped)?;
     let signer = Arc::new(
         JosekitSigner::from_private_jwk_json(alg, &private)
             .map_err(|e| DomainError::Internal(e.to_string()))?,

@@ -3,6 +3,7 @@
 //! database transaction; the HTTP layer only translates.
 
 pub mod agencies;
+pub mod c_nonce;
 pub mod documents;
 pub mod issuance;
 pub mod keys;

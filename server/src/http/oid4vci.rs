@@ -153,7 +153,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
 
 /// Nonce endpoint.
 pub async fn nonce(State(state): State<AppState>) -> Response {
-    match issuance::new_nonce(&state.services).await {
+    match issuance::new_nonce(&state.services) {
         Ok(c_nonce) => no_store(Json(NonceResponse { c_nonce }).into_response()),
         Err(e) => e.into_response(),
     }

@@ -61,10 +61,7 @@ pub async fn status_list(
 
 /// `/trust-list`: the newest signed trust list.
 pub async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let token = match trust::current(&state.services).await? {
-        Some(t) => t,
-        None => trust::publish(&state.services).await?,
-    };
+    let token = trust::current_refreshed(&state.services).await?;
     Ok(cache_for(
         (
             [(header::CONTENT_TYPE, trust::TRUST_LIST_MEDIA_TYPE)],
