@@ -8,6 +8,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// The largest configuration file read, bytes.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
+
 /// Every setting of the server. Field names are the TOML keys; the environment variable of
 /// a field is `GIAYTO_` + its name in upper case (e.g. `GIAYTO_PUBLIC_URL`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -108,7 +111,13 @@ impl Config {
         };
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            figment = figment.merge(Toml::file_exact(file));
+            // A regular file of bounded size: a FIFO or /dev/zero named here is refused.
+            let text = giayto_core::local_file::read_regular(file, MAX_CONFIG_FILE_BYTES)
+                .map_err(|e| ConfigError::Invalid(format!("file {}: {e}", file.display())))?;
+            let text = String::from_utf8(text).map_err(|_| {
+                ConfigError::Invalid(format!("file {} is not UTF-8", file.display()))
+            })?;
+            figment = figment.merge(Toml::string(&text));
         }
         figment = figment
             .merge(
@@ -219,6 +228,12 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "no_such_setting = 1\n")?;
             assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            // A device is refused, not read until memory runs out.
+            #[cfg(unix)]
+            assert!(
+                Config::load(Some(Path::new("/dev/zero")))
+                    .is_err_and(|e| e.to_string().contains("not a regular file"))
+            );
             Ok(())
         });
     }

@@ -6,6 +6,7 @@
 //! configuration and the admin subcommands.
 
 pub mod config;
+pub mod data_files;
 pub mod db;
 pub mod demo;
 pub mod domain;

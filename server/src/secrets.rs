@@ -103,7 +103,12 @@ impl MasterKey {
             Err(LocalFileError::TooLarge { .. }) => return Err(SecretError::BadLength(shown)),
             Err(LocalFileError::TooOpen { .. }) => return Err(SecretError::TooOpen(shown)),
             Err(LocalFileError::NotRegular) => return Err(SecretError::NotRegular(shown)),
-            Err(LocalFileError::Io(source)) => return Err(SecretError::Io { path: shown, source }),
+            Err(LocalFileError::Io(source)) => {
+                return Err(SecretError::Io {
+                    path: shown,
+                    source,
+                });
+            }
         };
         let arr: [u8; MASTER_KEY_LEN] = bytes
             .as_slice()

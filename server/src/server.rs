@@ -109,7 +109,13 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         (Some(cert), Some(key)) => {
             // One process-wide rustls provider: ring (no C toolchain needed for aws-lc).
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+            // Regular files of bounded size only (never a FIFO or a device).
+            let read = |path: &std::path::Path| {
+                giayto_core::local_file::read_regular(path, 1 << 20)
+                    .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
+            };
+            let tls =
+                axum_server::tls_rustls::RustlsConfig::from_pem(read(cert)?, read(key)?).await?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

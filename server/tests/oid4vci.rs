@@ -6,6 +6,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{PUBLIC_URL, TestApp};
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
@@ -17,8 +19,6 @@ use giayto_core::sd_jwt::SdJwt;
 use giayto_core::status_list::StatusCache;
 use giayto_core::trust_list::{TrustList, VerifiedTrustList};
 use giayto_core::verifier::{FailureCode, IssuerTrust, Policy, Verdict, verify_presentation};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use giayto_server::db::DbKind;
 use giayto_server::domain::c_nonce;
 use serde_json::{Value, json};

@@ -81,7 +81,13 @@ mod tests {
         // A later expiry written over the real one: the tag no longer matches.
         raw[1..9].copy_from_slice(&i64::MAX.to_be_bytes());
         assert_eq!(check(&k, &URL_SAFE_NO_PAD.encode(&raw), 999), None);
-        for bad in ["", "made-up", &n[1..], &format!("{n}A"), &n.replace('A', "B")] {
+        for bad in [
+            "",
+            "made-up",
+            &n[1..],
+            &format!("{n}A"),
+            &n.replace('A', "B"),
+        ] {
             if bad != n {
                 assert_eq!(check(&k, bad, 999), None, "{bad}");
             }
