@@ -30,6 +30,7 @@ on_both_databases!(
     revoked_before_pickup_is_denied,
     core_verifier_accepts_trust_list_and_sees_revocation,
     nonce_endpoint_stores_nothing_and_nonces_stay_single_use,
+    metadata_says_what_the_endpoints_accept,
 );
 
 fn now() -> u64 {
@@ -757,4 +758,91 @@ async fn core_verifier_accepts_trust_list_and_sees_revocation(app: TestApp) {
         "{:?}",
         verdict.errors
     );
+}
+
+async fn metadata_says_what_the_endpoints_accept(app: TestApp) {
+    let meta = app
+        .get("/.well-known/openid-credential-issuer")
+        .await
+        .json();
+    let conf = &meta["credential_configurations_supported"]["can_cuoc"];
+    let advertised: Vec<String> = serde_json::from_value(
+        conf["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"].clone(),
+    )
+    .unwrap();
+    assert_eq!(advertised, ["ES256"]);
+    assert!(conf.get("scope").is_none(), "no flow takes a scope");
+    // Each algorithm core can sign with is accepted exactly when the metadata lists it
+    // (EdDSA proofs used to be accepted though only ES256 was advertised).
+    for (i, alg) in [Algorithm::Es256, Algorithm::EdDsa].into_iter().enumerate() {
+        let token = access_token(&app, &format!("alg-{i}")).await;
+        let holder = SoftwareSigner::generate(alg).unwrap();
+        let n = nonce(&app).await;
+        let (s, body) = credential(
+            &app,
+            Some(&token),
+            &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+        )
+        .await;
+        if advertised.iter().any(|a| a == alg.name()) {
+            assert_eq!(s, StatusCode::OK, "{alg}: {body}");
+        } else {
+            assert_eq!(
+                (s, body["error"].as_str().unwrap()),
+                (StatusCode::BAD_REQUEST, "invalid_proof"),
+                "{alg}"
+            );
+        }
+    }
+    // Credentials are signed with an advertised algorithm.
+    let signing: Vec<String> =
+        serde_json::from_value(conf["credential_signing_alg_values_supported"].clone()).unwrap();
+    let p = publish(&app, "alg-sig").await;
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let creds = receive(&app, &p.by_reference, &p.tx_code, &holder).await;
+    let (jws, _) = issuer_payload(&creds[0]);
+    assert!(signing.iter().any(|a| a == jws.header().alg.name()));
+    // An agency key can only be made for an advertised algorithm.
+    let e = giayto_server::domain::agencies::rotate_key(&app.services, "police", Algorithm::EdDsa)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("credential_signing_alg_values_supported"),
+        "{e}"
+    );
+    // The batch size, grant type and tx_code shape advertised are the ones enforced.
+    let batch = meta["batch_credential_issuance"]["batch_size"]
+        .as_u64()
+        .unwrap() as usize;
+    let token = access_token(&app, "alg-batch").await;
+    let n = nonce(&app).await;
+    let too_many: Vec<String> = (0..=batch)
+        .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
+        .collect();
+    assert_eq!(
+        credential(&app, Some(&token), &request(&too_many)).await.1["error"],
+        "invalid_credential_request"
+    );
+    let full: Vec<String> = (0..batch)
+        .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
+        .collect();
+    let (s, body) = credential(&app, Some(&token), &request(&full)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["credentials"].as_array().unwrap().len(), batch);
+    let as_meta = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json();
+    assert_eq!(
+        as_meta["grant_types_supported"],
+        json!(["urn:ietf:params:oauth:grant-type:pre-authorized_code"])
+    );
+    let offer = app.publish_id_card("alg-tx").await.json();
+    let tx_spec = &offer["offer"]["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["tx_code"];
+    let tx_code = offer["offer"]["tx_code"].as_str().unwrap();
+    assert_eq!(tx_spec["input_mode"], "numeric");
+    assert_eq!(tx_spec["length"].as_u64().unwrap() as usize, tx_code.len());
+    assert!(tx_code.bytes().all(|b| b.is_ascii_digit()));
 }

@@ -5,7 +5,8 @@
 
 use std::cell::RefCell;
 
-use giayto_core::jose::Jwk;
+use giayto_core::jose::jws::CompactJws;
+use giayto_core::jose::{Algorithm, Jwk};
 use giayto_core::oid4vci::CredentialRequest;
 use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::verify_proof_jwt;
@@ -23,6 +24,19 @@ use crate::secrets;
 const TOKEN_PURPOSE: &str = "access-token";
 /// Most key proofs accepted in one credential request (`batch_size`).
 pub const BATCH_SIZE: usize = 4;
+/// The JWS algorithms of key proofs this issuer accepts: advertised as
+/// `proof_signing_alg_values_supported` (OpenID4VCI 1.0 section 12.2.4) and enforced by the
+/// credential endpoint, from this one list. ES256 is what HAIP 1.0 requires of wallets.
+pub const PROOF_SIGNING_ALGS: &[Algorithm] = &[Algorithm::Es256];
+/// The JWS algorithms agency keys sign credentials with: advertised as
+/// `credential_signing_alg_values_supported` (OpenID4VCI 1.0 Appendix A.3.2), and the only
+/// algorithms an agency key may be made for ([`super::keys::create_key`]).
+pub const CREDENTIAL_SIGNING_ALGS: &[Algorithm] = &[Algorithm::Es256];
+
+/// The names of `algs`, as metadata lists them.
+pub fn alg_names(algs: &[Algorithm]) -> Vec<&'static str> {
+    algs.iter().map(|a| a.name()).collect()
+}
 /// How old a key proof's `iat` may be, seconds.
 const PROOF_MAX_AGE: u64 = 300;
 
@@ -300,6 +314,20 @@ pub async fn issue_credentials(
     // Each distinct c_nonce with its expiry; recorded as used only when issuing.
     let mut nonces: Vec<(String, i64)> = Vec::new();
     for proof in proofs {
+        // Only the advertised algorithms (core's allow-list is wider: EdDSA too).
+        if let Ok(jws) = CompactJws::parse(proof)
+            && !PROOF_SIGNING_ALGS.contains(&jws.header().alg)
+        {
+            return Err(cred_err(
+                IssuerErrorCode::InvalidProof,
+                format!(
+                    "key proofs signed with {} are not accepted; use one of {:?} \
+                     (proof_signing_alg_values_supported)",
+                    jws.header().alg,
+                    alg_names(PROOF_SIGNING_ALGS)
+                ),
+            ));
+        }
         let seen = RefCell::new(None::<(String, i64)>);
         let key = verify_proof_jwt(
             proof,

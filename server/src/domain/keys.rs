@@ -9,6 +9,7 @@ use giayto_core::jose::{Algorithm, Jwk};
 use sqlx::{Any, Row, Transaction};
 use zeroize::Zeroizing;
 
+use super::issuance::CREDENTIAL_SIGNING_ALGS;
 use super::{DomainError, DomainResult, Services, now};
 use crate::secrets::{MasterKey, SecretError};
 use crate::signer::{self, JosekitSigner};
@@ -40,6 +41,16 @@ pub async fn create_key(
     agency_id: Option<&str>,
     alg: Algorithm,
 ) -> DomainResult<String> {
+    if agency_id.is_some() && !CREDENTIAL_SIGNING_ALGS.contains(&alg) {
+        // The metadata promises wallets only these algorithms.
+        return Err(DomainError::Invalid {
+            field: "alg".into(),
+            reason: format!(
+                "agencies sign with {:?} only (credential_signing_alg_values_supported)",
+                super::issuance::alg_names(CREDENTIAL_SIGNING_ALGS)
+            ),
+        });
+    }
     let key = signer::generate(alg).map_err(|e| DomainError::Internal(e.to_string()))?;
     let wrapped = services
         .master
