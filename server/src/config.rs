@@ -143,19 +143,33 @@ impl Config {
                 "public_url must be an http(s) URL without a trailing slash".into(),
             ));
         }
-        let positive = [
-            ("offer_ttl_secs", self.offer_ttl_secs),
-            ("access_token_ttl_secs", self.access_token_ttl_secs),
-            ("nonce_ttl_secs", self.nonce_ttl_secs),
-            ("tx_code_max_tries", self.tx_code_max_tries),
-            ("credential_ttl_secs", self.credential_ttl_secs),
-            ("status_list_ttl_secs", self.status_list_ttl_secs),
-            ("status_list_lifetime_secs", self.status_list_lifetime_secs),
-            ("trust_list_lifetime_secs", self.trust_list_lifetime_secs),
+        // Every duration within bounds (docs/ISSUER_API.md, "Time values").
+        use crate::domain::time_bounds::{DAY_SECS, MAX_ANY_LIFETIME_SECS, YEAR_SECS};
+        let bounded = [
+            ("offer_ttl_secs", self.offer_ttl_secs, 30 * DAY_SECS),
+            ("access_token_ttl_secs", self.access_token_ttl_secs, 3600),
+            ("nonce_ttl_secs", self.nonce_ttl_secs, 3600),
+            ("tx_code_max_tries", self.tx_code_max_tries, 10),
+            (
+                "credential_ttl_secs",
+                self.credential_ttl_secs,
+                MAX_ANY_LIFETIME_SECS,
+            ),
+            ("status_list_ttl_secs", self.status_list_ttl_secs, DAY_SECS),
+            (
+                "status_list_lifetime_secs",
+                self.status_list_lifetime_secs,
+                30 * DAY_SECS,
+            ),
+            (
+                "trust_list_lifetime_secs",
+                self.trust_list_lifetime_secs,
+                YEAR_SECS,
+            ),
         ];
-        for (name, v) in positive {
-            if v <= 0 {
-                return Err(ConfigError::Invalid(format!("{name} must be positive")));
+        for (name, v, max) in bounded {
+            if !(1..=max).contains(&v) {
+                return Err(ConfigError::Invalid(format!("{name} must be 1..={max}")));
             }
         }
         if !(4..=12).contains(&self.tx_code_digits) {
@@ -216,6 +230,16 @@ mod tests {
         assert!(c.validate().is_err());
         c = Config {
             tx_code_digits: 2,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
+            offer_ttl_secs: 31 * 24 * 3600,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
+            nonce_ttl_secs: 0,
             ..Config::default()
         };
         assert!(c.validate().is_err());

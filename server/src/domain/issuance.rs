@@ -350,6 +350,13 @@ pub async fn issue_credentials(
         }
         holder_keys.push(key);
     }
+    if target.valid_until <= t {
+        // Never a credential whose `exp` is not after its `iat`; no status slot used.
+        return Err(cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            "the document has expired",
+        ));
+    }
     let signer = keys::active_signer(services, Some(&target.agency_id)).await?;
     let mut tx = services.db.begin().await?;
     for (n, expires_at) in &nonces {

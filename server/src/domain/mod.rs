@@ -5,9 +5,11 @@
 pub mod agencies;
 pub mod c_nonce;
 pub mod documents;
+pub mod ids;
 pub mod issuance;
 pub mod keys;
 pub mod status_lists;
+pub mod time_bounds;
 pub mod trust;
 
 use std::sync::Arc;
