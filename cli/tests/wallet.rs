@@ -268,8 +268,7 @@ fn key_files_open_to_others_and_a_fifo_vault_are_refused() {
     let w = wallet.to_str().unwrap();
     run_json(&["wallet", "--dir", w, "init"], 0);
     let chmod = |file: &str, mode: u32| {
-        std::fs::set_permissions(wallet.join(file), std::fs::Permissions::from_mode(mode))
-            .unwrap();
+        std::fs::set_permissions(wallet.join(file), std::fs::Permissions::from_mode(mode)).unwrap();
     };
     // vault.key readable by others: refused, and the message says how to fix it.
     chmod("vault.key", 0o644);

@@ -105,6 +105,7 @@ pub fn prepare_sqlite(url: &str) -> Result<(), DataFileError> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

@@ -55,6 +55,7 @@ pub fn check(master: &MasterKey, nonce: &str, now: i64) -> Option<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

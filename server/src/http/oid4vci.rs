@@ -152,7 +152,8 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-/// Nonce endpoint.
+/// Nonce endpoint (OpenID4VCI 1.0 section 7): a fresh, unpredictable `c_nonce`, answered
+/// `no-store`. Stateless: nothing is stored for the caller ([`crate::domain::c_nonce`]).
 pub async fn nonce(State(state): State<AppState>) -> Response {
     match issuance::new_nonce(&state.services) {
         Ok(c_nonce) => no_store(Json(NonceResponse { c_nonce }).into_response()),
