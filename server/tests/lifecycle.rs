@@ -146,7 +146,7 @@ async fn every_state_change_follows_the_lifecycle_table(app: TestApp) {
         .get_with("/api/v1/documents/susp-re", &app.key("police"))
         .await
         .json();
-    let statuses: Vec<(i64, i64)> = doc["document"]["credentials"]
+    let mut statuses: Vec<(i64, i64)> = doc["document"]["credentials"]
         .as_array()
         .unwrap()
         .iter()
@@ -157,6 +157,7 @@ async fn every_state_change_follows_the_lifecycle_table(app: TestApp) {
             )
         })
         .collect();
+    statuses.sort_unstable();
     assert_eq!(statuses, [(1, 1), (2, 0)]);
 }
 
