@@ -81,7 +81,10 @@ pub fn write_private_new(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// Reads a private JWK. Errors name the file and a position, never the key's contents.
 pub fn read_private_jwk(path: &Path) -> Result<Jwk, CliError> {
-    let bytes = read_private(path)?;
+    let file = open_regular(path)?;
+    let bytes = Zeroizing::new(
+        read_all_bounded(&file, MAX_TEXT_FILE).map_err(|e| CliError::read(path, e))?,
+    );
     let jwk: Jwk = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::Format(format!(
             "{} is not a JWK (JSON error at line {}, column {})",
@@ -96,6 +99,8 @@ pub fn read_private_jwk(path: &Path) -> Result<Jwk, CliError> {
             path.display()
         )));
     }
+    // A private key open to group or others is refused (a public one needs no secrecy).
+    local_file::ensure_private(&file).map_err(|e| local_error(path, e))?;
     Ok(jwk)
 }
 
