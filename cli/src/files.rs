@@ -1,11 +1,15 @@
-//! Reading and writing the command's files: bounded reads, private files written with mode
-//! 0600 (never replacing an existing key), and keys read without echoing their contents.
+//! Reading and writing the command's files: only regular files are opened (a FIFO or a
+//! device named in place of a file never blocks the command), reads are bounded, private
+//! files are written with mode 0600 (never replacing an existing key) and refused on read
+//! when group or others may access them, and keys are read without echoing their contents.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
 use giayto_core::jose::{Jwk, Jwks};
+use giayto_core::local_file::{self, LocalFileError};
+use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
@@ -14,23 +18,38 @@ pub const MAX_TEXT_FILE: u64 = 4 * 1024 * 1024;
 /// The largest image file read.
 pub const MAX_IMAGE_FILE: u64 = 32 * 1024 * 1024;
 
-/// Reads at most `max` bytes of `path`; a longer file is refused.
+/// Reads the regular file `path` (never a FIFO or a device: see
+/// [`giayto_core::local_file`]) if it holds at most `max` bytes.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
-    let file = File::open(path).map_err(|e| CliError::read(path, e))?;
-    read_all_bounded(file, max).map_err(|e| CliError::read(path, e))
+    local_file::read_regular(path, max).map_err(|e| local_error(path, e))
+}
+
+/// Reads a private file (a key): regular, at most [`MAX_TEXT_FILE`] bytes, and refused when
+/// its group or others have any access to it (Unix modes; `chmod 600` fixes it).
+pub fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    local_file::read_private(path, MAX_TEXT_FILE).map_err(|e| local_error(path, e))
+}
+
+/// Opens the regular file `path` for streaming (never a FIFO or a device).
+pub fn open_regular(path: &Path) -> Result<File, CliError> {
+    local_file::open_regular(path).map_err(|e| local_error(path, e))
+}
+
+fn local_error(path: &Path, e: LocalFileError) -> CliError {
+    let source = match e {
+        LocalFileError::Io(e) => e,
+        LocalFileError::NotFound => io::Error::from(io::ErrorKind::NotFound),
+        other => io::Error::new(io::ErrorKind::InvalidInput, other),
+    };
+    CliError::read(path, source)
 }
 
 /// Reads at most `max` bytes from `reader`; more is an `InvalidData` error.
 pub fn read_all_bounded(reader: impl Read, max: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("larger than the {max}-byte limit"),
-        ));
-    }
-    Ok(bytes)
+    local_file::read_all_bounded(reader, max).map_err(|e| match e {
+        LocalFileError::Io(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, other),
+    })
 }
 
 /// Reads a UTF-8 text file of at most [`MAX_TEXT_FILE`] bytes.
@@ -62,7 +81,10 @@ pub fn write_private_new(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// Reads a private JWK. Errors name the file and a position, never the key's contents.
 pub fn read_private_jwk(path: &Path) -> Result<Jwk, CliError> {
-    let bytes = read_bounded(path, MAX_TEXT_FILE)?;
+    let file = open_regular(path)?;
+    let bytes = Zeroizing::new(
+        read_all_bounded(&file, MAX_TEXT_FILE).map_err(|e| CliError::read(path, e))?,
+    );
     let jwk: Jwk = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::Format(format!(
             "{} is not a JWK (JSON error at line {}, column {})",
@@ -77,6 +99,8 @@ pub fn read_private_jwk(path: &Path) -> Result<Jwk, CliError> {
             path.display()
         )));
     }
+    // A private key open to group or others is refused (a public one needs no secrecy).
+    local_file::ensure_private(&file).map_err(|e| local_error(path, e))?;
     Ok(jwk)
 }
 

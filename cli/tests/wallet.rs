@@ -226,6 +226,16 @@ fn init_receive_list_show_present_delete() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     std::fs::write(wallet.join("vault.key"), key).unwrap();
+    #[cfg(unix)]
+    {
+        // Written back private: a key file open to others is refused.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            wallet.join("vault.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
 
     run_json(&["wallet", "--dir", w, "delete", &id], 0);
     assert_eq!(
@@ -237,4 +247,70 @@ fn init_receive_list_show_present_delete() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no document"));
     let seen = issuer.seen.lock().unwrap().clone();
     assert!(seen.contains(&"POST /credential".to_owned()), "{seen:?}");
+}
+
+/// Runs `giayto args...` with a generous bound, so a command that would wait for ever fails
+/// the test instead of hanging it (the bound is a safety net, not a speed check).
+#[cfg(unix)]
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut command = assert_cmd::Command::from_std(giayto());
+    // A command still running then is killed, and its exit code is None.
+    command.args(args).timeout(Duration::from_secs(120));
+    command.output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn key_files_open_to_others_and_a_fifo_vault_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = dir.path().join("w");
+    let w = wallet.to_str().unwrap();
+    run_json(&["wallet", "--dir", w, "init"], 0);
+    let chmod = |file: &str, mode: u32| {
+        std::fs::set_permissions(wallet.join(file), std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // vault.key readable by others: refused, and the message says how to fix it.
+    chmod("vault.key", 0o644);
+    let out = run(&["wallet", "--dir", w, "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("vault.key") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+    chmod("vault.key", 0o600);
+    run_json(&["wallet", "--dir", w, "list"], 0);
+    // The holder key too (it is read before any network step).
+    chmod("holder.jwk", 0o640);
+    let out = run(&[
+        "wallet",
+        "--dir",
+        w,
+        "receive",
+        "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A9%2Fo",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holder.jwk") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+    chmod("holder.jwk", 0o600);
+    // A FIFO named as the vault: refused at once (a plain open would wait for a writer).
+    std::fs::remove_file(wallet.join("vault.giayto")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(wallet.join("vault.giayto"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = run_bounded(&["wallet", "--dir", w, "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    // A device named as an input is refused, not read until memory runs out.
+    let out = run_bounded(&["qr", "decode", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
 }

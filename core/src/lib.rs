@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod jose;
 pub mod limits;
+pub mod local_file;
 pub mod oid4vci;
 pub mod qr;
 pub mod sd_jwt;

@@ -8,6 +8,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// The largest configuration file read, bytes.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
+
 /// Every setting of the server. Field names are the TOML keys; the environment variable of
 /// a field is `GIAYTO_` + its name in upper case (e.g. `GIAYTO_PUBLIC_URL`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -108,7 +111,13 @@ impl Config {
         };
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            figment = figment.merge(Toml::file_exact(file));
+            // A regular file of bounded size: a FIFO or /dev/zero named here is refused.
+            let text = giayto_core::local_file::read_regular(file, MAX_CONFIG_FILE_BYTES)
+                .map_err(|e| ConfigError::Invalid(format!("file {}: {e}", file.display())))?;
+            let text = String::from_utf8(text).map_err(|_| {
+                ConfigError::Invalid(format!("file {} is not UTF-8", file.display()))
+            })?;
+            figment = figment.merge(Toml::string(&text));
         }
         figment = figment
             .merge(
@@ -134,19 +143,33 @@ impl Config {
                 "public_url must be an http(s) URL without a trailing slash".into(),
             ));
         }
-        let positive = [
-            ("offer_ttl_secs", self.offer_ttl_secs),
-            ("access_token_ttl_secs", self.access_token_ttl_secs),
-            ("nonce_ttl_secs", self.nonce_ttl_secs),
-            ("tx_code_max_tries", self.tx_code_max_tries),
-            ("credential_ttl_secs", self.credential_ttl_secs),
-            ("status_list_ttl_secs", self.status_list_ttl_secs),
-            ("status_list_lifetime_secs", self.status_list_lifetime_secs),
-            ("trust_list_lifetime_secs", self.trust_list_lifetime_secs),
+        // Every duration within bounds (docs/ISSUER_API.md, "Time values").
+        use crate::domain::time_bounds::{DAY_SECS, MAX_ANY_LIFETIME_SECS, YEAR_SECS};
+        let bounded = [
+            ("offer_ttl_secs", self.offer_ttl_secs, 30 * DAY_SECS),
+            ("access_token_ttl_secs", self.access_token_ttl_secs, 3600),
+            ("nonce_ttl_secs", self.nonce_ttl_secs, 3600),
+            ("tx_code_max_tries", self.tx_code_max_tries, 10),
+            (
+                "credential_ttl_secs",
+                self.credential_ttl_secs,
+                MAX_ANY_LIFETIME_SECS,
+            ),
+            ("status_list_ttl_secs", self.status_list_ttl_secs, DAY_SECS),
+            (
+                "status_list_lifetime_secs",
+                self.status_list_lifetime_secs,
+                30 * DAY_SECS,
+            ),
+            (
+                "trust_list_lifetime_secs",
+                self.trust_list_lifetime_secs,
+                YEAR_SECS,
+            ),
         ];
-        for (name, v) in positive {
-            if v <= 0 {
-                return Err(ConfigError::Invalid(format!("{name} must be positive")));
+        for (name, v, max) in bounded {
+            if !(1..=max).contains(&v) {
+                return Err(ConfigError::Invalid(format!("{name} must be 1..={max}")));
             }
         }
         if !(4..=12).contains(&self.tx_code_digits) {
@@ -211,6 +234,16 @@ mod tests {
         };
         assert!(c.validate().is_err());
         c = Config {
+            offer_ttl_secs: 31 * 24 * 3600,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
+            nonce_ttl_secs: 0,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
             tls_cert_file: Some("c.pem".into()),
             ..Config::default()
         };
@@ -219,6 +252,12 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "no_such_setting = 1\n")?;
             assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            // A device is refused, not read until memory runs out.
+            #[cfg(unix)]
+            assert!(
+                Config::load(Some(Path::new("/dev/zero")))
+                    .is_err_and(|e| e.to_string().contains("not a regular file"))
+            );
             Ok(())
         });
     }

@@ -47,6 +47,9 @@ pub enum DbError {
     /// Running the migrations failed.
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite file is not private.
+    #[error(transparent)]
+    File(#[from] crate::data_files::DataFileError),
 }
 
 impl Db {
@@ -75,6 +78,7 @@ impl Db {
                 }
             }
             DbKind::Sqlite => {
+                crate::data_files::prepare_sqlite(url)?;
                 // The writer first: it creates the file and switches it to WAL.
                 let writer = sqlite_pool(1).connect_with(options.clone()).await?;
                 // An in-memory database exists once per connection: share the writer.

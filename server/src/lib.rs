@@ -6,6 +6,7 @@
 //! configuration and the admin subcommands.
 
 pub mod config;
+pub mod data_files;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -15,5 +16,6 @@ pub mod qr;
 pub mod secrets;
 pub mod server;
 pub mod signer;
+pub mod unlock;
 
 pub use http::{AppState, app};

@@ -1,13 +1,14 @@
 //! Secrets at rest and in transit: the master key file, key wrapping (AES-256-GCM), keyed
 //! hashes of bearer secrets (HMAC-SHA256) and the random values the server hands out.
 //!
-//! Everything is derived from one 32-byte master key with HKDF-SHA256, one label per use, so
-//! a leaked wrapping key never reveals the hashing key and the reverse.
+//! Everything is derived from one 32-byte master key with HKDF-SHA256, one label per use
+//! (wrapping, hashing, `c_nonce` MACs), so a leaked derived key never reveals another.
 
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
+use giayto_core::local_file::{self, LocalFileError};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf::{HKDF_SHA256, KeyType, Salt};
 use ring::hmac;
@@ -34,6 +35,9 @@ pub enum SecretError {
     /// The master key file is readable by group or others.
     #[error("master key file {0} must not be readable by group or others (chmod 600)")]
     TooOpen(String),
+    /// The master key file is a FIFO, a device or a folder.
+    #[error("master key file {0} is not a regular file")]
+    NotRegular(String),
     /// The system random generator failed.
     #[error("random generator failed")]
     Random,
@@ -46,6 +50,7 @@ pub enum SecretError {
 pub struct MasterKey {
     wrap: LessSafeKey,
     hash: hmac::Key,
+    c_nonce: hmac::Key,
 }
 
 impl fmt::Debug for MasterKey {
@@ -77,51 +82,65 @@ impl MasterKey {
     pub fn from_bytes(master: &[u8; MASTER_KEY_LEN]) -> Result<Self, SecretError> {
         let wrap_bytes = derive(master, b"wrap")?;
         let hash_bytes = derive(master, b"hash")?;
+        let c_nonce_bytes = derive(master, b"c-nonce")?;
         let unbound =
             UnboundKey::new(&AES_256_GCM, wrap_bytes.as_ref()).map_err(|_| SecretError::Random)?;
         Ok(Self {
             wrap: LessSafeKey::new(unbound),
             hash: hmac::Key::new(hmac::HMAC_SHA256, hash_bytes.as_ref()),
+            c_nonce: hmac::Key::new(hmac::HMAC_SHA256, c_nonce_bytes.as_ref()),
         })
     }
 
-    /// Loads the master key file, creating it (32 random bytes, mode 0600) when absent.
-    pub fn load_or_create(path: &Path) -> Result<Self, SecretError> {
+    /// Loads the master key file: a regular file (never a FIFO or a device), private (no
+    /// access for group or others), of exactly [`MASTER_KEY_LEN`] bytes, of which at most
+    /// one byte more is ever read. `Ok(None)` when nothing is at `path`.
+    pub fn load(path: &Path) -> Result<Option<Self>, SecretError> {
         let shown = path.display().to_string();
+        let bytes = match local_file::read_private(path, MASTER_KEY_LEN as u64) {
+            Ok(bytes) => bytes,
+            Err(LocalFileError::NotFound) => return Ok(None),
+            Err(LocalFileError::TooLarge { .. }) => return Err(SecretError::BadLength(shown)),
+            Err(LocalFileError::TooOpen { .. }) => return Err(SecretError::TooOpen(shown)),
+            Err(LocalFileError::NotRegular) => return Err(SecretError::NotRegular(shown)),
+            Err(LocalFileError::Io(source)) => {
+                return Err(SecretError::Io {
+                    path: shown,
+                    source,
+                });
+            }
+        };
+        let arr: [u8; MASTER_KEY_LEN] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| SecretError::BadLength(shown.clone()))?;
+        let arr = Zeroizing::new(arr);
+        Self::from_bytes(&arr).map(Some)
+    }
+
+    /// Creates a new master key file (32 random bytes, mode 0600); refuses to replace a file
+    /// already at `path`. Whether a new key may be made at all is the caller's decision
+    /// (see [`crate::unlock`]).
+    pub fn create(path: &Path) -> Result<Self, SecretError> {
         let io = |source| SecretError::Io {
-            path: shown.clone(),
+            path: path.display().to_string(),
             source,
         };
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing::new(bytes);
-                check_permissions(path, &shown)?;
-                let arr: [u8; MASTER_KEY_LEN] = bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| SecretError::BadLength(shown.clone()))?;
-                let arr = Zeroizing::new(arr);
-                Self::from_bytes(&arr)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut arr = Zeroizing::new([0u8; MASTER_KEY_LEN]);
-                SystemRandom::new()
-                    .fill(arr.as_mut())
-                    .map_err(|_| SecretError::Random)?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file = options.open(path).map_err(io)?;
-                file.write_all(arr.as_ref()).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                Self::from_bytes(&arr)
-            }
-            Err(e) => Err(io(e)),
+        let mut arr = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+        SystemRandom::new()
+            .fill(arr.as_mut())
+            .map_err(|_| SecretError::Random)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
         }
+        let mut file = options.open(path).map_err(io)?;
+        file.write_all(arr.as_ref()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Self::from_bytes(&arr)
     }
 
     /// Encrypts `plaintext` with AES-256-GCM; `context` is bound as associated data so a
@@ -170,6 +189,17 @@ impl MasterKey {
         hex::encode(ctx.sign().as_ref())
     }
 
+    /// HMAC-SHA256 tag (32 bytes) of a `c_nonce` body, under its own derived key (see
+    /// [`crate::domain::c_nonce`]).
+    pub fn c_nonce_tag(&self, body: &[u8]) -> hmac::Tag {
+        hmac::sign(&self.c_nonce, body)
+    }
+
+    /// Checks a `c_nonce` body's tag in constant time.
+    pub fn c_nonce_tag_matches(&self, body: &[u8], tag: &[u8]) -> bool {
+        hmac::verify(&self.c_nonce, body, tag).is_ok()
+    }
+
     /// Compares a secret with a stored hash in constant time.
     pub fn secret_matches(&self, purpose: &str, secret: &str, stored_hash: &str) -> bool {
         let Ok(tag) = hex::decode(stored_hash) else {
@@ -181,24 +211,6 @@ impl MasterKey {
         msg.extend_from_slice(secret.as_bytes());
         hmac::verify(&self.hash, &msg, &tag).is_ok()
     }
-}
-
-#[cfg(unix)]
-fn check_permissions(path: &Path, shown: &str) -> Result<(), SecretError> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|source| SecretError::Io {
-        path: shown.to_owned(),
-        source,
-    })?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        return Err(SecretError::TooOpen(shown.to_owned()));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_permissions(_path: &Path, _shown: &str) -> Result<(), SecretError> {
-    Ok(())
 }
 
 /// `n` random bytes from the system generator.
@@ -302,10 +314,15 @@ mod tests {
     fn master_key_file_is_created_private_and_reloaded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("master.key");
-        let a = MasterKey::load_or_create(&path).unwrap();
-        let b = MasterKey::load_or_create(&path).unwrap();
+        assert!(MasterKey::load(&path).unwrap().is_none());
+        let a = MasterKey::create(&path).unwrap();
+        let b = MasterKey::load(&path).unwrap().unwrap();
         assert_eq!(a.hash_secret("p", "x"), b.hash_secret("p", "x"));
         assert_eq!(std::fs::read(&path).unwrap().len(), 32);
+        assert!(matches!(
+            MasterKey::create(&path),
+            Err(SecretError::Io { .. })
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -313,15 +330,41 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(
-                MasterKey::load_or_create(&path),
+                MasterKey::load(&path),
                 Err(SecretError::TooOpen(_))
             ));
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         std::fs::write(&path, [1u8; 31]).unwrap();
         assert!(matches!(
-            MasterKey::load_or_create(&path),
+            MasterKey::load(&path),
             Err(SecretError::BadLength(_))
+        ));
+        std::fs::write(&path, [1u8; 33]).unwrap();
+        assert!(matches!(
+            MasterKey::load(&path),
+            Err(SecretError::BadLength(_))
+        ));
+    }
+
+    /// `GIAYTO_MASTER_KEY_FILE=/dev/zero` used to be read until memory ran out.
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_fifo_as_master_key_is_refused_at_once() {
+        assert!(matches!(
+            MasterKey::load(Path::new("/dev/zero")),
+            Err(SecretError::NotRegular(_))
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("master.key");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(matches!(
+            MasterKey::load(&fifo),
+            Err(SecretError::NotRegular(_))
         ));
     }
 

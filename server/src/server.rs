@@ -10,7 +10,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Services, issuance, trust};
 use crate::http::{AppState, app, ops};
-use crate::secrets::MasterKey;
 
 /// Start-up or serving failure.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +20,9 @@ pub enum ServeError {
     /// Master key.
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    /// Master key missing or not the database's.
+    #[error(transparent)]
+    Unlock(#[from] crate::unlock::UnlockError),
     /// Seeding or trust list.
     #[error(transparent)]
     Domain(#[from] crate::domain::DomainError),
@@ -29,10 +31,12 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the database and master key and builds the services.
+/// Opens the database and master key and builds the services. The master key is created
+/// only for a database that holds nothing made under one, and must open what it holds
+/// ([`crate::unlock`]): otherwise nothing starts and nothing is created.
 pub async fn open(config: Config) -> Result<Services, ServeError> {
     let db = Db::connect(&config.database_url, config.database_max_connections).await?;
-    let master = MasterKey::load_or_create(&config.master_key_file)?;
+    let master = crate::unlock::open_master_key(&config.master_key_file, &db).await?;
     Ok(Services::new(config, db, master))
 }
 
@@ -105,7 +109,13 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         (Some(cert), Some(key)) => {
             // One process-wide rustls provider: ring (no C toolchain needed for aws-lc).
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+            // Regular files of bounded size only (never a FIFO or a device).
+            let read = |path: &std::path::Path| {
+                giayto_core::local_file::read_regular(path, 1 << 20)
+                    .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
+            };
+            let tls =
+                axum_server::tls_rustls::RustlsConfig::from_pem(read(cert)?, read(key)?).await?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

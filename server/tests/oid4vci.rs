@@ -6,6 +6,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{PUBLIC_URL, TestApp};
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
@@ -17,6 +19,8 @@ use giayto_core::sd_jwt::SdJwt;
 use giayto_core::status_list::StatusCache;
 use giayto_core::trust_list::{TrustList, VerifiedTrustList};
 use giayto_core::verifier::{FailureCode, IssuerTrust, Policy, Verdict, verify_presentation};
+use giayto_server::db::DbKind;
+use giayto_server::domain::c_nonce;
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -25,6 +29,8 @@ on_both_databases!(
     credential_endpoint_errors,
     revoked_before_pickup_is_denied,
     core_verifier_accepts_trust_list_and_sees_revocation,
+    nonce_endpoint_stores_nothing_and_nonces_stay_single_use,
+    metadata_says_what_the_endpoints_accept,
 );
 
 fn now() -> u64 {
@@ -479,13 +485,9 @@ async fn credential_endpoint_errors(app: TestApp) {
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "used access token");
-    // An expired nonce is stale too.
-    let n3 = nonce(&app).await;
-    sqlx::query("UPDATE nonces SET expires_at = 0 WHERE nonce = $1")
-        .bind(&n3)
-        .execute(app.services.db.pool())
-        .await
-        .unwrap();
+    // An expired nonce is stale too (made as the nonce endpoint makes them, with a past
+    // expiry).
+    let n3 = c_nonce::mint(&app.services.master, now() as i64 - 1).unwrap();
     let (_, e) = credential(
         &app,
         Some(&token2),
@@ -493,6 +495,107 @@ async fn credential_endpoint_errors(app: TestApp) {
     )
     .await;
     assert_eq!(e["error"], "invalid_nonce");
+}
+
+/// Rows in every table of the database (migration bookkeeping aside).
+async fn total_rows(app: &TestApp) -> i64 {
+    let sql = match app.services.db.kind() {
+        DbKind::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'"
+        }
+        DbKind::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query_scalar(sql)
+        .fetch_all(app.services.db.pool())
+        .await
+        .unwrap();
+    assert!(tables.len() >= 10, "{tables:?}");
+    let mut total = 0;
+    for t in tables {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}"))
+            .fetch_one(app.services.db.pool())
+            .await
+            .unwrap();
+        total += n;
+    }
+    total
+}
+
+async fn nonce_endpoint_stores_nothing_and_nonces_stay_single_use(app: TestApp) {
+    // 1,000 anonymous POST /nonce add no row anywhere (the old endpoint wrote one each).
+    let before = total_rows(&app).await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..1000 {
+        assert!(seen.insert(nonce(&app).await), "every c_nonce is fresh");
+    }
+    assert_eq!(total_rows(&app).await, before);
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let n = seen.iter().next().unwrap().clone();
+    // A forged nonce (a valid one with a later expiry written in) and an altered one are
+    // refused with invalid_nonce, and do not use the access token.
+    let token = access_token(&app, "nonce-1").await;
+    let mut raw = URL_SAFE_NO_PAD.decode(&n).unwrap();
+    raw[1..9].copy_from_slice(&(now() as i64 + 86_400).to_be_bytes());
+    let forged = URL_SAFE_NO_PAD.encode(&raw);
+    let mut altered = URL_SAFE_NO_PAD.decode(&n).unwrap();
+    altered[20] ^= 1;
+    let altered = URL_SAFE_NO_PAD.encode(&altered);
+    let other_key = giayto_server::secrets::MasterKey::from_bytes(&[3; 32]).unwrap();
+    let other_server = c_nonce::mint(&other_key, now() as i64 + 60).unwrap();
+    for bad in [forged, altered, other_server] {
+        let (s, e) = credential(
+            &app,
+            Some(&token),
+            &request(&[proof(&holder, PUBLIC_URL, Some(&bad))]),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"].as_str().unwrap()),
+            (StatusCode::BAD_REQUEST, "invalid_nonce"),
+            "{bad}"
+        );
+    }
+    // The genuine nonce issues once; it is then recorded until it expires, and refused.
+    let (s, ok) = credential(
+        &app,
+        Some(&token),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{ok}");
+    let token2 = access_token(&app, "nonce-2").await;
+    let (s, e) = credential(
+        &app,
+        Some(&token2),
+        &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_nonce")
+    );
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM used_nonces")
+        .fetch_one(app.services.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(used, 1);
+    // Cleaned up once expired.
+    sqlx::query("UPDATE used_nonces SET expires_at = 1")
+        .execute(app.services.db.pool())
+        .await
+        .unwrap();
+    giayto_server::domain::issuance::purge_expired(&app.services)
+        .await
+        .unwrap();
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM used_nonces")
+        .fetch_one(app.services.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(used, 0);
 }
 
 async fn revoked_before_pickup_is_denied(app: TestApp) {
@@ -655,4 +758,91 @@ async fn core_verifier_accepts_trust_list_and_sees_revocation(app: TestApp) {
         "{:?}",
         verdict.errors
     );
+}
+
+async fn metadata_says_what_the_endpoints_accept(app: TestApp) {
+    let meta = app
+        .get("/.well-known/openid-credential-issuer")
+        .await
+        .json();
+    let conf = &meta["credential_configurations_supported"]["can_cuoc"];
+    let advertised: Vec<String> = serde_json::from_value(
+        conf["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"].clone(),
+    )
+    .unwrap();
+    assert_eq!(advertised, ["ES256"]);
+    assert!(conf.get("scope").is_none(), "no flow takes a scope");
+    // Each algorithm core can sign with is accepted exactly when the metadata lists it
+    // (EdDSA proofs used to be accepted though only ES256 was advertised).
+    for (i, alg) in [Algorithm::Es256, Algorithm::EdDsa].into_iter().enumerate() {
+        let token = access_token(&app, &format!("alg-{i}")).await;
+        let holder = SoftwareSigner::generate(alg).unwrap();
+        let n = nonce(&app).await;
+        let (s, body) = credential(
+            &app,
+            Some(&token),
+            &request(&[proof(&holder, PUBLIC_URL, Some(&n))]),
+        )
+        .await;
+        if advertised.iter().any(|a| a == alg.name()) {
+            assert_eq!(s, StatusCode::OK, "{alg}: {body}");
+        } else {
+            assert_eq!(
+                (s, body["error"].as_str().unwrap()),
+                (StatusCode::BAD_REQUEST, "invalid_proof"),
+                "{alg}"
+            );
+        }
+    }
+    // Credentials are signed with an advertised algorithm.
+    let signing: Vec<String> =
+        serde_json::from_value(conf["credential_signing_alg_values_supported"].clone()).unwrap();
+    let p = publish(&app, "alg-sig").await;
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let creds = receive(&app, &p.by_reference, &p.tx_code, &holder).await;
+    let (jws, _) = issuer_payload(&creds[0]);
+    assert!(signing.iter().any(|a| a == jws.header().alg.name()));
+    // An agency key can only be made for an advertised algorithm.
+    let e = giayto_server::domain::agencies::rotate_key(&app.services, "police", Algorithm::EdDsa)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("credential_signing_alg_values_supported"),
+        "{e}"
+    );
+    // The batch size, grant type and tx_code shape advertised are the ones enforced.
+    let batch = meta["batch_credential_issuance"]["batch_size"]
+        .as_u64()
+        .unwrap() as usize;
+    let token = access_token(&app, "alg-batch").await;
+    let n = nonce(&app).await;
+    let too_many: Vec<String> = (0..=batch)
+        .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
+        .collect();
+    assert_eq!(
+        credential(&app, Some(&token), &request(&too_many)).await.1["error"],
+        "invalid_credential_request"
+    );
+    let full: Vec<String> = (0..batch)
+        .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
+        .collect();
+    let (s, body) = credential(&app, Some(&token), &request(&full)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["credentials"].as_array().unwrap().len(), batch);
+    let as_meta = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json();
+    assert_eq!(
+        as_meta["grant_types_supported"],
+        json!(["urn:ietf:params:oauth:grant-type:pre-authorized_code"])
+    );
+    let offer = app.publish_id_card("alg-tx").await.json();
+    let tx_spec = &offer["offer"]["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["tx_code"];
+    let tx_code = offer["offer"]["tx_code"].as_str().unwrap();
+    assert_eq!(tx_spec["input_mode"], "numeric");
+    assert_eq!(tx_spec["length"].as_u64().unwrap() as usize, tx_code.len());
+    assert!(tx_code.bytes().all(|b| b.is_ascii_digit()));
 }

@@ -3,7 +3,6 @@
 //! whole file, with a progress bar and a summary of the lines that failed. Publishing is
 //! idempotent (the agency's own document id), so a batch may be sent again after a failure.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
@@ -70,7 +69,7 @@ struct Failed {
 /// Runs `giayto publish`.
 pub fn run(args: PublishArgs, json: bool) -> Result<u8, CliError> {
     let url = format!("{}{BULK_PATH}", args.server.trim_end_matches('/'));
-    let file = File::open(&args.file).map_err(|e| CliError::read(&args.file, e))?;
+    let file = files::open_regular(&args.file)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or_default();
     let progress = if json {
         ProgressBar::hidden()

@@ -131,7 +131,14 @@ impl Layout {
     fn read_key(&self) -> Result<VaultKey, CliError> {
         let encoded = match std::env::var(VAULT_KEY_ENV) {
             Ok(value) => Zeroizing::new(value),
-            Err(_) => Zeroizing::new(files::read_text(&self.key_file())?),
+            Err(_) => {
+                let path = self.key_file();
+                let mut bytes = files::read_private(&path)?;
+                // Moved, not copied, into the string that is wiped on drop.
+                Zeroizing::new(String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
+                    CliError::Format(format!("{} is not UTF-8 text", path.display()))
+                })?)
+            }
         };
         decode_key(encoded.trim())
     }

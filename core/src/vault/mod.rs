@@ -42,12 +42,14 @@ mod error;
 mod format;
 mod key;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use crate::local_file::{self, LocalFileError};
 
 pub use credential::StoredCredential;
 pub use error::VaultError;
@@ -273,13 +275,13 @@ impl Vault {
     /// handle then holds the last good state.
     fn ensure_not_modified_elsewhere(&self) -> Result<(), VaultError> {
         let mut header = Vec::with_capacity(HEADER_LEN + TAG_LEN);
-        match File::open(&self.path) {
+        match local_file::open_regular(&self.path) {
             Ok(file) => {
                 file.take((HEADER_LEN + TAG_LEN) as u64)
                     .read_to_end(&mut header)?;
             }
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(error) => return Err(VaultError::Io(error)),
+            Err(LocalFileError::NotFound) => return Ok(()),
+            Err(error) => return Err(error.into()),
         }
         match format::parse_header(&header) {
             Ok(nonce) if Some(nonce) != self.on_disk_nonce => Err(VaultError::ModifiedElsewhere),
@@ -289,23 +291,23 @@ impl Vault {
 }
 
 /// Reads a whole vault file, refusing one over [`MAX_VAULT_FILE_LEN`] before reading it
-/// (and also if it grows while being read).
+/// (and also if it grows while being read), and anything but a regular file (a FIFO named
+/// as the vault must not block the wallet).
 fn read_bounded(path: &Path) -> Result<Vec<u8>, VaultError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(VaultError::NotFound),
-        Err(error) => return Err(VaultError::Io(error)),
-    };
-    let len = file.metadata()?.len();
-    if len > MAX_VAULT_FILE_LEN {
-        return Err(VaultError::TooLarge);
+    Ok(local_file::read_regular(path, MAX_VAULT_FILE_LEN)?)
+}
+
+impl From<LocalFileError> for VaultError {
+    fn from(error: LocalFileError) -> VaultError {
+        match error {
+            LocalFileError::NotFound => VaultError::NotFound,
+            LocalFileError::TooLarge { .. } => VaultError::TooLarge,
+            LocalFileError::Io(error) => VaultError::Io(error),
+            other @ (LocalFileError::NotRegular | LocalFileError::TooOpen { .. }) => {
+                VaultError::Io(io::Error::new(io::ErrorKind::InvalidInput, other))
+            }
+        }
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(MAX_VAULT_FILE_LEN + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_VAULT_FILE_LEN {
-        return Err(VaultError::TooLarge);
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -323,5 +325,24 @@ mod tests {
         let error = Vault::open(&path, &key).unwrap_err();
         assert!(matches!(error, VaultError::Json { line: 1, .. }), "{error}");
         assert!(!error.to_string().contains("secret-personal-data"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_named_as_the_vault_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.giayto");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // No writer ever opens the FIFO: a plain open() would wait for ever.
+        let error = Vault::open(&path, &VaultKey::from_bytes([9; 32])).unwrap_err();
+        assert!(
+            matches!(&error, VaultError::Io(e) if e.kind() == io::ErrorKind::InvalidInput),
+            "{error}"
+        );
+        assert!(error.to_string().contains("not a regular file"), "{error}");
     }
 }

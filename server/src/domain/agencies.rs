@@ -5,7 +5,7 @@ use giayto_core::jose::Algorithm;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{DomainError, DomainResult, Services, keys, now};
+use super::{DomainError, DomainResult, Services, ids, keys, now};
 use crate::secrets;
 
 const API_KEY_PURPOSE: &str = "api-key";
@@ -40,13 +40,6 @@ impl std::fmt::Debug for NewApiKey {
     }
 }
 
-fn valid_agency_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 fn agency_from_row(row: &sqlx::any::AnyRow) -> DomainResult<Agency> {
     let vcts: String = row.try_get("allowed_vcts")?;
     Ok(Agency {
@@ -60,12 +53,7 @@ fn agency_from_row(row: &sqlx::any::AnyRow) -> DomainResult<Agency> {
 
 /// Adds an agency with its first signing key.
 pub async fn add_agency(services: &Services, agency: &Agency, alg: Algorithm) -> DomainResult<()> {
-    if !valid_agency_id(&agency.id) {
-        return Err(DomainError::Invalid {
-            field: "id".into(),
-            reason: "1-64 characters of a-z, 0-9 and -".into(),
-        });
-    }
+    ids::agency_id(&agency.id)?;
     for vct in &agency.allowed_vcts {
         if giayto_core::catalogue::by_vct(vct).is_none() {
             return Err(DomainError::Invalid {

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::agencies::Agency;
 use super::status_lists::{self, REVOKED, SUSPENDED, VALID};
-use super::{DomainError, DomainResult, Services, now};
+use super::{DomainError, DomainResult, Services, ids, now, time_bounds};
 use crate::db::DbKind;
 use crate::offer;
 use crate::secrets;
@@ -22,7 +22,8 @@ pub const CODE_PURPOSE: &str = "pre-authorized-code";
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
-    /// The agency's own id of this document (1-128 of `A-Za-z0-9._:-`).
+    /// The agency's own id of this document: 1-128 of `A-Za-z0-9._:-`, starting and ending
+    /// with a letter or digit (grammar in docs/ISSUER_API.md; [`super::ids`]).
     pub document_id: String,
     /// The citizen's personal identification number (12 digits).
     pub citizen_id: String,
@@ -31,7 +32,8 @@ pub struct PublishRequest {
     /// Claims, checked against the catalogue schema of `vct`.
     #[schema(value_type = Object)]
     pub claims: Map<String, Value>,
-    /// Credential expiry (Unix seconds); default: now + the configured lifetime.
+    /// Credential expiry (Unix seconds): after now and within the type's longest lifetime
+    /// (docs/ISSUER_API.md); default: now + the configured lifetime, within that bound.
     #[serde(default)]
     pub valid_until: Option<i64>,
 }
@@ -122,13 +124,6 @@ pub enum Published {
     Replayed,
 }
 
-fn valid_external_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
 fn canonical(value: &Value) -> Value {
     match value {
         Value::Object(m) => {
@@ -155,26 +150,11 @@ fn content_hash(req: &PublishRequest) -> String {
 
 /// Checks a publish request against the agency's rights and the catalogue, without I/O.
 pub fn check_request(agency: &Agency, req: &PublishRequest) -> DomainResult<()> {
-    if !valid_external_id(&req.document_id) {
-        return Err(DomainError::Invalid {
-            field: "document_id".into(),
-            reason: "1-128 characters of A-Z a-z 0-9 . _ : -".into(),
-        });
-    }
-    if req.citizen_id.len() != 12 || !req.citizen_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DomainError::Invalid {
-            field: "citizen_id".into(),
-            reason: "a personal identification number is 12 digits".into(),
-        });
-    }
+    ids::document_id(&req.document_id)?;
+    ids::citizen_id(&req.citizen_id)?;
     check_claims(agency, &req.vct, &req.claims)?;
-    if let Some(until) = req.valid_until
-        && until <= now()
-    {
-        return Err(DomainError::Invalid {
-            field: "valid_until".into(),
-            reason: "in the past".into(),
-        });
+    if let Some(until) = req.valid_until {
+        time_bounds::check_valid_until(&req.vct, until, now())?;
     }
     Ok(())
 }
@@ -234,6 +214,7 @@ fn prepare_offer(
     document_id: &str,
     doc_version: i64,
     vct: &str,
+    valid_until: i64,
 ) -> DomainResult<PreparedOffer> {
     let id = secrets::random_id()?;
     let code = Zeroizing::new(secrets::random_token("")?);
@@ -246,7 +227,7 @@ fn prepare_offer(
         serde_json::to_vec(&secret).map_err(|e| DomainError::Internal(e.to_string()))?,
     );
     let t = now();
-    let expires_at = t + services.config.offer_ttl_secs;
+    let expires_at = time_bounds::offer_expiry(services.config.offer_ttl_secs, valid_until, t);
     Ok(PreparedOffer {
         code_hash: services.master.hash_secret(CODE_PURPOSE, &code),
         tx_code_hash: services
@@ -346,8 +327,9 @@ async fn create_offer(
     document_id: &str,
     doc_version: i64,
     vct: &str,
+    valid_until: i64,
 ) -> DomainResult<OfferView> {
-    let prepared = prepare_offer(services, document_id, doc_version, vct)?;
+    let prepared = prepare_offer(services, document_id, doc_version, vct, valid_until)?;
     insert_offers(services.db.kind(), tx, &[&prepared]).await?;
     Ok(prepared.view)
 }
@@ -398,13 +380,14 @@ pub fn prepare(
     check_request(agency, req)?;
     let id = secrets::random_id()?;
     let t = now();
+    let valid_until = req.valid_until.unwrap_or_else(|| {
+        time_bounds::default_valid_until(&req.vct, services.config.credential_ttl_secs, t)
+    });
     Ok(PreparedPublish {
-        offer: prepare_offer(services, &id, 1, &req.vct)?,
+        offer: prepare_offer(services, &id, 1, &req.vct, valid_until)?,
         content_hash: content_hash(req),
         claims: Value::Object(req.claims.clone()).to_string(),
-        valid_until: req
-            .valid_until
-            .unwrap_or(t + services.config.credential_ttl_secs),
+        valid_until,
         external_id: req.document_id.clone(),
         citizen_id: req.citizen_id.clone(),
         vct: req.vct.clone(),
@@ -511,6 +494,7 @@ async fn document_row(
     agency_id: &str,
     external_id: &str,
 ) -> DomainResult<sqlx::any::AnyRow> {
+    ids::document_id(external_id)?;
     sqlx::query(
         "SELECT id, external_id, vct, state, version, valid_until, created_at, updated_at, claims FROM documents \
          WHERE agency_id = $1 AND external_id = $2",
@@ -629,6 +613,7 @@ pub async fn change_state(
         Change::Suspend => (&["valid"], "suspended", SUSPENDED),
         Change::Reinstate => (&["suspended"], "valid", VALID),
     };
+    ids::document_id(external_id)?;
     let mut tx = services.db.begin().await?;
     // The UPDATE comes first: it takes the document's row lock, which issuance also takes,
     // so a credential issued concurrently is either seen here or refused there.
@@ -667,13 +652,15 @@ pub async fn change_state(
 }
 
 /// Replaces a document's claims: its credentials are revoked, open offers withdrawn and a
-/// new offer made for the new data.
+/// new offer made for the new data. The document keeps its state (`valid` or `suspended`;
+/// a revoked one is a conflict).
 pub async fn reissue(
     services: &Services,
     agency: &Agency,
     external_id: &str,
     req: &ReissueRequest,
 ) -> DomainResult<PublishResponse> {
+    ids::document_id(external_id)?;
     let mut tx = services.db.begin().await?;
     let row = sqlx::query(
         "UPDATE documents SET updated_at = $1 WHERE agency_id = $2 AND external_id = $3 \
@@ -703,19 +690,31 @@ pub async fn reissue(
         valid_until: req.valid_until.or(Some(old_until)),
     };
     check_request(agency, &as_publish)?;
+    let valid_until = as_publish.valid_until.unwrap_or(old_until);
     status_lists::set_document_status(&mut tx, &id, REVOKED).await?;
     withdraw_offers(&mut tx, &id).await?;
+    // The state is kept: a data change never ends a suspension (docs/ISSUER_API.md, the
+    // lifecycle table). A suspended document's new offer yields a credential once it is
+    // reinstated.
     sqlx::query(
-        "UPDATE documents SET claims = $1, content_hash = $2, version = $3, valid_until = $4, state = 'valid' WHERE id = $5",
+        "UPDATE documents SET claims = $1, content_hash = $2, version = $3, valid_until = $4 WHERE id = $5",
     )
     .bind(Value::Object(req.claims.clone()).to_string())
     .bind(content_hash(&as_publish))
     .bind(version + 1)
-    .bind(as_publish.valid_until.unwrap_or(old_until))
+    .bind(valid_until)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    create_offer(services, &mut tx, &id, version + 1, &as_publish.vct).await?;
+    create_offer(
+        services,
+        &mut tx,
+        &id,
+        version + 1,
+        &as_publish.vct,
+        valid_until,
+    )
+    .await?;
     tx.commit().await?;
     response(services, &id).await
 }

@@ -1,11 +1,12 @@
 //! The OpenID4VCI steps after the offer: the token endpoint's pre-authorized code grant
-//! (single use, short-lived, `tx_code` with bounded tries), the nonce endpoint (stored,
-//! single-use, time-bounded `c_nonce`), and the credential endpoint (proof checks, status
-//! slot, SD-JWT VC bound to the proof key).
+//! (single use, short-lived, `tx_code` with bounded tries), the nonce endpoint (stateless,
+//! time-bounded `c_nonce`, made single use when a credential is issued), and the credential
+//! endpoint (proof checks, status slot, SD-JWT VC bound to the proof key).
 
 use std::cell::RefCell;
 
-use giayto_core::jose::Jwk;
+use giayto_core::jose::jws::CompactJws;
+use giayto_core::jose::{Algorithm, Jwk};
 use giayto_core::oid4vci::CredentialRequest;
 use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::verify_proof_jwt;
@@ -16,13 +17,26 @@ use sqlx::Row;
 
 use super::documents::CODE_PURPOSE;
 use super::status_lists::{self, NewCredential};
-use super::{DomainError, Services, keys, now};
+use super::{DomainError, Services, c_nonce, keys, now};
 use crate::offer;
 use crate::secrets;
 
 const TOKEN_PURPOSE: &str = "access-token";
 /// Most key proofs accepted in one credential request (`batch_size`).
 pub const BATCH_SIZE: usize = 4;
+/// The JWS algorithms of key proofs this issuer accepts: advertised as
+/// `proof_signing_alg_values_supported` (OpenID4VCI 1.0 section 12.2.4) and enforced by the
+/// credential endpoint, from this one list. ES256 is what HAIP 1.0 requires of wallets.
+pub const PROOF_SIGNING_ALGS: &[Algorithm] = &[Algorithm::Es256];
+/// The JWS algorithms agency keys sign credentials with: advertised as
+/// `credential_signing_alg_values_supported` (OpenID4VCI 1.0 Appendix A.3.2), and the only
+/// algorithms an agency key may be made for ([`super::keys::create_key`]).
+pub const CREDENTIAL_SIGNING_ALGS: &[Algorithm] = &[Algorithm::Es256];
+
+/// The names of `algs`, as metadata lists them.
+pub fn alg_names(algs: &[Algorithm]) -> Vec<&'static str> {
+    algs.iter().map(|a| a.name()).collect()
+}
 /// How old a key proof's `iat` may be, seconds.
 const PROOF_MAX_AGE: u64 = 300;
 
@@ -174,21 +188,18 @@ pub async fn redeem_code(
     })
 }
 
-/// Makes a fresh `c_nonce`: random, stored, single use, valid `nonce_ttl_secs`.
-pub async fn new_nonce(services: &Services) -> Result<String, GrantError> {
-    let nonce = secrets::random_token("")?;
-    sqlx::query("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
-        .bind(&nonce)
-        .bind(now() + services.config.nonce_ttl_secs)
-        .execute(services.db.writer())
-        .await?;
-    Ok(nonce)
+/// Makes a fresh `c_nonce`, valid `nonce_ttl_secs`. Stores nothing (see [`c_nonce`]).
+pub fn new_nonce(services: &Services) -> Result<String, GrantError> {
+    Ok(c_nonce::mint(
+        &services.master,
+        now().saturating_add(services.config.nonce_ttl_secs),
+    )?)
 }
 
-/// Deletes expired nonces and access tokens (run periodically).
+/// Deletes expired used nonces and access tokens (run periodically).
 pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
     let t = now();
-    sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
+    sqlx::query("DELETE FROM used_nonces WHERE expires_at < $1")
         .bind(t)
         .execute(services.db.writer())
         .await?;
@@ -300,39 +311,66 @@ pub async fn issue_credentials(
     }
     let t = now();
     let mut holder_keys: Vec<Jwk> = Vec::with_capacity(proofs.len());
-    let mut nonces: Vec<String> = Vec::new();
+    // Each distinct c_nonce with its expiry; recorded as used only when issuing.
+    let mut nonces: Vec<(String, i64)> = Vec::new();
     for proof in proofs {
-        let seen = RefCell::new(None::<String>);
+        // Only the advertised algorithms (core's allow-list is wider: EdDSA too).
+        if let Ok(jws) = CompactJws::parse(proof)
+            && !PROOF_SIGNING_ALGS.contains(&jws.header().alg)
+        {
+            return Err(cred_err(
+                IssuerErrorCode::InvalidProof,
+                format!(
+                    "key proofs signed with {} are not accepted; use one of {:?} \
+                     (proof_signing_alg_values_supported)",
+                    jws.header().alg,
+                    alg_names(PROOF_SIGNING_ALGS)
+                ),
+            ));
+        }
+        let seen = RefCell::new(None::<(String, i64)>);
         let key = verify_proof_jwt(
             proof,
             &services.config.public_url,
-            |n| {
-                *seen.borrow_mut() = Some(n.to_owned());
-                n.len() <= 128
+            |n| match c_nonce::check(&services.master, n, t) {
+                Some(expires_at) => {
+                    *seen.borrow_mut() = Some((n.to_owned(), expires_at));
+                    true
+                }
+                None => false,
             },
             u64::try_from(t).unwrap_or_default(),
             PROOF_MAX_AGE,
         )
         .map_err(|e| cred_err(e.error_code(), e.to_string()))?;
         if let Some(n) = seen.into_inner()
-            && !nonces.contains(&n)
+            && !nonces.iter().any(|(seen, _)| *seen == n.0)
         {
             nonces.push(n);
         }
         holder_keys.push(key);
     }
+    if target.valid_until <= t {
+        // Never a credential whose `exp` is not after its `iat`; no status slot used.
+        return Err(cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            "the document has expired",
+        ));
+    }
     let signer = keys::active_signer(services, Some(&target.agency_id)).await?;
     let mut tx = services.db.begin().await?;
-    for n in &nonces {
-        let used = sqlx::query("DELETE FROM nonces WHERE nonce = $1 AND expires_at > $2")
-            .bind(n)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
-        if used.rows_affected() != 1 {
+    for (n, expires_at) in &nonces {
+        let first_use = sqlx::query(
+            "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(n)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        if first_use.rows_affected() != 1 {
             return Err(cred_err(
                 IssuerErrorCode::InvalidNonce,
-                "c_nonce is unknown, used or expired",
+                "c_nonce was already used",
             ));
         }
     }

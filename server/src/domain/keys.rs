@@ -7,8 +7,11 @@ use std::sync::{Arc, RwLock};
 
 use giayto_core::jose::{Algorithm, Jwk};
 use sqlx::{Any, Row, Transaction};
+use zeroize::Zeroizing;
 
+use super::issuance::CREDENTIAL_SIGNING_ALGS;
 use super::{DomainError, DomainResult, Services, now};
+use crate::secrets::{MasterKey, SecretError};
 use crate::signer::{self, JosekitSigner};
 
 /// Unwrapped signers by `kid`; filled on first use, shared by all requests.
@@ -21,6 +24,15 @@ fn wrap_context(kid: &str) -> String {
     format!("signing-key:{kid}")
 }
 
+/// Unwraps the stored private JWK (JSON bytes) of `kid` with `master`.
+pub fn unwrap_private(
+    master: &MasterKey,
+    kid: &str,
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    master.unwrap(&wrap_context(kid), wrapped)
+}
+
 /// Generates a key for `agency_id` (None: the trust anchor), stores it wrapped and active.
 /// Any key active before is retired, staying published until `published_until`.
 pub async fn create_key(
@@ -29,6 +41,16 @@ pub async fn create_key(
     agency_id: Option<&str>,
     alg: Algorithm,
 ) -> DomainResult<String> {
+    if agency_id.is_some() && !CREDENTIAL_SIGNING_ALGS.contains(&alg) {
+        // The metadata promises wallets only these algorithms.
+        return Err(DomainError::Invalid {
+            field: "alg".into(),
+            reason: format!(
+                "agencies sign with {:?} only (credential_signing_alg_values_supported)",
+                super::issuance::alg_names(CREDENTIAL_SIGNING_ALGS)
+            ),
+        });
+    }
     let key = signer::generate(alg).map_err(|e| DomainError::Internal(e.to_string()))?;
     let wrapped = services
         .master
@@ -111,7 +133,7 @@ pub async fn active_signer(
     let alg: String = row.try_get("alg")?;
     let wrapped: Vec<u8> = row.try_get("wrapped_private")?;
     let alg = Algorithm::from_name(&alg).map_err(|e| DomainError::Internal(e.to_string()))?;
-    let private = services.master.unwrap(&wrap_context(&kid), &wrapped)?;
+    let private = unwrap_private(&services.master, &kid, &wrapped)?;
     let signer = Arc::new(
         JosekitSigner::from_private_jwk_json(alg, &private)
             .map_err(|e| DomainError::Internal(e.to_string()))?,

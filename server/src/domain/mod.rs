@@ -3,10 +3,13 @@
 //! database transaction; the HTTP layer only translates.
 
 pub mod agencies;
+pub mod c_nonce;
 pub mod documents;
+pub mod ids;
 pub mod issuance;
 pub mod keys;
 pub mod status_lists;
+pub mod time_bounds;
 pub mod trust;
 
 use std::sync::Arc;

@@ -84,15 +84,39 @@ pub async fn current(services: &Services) -> DomainResult<Option<String>> {
     .await?)
 }
 
+/// Serialises the refreshes of this process: a crowd of anonymous `/trust-list` readers
+/// finding the list stale makes one new row, not one each.
+static REFRESH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The newest unexpired trust list, refreshed first when it is past half its life (so
+/// readers never meet an expired one). At most one new row per half lifetime and process,
+/// whoever calls.
+pub async fn current_refreshed(services: &Services) -> DomainResult<String> {
+    refresh_if_stale(services).await?;
+    match current(services).await? {
+        Some(token) => Ok(token),
+        None => Err(DomainError::Internal("no current trust list".into())),
+    }
+}
+
 /// Publishes a trust list when none is current or the current one is past half its life
-/// (called at start, so a running deployment never serves an expired list).
+/// (called at start and by readers, so a running deployment never serves an expired list).
 pub async fn refresh_if_stale(services: &Services) -> DomainResult<()> {
+    if !is_stale(services).await? {
+        return Ok(());
+    }
+    let _one_at_a_time = REFRESH.lock().await;
+    // Whoever held the lock before may have refreshed it.
+    if is_stale(services).await? {
+        publish(services).await?;
+    }
+    Ok(())
+}
+
+async fn is_stale(services: &Services) -> DomainResult<bool> {
     let half = services.config.trust_list_lifetime_secs / 2;
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(issued_at) FROM trust_lists")
         .fetch_one(services.db.pool())
         .await?;
-    if newest.is_none_or(|iat| iat + half < now()) {
-        publish(services).await?;
-    }
-    Ok(())
+    Ok(newest.is_none_or(|iat| iat + half < now()))
 }

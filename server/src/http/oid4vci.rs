@@ -14,7 +14,9 @@ use sqlx::Row;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::issuance::{self, BATCH_SIZE, GrantError};
+use crate::domain::issuance::{
+    self, BATCH_SIZE, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, alg_names,
+};
 use crate::domain::{DomainError, now};
 use crate::offer::{self, PRE_AUTHORIZED_GRANT};
 
@@ -76,10 +78,9 @@ pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
             json!({
                 "format": "dc+sd-jwt",
                 "vct": t.vct,
-                "scope": t.id,
                 "cryptographic_binding_methods_supported": ["jwk"],
-                "credential_signing_alg_values_supported": ["ES256"],
-                "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["ES256"] } },
+                "credential_signing_alg_values_supported": alg_names(CREDENTIAL_SIGNING_ALGS),
+                "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": alg_names(PROOF_SIGNING_ALGS) } },
                 "credential_metadata": {
                     "display": [
                         { "name": t.name.vi, "locale": "vi", "description": t.description.vi },
@@ -151,9 +152,10 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-/// Nonce endpoint.
+/// Nonce endpoint (OpenID4VCI 1.0 section 7): a fresh, unpredictable `c_nonce`, answered
+/// `no-store`. Stateless: nothing is stored for the caller ([`crate::domain::c_nonce`]).
 pub async fn nonce(State(state): State<AppState>) -> Response {
-    match issuance::new_nonce(&state.services).await {
+    match issuance::new_nonce(&state.services) {
         Ok(c_nonce) => no_store(Json(NonceResponse { c_nonce }).into_response()),
         Err(e) => e.into_response(),
     }

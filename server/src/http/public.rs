@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::{DomainError, agencies, keys, status_lists, trust};
+use crate::domain::{DomainError, agencies, ids, keys, status_lists, trust};
 
 fn cache_for(mut res: Response, secs: i64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={secs}")) {
@@ -30,6 +30,9 @@ pub async fn agency_issuer_metadata(
     State(state): State<AppState>,
     Path(agency_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    if ids::agency_id(&agency_id).is_err() {
+        return Err(DomainError::NotFound("agency").into());
+    }
     agencies::get_agency(&state.services, &agency_id)
         .await?
         .ok_or(DomainError::NotFound("agency"))?;
@@ -61,10 +64,7 @@ pub async fn status_list(
 
 /// `/trust-list`: the newest signed trust list.
 pub async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let token = match trust::current(&state.services).await? {
-        Some(t) => t,
-        None => trust::publish(&state.services).await?,
-    };
+    let token = trust::current_refreshed(&state.services).await?;
     Ok(cache_for(
         (
             [(header::CONTENT_TYPE, trust::TRUST_LIST_MEDIA_TYPE)],

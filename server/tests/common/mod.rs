@@ -312,3 +312,83 @@ pub fn id_card_request(document_id: &str) -> Value {
         "claims": id_card_claims(),
     })
 }
+
+/// The pre-authorized code and `tx_code` of an offer view (`offer` of a publish answer).
+pub fn offer_secrets(offer: &Value) -> (String, String) {
+    let code =
+        offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+            ["pre-authorized_code"]
+            .as_str()
+            .expect("an open offer")
+            .to_owned();
+    (code, offer["tx_code"].as_str().unwrap().to_owned())
+}
+
+impl TestApp {
+    /// Redeems an offer view at the token endpoint; the access token, or the error answer.
+    pub async fn redeem(&self, offer: &Value) -> Result<String, Value> {
+        let (code, tx_code) = offer_secrets(offer);
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            )
+            .append_pair("pre-authorized_code", &code)
+            .append_pair("tx_code", &tx_code)
+            .finish();
+        let reply = self
+            .call(
+                Request::post("/token")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+        let body = reply.json();
+        match body["access_token"].as_str() {
+            Some(token) => Ok(token.to_owned()),
+            None => Err(body),
+        }
+    }
+
+    /// Asks the credential endpoint for one credential with `access_token`, a fresh nonce
+    /// and a new ES256 holder key; the status and the answer.
+    pub async fn request_credential(&self, access_token: &str) -> (StatusCode, Value) {
+        use giayto_core::jose::{Algorithm, SoftwareSigner};
+        use giayto_core::oid4vci::{ProofClaims, build_proof_jwt};
+        let nonce = self
+            .call(Request::post("/nonce").body(Body::empty()).unwrap())
+            .await
+            .json()["c_nonce"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let proof = build_proof_jwt(
+            &holder,
+            &ProofClaims {
+                iss: None,
+                aud: PUBLIC_URL.into(),
+                iat: now,
+                nonce: Some(nonce),
+            },
+        )
+        .unwrap();
+        let body =
+            json!({ "credential_configuration_id": "can_cuoc", "proofs": { "jwt": [proof] } });
+        let reply = self
+            .call(
+                Request::post("/credential")
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {access_token}"))
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        (reply.status, reply.json())
+    }
+}
