@@ -10,10 +10,11 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod listener;
 pub mod offer;
 pub mod qr;
 pub mod secrets;
 pub mod server;
 pub mod signer;
 
-pub use http::{AppState, app};
+pub use http::{AppState, admin_app, app};
