@@ -2,7 +2,7 @@
 //! NDJSON stream, read a document, revoke / suspend / reinstate it, re-issue it.
 
 use std::convert::Infallible;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -209,7 +209,7 @@ pub async fn bulk(
         services: state.services.clone(),
         secret,
         out: out_tx,
-        started: Instant::now(),
+        deadline: tokio::time::Instant::now() + Duration::from_secs(config.bulk_max_duration_secs),
         batch: Vec::with_capacity(BULK_CHUNK),
     };
     tokio::spawn(stream.run(body));
@@ -238,7 +238,8 @@ struct BulkStream {
     body_pause: Duration,
     max_duration: Duration,
     max_bytes: usize,
-    started: Instant,
+    /// When the stream must end, `bulk_max_duration_secs` after it began.
+    deadline: tokio::time::Instant,
     batch: Batch,
 }
 
@@ -257,7 +258,12 @@ impl BulkStream {
         let mut skipping = false; // inside an over-long line
         let mut line_no = 0usize;
         loop {
-            let (bytes, end) = match input.next().await {
+            let Ok(next) = tokio::time::timeout_at(self.deadline, input.next()).await else {
+                let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
+                let _ = self.send(&[self.overlong(first)]).await;
+                return;
+            };
+            let (bytes, end) = match next {
                 Some(Ok(bytes)) => (bytes, false),
                 None => (Bytes::new(), true),
                 Some(Err(e)) => {
@@ -355,26 +361,41 @@ impl BulkStream {
 
     /// The last line for a body that failed at line `first`, if anyone is left to read it.
     fn body_fault(&self, e: &axum::Error, first: usize) -> Option<BulkLine> {
-        let detail = match BodyFault::of(e) {
-            BodyFault::TooLarge => format!(
-                "the stream is over {} bytes: lines from {first} on were not published",
-                self.max_bytes
+        let (status, kind, detail) = match BodyFault::of(e) {
+            BodyFault::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!(
+                    "the stream is over {} bytes: lines from {first} on were not published",
+                    self.max_bytes
+                ),
             ),
-            BodyFault::TimedOut if self.started.elapsed() >= self.max_duration => format!(
-                "the stream lasted over {} s: lines from {first} on were not published",
-                self.max_duration.as_secs()
-            ),
-            BodyFault::TimedOut => format!(
-                "no data for {} s: lines from {first} on were not published",
-                self.body_pause.as_secs()
+            BodyFault::TimedOut => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                format!(
+                    "no data for {} s: lines from {first} on were not published",
+                    self.body_pause.as_secs()
+                ),
             ),
             BodyFault::Other => return None,
         };
-        let (status, kind) = match BodyFault::of(e) {
-            BodyFault::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
-            _ => (StatusCode::REQUEST_TIMEOUT, "request-timeout"),
-        };
         Some(early_end(first, ApiError::new(status, kind, detail)))
+    }
+
+    /// The last line of a stream that reached `bulk_max_duration_secs` at line `first`.
+    fn overlong(&self, first: usize) -> BulkLine {
+        early_end(
+            first,
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                format!(
+                    "the stream lasted over {} s: lines from {first} on were not published",
+                    self.max_duration.as_secs()
+                ),
+            ),
+        )
     }
 }
 

@@ -47,24 +47,28 @@ pub fn app(state: AppState) -> Router {
     let limit = config.max_body_bytes;
     let body_pause = Duration::from_secs(config.body_read_timeout_secs);
     let request_time = Duration::from_secs(config.request_timeout_secs);
+    // Media types are checked per method, after routing, so a wrong method stays a 405.
+    let json = || from_fn(body::json_only);
     let bulk = Router::new()
-        .route("/api/v1/bulk/documents", post(issuer_api::bulk))
-        .layer(RequestBodyLimitLayer::new(config.max_bulk_body_bytes))
-        .layer(RequestBodyDeadlineLayer::new(Duration::from_secs(
-            config.bulk_max_duration_secs,
-        )))
-        .route_layer(from_fn(body::ndjson_only));
+        .route(
+            "/api/v1/bulk/documents",
+            post(issuer_api::bulk).route_layer(from_fn(body::ndjson_only)),
+        )
+        .layer(RequestBodyLimitLayer::new(config.max_bulk_body_bytes));
     let json = Router::new()
-        .route("/api/v1/documents", post(issuer_api::publish))
+        .route(
+            "/api/v1/documents",
+            post(issuer_api::publish).route_layer(json()),
+        )
         .route(
             "/api/v1/documents/{document_id}/reissue",
-            post(issuer_api::reissue),
+            post(issuer_api::reissue).route_layer(json()),
         )
-        .route("/credential", post(oid4vci::credential))
-        .route_layer(from_fn(body::json_only));
-    let form = Router::new()
-        .route("/token", post(oid4vci::token))
-        .route_layer(from_fn(body::form_only));
+        .route("/credential", post(oid4vci::credential).route_layer(json()));
+    let form = Router::new().route(
+        "/token",
+        post(oid4vci::token).route_layer(from_fn(body::form_only)),
+    );
     let bodiless = Router::new()
         .route(
             "/api/v1/documents/{document_id}",
@@ -105,8 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi));
-    // Layers run outside in: the media type is checked (in each group above) before the
-    // body is read, the body is read whole before the handler's time starts.
+    // Layers run outside in: the body is read whole before the handler's time starts.
     let buffered = Router::new()
         .merge(json)
         .merge(form)
