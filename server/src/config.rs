@@ -202,7 +202,10 @@ impl Config {
             ("write_timeout_secs", self.write_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
             ("bulk_max_duration_secs", self.bulk_max_duration_secs),
-            ("database_acquire_timeout_secs", self.database_acquire_timeout_secs),
+            (
+                "database_acquire_timeout_secs",
+                self.database_acquire_timeout_secs,
+            ),
         ];
         for (name, v) in durations {
             if v == 0 {

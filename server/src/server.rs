@@ -155,7 +155,11 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         None => None,
     };
     let public = TcpListener::bind(config.bind).await?;
-    let scheme = if config.tls_cert_file.is_some() { "HTTPS" } else { "HTTP" };
+    let scheme = if config.tls_cert_file.is_some() {
+        "HTTPS"
+    } else {
+        "HTTP"
+    };
     tracing::info!(bind = %public.local_addr()?, public_url = %config.public_url, "serving {scheme}");
     let served = serve(public, services.clone(), stopped()).await;
     if let Some(admin) = admin {

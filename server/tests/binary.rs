@@ -104,7 +104,10 @@ async fn healthz(addr: &str) -> Option<String> {
             .ok()?;
         let mut got = Vec::new();
         c.read_to_end(&mut got).await.ok()?;
-        String::from_utf8_lossy(&got).lines().next().map(str::to_owned)
+        String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .map(str::to_owned)
     };
     tokio::time::timeout(Duration::from_secs(5), attempt)
         .await

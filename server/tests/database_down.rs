@@ -69,17 +69,16 @@ async fn postgres_down_fails_fast_with_503() {
     };
     let db = common::fresh_postgres_database(&admin).await;
     let mut url = url::Url::parse(&db.url).unwrap();
-    let upstream = format!(
-        "{}:{}",
-        url.host_str().unwrap(),
-        url.port().unwrap_or(5432)
-    );
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
     let relay = Relay::start(upstream).await;
     url.set_host(Some("127.0.0.1")).unwrap();
     url.set_port(Some(relay.port)).unwrap();
     let app = common::at_url_with(url.to_string(), |c| c.database_acquire_timeout_secs = 2).await;
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
-    assert_eq!(app.publish_id_card("up-1").await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.publish_id_card("up-1").await.status,
+        StatusCode::CREATED
+    );
 
     relay.go_silent();
     let bound = Duration::from_secs(20);

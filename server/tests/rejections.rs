@@ -74,7 +74,9 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
         )
         .await;
     problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = app.send_json("POST", "/token", None, &serde_json::json!({})).await;
+    let r = app
+        .send_json("POST", "/token", None, &serde_json::json!({}))
+        .await;
     problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let r = app
         .send_json(
@@ -315,7 +317,9 @@ async fn bulk_stream_stops_after_its_key_is_revoked(app: TestApp) {
     let first = call.lines(256).await;
     assert!(first.iter().all(|l| l["status"] == 201), "{first:?}");
     // `giayto-server api-key revoke`, then 300 more lines on the open stream.
-    agencies::revoke_api_key(&app.services, &key.id).await.unwrap();
+    agencies::revoke_api_key(&app.services, &key.id)
+        .await
+        .unwrap();
     call.send((256..556).map(|i| format!("rv-{i}"))).await;
     call.input = None; // end of the body
     let rest = call.lines(usize::MAX).await;

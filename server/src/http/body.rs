@@ -113,7 +113,10 @@ pub async fn ndjson_only(req: Request, next: Next) -> Response {
 pub async fn buffered(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     match to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(e) => BodyFault::of(&e).problem(limit).into_response(),
     }
 }

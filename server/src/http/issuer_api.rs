@@ -246,7 +246,7 @@ struct BulkStream {
 /// Why a bulk stream stops before its body's end.
 enum Stop {
     /// Answered what it could; one last line says why it ended.
-    Early(BulkLine),
+    Early(Box<BulkLine>),
     /// The client went away or stopped reading: nobody to answer.
     Gone,
 }
@@ -310,7 +310,7 @@ impl BulkStream {
                 match self.flush().await {
                     Ok(()) => {}
                     Err(Stop::Early(line)) => {
-                        let _ = self.send(&[line]).await;
+                        let _ = self.send(&[*line]).await;
                         return;
                     }
                     Err(Stop::Gone) => return,
@@ -329,12 +329,12 @@ impl BulkStream {
         let lines = match agencies::authenticate(&self.services, &self.secret).await {
             Ok(Some(agency)) => run_batch(&self.services, &agency, batch).await,
             Ok(None) => {
-                return Err(Stop::Early(early_end(
+                return Err(Stop::Early(Box::new(early_end(
                     first,
                     ApiError::unauthorized(&format!(
                         "the API key was revoked: lines from {first} on were not published"
                     )),
-                )));
+                ))));
             }
             Err(e) => fail_batch(batch, &ApiError::from(e)),
         };
