@@ -177,6 +177,18 @@ impl Config {
             ("status_list_ttl_secs", self.status_list_ttl_secs),
             ("status_list_lifetime_secs", self.status_list_lifetime_secs),
             ("trust_list_lifetime_secs", self.trust_list_lifetime_secs),
+            (
+                "header_read_timeout_secs",
+                wide(self.header_read_timeout_secs),
+            ),
+            ("body_read_timeout_secs", wide(self.body_read_timeout_secs)),
+            ("write_timeout_secs", wide(self.write_timeout_secs)),
+            ("request_timeout_secs", wide(self.request_timeout_secs)),
+            ("bulk_max_duration_secs", wide(self.bulk_max_duration_secs)),
+            (
+                "database_acquire_timeout_secs",
+                wide(self.database_acquire_timeout_secs),
+            ),
         ];
         for (name, v) in positive {
             if v <= 0 {
@@ -196,22 +208,6 @@ impl Config {
                 "tls_cert_file and tls_key_file go together".into(),
             ));
         }
-        let durations = [
-            ("header_read_timeout_secs", self.header_read_timeout_secs),
-            ("body_read_timeout_secs", self.body_read_timeout_secs),
-            ("write_timeout_secs", self.write_timeout_secs),
-            ("request_timeout_secs", self.request_timeout_secs),
-            ("bulk_max_duration_secs", self.bulk_max_duration_secs),
-            (
-                "database_acquire_timeout_secs",
-                self.database_acquire_timeout_secs,
-            ),
-        ];
-        for (name, v) in durations {
-            if v == 0 {
-                return Err(ConfigError::Invalid(format!("{name} must be positive")));
-            }
-        }
         if self.max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "max_connections must be positive".into(),
@@ -224,6 +220,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// An unsigned setting as a signed one, for one range check with the others.
+fn wide(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

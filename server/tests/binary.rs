@@ -16,14 +16,6 @@ use tokio::process::{Child, Command};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running server process, its address, the police demo API key and its stderr so far.
 struct Process {
     child: Child,
@@ -37,7 +29,7 @@ struct Process {
 /// exec giayto-server serve"` (for `ulimit`), with `env` added.
 async fn start(prefix: &str, env: &[(&str, &str)]) -> Process {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!("{prefix} exec \"$0\" serve"))

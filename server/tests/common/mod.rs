@@ -29,6 +29,15 @@ pub struct TestApp {
     _pg: Option<TempPgDatabase>,
 }
 
+/// A TCP port free on loopback now (for a server process to bind).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The PostgreSQL admin URL for tests; in CI (`CI` set) its absence is a failure.
 pub fn postgres_url() -> Option<String> {
     let url = std::env::var("GIAYTO_TEST_POSTGRES_URL")
