@@ -172,6 +172,7 @@ async fn two_processes_issue_and_revoke_in_parallel() {
         let text = client
             .post(format!("{base}/api/v1/bulk/documents"))
             .bearer_auth(&police)
+            .header("content-type", "application/x-ndjson")
             .body(body)
             .send()
             .await
