@@ -212,3 +212,41 @@ async fn out_of_file_descriptors_the_server_lives_and_serves_again() {
     let exited = tokio::time::timeout(PATIENCE, p.child.wait()).await;
     assert!(exited.is_ok(), "still running after SIGTERM");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_the_admin_address_only() {
+    let admin = format!("127.0.0.1:{}", common::free_port());
+    let mut p = start("", &[("GIAYTO_ADMIN_BIND", admin.as_str())]).await;
+    let get = |addr: String, path: &'static str| async move {
+        let mut c = TcpStream::connect(&addr).await.unwrap();
+        c.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut got = Vec::new();
+        tokio::time::timeout(PATIENCE, c.read_to_end(&mut got))
+            .await
+            .unwrap()
+            .unwrap();
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let public = get(p.addr.clone(), "/metrics").await;
+    assert!(public.starts_with("HTTP/1.1 404"), "{public}");
+    assert!(public.contains("application/problem+json"), "{public}");
+    let metrics = get(admin.clone(), "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics
+            .contains(r#"giayto_http_requests_total{method="GET",route="unmatched",status="404"}"#),
+        "{metrics}"
+    );
+    let other = get(admin, "/healthz").await;
+    assert!(
+        other.starts_with("HTTP/1.1 404"),
+        "the admin listener serves only /metrics"
+    );
+    sigterm(&p.child);
+    let exited = tokio::time::timeout(PATIENCE, p.child.wait()).await;
+    assert!(exited.is_ok(), "still running after SIGTERM");
+}

@@ -249,49 +249,120 @@ async fn serve_tls(adjust: impl FnOnce(&mut Config)) -> (Served, tempfile::TempD
     (s, dir)
 }
 
-/// Over TLS (a blocking OpenSSL client on its own thread): sends `head`, then reads until
-/// the server closes; returns what it read, or `None` when still open after [`PATIENCE`].
+/// A blocking OpenSSL client connection to `addr` (no certificate check; HTTP/1.1 must be
+/// what the server picks by ALPN though the client offers h2 first).
+fn tls_connect(addr: SocketAddr) -> openssl::ssl::SslStream<std::net::TcpStream> {
+    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    let mut connector = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    connector.set_verify(SslVerifyMode::NONE);
+    connector.set_alpn_protos(b"\x02h2\x08http/1.1").unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(PATIENCE)).unwrap();
+    let tls = connector
+        .build()
+        .configure()
+        .unwrap()
+        .verify_hostname(false)
+        .connect("127.0.0.1", tcp)
+        .unwrap();
+    assert_eq!(
+        tls.ssl().selected_alpn_protocol(),
+        Some(&b"http/1.1"[..]),
+        "HTTP/1.1 only"
+    );
+    tls
+}
+
+/// Reads until the server closes; what it read, or `None` when still open after
+/// [`PATIENCE`].
+fn tls_read_until_closed(tls: &mut openssl::ssl::SslStream<std::net::TcpStream>) -> Option<String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None;
+            }
+            Err(_) => return Some(String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+}
+
+/// Over TLS (a blocking client on its own thread): sends `head`, then reads until the
+/// server closes; returns what it read, or `None` when still open after [`PATIENCE`].
 async fn tls_exchange(addr: SocketAddr, head: &'static [u8]) -> Option<String> {
     tokio::task::spawn_blocking(move || {
-        use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
-        let mut connector = SslConnector::builder(SslMethod::tls_client()).unwrap();
-        connector.set_verify(SslVerifyMode::NONE);
-        connector.set_alpn_protos(b"\x02h2\x08http/1.1").unwrap();
-        let tcp = std::net::TcpStream::connect(addr).unwrap();
-        tcp.set_read_timeout(Some(PATIENCE)).unwrap();
-        let mut tls = connector
-            .build()
-            .configure()
-            .unwrap()
-            .verify_hostname(false)
-            .connect("127.0.0.1", tcp)
-            .unwrap();
-        assert_eq!(
-            tls.ssl().selected_alpn_protocol(),
-            Some(&b"http/1.1"[..]),
-            "HTTP/1.1 only"
-        );
+        let mut tls = tls_connect(addr);
         tls.write_all(head).unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match tls.read(&mut buf) {
-                Ok(0) => return Some(String::from_utf8_lossy(&got).into_owned()),
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return None;
-                }
-                Err(_) => return Some(String::from_utf8_lossy(&got).into_owned()),
-            }
-        }
+        tls_read_until_closed(&mut tls)
     })
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_shutdown_drops_a_stalled_bulk_request_after_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key_file) = self_signed(dir.path());
+    let app = common::sqlite_with(|c| {
+        c.tls_cert_file = Some(cert);
+        c.tls_key_file = Some(key_file);
+        c.shutdown_grace_secs = 1;
+        // Only the grace may end the stalled request.
+        c.body_read_timeout_secs = 600;
+        c.write_timeout_secs = 600;
+    })
+    .await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(giayto_server::server::serve(
+        listener,
+        app.services.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let key = app.key("police");
+    let (in_flight_tx, in_flight) = oneshot::channel::<()>();
+    let client = tokio::task::spawn_blocking(move || {
+        let mut tls = tls_connect(addr);
+        let line = common::id_card_request("tls-slow").to_string() + "\n";
+        tls.write_all(
+            format!(
+                "POST /api/v1/bulk/documents HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\
+                 Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 {:x}\r\n{line}\r\n",
+                line.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let mut head = [0u8; 15];
+        tls.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200 OK");
+        in_flight_tx.send(()).unwrap();
+        tls_read_until_closed(&mut tls)
+    });
+    in_flight.await.unwrap();
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(PATIENCE, server).await;
+    assert!(
+        matches!(ended, Ok(Ok(Ok(())))),
+        "the TLS server was still serving long after the grace: {ended:?}"
+    );
+    let rest = client
+        .await
+        .unwrap()
+        .expect("the stalled request was dropped");
+    assert!(!rest.contains("\"status\":201"), "{rest}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
