@@ -70,6 +70,7 @@ async fn bulk(
             client
                 .post(url)
                 .bearer_auth(key)
+                .header("content-type", "application/x-ndjson")
                 .body(body)
                 .send()
                 .await

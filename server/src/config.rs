@@ -57,8 +57,34 @@ pub struct Config {
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key for `tls_cert_file`.
     pub tls_key_file: Option<PathBuf>,
-    /// Seconds in-flight requests get to finish after a shutdown signal.
+    /// Seconds in-flight requests get to finish after a shutdown signal, on every listener
+    /// (HTTP and TLS alike); what is still open then is dropped and the process exits.
     pub shutdown_grace_secs: u64,
+    /// Address of the admin listener (plain HTTP) serving `/metrics`; none (the default):
+    /// no admin listener, metrics are still counted. The public listener never serves
+    /// `/metrics`. Keep it on loopback or a private network.
+    pub admin_bind: Option<SocketAddr>,
+    /// Longest wait for a complete request head (request line and headers), seconds. The
+    /// clock starts when a connection is ready for a request, new or kept alive, so this is
+    /// also the idle keep-alive timeout; it bounds a TLS handshake too.
+    pub header_read_timeout_secs: u64,
+    /// Longest pause between two pieces of a request body, seconds (a stalled body is
+    /// answered 408 and its connection closed).
+    pub body_read_timeout_secs: u64,
+    /// Longest a response write may make no progress (a client that stops reading),
+    /// seconds; then the connection is dropped.
+    pub write_timeout_secs: u64,
+    /// Bound on a whole request other than a bulk stream, seconds: its body must have
+    /// arrived by then (else 408) and its answer be ready by then (else 503).
+    pub request_timeout_secs: u64,
+    /// Most connections open at once on each listener. Past it the listener stops
+    /// accepting (new clients wait in the kernel's backlog) until one closes.
+    pub max_connections: usize,
+    /// Longest a bulk NDJSON stream may last, seconds; then it ends with a 408 line.
+    pub bulk_max_duration_secs: u64,
+    /// Longest wait for a PostgreSQL connection from the pool (connecting included),
+    /// seconds; past it the request fails with 503 and `/readyz` answers 503.
+    pub database_acquire_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -85,6 +111,14 @@ impl Default for Config {
             tls_cert_file: None,
             tls_key_file: None,
             shutdown_grace_secs: 20,
+            admin_bind: None,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            write_timeout_secs: 30,
+            request_timeout_secs: 30,
+            max_connections: 512,
+            bulk_max_duration_secs: 3600,
+            database_acquire_timeout_secs: 3,
         }
     }
 }
@@ -166,6 +200,32 @@ impl Config {
                 self.trust_list_lifetime_secs,
                 YEAR_SECS,
             ),
+            (
+                "header_read_timeout_secs",
+                wide(self.header_read_timeout_secs),
+                3600,
+            ),
+            (
+                "body_read_timeout_secs",
+                wide(self.body_read_timeout_secs),
+                3600,
+            ),
+            ("write_timeout_secs", wide(self.write_timeout_secs), 3600),
+            (
+                "request_timeout_secs",
+                wide(self.request_timeout_secs),
+                3600,
+            ),
+            (
+                "bulk_max_duration_secs",
+                wide(self.bulk_max_duration_secs),
+                DAY_SECS,
+            ),
+            (
+                "database_acquire_timeout_secs",
+                wide(self.database_acquire_timeout_secs),
+                600,
+            ),
         ];
         for (name, v, max) in bounded {
             if !(1..=max).contains(&v) {
@@ -185,6 +245,11 @@ impl Config {
                 "tls_cert_file and tls_key_file go together".into(),
             ));
         }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections must be positive".into(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_max_connections must be positive".into(),
@@ -192,6 +257,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// An unsigned setting as a signed one, for one range check with the others.
+fn wide(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -209,12 +279,14 @@ mod tests {
             jail.set_env("GIAYTO_NONCE_TTL_SECS", "90");
             jail.set_env("DATABASE_URL", "postgres://u@localhost/db");
             jail.set_env("GIAYTO_TEST_POSTGRES_URL", "not a setting of the server");
+            jail.set_env("GIAYTO_ADMIN_BIND", "127.0.0.1:9464");
             let c = Config::load(Some(Path::new("giayto.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.public_url, "https://id.example.vn");
             assert_eq!(c.nonce_ttl_secs, 90);
             assert!(!c.demo);
             assert_eq!(c.database_url, "postgres://u@localhost/db");
             assert_eq!(c.offer_ttl_secs, Config::default().offer_ttl_secs);
+            assert_eq!(c.admin_bind, Some(SocketAddr::from(([127, 0, 0, 1], 9464))));
             Ok(())
         });
     }
@@ -245,6 +317,16 @@ mod tests {
         assert!(c.validate().is_err());
         c = Config {
             tls_cert_file: Some("c.pem".into()),
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
+            header_read_timeout_secs: 0,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        c = Config {
+            max_connections: 0,
             ..Config::default()
         };
         assert!(c.validate().is_err());

@@ -53,8 +53,16 @@ pub enum DbError {
 }
 
 impl Db {
-    /// Connects to `url` and runs the migrations of its engine.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
+    /// Connects to `url` and runs the migrations of its engine. On PostgreSQL,
+    /// `acquire_timeout` bounds every wait for a pooled connection, connecting included, so
+    /// a database that is down or silent fails requests fast (`sqlx::Error::PoolTimedOut`)
+    /// instead of holding them. SQLite is embedded (nothing to lose contact with): its
+    /// writer queue keeps a 30 s bound.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let kind = if url.starts_with("sqlite:") {
             DbKind::Sqlite
@@ -68,7 +76,7 @@ impl Db {
             DbKind::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(acquire_timeout)
                     .connect_with(options)
                     .await?;
                 Self {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod listener;
 pub mod offer;
 pub mod qr;
 pub mod secrets;
@@ -18,4 +19,4 @@ pub mod server;
 pub mod signer;
 pub mod unlock;
 
-pub use http::{AppState, app};
+pub use http::{AppState, admin_app, app};

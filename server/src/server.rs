@@ -1,7 +1,8 @@
 //! Starting and stopping: open the database (migrations run), load the master key, seed the
-//! demo, then serve over TCP or rustls TLS until SIGINT/SIGTERM, letting requests in flight
-//! finish.
+//! demo, then serve over TCP or rustls TLS (and the admin listener, when configured) until
+//! SIGINT/SIGTERM, giving requests in flight the shutdown grace, then dropping the rest.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -9,7 +10,8 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Services, issuance, trust};
-use crate::http::{AppState, app, ops};
+use crate::http::{AppState, admin_app, app, ops};
+use crate::listener::{self, Limits};
 
 /// Start-up or serving failure.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +37,12 @@ pub enum ServeError {
 /// only for a database that holds nothing made under one, and must open what it holds
 /// ([`crate::unlock`]): otherwise nothing starts and nothing is created.
 pub async fn open(config: Config) -> Result<Services, ServeError> {
-    let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+    let db = Db::connect(
+        &config.database_url,
+        config.database_max_connections,
+        Duration::from_secs(config.database_acquire_timeout_secs),
+    )
+    .await?;
     let master = crate::unlock::open_master_key(&config.master_key_file, &db).await?;
     Ok(Services::new(config, db, master))
 }
@@ -69,18 +76,39 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal: finishing requests in flight");
 }
 
-/// Serves the API over plain HTTP on `listener` until `shutdown` completes, letting
-/// requests in flight finish. For embedding (`giayto demo`, tests); [`run`] adds TLS,
-/// signals and housekeeping.
+/// Serves the API over plain HTTP on `listener` until `shutdown` completes, with the
+/// connection bounds of the configuration (see [`crate::listener`]); requests in flight then
+/// get `shutdown_grace_secs`. For embedding (`giayto demo`, tests); [`run`] adds TLS, the
+/// admin listener, signals and housekeeping.
 pub async fn serve_http(
     listener: TcpListener,
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve(listener, services, shutdown).await
+}
+
+/// Serves the API on `listener` over TLS when `tls_cert_file` and `tls_key_file` are set,
+/// plain HTTP otherwise, with the same bounds on both, until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let config = Arc::clone(&services.config);
+    let tls = match (&config.tls_cert_file, &config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(listener::tls_config(cert, key)?),
+        _ => None,
+    };
     let router = app(AppState { services });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    listener::serve(
+        listener,
+        router,
+        Limits::from_config(&config),
+        tls,
+        shutdown,
+    )
+    .await?;
     Ok(())
 }
 
@@ -104,42 +132,55 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             }
         })
     };
-    let grace = Duration::from_secs(config.shutdown_grace_secs);
-    match (&config.tls_cert_file, &config.tls_key_file) {
-        (Some(cert), Some(key)) => {
-            // One process-wide rustls provider: ring (no C toolchain needed for aws-lc).
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            // Regular files of bounded size only (never a FIFO or a device).
-            let read = |path: &std::path::Path| {
-                giayto_core::local_file::read_regular(path, 1 << 20)
-                    .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
-            };
-            let tls =
-                axum_server::tls_rustls::RustlsConfig::from_pem(read(cert)?, read(key)?).await?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                h.graceful_shutdown(Some(grace));
-            });
-            tracing::info!(bind = %config.bind, public_url = %config.public_url, "serving HTTPS");
-            axum_server::bind_rustls(config.bind, tls)
-                .handle(handle)
-                .serve(
-                    app(AppState {
-                        services: services.clone(),
-                    })
-                    .into_make_service(),
-                )
-                .await?;
+    // One signal, heard by every listener.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
         }
-        _ => {
-            let listener = TcpListener::bind(config.bind).await?;
-            tracing::info!(bind = %listener.local_addr()?, public_url = %config.public_url, "serving HTTP");
-            serve_http(listener, services.clone(), shutdown_signal()).await?;
+    };
+    let admin = match config.admin_bind {
+        Some(bind) => {
+            let admin_listener = TcpListener::bind(bind).await?;
+            tracing::info!(bind = %admin_listener.local_addr()?, "serving /metrics (admin)");
+            Some(tokio::spawn(listener::serve(
+                admin_listener,
+                admin_app(),
+                Limits::from_config(&config),
+                None,
+                stopped(),
+            )))
+        }
+        None => None,
+    };
+    let public = TcpListener::bind(config.bind).await?;
+    let scheme = if config.tls_cert_file.is_some() {
+        "HTTPS"
+    } else {
+        "HTTP"
+    };
+    tracing::info!(bind = %public.local_addr()?, public_url = %config.public_url, "serving {scheme}");
+    let served = serve(public, services.clone(), stopped()).await;
+    if let Some(admin) = admin {
+        match admin.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "admin listener failed"),
+            Err(e) => tracing::warn!(error = %e, "admin listener task failed"),
+            Ok(Ok(())) => {}
         }
     }
     purge.abort();
-    services.db.close().await;
-    Ok(())
+    // Connections still checked out by requests the grace cut short come back as their
+    // tasks end; do not wait for ever on one stuck in a dead database.
+    if tokio::time::timeout(Duration::from_secs(5), services.db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database pool did not close within 5 s");
+    }
+    served
 }

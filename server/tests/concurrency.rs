@@ -18,16 +18,8 @@ use tokio::sync::Semaphore;
 const DOCUMENTS: usize = 2000;
 const PARALLEL: usize = 24;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn spawn_server(database_url: &str, master_key: &std::path::Path) -> (Child, String) {
-    let port = free_port();
+    let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_giayto-server"))
         .arg("serve")
         .env("GIAYTO_BIND", format!("127.0.0.1:{port}"))
@@ -180,6 +172,7 @@ async fn two_processes_issue_and_revoke_in_parallel() {
         let text = client
             .post(format!("{base}/api/v1/bulk/documents"))
             .bearer_auth(&police)
+            .header("content-type", "application/x-ndjson")
             .body(body)
             .send()
             .await

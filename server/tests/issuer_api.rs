@@ -35,7 +35,7 @@ async fn health_ready_metrics_and_openapi(app: TestApp) {
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
     app.publish_id_card("m-1").await;
-    let metrics = app.get("/metrics").await;
+    let metrics = common::call(giayto_server::admin_app(), Request::get("/metrics")).await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = String::from_utf8(metrics.body).unwrap();
     assert!(text.contains("giayto_http_requests_total"), "{text}");
@@ -151,6 +151,7 @@ async fn publish_is_idempotent_and_checks_claims(app: TestApp) {
         .call(
             Request::post("/api/v1/documents")
                 .header("authorization", format!("Bearer {}", app.key("police")))
+                .header("content-type", "application/json")
                 .body(Body::from("{not json"))
                 .unwrap(),
         )
@@ -399,6 +400,7 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     let r = app
         .call(
             Request::post("/api/v1/bulk/documents")
+                .header("content-type", "application/x-ndjson")
                 .body(Body::from(""))
                 .unwrap(),
         )

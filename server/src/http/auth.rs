@@ -2,6 +2,7 @@
 //! revoked key all give 401 problem+json (without saying which).
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -20,17 +21,23 @@ impl FromRequestParts<AppState> for AuthAgency {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("an agency API key is required"))?;
-        let secret = value
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <API key>"))?;
-        match agencies::authenticate(&state.services, secret.trim()).await? {
+        let secret = bearer_secret(&parts.headers)?;
+        match agencies::authenticate(&state.services, secret).await? {
             Some(agency) => Ok(AuthAgency(agency)),
             None => Err(ApiError::unauthorized("unknown or revoked API key")),
         }
     }
+}
+
+/// The API key of an `Authorization: Bearer <API key>` header (RFC 6750 section 2.1),
+/// trimmed; 401 problem when there is none.
+pub fn bearer_secret(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized("an agency API key is required"))?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <API key>"))
 }

@@ -2,20 +2,23 @@
 //! NDJSON stream, read a document, revoke / suspend / reinstate it, re-issue it.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde::Serialize;
 use tokio::sync::mpsc;
+use zeroize::Zeroizing;
 
 use super::AppState;
-use super::auth::AuthAgency;
+use super::auth::{AuthAgency, bearer_secret};
+use super::body::BodyFault;
 use super::error::{ApiError, Problem};
-use crate::domain::agencies::Agency;
+use crate::domain::agencies::{self, Agency};
 use crate::domain::documents::{
     self, Change, OfferView, PublishRequest, PublishResponse, Published, ReissueRequest,
 };
@@ -172,83 +175,44 @@ pub struct BulkLine {
 
 /// Bulk publish: `application/x-ndjson`, one publish request per line; answers one result
 /// line per input line, in order, streamed. A bad line never stops the good ones.
+///
+/// Lines are published in batches of 256 (and at the end of the body); before each batch
+/// the API key is checked again, so a revoked key or a withdrawn document type takes effect
+/// within one batch. The stream ends early, with one last line naming the first line that
+/// was not published (`{"line": n, "status": s, "error": {problem}}`), when the key was
+/// revoked (401), the body paused longer than `body_read_timeout_secs` or the stream lasted
+/// longer than `bulk_max_duration_secs` (408), or the body went over `max_bulk_body_bytes`
+/// (413). The client must read answers while it writes lines: a client that stops reading
+/// for `write_timeout_secs` is disconnected.
 #[utoipa::path(post, path = "/api/v1/bulk/documents", tag = "issuer",
     request_body(content = String, content_type = "application/x-ndjson", description = "One PublishRequest per line"),
-    responses((status = 200, description = "One BulkLine per input line", body = BulkLine, content_type = "application/x-ndjson"),
+    responses((status = 200, description = "One BulkLine per input line; an early end is one last BulkLine with status 401, 408 or 413", body = BulkLine, content_type = "application/x-ndjson"),
               (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 pub async fn bulk(
     State(state): State<AppState>,
-    AuthAgency(agency): AuthAgency,
+    headers: HeaderMap,
+    AuthAgency(_agency): AuthAgency,
     body: Body,
 ) -> Response {
-    let (out_tx, out_rx) = mpsc::channel::<Bytes>(16);
-    let services = state.services.clone();
-    tokio::spawn(async move {
-        let mut input = body.into_data_stream();
-        let mut pending: Vec<u8> = Vec::new();
-        let mut skipping = false; // inside an over-long line
-        let mut line_no = 0usize;
-        let mut batch: Vec<(usize, Result<PublishRequest, ApiError>)> =
-            Vec::with_capacity(BULK_CHUNK);
-        loop {
-            let chunk = input.next().await;
-            let end = match &chunk {
-                None => true,
-                Some(Err(_)) => true,
-                Some(Ok(_)) => false,
-            };
-            if let Some(Ok(bytes)) = chunk {
-                let mut rest: &[u8] = &bytes;
-                while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-                    let (head, tail) = rest.split_at(pos);
-                    rest = &tail[1..];
-                    if skipping {
-                        // The end of a line already answered as too long.
-                        skipping = false;
-                        continue;
-                    }
-                    pending.extend_from_slice(head);
-                    line_no += 1;
-                    if pending.len() > MAX_LINE_BYTES {
-                        batch.push((line_no, Err(too_long())));
-                    } else {
-                        push_line(&mut batch, line_no, &pending);
-                    }
-                    pending.clear();
-                }
-                if !skipping {
-                    pending.extend_from_slice(rest);
-                    if pending.len() > MAX_LINE_BYTES {
-                        line_no += 1;
-                        batch.push((line_no, Err(too_long())));
-                        pending.clear();
-                        skipping = true;
-                    }
-                }
-            }
-            if end && !skipping && !pending.iter().all(u8::is_ascii_whitespace) {
-                line_no += 1;
-                push_line(&mut batch, line_no, &pending);
-                pending.clear();
-            }
-            if batch.len() >= BULK_CHUNK || (end && !batch.is_empty()) {
-                let lines = run_batch(&services, &agency, std::mem::take(&mut batch)).await;
-                let mut buf = Vec::with_capacity(lines.len() * 512);
-                for l in &lines {
-                    if serde_json::to_writer(&mut buf, l).is_ok() {
-                        buf.push(b'\n');
-                    }
-                }
-                if out_tx.send(Bytes::from(buf)).await.is_err() {
-                    return; // client went away
-                }
-            }
-            if end {
-                return;
-            }
-        }
-    });
+    let secret = match bearer_secret(&headers) {
+        Ok(s) => Zeroizing::new(s.to_owned()),
+        Err(e) => return e.into_response(),
+    };
+    let (out_tx, out_rx) = mpsc::channel::<Bytes>(OUT_QUEUE);
+    let config = &state.services.config;
+    let stream = BulkStream {
+        write_timeout: Duration::from_secs(config.write_timeout_secs),
+        body_pause: Duration::from_secs(config.body_read_timeout_secs),
+        max_duration: Duration::from_secs(config.bulk_max_duration_secs),
+        max_bytes: config.max_bulk_body_bytes,
+        services: state.services.clone(),
+        secret,
+        out: out_tx,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(config.bulk_max_duration_secs),
+        batch: Vec::with_capacity(BULK_CHUNK),
+    };
+    tokio::spawn(stream.run(body));
     let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     });
@@ -259,6 +223,188 @@ pub async fn bulk(
         .into_response()
 }
 
+/// Answer chunks (one per batch) queued for a bulk client before the stream waits.
+const OUT_QUEUE: usize = 4;
+
+type Batch = Vec<(usize, Result<PublishRequest, ApiError>)>;
+
+/// One bulk stream being read, published and answered.
+struct BulkStream {
+    services: Services,
+    /// The caller's API key, checked again before each batch.
+    secret: Zeroizing<String>,
+    out: mpsc::Sender<Bytes>,
+    write_timeout: Duration,
+    body_pause: Duration,
+    max_duration: Duration,
+    max_bytes: usize,
+    /// When the stream must end, `bulk_max_duration_secs` after it began.
+    deadline: tokio::time::Instant,
+    batch: Batch,
+}
+
+/// Why a bulk stream stops before its body's end.
+enum Stop {
+    /// Answered what it could; one last line says why it ended.
+    Early(Box<BulkLine>),
+    /// The client went away or stopped reading: nobody to answer.
+    Gone,
+}
+
+impl BulkStream {
+    async fn run(mut self, body: Body) {
+        let mut input = body.into_data_stream();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut skipping = false; // inside an over-long line
+        let mut line_no = 0usize;
+        loop {
+            let Ok(next) = tokio::time::timeout_at(self.deadline, input.next()).await else {
+                let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
+                let _ = self.send(&[self.overlong(first)]).await;
+                return;
+            };
+            let (bytes, end) = match next {
+                Some(Ok(bytes)) => (bytes, false),
+                None => (Bytes::new(), true),
+                Some(Err(e)) => {
+                    let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
+                    if let Some(line) = self.body_fault(&e, first) {
+                        let _ = self.send(&[line]).await;
+                    }
+                    return;
+                }
+            };
+            let mut rest: &[u8] = &bytes;
+            while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+                let (head, tail) = rest.split_at(pos);
+                rest = &tail[1..];
+                if skipping {
+                    // The end of a line already answered as too long.
+                    skipping = false;
+                    continue;
+                }
+                pending.extend_from_slice(head);
+                line_no += 1;
+                if pending.len() > MAX_LINE_BYTES {
+                    self.batch.push((line_no, Err(too_long())));
+                } else {
+                    push_line(&mut self.batch, line_no, &pending);
+                }
+                pending.clear();
+            }
+            if !skipping {
+                pending.extend_from_slice(rest);
+                if pending.len() > MAX_LINE_BYTES {
+                    line_no += 1;
+                    self.batch.push((line_no, Err(too_long())));
+                    pending.clear();
+                    skipping = true;
+                }
+            }
+            if end && !skipping && !pending.iter().all(u8::is_ascii_whitespace) {
+                line_no += 1;
+                push_line(&mut self.batch, line_no, &pending);
+                pending.clear();
+            }
+            if self.batch.len() >= BULK_CHUNK || (end && !self.batch.is_empty()) {
+                match self.flush().await {
+                    Ok(()) => {}
+                    Err(Stop::Early(line)) => {
+                        let _ = self.send(&[*line]).await;
+                        return;
+                    }
+                    Err(Stop::Gone) => return,
+                }
+            }
+            if end {
+                return;
+            }
+        }
+    }
+
+    /// Checks the key again, publishes the batch and sends its answers.
+    async fn flush(&mut self) -> Result<(), Stop> {
+        let batch = std::mem::take(&mut self.batch);
+        let first = batch.first().map_or(0, |(l, _)| *l);
+        let lines = match agencies::authenticate(&self.services, &self.secret).await {
+            Ok(Some(agency)) => run_batch(&self.services, &agency, batch).await,
+            Ok(None) => {
+                return Err(Stop::Early(Box::new(early_end(
+                    first,
+                    ApiError::unauthorized(&format!(
+                        "the API key was revoked: lines from {first} on were not published"
+                    )),
+                ))));
+            }
+            Err(e) => fail_batch(batch, &ApiError::from(e)),
+        };
+        self.send(&lines).await
+    }
+
+    /// Sends answer lines; a client that has not taken them within the write timeout has
+    /// stopped reading and is let go.
+    async fn send(&self, lines: &[BulkLine]) -> Result<(), Stop> {
+        let mut buf = Vec::with_capacity(lines.len() * 512);
+        for l in lines {
+            if serde_json::to_writer(&mut buf, l).is_ok() {
+                buf.push(b'\n');
+            }
+        }
+        self.out
+            .send_timeout(Bytes::from(buf), self.write_timeout)
+            .await
+            .map_err(|_| {
+                tracing::info!("bulk client stopped reading its answers: stream ended");
+                Stop::Gone
+            })
+    }
+
+    /// The last line for a body that failed at line `first`, if anyone is left to read it.
+    fn body_fault(&self, e: &axum::Error, first: usize) -> Option<BulkLine> {
+        let (status, kind, detail) = match BodyFault::of(e) {
+            BodyFault::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!(
+                    "the stream is over {} bytes: lines from {first} on were not published",
+                    self.max_bytes
+                ),
+            ),
+            BodyFault::TimedOut => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                format!(
+                    "no data for {} s: lines from {first} on were not published",
+                    self.body_pause.as_secs()
+                ),
+            ),
+            BodyFault::Other => return None,
+        };
+        Some(early_end(first, ApiError::new(status, kind, detail)))
+    }
+
+    /// The last line of a stream that reached `bulk_max_duration_secs` at line `first`.
+    fn overlong(&self, first: usize) -> BulkLine {
+        early_end(
+            first,
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                format!(
+                    "the stream lasted over {} s: lines from {first} on were not published",
+                    self.max_duration.as_secs()
+                ),
+            ),
+        )
+    }
+}
+
+/// The last line of a stream that ends before its body: `line` is the first line not
+/// published.
+fn early_end(line: usize, e: ApiError) -> BulkLine {
+    error_line(line, None, e)
+}
+
 fn too_long() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -267,11 +413,7 @@ fn too_long() -> ApiError {
     )
 }
 
-fn push_line(
-    batch: &mut Vec<(usize, Result<PublishRequest, ApiError>)>,
-    line_no: usize,
-    bytes: &[u8],
-) {
+fn push_line(batch: &mut Batch, line_no: usize, bytes: &[u8]) {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return; // blank lines are ignored (and numbered)
@@ -280,17 +422,16 @@ fn push_line(
 }
 
 fn error_line(line: usize, document_id: Option<String>, e: ApiError) -> BulkLine {
-    let status = e.status().as_u16();
     BulkLine {
         line,
-        status,
+        status: e.status().as_u16(),
         document_id,
         offer: None,
-        error: Some(into_problem(e)),
+        error: Some(problem_of(&e)),
     }
 }
 
-fn into_problem(e: ApiError) -> Problem {
+fn problem_of(e: &ApiError) -> Problem {
     let p = e.problem();
     Problem {
         type_: p.type_.clone(),
@@ -301,11 +442,25 @@ fn into_problem(e: ApiError) -> Problem {
     }
 }
 
-async fn run_batch(
-    services: &Services,
-    agency: &Agency,
-    batch: Vec<(usize, Result<PublishRequest, ApiError>)>,
-) -> Vec<BulkLine> {
+/// Every line of a batch that could not run answers `e` (its own error for a line that did
+/// not parse).
+fn fail_batch(batch: Batch, e: &ApiError) -> Vec<BulkLine> {
+    batch
+        .into_iter()
+        .map(|(line, parsed)| match parsed {
+            Err(own) => error_line(line, None, own),
+            Ok(req) => BulkLine {
+                line,
+                status: e.status().as_u16(),
+                document_id: Some(req.document_id),
+                offer: None,
+                error: Some(problem_of(e)),
+            },
+        })
+        .collect()
+}
+
+async fn run_batch(services: &Services, agency: &Agency, batch: Batch) -> Vec<BulkLine> {
     let mut out: Vec<BulkLine> = Vec::with_capacity(batch.len());
     let mut good: Vec<(usize, PublishRequest)> = Vec::with_capacity(batch.len());
     for (line, parsed) in batch {
@@ -320,15 +475,10 @@ async fn run_batch(
             Ok(lines) => out.extend(lines),
             Err(e) => {
                 let e = ApiError::from(e);
-                for (line, req) in good {
-                    out.push(BulkLine {
-                        line,
-                        status: e.status().as_u16(),
-                        document_id: Some(req.document_id),
-                        offer: None,
-                        error: Some(into_problem(ApiError::internal(&"bulk batch failed"))),
-                    });
-                }
+                out.extend(fail_batch(
+                    good.into_iter().map(|(l, r)| (l, Ok(r))).collect(),
+                    &e,
+                ));
             }
         }
     }

@@ -1,12 +1,13 @@
-//! Operations endpoints: liveness, readiness (the database answers), Prometheus metrics, the
-//! OpenAPI document of the issuer API, and the request-metrics middleware.
+//! Operations endpoints: liveness, readiness (the database answers), Prometheus metrics
+//! (served on the admin listener only), the OpenAPI document of the issuer API, and the
+//! request-metrics middleware, whose labels come from fixed sets.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -61,18 +62,42 @@ pub async fn metrics_text() -> Response {
     }
 }
 
-/// Counts requests and their latency by matched route and status.
+/// The `method` label of a request: one of the RFC 9110 section 9 methods (and PATCH), or
+/// `other`. A method name is client data of any length: it must never become a label.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The `route` label of a request: the route template it matched (`/offers/{offer_id}`,
+/// never the path itself, whose ids are client data and sometimes bearer values), or
+/// `unmatched`.
+pub fn route_label(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Counts requests and their latency. Every label comes from a fixed set: the method from
+/// [`method_label`], the route from [`route_label`] (the router's templates), the status
+/// code (a number from 100 to 999).
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = route_label(&req);
+    let method = method_label(req.method());
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    metrics::counter!("giayto_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("giayto_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("giayto_http_request_seconds", "method" => method, "route" => route)
         .record(start.elapsed().as_secs_f64());
@@ -92,7 +117,7 @@ pub async fn track(req: Request, next: Next) -> Response {
         super::issuer_api::reinstate,
         super::issuer_api::reissue,
     ),
-    modifiers(&ApiKeyScheme),
+    modifiers(&ApiKeyScheme, &FrameworkResponses),
     tags((name = "issuer", description = "Issuer API of agencies"))
 )]
 pub struct ApiDoc;
@@ -107,6 +132,65 @@ impl utoipa::Modify for ApiKeyScheme {
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds to every operation the answers the framework gives before or around its handler,
+/// all `application/problem+json`: 400 (unreadable body or path), 405 (wrong method), 408
+/// (body not received in time), 413 (body limit), 415 (wrong or missing `Content-Type`, on
+/// operations with a request body), 503 (database unavailable or no answer in time).
+struct FrameworkResponses;
+
+impl utoipa::Modify for FrameworkResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    super::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_body = op.request_body.is_some();
+                let mut add = |code: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| problem(description).into());
+                };
+                add("400", "The body or a path parameter cannot be read");
+                add("405", "This path does not take that method");
+                add("408", "The request body was not received in time");
+                add("413", "The request body is over the limit");
+                if has_body {
+                    add("415", "Wrong or missing Content-Type");
+                }
+                add("503", "The database is unavailable, or no answer in time");
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .entry("Problem".to_owned())
+            .or_insert_with(|| {
+                use utoipa::PartialSchema as _;
+                super::error::Problem::schema()
+            });
     }
 }
 

@@ -29,6 +29,15 @@ pub struct TestApp {
     _pg: Option<TempPgDatabase>,
 }
 
+/// A TCP port free on loopback now (for a server process to bind).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The PostgreSQL admin URL for tests; in CI (`CI` set) its absence is a failure.
 pub fn postgres_url() -> Option<String> {
     let url = std::env::var("GIAYTO_TEST_POSTGRES_URL")
@@ -114,7 +123,17 @@ async fn build(
     database_url: String,
     pg: Option<TempPgDatabase>,
 ) -> TestApp {
-    let config = test_config(dir.path(), database_url);
+    build_with(dir, database_url, pg, |_| {}).await
+}
+
+async fn build_with(
+    dir: tempfile::TempDir,
+    database_url: String,
+    pg: Option<TempPgDatabase>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = test_config(dir.path(), database_url);
+    adjust(&mut config);
     let services = server::open(config).await.unwrap();
     let seeded = giayto_server::demo::seed(&services).await.unwrap();
     let keys = seeded.into_iter().map(|(a, k)| (a.id, k.secret)).collect();
@@ -138,6 +157,21 @@ pub async fn sqlite() -> TestApp {
         dir.path().join("giayto.db").display()
     );
     build(dir, url, None).await
+}
+
+/// On a fresh SQLite file, with `adjust` applied to the test configuration.
+pub async fn sqlite_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("giayto.db").display()
+    );
+    build_with(dir, url, None, adjust).await
+}
+
+/// On the database at `database_url` (a fresh one the caller made), with `adjust` applied.
+pub async fn at_url_with(database_url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    build_with(tempfile::tempdir().unwrap(), database_url, None, adjust).await
 }
 
 /// On a fresh PostgreSQL database, when one is configured.
@@ -186,20 +220,30 @@ impl Reply {
     }
 }
 
+/// Calls `router` once with an empty-bodied request.
+pub async fn call(router: Router, req: axum::http::request::Builder) -> Reply {
+    call_with(router, req.body(Body::empty()).unwrap()).await
+}
+
+/// Calls `router` once.
+pub async fn call_with(router: Router, req: Request<Body>) -> Reply {
+    let res = router.oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 impl TestApp {
     pub async fn call(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        call_with(self.router.clone(), req).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
