@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Keys, run, run_json, shared_dir};
+use common::{Keys, error_codes, run, run_json, shared_dir};
 use giayto_core::catalogue;
 use serde_json::Value;
 
@@ -21,15 +21,6 @@ fn present(keys: &Keys, credential: &str, select: &[&str], extra: &[&str]) -> Va
     args.extend_from_slice(select);
     args.extend_from_slice(extra);
     run_json(&args, 0)
-}
-
-fn error_codes(verdict: &Value) -> Vec<String> {
-    verdict["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use common::{run, run_json};
+use common::{error_codes, run, run_json};
 use giayto_core::jose::jws::{self, header_with_typ};
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
 use giayto_core::limits::MAX_STATUS_LIST_TOKEN_BYTES;
@@ -22,15 +22,6 @@ use serde_json::{Value, json};
 const VERIFIER: &str = "https://verifier.example";
 const NONCE: &str = "nonce-1";
 const LICENCE: &str = "https://giayto.gov.vn/vct/driving_licence";
-
-fn codes(verdict: &Value) -> Vec<String> {
-    verdict["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -199,7 +190,7 @@ fn exp_inside_a_disclosure_is_expired_like_exp_in_the_clear() {
     for file in [&hidden, &clear] {
         let args = verify_args(file, &["--profile", "sd-jwt", "--issuer-jwk", &issuer]);
         let verdict = run_json(&args, 1);
-        assert_eq!(codes(&verdict), ["expired"], "{verdict}");
+        assert_eq!(error_codes(&verdict), ["expired"], "{verdict}");
         assert_eq!(verdict["validity"]["expires_at"], exp);
         assert!(verdict["claims_json"].get("exp").is_none());
     }
@@ -213,7 +204,11 @@ fn an_issuer_aud_for_another_verifier_is_refused_in_both_profiles() {
         let other = s.hand_made(typ, json!({"aud": "https://other-verifier.example"}), &[]);
         let args = verify_args(&other, &["--profile", profile, "--issuer-jwk", &issuer]);
         let verdict = run_json(&args, 1);
-        assert_eq!(codes(&verdict), ["issuer_audience_mismatch"], "{verdict}");
+        assert_eq!(
+            error_codes(&verdict),
+            ["issuer_audience_mismatch"],
+            "{verdict}"
+        );
         assert!(verdict["claims_json"].get("aud").is_none(), "{verdict}");
         let ours = s.hand_made(typ, json!({"aud": VERIFIER}), &[]);
         let args = verify_args(&ours, &["--profile", profile, "--issuer-jwk", &issuer]);
@@ -315,7 +310,7 @@ fn online_the_named_status_list_is_fetched_and_offline_the_message_says_how_to_g
     let mut offline = online.clone();
     offline.push("--offline");
     let verdict = run_json(&offline, 1);
-    assert_eq!(codes(&verdict), ["status_list_missing"], "{verdict}");
+    assert_eq!(error_codes(&verdict), ["status_list_missing"], "{verdict}");
     let message = verdict["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("--status-list FILE"), "{message}");
 }
@@ -352,7 +347,11 @@ fn a_status_list_signed_by_another_trusted_issuer_names_it() {
         ],
     );
     let verdict = run_json(&args, 1);
-    assert_eq!(codes(&verdict), ["status_list_wrong_signer"], "{verdict}");
+    assert_eq!(
+        error_codes(&verdict),
+        ["status_list_wrong_signer"],
+        "{verdict}"
+    );
     let message = verdict["errors"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("Ministry of Defence (https://army.example)"),

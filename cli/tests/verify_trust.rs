@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Keys, run, run_json};
+use common::{Keys, error_codes, run, run_json};
 use giayto_core::catalogue;
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
@@ -13,15 +13,6 @@ use giayto_core::status_list::{Status, StatusList, StatusReference, sign_token};
 use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
 
 const STATUS_URI: &str = "https://csgt.bocongan.gov.vn/status-lists/1";
-
-fn codes(verdict: &serde_json::Value) -> Vec<String> {
-    verdict["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[test]
 fn trust_list_and_status_lists() {
@@ -130,13 +121,16 @@ fn trust_list_and_status_lists() {
     args.extend(["--status-list", &revoked]);
     let verdict = run_json(&args, 1);
     assert_eq!(verdict["status"], "revoked");
-    assert!(codes(&verdict).contains(&"revoked".to_owned()), "{verdict}");
+    assert!(
+        error_codes(&verdict).contains(&"revoked".to_owned()),
+        "{verdict}"
+    );
     let text = run(&args[..]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("REVOKED"));
 
     let verdict = run_json(&base, 1);
     assert!(
-        codes(&verdict).contains(&"status_list_missing".to_owned()),
+        error_codes(&verdict).contains(&"status_list_missing".to_owned()),
         "{verdict}"
     );
 
@@ -160,7 +154,7 @@ fn trust_list_and_status_lists() {
     args.extend(["--status-list", &valid]);
     let verdict = run_json(&args, 1);
     assert!(
-        codes(&verdict).contains(&"not_authorised_for_type".to_owned()),
+        error_codes(&verdict).contains(&"not_authorised_for_type".to_owned()),
         "{verdict}"
     );
 

@@ -137,3 +137,13 @@ impl Keys {
         path
     }
 }
+
+/// The failure codes of a `--json` verdict, in order.
+pub fn error_codes(verdict: &Value) -> Vec<String> {
+    verdict["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
+}
