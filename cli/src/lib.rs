@@ -6,6 +6,7 @@
 //! Exit codes: 0 valid (or success), 1 invalid, 2 usage, input/output or network error.
 
 pub mod commands;
+pub mod dates;
 pub mod error;
 pub mod files;
 pub mod net;

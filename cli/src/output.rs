@@ -100,7 +100,8 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     // they were checked: a person would read it as the cause.
     let binding = match &verdict.holder_binding {
         HolderBinding::Verified { aud, iat, .. } => Some(format!(
-            "gắn với thiết bị / bound to the holder's device (aud {aud}, iat {iat})"
+            "gắn với thiết bị / bound to the holder's device (aud {aud}, trình lúc / shown at {})",
+            crate::dates::date_time(*iat)
         )),
         HolderBinding::NotBound => Some(
             "KHÔNG gắn với thiết bị / NOT bound to a device (paper form or no key binding)".into(),
@@ -125,7 +126,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
         let _ = writeln!(s, "Trạng thái / Status: {status}");
     }
     if let Some(exp) = verdict.validity.expires_at {
-        let _ = writeln!(s, "Hết hạn / Expires: {exp} (Unix time)");
+        let _ = writeln!(s, "Hết hạn / Expires: {}", crate::dates::date_time(exp));
     }
     if !verdict.claims.is_empty() {
         let _ = writeln!(s, "Thông tin / Claims:");

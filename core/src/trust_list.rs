@@ -74,7 +74,7 @@ pub enum TrustListError {
     #[error("trust list: {0}")]
     Jose(#[from] JoseError),
     /// The token's `typ` is not `trustlist+jwt`.
-    #[error("trust list has typ {0:?}, expected trustlist+jwt")]
+    #[error("trust list has {}, expected trustlist+jwt", crate::jose::shown_typ(.0.as_deref()))]
     WrongType(Option<String>),
     /// The payload does not have the trust list's shape.
     #[error("trust list is malformed: {0}")]

@@ -24,9 +24,25 @@ pub fn typ_matches(typ: Option<&str>, expected: &str) -> bool {
     subtype.eq_ignore_ascii_case(expected)
 }
 
+/// How a `typ` header is named in an error message: `typ "JWT"` (attacker-chosen text kept
+/// short) or `no typ`, never Rust's `Some(..)`/`None`.
+pub fn shown_typ(typ: Option<&str>) -> String {
+    match typ {
+        Some(t) => format!("typ \"{}\"", super::truncate(t).escape_debug()),
+        None => "no typ".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::typ_matches;
+    use super::{shown_typ, typ_matches};
+
+    #[test]
+    fn errors_name_the_typ_as_people_read_it() {
+        assert_eq!(shown_typ(Some("vc+sd-jwt")), "typ \"vc+sd-jwt\"");
+        assert_eq!(shown_typ(None), "no typ");
+        assert_eq!(shown_typ(Some("a\"b")), "typ \"a\\\"b\"");
+    }
 
     #[test]
     fn rfc_7515_rule() {

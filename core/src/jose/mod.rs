@@ -19,7 +19,7 @@ mod signer;
 
 pub use error::JoseError;
 pub use jwk::{Jwk, Jwks};
-pub use media_type::typ_matches;
+pub use media_type::{shown_typ, typ_matches};
 pub use numeric_date::{MAX_NUMERIC_DATE, NumericDateError, numeric_date, numeric_date_claim};
 pub use signer::{Signer, SoftwareSigner};
 

@@ -83,7 +83,7 @@ pub enum SdJwtError {
     #[error("key binding JWT missing")]
     KeyBindingMissing,
     /// The KB-JWT `typ` is not `kb+jwt`.
-    #[error("key binding JWT has typ {0:?}, expected kb+jwt")]
+    #[error("key binding JWT has {}, expected kb+jwt", crate::jose::shown_typ(.0.as_deref()))]
     KeyBindingWrongTyp(Option<String>),
     /// The KB-JWT lacks a required claim or has one of the wrong type.
     #[error("key binding JWT claim {0} missing or invalid")]

@@ -57,7 +57,7 @@ pub enum StatusListError {
     #[error("status list token: {0}")]
     Jose(#[from] JoseError),
     /// The JWT `typ` header is not `statuslist+jwt`.
-    #[error("status list token has typ {found:?}, expected statuslist+jwt")]
+    #[error("status list token has {}, expected statuslist+jwt", crate::jose::shown_typ(found.as_deref()))]
     WrongType {
         /// The `typ` found, if any.
         found: Option<String>,

@@ -79,8 +79,8 @@ fn check(
         return Err(Failure::new(
             FailureCode::WrongType,
             format!(
-                "issuer-signed JWT has typ {:?}, expected {SD_JWT_VC_TYP:?}",
-                header.typ.as_deref().map(crate::jose::truncate)
+                "issuer-signed JWT has {}, expected {SD_JWT_VC_TYP}",
+                crate::jose::shown_typ(header.typ.as_deref())
             ),
         ));
     }
@@ -95,20 +95,8 @@ fn check(
     }
     let envelope = VcEnvelope::read(&processed.claims, is_vc).map_err(envelope_failure)?;
     let document = catalogue::by_vct(&envelope.vct).filter(|_| is_vc);
-    if is_vc {
-        verdict.document_type = Some(DocumentTypeView {
-            vct: envelope.vct.clone(),
-            id: document.map(|d| d.id.to_owned()),
-            name: document.map(|d| d.name.into()),
-        });
-    }
-    verdict.validity = Validity {
-        issued_at: envelope.iat,
-        not_before: envelope.nbf,
-        expires_at: envelope.exp,
-    };
 
-    let keys = issuer_keys(
+    let (keys, issuer) = issuer_keys(
         &envelope,
         header.kid.as_deref(),
         is_vc,
@@ -125,6 +113,22 @@ fn check(
         }
     }
     signature.map_err(|e| jose_failure("issuer signature", e))?;
+
+    // Only what the issuer's signature vouches for is shown: a refusal before this point
+    // names no document, issuer or dates (they were read from unverified bytes).
+    verdict.issuer = Some(issuer);
+    if is_vc {
+        verdict.document_type = Some(DocumentTypeView {
+            vct: envelope.vct.clone(),
+            id: document.map(|d| d.id.to_owned()),
+            name: document.map(|d| d.name.into()),
+        });
+    }
+    verdict.validity = Validity {
+        issued_at: envelope.iat,
+        not_before: envelope.nbf,
+        expires_at: envelope.exp,
+    };
 
     verdict.claims_json = subject_claims(&processed.claims, document);
     verdict.claims = claim_views(&verdict.claims_json, document);
@@ -218,13 +222,13 @@ fn issuer_keys(
     trust: &IssuerTrust,
     now: i64,
     verdict: &mut Verdict,
-) -> Result<Vec<Jwk>, Failure> {
+) -> Result<(Vec<Jwk>, IssuerView), Failure> {
     match trust {
         IssuerTrust::Keys(jwks) => {
-            verdict.issuer = Some(IssuerView {
+            let view = IssuerView {
                 id: envelope.iss.clone(),
                 name: None,
-            });
+            };
             let keys: Vec<Jwk> = match kid.and_then(|kid| jwks.find(kid)) {
                 Some(key) => vec![key.clone()],
                 None => jwks.keys.clone(),
@@ -235,7 +239,7 @@ fn issuer_keys(
                     "no trusted issuer key",
                 ));
             }
-            Ok(keys)
+            Ok((keys, view))
         }
         IssuerTrust::TrustList(list) => {
             let expires_at = list.expires_at();
@@ -259,20 +263,20 @@ fn issuer_keys(
                     format!("issuer {} is not on the trust list", envelope.iss),
                 )
             })?;
-            verdict.issuer = Some(IssuerView {
+            let view = IssuerView {
                 id: envelope.iss.clone(),
                 name: Some(Names {
                     vi: issuer.name.vi.clone(),
                     en: issuer.name.en.clone(),
                 }),
-            });
+            };
             if !is_vc {
-                return Ok(issuer.jwks.keys.clone());
+                return Ok((issuer.jwks.keys.clone(), view));
             }
             match kid {
                 Some(kid) => list
                     .authorise(&envelope.iss, kid, &envelope.vct)
-                    .map(|key| vec![key.clone()])
+                    .map(|key| (vec![key.clone()], view))
                     .map_err(trust_failure),
                 None => {
                     // No kid: every key of the issuer, once the type is authorised.
@@ -282,7 +286,7 @@ fn issuer_keys(
                             vct: envelope.vct.clone(),
                         }));
                     }
-                    Ok(issuer.jwks.keys.clone())
+                    Ok((issuer.jwks.keys.clone(), view))
                 }
             }
         }
