@@ -405,6 +405,39 @@ fn nothing_is_said_about_binding_when_nothing_was_verified() {
 }
 
 #[test]
+fn a_refusal_before_the_issuer_signature_shows_nothing_the_signature_did_not_vouch_for() {
+    let p = parties();
+    let claims = payload(&p, json!({"exp": NOW + MONTH, "iat": NOW - 60}));
+    let honest = present(&p, "dc+sd-jwt", claims, &[]);
+    let good = verify(&p, &honest, Profile::SdJwtVc);
+    assert!(good.valid, "{:?}", good.errors);
+    assert!(good.document_type.is_some() && good.issuer.is_some());
+    assert_eq!(good.validity.expires_at, Some(NOW + MONTH));
+    // The same bytes checked against another issuer's key: no document type, issuer or dates.
+    let verdict = verify(&parties(), &honest, Profile::SdJwtVc);
+    assert_eq!(codes(&verdict), [FailureCode::BadSignature]);
+    assert_eq!(verdict.document_type, None);
+    assert_eq!(verdict.issuer, None);
+    assert_eq!(verdict.validity.expires_at, None);
+    assert_eq!(verdict.validity.issued_at, None);
+}
+
+#[test]
+fn errors_name_a_wrong_typ_as_people_read_it() {
+    let p = parties();
+    let verdict = verify(
+        &p,
+        &present(&p, "vc+sd-jwt", payload(&p, json!({})), &[]),
+        Profile::SdJwtVc,
+    );
+    assert_eq!(codes(&verdict), [FailureCode::WrongType]);
+    assert_eq!(
+        verdict.errors[0].message,
+        "issuer-signed JWT has typ \"vc+sd-jwt\", expected dc+sd-jwt"
+    );
+}
+
+#[test]
 fn a_status_list_signed_by_another_trusted_issuer_is_named() {
     let p = parties();
     let army = SoftwareSigner::generate(Algorithm::Es256).unwrap();
