@@ -101,7 +101,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Most connections open at once on each listener from one peer IP address; one more
     /// is closed as soon as it is accepted. 0: no per-address share (behind a proxy, where
-    /// every client comes from the proxy's address).
+    /// every client comes from the proxy's address); a share of `max_connections` or more
+    /// has no effect.
     pub max_connections_per_ip: usize,
     /// Longest a bulk NDJSON stream may last, seconds; then it ends with a 408 line.
     pub bulk_max_duration_secs: u64,
@@ -295,7 +296,7 @@ impl Config {
                 "max_connections_per_ip",
                 wide_usize(self.max_connections_per_ip),
                 0,
-                wide_usize(self.max_connections),
+                MAX_CONNECTIONS,
             ),
         ];
         for (name, v, min, max) in sizes {
@@ -372,8 +373,7 @@ mod tests {
             }),
             ("max_connections", |c| c.max_connections = usize::MAX),
             ("max_connections_per_ip", |c| {
-                c.max_connections = 100;
-                c.max_connections_per_ip = 101;
+                c.max_connections_per_ip = usize::MAX;
             }),
             ("database_max_connections", |c| {
                 c.database_max_connections = 0;
