@@ -357,11 +357,14 @@ mod tests {
         });
     }
 
+    /// A change to the default configuration.
+    type Adjust = fn(&mut Config);
+
     /// Each numeric setting the tester found unbounded: the value they used (or the edge),
     /// refused with the setting's name; the edges themselves accepted.
     #[test]
     fn every_numeric_setting_is_bounded() {
-        let refused: Vec<(&str, fn(&mut Config))> = vec![
+        let refused: Vec<(&str, Adjust)> = vec![
             ("shutdown_grace_secs", |c| c.shutdown_grace_secs = u64::MAX),
             ("shutdown_grace_secs", |c| c.shutdown_grace_secs = 601),
             ("shutdown_grace_secs", |c| c.shutdown_grace_secs = 0),
@@ -391,7 +394,7 @@ mod tests {
             let err = c.validate().expect_err(name).to_string();
             assert!(err.contains(name), "{name}: {err}");
         }
-        let accepted: Vec<fn(&mut Config)> = vec![
+        let accepted: Vec<Adjust> = vec![
             |c| c.shutdown_grace_secs = 600,
             |c| c.shutdown_grace_secs = 1,
             |c| c.max_body_bytes = 4096,
