@@ -260,6 +260,10 @@ const MAX_PEM_FILE_BYTES: u64 = 1 << 20;
 
 /// Loads a PEM certificate chain and private key into a rustls server configuration that
 /// offers HTTP/1.1 only (ALPN `http/1.1`, RFC 7301).
+///
+/// Errors (`InvalidData`, naming the setting and the file): a file that is missing, not a
+/// regular file or over 1 MiB; no certificate or no private key in PEM; a key that is not
+/// the certificate's.
 pub fn tls_config(cert_file: &Path, key_file: &Path) -> io::Result<RustlsConfig> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -275,14 +279,29 @@ pub fn tls_config(cert_file: &Path, key_file: &Path) -> io::Result<RustlsConfig>
     };
     let cert_pem = read("tls_cert_file", cert_file)?;
     let key_pem = read("tls_key_file", key_file)?;
+    let in_file = |path: &Path, e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let certs = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("tls_cert_file", &e))?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| bad("tls_key_file", &e))?;
+        .map_err(|e| bad("tls_cert_file", &in_file(cert_file, &e)))?;
+    if certs.is_empty() {
+        return Err(bad(
+            "tls_cert_file",
+            &in_file(cert_file, &"no PEM CERTIFICATE in the file"),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|e| bad("tls_key_file", &in_file(key_file, &e)))?;
+    // rustls checks that the key is the certificate's (`CertifiedKey::keys_match`).
     let mut config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| bad("TLS certificate and key", &e))?;
+        .map_err(|e| {
+            let files = format!("{} and {}", cert_file.display(), key_file.display());
+            bad(
+                "tls_cert_file and tls_key_file",
+                &in_file(Path::new(&files), &e),
+            )
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(RustlsConfig::from_config(Arc::new(config)))
 }
