@@ -307,47 +307,35 @@ async fn framework_rejections_on_oauth_endpoints_are_oauth_errors(app: TestApp) 
     oauth(&r, StatusCode::BAD_REQUEST, "unsupported_grant_type");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_token_body_is_a_408_oauth_error() {
-    let app = common::sqlite_with(|c| c.body_read_timeout_secs = 1).await;
+/// Sends `req` with a body that never comes; the answer, which must come.
+async fn stalled(app: &TestApp, req: axum::http::request::Builder) -> Reply {
     let (_tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));
-    let r = tokio::time::timeout(
-        Duration::from_secs(60),
-        app.call(
-            Request::post("/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .unwrap(),
-        ),
-    )
-    .await
-    .expect("a stalled body must be answered, not waited for");
-    oauth(&r, StatusCode::REQUEST_TIMEOUT, "invalid_request");
+    tokio::time::timeout(Duration::from_secs(60), app.call(req.body(body).unwrap()))
+        .await
+        .expect("a stalled body must be answered, not waited for")
 }
 
+/// A stalled body is 408: problem+json on the issuer API, an OAuth error on `/token`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_body_is_408_problem_json() {
+async fn a_stalled_body_is_408_in_its_endpoint_s_error_shape() {
     let app = common::sqlite_with(|c| c.body_read_timeout_secs = 1).await;
-    let (_tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
-    let r = tokio::time::timeout(
-        Duration::from_secs(60),
-        app.call(
-            Request::post("/api/v1/documents")
-                .header("authorization", format!("Bearer {}", app.key("police")))
-                .header("content-type", "application/json")
-                .body(body)
-                .unwrap(),
-        ),
+    let r = stalled(
+        &app,
+        Request::post("/api/v1/documents")
+            .header("authorization", format!("Bearer {}", app.key("police")))
+            .header("content-type", "application/json"),
     )
-    .await
-    .expect("a stalled body must be answered, not waited for");
+    .await;
     problem(&r, StatusCode::REQUEST_TIMEOUT);
+    let r = stalled(
+        &app,
+        Request::post("/token").header("content-type", "application/x-www-form-urlencoded"),
+    )
+    .await;
+    oauth(&r, StatusCode::REQUEST_TIMEOUT, "invalid_request");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
