@@ -11,6 +11,25 @@ use serde::{Deserialize, Serialize};
 /// The largest configuration file read, bytes.
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
 
+/// Smallest `status_list_size`, entries: herd privacy depends on the list's size (Token
+/// Status List, "Privacy Considerations", "Observability of Issuers").
+pub const MIN_STATUS_LIST_SIZE: u64 = 1024;
+/// Largest `status_list_size`, entries: 2^22 entries of 2 bits are 1 MiB before
+/// compression, the most a token fetched by every verifier should carry (Token Status List,
+/// "Status List Size").
+pub const MAX_STATUS_LIST_SIZE: u64 = 1 << 22;
+/// Largest `database_max_connections`: PostgreSQL's own default `max_connections` is 100,
+/// and a pool is per process.
+pub const MAX_DATABASE_CONNECTIONS: u64 = 1000;
+/// Smallest body limit, bytes: one publish or credential request fits in far less.
+pub const MIN_BODY_BYTES: u64 = 4 << 10;
+/// Largest `max_body_bytes`: a JSON body is held whole in memory before its handler runs.
+pub const MAX_BODY_BYTES: u64 = 64 << 20;
+/// Largest `max_bulk_body_bytes` (the bulk stream is read piece by piece, never whole).
+pub const MAX_BULK_BODY_BYTES: u64 = 64 << 30;
+/// Largest `max_connections` per listener (each one is a file descriptor).
+pub const MAX_CONNECTIONS: u64 = 65_536;
+
 /// Every setting of the server. Field names are the TOML keys; the environment variable of
 /// a field is `GIAYTO_` + its name in upper case (e.g. `GIAYTO_PUBLIC_URL`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,6 +99,11 @@ pub struct Config {
     /// Most connections open at once on each listener. Past it the listener stops
     /// accepting (new clients wait in the kernel's backlog) until one closes.
     pub max_connections: usize,
+    /// Most connections open at once on each listener from one peer IP address; one more
+    /// is closed as soon as it is accepted. 0: no per-address share (behind a proxy, where
+    /// every client comes from the proxy's address); a share of `max_connections` or more
+    /// has no effect.
+    pub max_connections_per_ip: usize,
     /// Longest a bulk NDJSON stream may last, seconds; then it ends with a 408 line.
     pub bulk_max_duration_secs: u64,
     /// Longest wait for a PostgreSQL connection from the pool (connecting included),
@@ -117,6 +141,7 @@ impl Default for Config {
             write_timeout_secs: 30,
             request_timeout_secs: 30,
             max_connections: 512,
+            max_connections_per_ip: 64,
             bulk_max_duration_secs: 3600,
             database_acquire_timeout_secs: 3,
         }
@@ -232,27 +257,63 @@ impl Config {
                 return Err(ConfigError::Invalid(format!("{name} must be 1..={max}")));
             }
         }
-        if !(4..=12).contains(&self.tx_code_digits) {
-            return Err(ConfigError::Invalid("tx_code_digits must be 4..=12".into()));
+        // Every other number within bounds too (docs/OPERATIONS.md, "Configuration"): an
+        // unbounded grace never lets the process exit, a zero body limit refuses every body.
+        let sizes: [(&str, u64, u64, u64); 8] = [
+            ("tx_code_digits", self.tx_code_digits.into(), 4, 12),
+            (
+                "status_list_size",
+                self.status_list_size.into(),
+                MIN_STATUS_LIST_SIZE,
+                MAX_STATUS_LIST_SIZE,
+            ),
+            ("shutdown_grace_secs", self.shutdown_grace_secs, 1, 600),
+            (
+                "database_max_connections",
+                self.database_max_connections.into(),
+                1,
+                MAX_DATABASE_CONNECTIONS,
+            ),
+            (
+                "max_body_bytes",
+                wide_usize(self.max_body_bytes),
+                MIN_BODY_BYTES,
+                MAX_BODY_BYTES,
+            ),
+            (
+                "max_bulk_body_bytes",
+                wide_usize(self.max_bulk_body_bytes),
+                MIN_BODY_BYTES,
+                MAX_BULK_BODY_BYTES,
+            ),
+            (
+                "max_connections",
+                wide_usize(self.max_connections),
+                1,
+                MAX_CONNECTIONS,
+            ),
+            (
+                "max_connections_per_ip",
+                wide_usize(self.max_connections_per_ip),
+                0,
+                MAX_CONNECTIONS,
+            ),
+        ];
+        for (name, v, min, max) in sizes {
+            if !(min..=max).contains(&v) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be {min}..={max}"
+                )));
+            }
         }
-        if self.status_list_size < 1024 || !self.status_list_size.is_multiple_of(4) {
+        if !self.status_list_size.is_multiple_of(4) {
             return Err(ConfigError::Invalid(
-                "status_list_size must be a multiple of 4, at least 1024".into(),
+                "status_list_size must be a multiple of 4".into(),
             ));
         }
         if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
             return Err(ConfigError::Invalid(
                 "tls_cert_file and tls_key_file go together".into(),
-            ));
-        }
-        if self.max_connections == 0 {
-            return Err(ConfigError::Invalid(
-                "max_connections must be positive".into(),
-            ));
-        }
-        if self.database_max_connections == 0 {
-            return Err(ConfigError::Invalid(
-                "database_max_connections must be positive".into(),
             ));
         }
         Ok(())
@@ -262,6 +323,11 @@ impl Config {
 /// An unsigned setting as a signed one, for one range check with the others.
 fn wide(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A size setting as a `u64`, for one range check with the others.
+fn wide_usize(v: usize) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -287,6 +353,76 @@ mod tests {
             assert_eq!(c.database_url, "postgres://u@localhost/db");
             assert_eq!(c.offer_ttl_secs, Config::default().offer_ttl_secs);
             assert_eq!(c.admin_bind, Some(SocketAddr::from(([127, 0, 0, 1], 9464))));
+            Ok(())
+        });
+    }
+
+    /// A change to the default configuration.
+    type Adjust = fn(&mut Config);
+
+    /// Each numeric setting the tester found unbounded: the value they used (or the edge),
+    /// refused with the setting's name; the edges themselves accepted.
+    #[test]
+    fn every_numeric_setting_is_bounded() {
+        let refused: Vec<(&str, Adjust)> = vec![
+            ("shutdown_grace_secs", |c| c.shutdown_grace_secs = u64::MAX),
+            ("shutdown_grace_secs", |c| c.shutdown_grace_secs = 601),
+            ("shutdown_grace_secs", |c| c.shutdown_grace_secs = 0),
+            ("max_body_bytes", |c| c.max_body_bytes = 0),
+            ("max_body_bytes", |c| c.max_body_bytes = usize::MAX),
+            ("max_bulk_body_bytes", |c| c.max_bulk_body_bytes = 0),
+            ("max_bulk_body_bytes", |c| {
+                c.max_bulk_body_bytes = usize::MAX
+            }),
+            ("max_connections", |c| c.max_connections = usize::MAX),
+            ("max_connections_per_ip", |c| {
+                c.max_connections_per_ip = usize::MAX;
+            }),
+            ("database_max_connections", |c| {
+                c.database_max_connections = 0;
+            }),
+            ("database_max_connections", |c| {
+                c.database_max_connections = u32::MAX;
+            }),
+            ("status_list_size", |c| c.status_list_size = u32::MAX - 3),
+            ("status_list_size", |c| c.status_list_size = 1020),
+            ("tx_code_digits", |c| c.tx_code_digits = 13),
+        ];
+        for (name, set) in refused {
+            let mut c = Config::default();
+            set(&mut c);
+            let err = c.validate().expect_err(name).to_string();
+            assert!(err.contains(name), "{name}: {err}");
+        }
+        let accepted: Vec<Adjust> = vec![
+            |c| c.shutdown_grace_secs = 600,
+            |c| c.shutdown_grace_secs = 1,
+            |c| c.max_body_bytes = 4096,
+            |c| c.max_bulk_body_bytes = 64 << 30,
+            |c| c.max_connections = 65_536,
+            |c| c.max_connections_per_ip = 0,
+            |c| c.max_connections_per_ip = c.max_connections,
+            |c| c.status_list_size = 1 << 22,
+            |c| c.database_max_connections = 1000,
+        ];
+        for set in accepted {
+            let mut c = Config::default();
+            set(&mut c);
+            assert!(c.validate().is_ok(), "{c:?}");
+        }
+    }
+
+    /// From the environment, as the tester set it: the start is refused, not hung later.
+    #[test]
+    fn an_endless_grace_from_the_environment_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GIAYTO_SHUTDOWN_GRACE_SECS", "18446744073709551615");
+            let err = Config::load(None).expect_err("refused").to_string();
+            assert!(err.contains("shutdown_grace_secs must be 1..=600"), "{err}");
+            jail.set_env("GIAYTO_SHUTDOWN_GRACE_SECS", "20");
+            jail.set_env("GIAYTO_MAX_CONNECTIONS_PER_IP", "0");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.max_connections_per_ip, 0);
             Ok(())
         });
     }

@@ -5,6 +5,9 @@
 //!   accepting until one closes, so new clients wait in the kernel's listen backlog. None
 //!   can hold a slot for ever (each bound below ends an idle or stalled one), so `/healthz`
 //!   is served again at the latest when the longest bound passes;
+//! - at most `max_connections_per_ip` of them from one peer (an IPv4 address, or an IPv6
+//!   /64, what one client usually holds): one more is closed as soon as it is accepted, so
+//!   one client cannot take the whole cap from the others (0: no share);
 //! - a new connection must complete its TLS handshake and its first request head, and a
 //!   kept-alive one its next request head, within `header_read_timeout_secs`;
 //! - a response write that makes no progress for `write_timeout_secs` (a client that
@@ -18,11 +21,12 @@
 //!
 //! Body timeouts and the per-request bound are layers of the router (`crate::http::app`).
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -45,6 +49,8 @@ pub struct Limits {
     pub write: Duration,
     /// Connections open at once.
     pub max_connections: usize,
+    /// Connections open at once from one peer ([`PeerKey`]); 0: no share.
+    pub max_connections_per_ip: usize,
     /// Time requests in flight get after the shutdown signal.
     pub grace: Duration,
 }
@@ -56,6 +62,7 @@ impl Limits {
             header_read: Duration::from_secs(config.header_read_timeout_secs),
             write: Duration::from_secs(config.write_timeout_secs),
             max_connections: config.max_connections,
+            max_connections_per_ip: config.max_connections_per_ip,
             grace: Duration::from_secs(config.shutdown_grace_secs),
         }
     }
@@ -70,11 +77,75 @@ impl Address for Peer {
     type Listener = SlotListener;
 }
 
-/// A TCP listener that accepts a connection only when one of its slots is free.
+/// The peer a connection counts against in the per-peer share: its IPv4 address, or the
+/// /64 prefix of its IPv6 address (one client commonly holds a whole /64). An IPv4-mapped
+/// IPv6 address counts as the IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerKey(IpAddr);
+
+impl PeerKey {
+    /// The key of `ip`.
+    pub fn of(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                Self(IpAddr::V6(bits.into()))
+            }
+            v4 => Self(v4),
+        }
+    }
+}
+
+/// Open connections per peer, for the per-peer share. Holds an entry only for a peer with
+/// a connection open, so at most `max_connections` entries.
+#[derive(Debug)]
+struct PeerCounts {
+    share: usize,
+    open: Mutex<HashMap<PeerKey, usize>>,
+}
+
+impl PeerCounts {
+    /// Counts one more connection of `peer`, or `None` when its share is full.
+    fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<PeerTicket> {
+        if self.share == 0 {
+            return Some(PeerTicket(None));
+        }
+        let key = PeerKey::of(peer);
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = open.entry(key).or_insert(0);
+        if *n >= self.share {
+            return None;
+        }
+        *n += 1;
+        Some(PeerTicket(Some((Arc::clone(self), key))))
+    }
+}
+
+/// One connection counted against its peer's share, until dropped.
+#[derive(Debug)]
+struct PeerTicket(Option<(Arc<PeerCounts>, PeerKey)>);
+
+impl Drop for PeerTicket {
+    fn drop(&mut self) {
+        if let Some((counts, key)) = self.0.take() {
+            let mut open = counts.open.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(n) = open.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// A TCP listener that accepts a connection only when one of its slots is free, and keeps
+/// only as many of one peer's connections as its share.
 #[derive(Debug)]
 pub struct SlotListener {
     inner: TcpListener,
     slots: Arc<Semaphore>,
+    peers: Arc<PeerCounts>,
     write_timeout: Duration,
 }
 
@@ -84,6 +155,10 @@ impl SlotListener {
         Self {
             inner,
             slots: Arc::new(Semaphore::new(limits.max_connections)),
+            peers: Arc::new(PeerCounts {
+                share: limits.max_connections_per_ip,
+                open: Mutex::new(HashMap::new()),
+            }),
             write_timeout: limits.write,
         }
     }
@@ -103,17 +178,27 @@ impl AddrListener<SlotStream, Peer> for SlotListener {
             .acquire_owned()
             .await
             .map_err(io::Error::other)?;
-        let (tcp, peer) = self.inner.accept().await?;
-        let _ = tcp.set_nodelay(true);
-        let mut io = TimeoutStream::new(tcp);
-        io.set_write_timeout(Some(self.write_timeout));
-        Ok((
-            SlotStream {
-                io: Box::pin(io),
-                _slot: slot,
-            },
-            Peer(peer),
-        ))
+        loop {
+            let (tcp, peer) = self.inner.accept().await?;
+            let Some(ticket) = self.peers.admit(peer.ip()) else {
+                // Over its share: closed at once (dropped), and the slot serves the next.
+                metrics::counter!("giayto_connections_refused_total", "reason" => "per_ip_share")
+                    .increment(1);
+                tracing::debug!("connection over its peer's share closed");
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let mut io = TimeoutStream::new(tcp);
+            io.set_write_timeout(Some(self.write_timeout));
+            return Ok((
+                SlotStream {
+                    io: Box::pin(io),
+                    _slot: slot,
+                    _peer: ticket,
+                },
+                Peer(peer),
+            ));
+        }
     }
 
     fn get_local_addr(&self) -> io::Result<Peer> {
@@ -121,11 +206,13 @@ impl AddrListener<SlotStream, Peer> for SlotListener {
     }
 }
 
-/// An accepted connection holding its slot until dropped, with a write timeout.
+/// An accepted connection holding its slot (and its place in its peer's share) until
+/// dropped, with a write timeout.
 #[derive(Debug)]
 pub struct SlotStream {
     io: Pin<Box<TimeoutStream<TcpStream>>>,
     _slot: OwnedSemaphorePermit,
+    _peer: PeerTicket,
 }
 
 impl AsyncRead for SlotStream {
@@ -173,6 +260,10 @@ const MAX_PEM_FILE_BYTES: u64 = 1 << 20;
 
 /// Loads a PEM certificate chain and private key into a rustls server configuration that
 /// offers HTTP/1.1 only (ALPN `http/1.1`, RFC 7301).
+///
+/// Errors (`InvalidData`, naming the setting and the file): a file that is missing, not a
+/// regular file or over 1 MiB; no certificate or no private key in PEM; a key that is not
+/// the certificate's.
 pub fn tls_config(cert_file: &Path, key_file: &Path) -> io::Result<RustlsConfig> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -188,14 +279,29 @@ pub fn tls_config(cert_file: &Path, key_file: &Path) -> io::Result<RustlsConfig>
     };
     let cert_pem = read("tls_cert_file", cert_file)?;
     let key_pem = read("tls_key_file", key_file)?;
+    let in_file = |path: &Path, e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let certs = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("tls_cert_file", &e))?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| bad("tls_key_file", &e))?;
+        .map_err(|e| bad("tls_cert_file", &in_file(cert_file, &e)))?;
+    if certs.is_empty() {
+        return Err(bad(
+            "tls_cert_file",
+            &in_file(cert_file, &"no PEM CERTIFICATE in the file"),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|e| bad("tls_key_file", &in_file(key_file, &e)))?;
+    // rustls checks that the key is the certificate's (`CertifiedKey::keys_match`).
     let mut config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| bad("TLS certificate and key", &e))?;
+        .map_err(|e| {
+            let files = format!("{} and {}", cert_file.display(), key_file.display());
+            bad(
+                "tls_cert_file and tls_key_file",
+                &in_file(Path::new(&files), &e),
+            )
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(RustlsConfig::from_config(Arc::new(config)))
 }
@@ -247,4 +353,37 @@ pub async fn serve(
     };
     signal.abort();
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_an_ipv4_address_or_an_ipv6_slash_64() {
+        let key = |s: &str| PeerKey::of(s.parse().unwrap());
+        assert_eq!(key("192.0.2.1"), key("::ffff:192.0.2.1"));
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
+
+    #[test]
+    fn a_share_counts_open_connections_and_frees_on_drop() {
+        let counts = Arc::new(PeerCounts {
+            share: 2,
+            open: Mutex::new(HashMap::new()),
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = counts.admit(a).unwrap();
+        let _second = counts.admit(a).unwrap();
+        assert!(counts.admit(a).is_none(), "a third from one peer");
+        let other = counts.admit(b);
+        assert!(other.is_some(), "another peer has its own share");
+        drop(first);
+        assert!(counts.admit(a).is_some(), "a freed place is taken again");
+        drop(other);
+        assert!(!counts.open.lock().unwrap().contains_key(&PeerKey::of(b)));
+    }
 }

@@ -1,10 +1,13 @@
-//! Starting and stopping: open the database (migrations run), load the master key, seed the
-//! demo, then serve over TCP or rustls TLS (and the admin listener, when configured) until
-//! SIGINT/SIGTERM, giving requests in flight the shutdown grace, then dropping the rest.
+//! Starting and stopping: read the TLS certificate and key (when configured), open the
+//! database (migrations run), load the master key, seed the demo, then serve over TCP or
+//! rustls TLS (and the admin listener, when configured) until SIGINT/SIGTERM, giving
+//! requests in flight the shutdown grace, then dropping the rest.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -28,9 +31,28 @@ pub enum ServeError {
     /// Seeding or trust list.
     #[error(transparent)]
     Domain(#[from] crate::domain::DomainError),
-    /// Socket or TLS files.
+    /// The TLS certificate or key cannot be read or used; names the file and the address.
+    #[error("cannot serve HTTPS on {bind}: {source}")]
+    Tls {
+        /// The address HTTPS was to be served on.
+        bind: SocketAddr,
+        /// What is wrong, with the setting and the file it names.
+        source: std::io::Error,
+    },
+    /// Socket.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Reads and checks the certificate chain and private key of `config` when both are set
+/// ([`listener::tls_config`]); `None` for plain HTTP. `bind` is named in the error.
+fn tls_of(config: &Config, bind: SocketAddr) -> Result<Option<RustlsConfig>, ServeError> {
+    match (&config.tls_cert_file, &config.tls_key_file) {
+        (Some(cert), Some(key)) => listener::tls_config(cert, key)
+            .map(Some)
+            .map_err(|source| ServeError::Tls { bind, source }),
+        _ => Ok(None),
+    }
 }
 
 /// Opens the database and master key and builds the services. The master key is created
@@ -95,11 +117,18 @@ pub async fn serve(
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let tls = tls_of(&services.config, listener.local_addr()?)?;
+    serve_with(listener, services, tls, shutdown).await
+}
+
+/// [`serve`] with the TLS configuration already read (`None`: plain HTTP).
+async fn serve_with(
+    listener: TcpListener,
+    services: Services,
+    tls: Option<RustlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let config = Arc::clone(&services.config);
-    let tls = match (&config.tls_cert_file, &config.tls_key_file) {
-        (Some(cert), Some(key)) => Some(listener::tls_config(cert, key)?),
-        _ => None,
-    };
     let router = app(AppState { services });
     listener::serve(
         listener,
@@ -115,6 +144,9 @@ pub async fn serve(
 /// Runs the server until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), ServeError> {
     let _ = ops::prometheus();
+    // The certificate and key first: a bad file stops the start before anything is
+    // created, seeded or announced.
+    let tls = tls_of(&config, config.bind)?;
     let services = open(config.clone()).await?;
     if config.demo {
         seed_demo(&services).await?;
@@ -159,13 +191,9 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         None => None,
     };
     let public = TcpListener::bind(config.bind).await?;
-    let scheme = if config.tls_cert_file.is_some() {
-        "HTTPS"
-    } else {
-        "HTTP"
-    };
+    let scheme = if tls.is_some() { "HTTPS" } else { "HTTP" };
     tracing::info!(bind = %public.local_addr()?, public_url = %config.public_url, "serving {scheme}");
-    let served = serve(public, services.clone(), stopped()).await;
+    let served = serve_with(public, services.clone(), tls, stopped()).await;
     if let Some(admin) = admin {
         match admin.await {
             Ok(Err(e)) => tracing::warn!(error = %e, "admin listener failed"),

@@ -1,11 +1,13 @@
-//! The built `giayto-server` binary: SIGTERM with a stalled bulk request open exits after
-//! the shutdown grace (plain HTTP), and running out of file descriptors (`ulimit -n`) neither
-//! kills the server nor keeps `/healthz` away once the idle connections time out. Bounds are
-//! generous (60 s against a grace or timeout of 2 s): behaviour, not speed.
+//! The built `giayto-server` binary: a bad TLS file stops the start before anything is
+//! created; SIGTERM with a stalled bulk request open exits after the shutdown grace (plain
+//! HTTP), and running out of file descriptors (`ulimit -n`) neither kills the server nor
+//! keeps `/healthz` away once the idle connections time out. Bounds are generous (60 s
+//! against a grace or timeout of 2 s): behaviour, not speed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,11 +27,9 @@ struct Process {
     _dir: tempfile::TempDir,
 }
 
-/// Starts the binary on a fresh SQLite file with the demo seeded, under `sh -c "<prefix>
-/// exec giayto-server serve"` (for `ulimit`), with `env` added.
-async fn start(prefix: &str, env: &[(&str, &str)]) -> Process {
-    let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
+/// The `giayto-server serve` command on a fresh SQLite file in `dir`, port `port`, with the
+/// demo seeded, under `sh -c "<prefix> exec giayto-server serve"`, with `env` added.
+fn command(dir: &Path, port: u16, prefix: &str, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!("{prefix} exec \"$0\" serve"))
@@ -38,9 +38,9 @@ async fn start(prefix: &str, env: &[(&str, &str)]) -> Process {
         .env("GIAYTO_PUBLIC_URL", common::PUBLIC_URL)
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display()),
+            format!("sqlite://{}?mode=rwc", dir.join("g.db").display()),
         )
-        .env("GIAYTO_MASTER_KEY_FILE", dir.path().join("master.key"))
+        .env("GIAYTO_MASTER_KEY_FILE", dir.join("master.key"))
         .env("GIAYTO_DEMO", "true")
         .env("GIAYTO_STATUS_LIST_SIZE", "1024")
         .env("GIAYTO_LOG", "warn")
@@ -50,7 +50,14 @@ async fn start(prefix: &str, env: &[(&str, &str)]) -> Process {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
+    cmd
+}
+
+/// Starts the binary ([`command`]; `prefix` for `ulimit`) and waits until it serves.
+async fn start(prefix: &str, env: &[(&str, &str)]) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let mut child = command(dir.path(), port, prefix, env).spawn().unwrap();
     let stderr = Arc::new(Mutex::new(String::new()));
     {
         let stderr = Arc::clone(&stderr);
@@ -249,4 +256,51 @@ async fn metrics_are_served_on_the_admin_address_only() {
     sigterm(&p.child);
     let exited = tokio::time::timeout(PATIENCE, p.child.wait()).await;
     assert!(exited.is_ok(), "still running after SIGTERM");
+}
+
+/// The tester's finding: with TLS on, "serving HTTPS" was logged before the certificate was
+/// read. Now a certificate or key that cannot be used stops the start before anything is
+/// created or announced, and the error names the file and the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_tls_file_stops_the_start_naming_the_file_and_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a PEM file\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let (garbage, missing) = (garbage.display().to_string(), missing.display().to_string());
+    for (cert, key, named) in [
+        (missing.as_str(), garbage.as_str(), missing.as_str()),
+        (garbage.as_str(), garbage.as_str(), garbage.as_str()),
+    ] {
+        let run = tempfile::tempdir().unwrap();
+        let port = common::free_port();
+        let env = [
+            ("GIAYTO_TLS_CERT_FILE", cert),
+            ("GIAYTO_TLS_KEY_FILE", key),
+            ("GIAYTO_LOG", "info"),
+        ];
+        let child = command(run.path(), port, "", &env).spawn().unwrap();
+        let out = tokio::time::timeout(PATIENCE, child.wait_with_output())
+            .await
+            .expect("a server with a bad TLS file must stop, not serve")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains("tls_cert_file"), "{stderr}");
+        assert!(stderr.contains(named), "the file is not named: {stderr}");
+        assert!(
+            stderr.contains(&format!("127.0.0.1:{port}")),
+            "the address is not named: {stderr}"
+        );
+        assert!(!stderr.contains("serving HTTPS"), "{stderr}");
+        assert!(
+            !stdout.contains("API keys"),
+            "the demo was seeded: {stdout}"
+        );
+        assert!(
+            !run.path().join("master.key").exists(),
+            "a master key was created before the TLS files were checked"
+        );
+    }
 }

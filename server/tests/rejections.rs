@@ -1,5 +1,6 @@
 //! Router tests of the transport half of issue 10: every framework rejection is
-//! problem+json and listed in the OpenAPI document, wrong media types are refused, metric
+//! problem+json (an OAuth error on `/token`, `/nonce` and `/credential`) and listed in the
+//! OpenAPI document, wrong media types are refused, metric
 //! labels come from fixed sets, `/metrics` is not public, and a bulk stream re-checks its
 //! API key per batch and ends when it lasts too long.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -19,6 +20,7 @@ use tower::ServiceExt as _;
 
 on_both_databases!(
     framework_rejections_are_problem_json,
+    framework_rejections_on_oauth_endpoints_are_oauth_errors,
     bulk_stream_stops_after_its_key_is_revoked,
 );
 
@@ -45,7 +47,7 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
     // 404: unknown route.
     problem(&app.get("/no/such/thing").await, StatusCode::NOT_FOUND);
     // 405: wrong method, with its Allow header kept.
-    let r = app.get("/token").await;
+    let r = app.get("/api/v1/documents").await;
     problem(&r, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers["allow"], "POST");
     // 415: a JSON body sent as text/plain is refused, and nothing is published.
@@ -63,8 +65,7 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
         app.get_with("/api/v1/documents/tp-1", &police).await.status,
         StatusCode::NOT_FOUND
     );
-    // 415: no content type at all; JSON to the form-encoded token endpoint; a bulk stream
-    // sent as JSON.
+    // 415: no content type at all; a bulk stream sent as JSON.
     let r = app
         .call(
             Request::post("/api/v1/documents")
@@ -72,10 +73,6 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
                 .body(Body::from(id_card_request("tp-2").to_string()))
                 .unwrap(),
         )
-        .await;
-    problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = app
-        .send_json("POST", "/token", None, &serde_json::json!({}))
         .await;
     problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let r = app
@@ -116,7 +113,8 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
         .collect();
     let r = app
         .call(
-            Request::post("/credential")
+            Request::post("/api/v1/documents/tp-4/reissue")
+                .header("authorization", format!("Bearer {police}"))
                 .header("content-type", "application/json")
                 .body(Body::from_stream(futures_util::stream::iter(chunks)))
                 .unwrap(),
@@ -170,26 +168,174 @@ async fn framework_rejections_are_problem_json(app: TestApp) {
     assert!(openapi["components"]["schemas"]["Problem"].is_object());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_body_is_408_problem_json() {
-    let app = common::sqlite_with(|c| c.body_read_timeout_secs = 1).await;
+/// An OAuth error (RFC 6749 section 5.2, OpenID4VCI 1.0 section 8.3.1): `application/json`,
+/// `no-store`, `error` as expected, an `error_description` of the characters allowed.
+fn oauth(reply: &Reply, status: StatusCode, code: &str) {
+    let body = String::from_utf8_lossy(&reply.body);
+    assert_eq!(reply.status, status, "{body}");
+    assert_eq!(reply.content_type(), "application/json", "{body}");
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    let e = reply.json();
+    assert_eq!(e["error"], code, "{body}");
+    let description = e["error_description"].as_str().unwrap();
+    assert!(!description.is_empty());
+    assert!(
+        description
+            .chars()
+            .all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\'),
+        "{description}"
+    );
+    assert!(
+        e.get("type").is_none() && e.get("status").is_none(),
+        "{body}"
+    );
+}
+
+/// A request body that fails while it is read (the client's stream broke).
+fn broken_body() -> Body {
+    let items: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from_static(b"grant_type=")),
+        Err(std::io::Error::other("connection reset")),
+    ];
+    Body::from_stream(futures_util::stream::iter(items))
+}
+
+/// The tester's finding: the framework's 415, 405, 413 and 400 on the OpenID4VCI endpoints
+/// were problem+json, which wallets do not read there.
+async fn framework_rejections_on_oauth_endpoints_are_oauth_errors(app: TestApp) {
+    // 405, Allow kept.
+    for path in ["/token", "/nonce", "/credential"] {
+        let r = app.get(path).await;
+        oauth(&r, StatusCode::METHOD_NOT_ALLOWED, "invalid_request");
+        assert_eq!(r.headers["allow"], "POST", "{path}");
+    }
+    // 415: JSON to the form-encoded token endpoint; a credential request as text/plain.
+    let r = app
+        .send_json("POST", "/token", None, &serde_json::json!({}))
+        .await;
+    oauth(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request");
+    let r = app
+        .call(
+            Request::post("/credential")
+                .header("authorization", "Bearer x")
+                .header("content-type", "text/plain")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    oauth(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid_credential_request",
+    );
+    // 413, with a Content-Length and streamed without one.
+    let huge = format!("grant_type={}", "a".repeat(2 << 20));
+    let r = app
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("content-length", huge.len())
+                .body(Body::from(huge.clone()))
+                .unwrap(),
+        )
+        .await;
+    oauth(&r, StatusCode::PAYLOAD_TOO_LARGE, "invalid_request");
+    let chunks: Vec<Result<Bytes, std::io::Error>> = huge
+        .as_bytes()
+        .chunks(64 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let r = app
+        .call(
+            Request::post("/credential")
+                .header("content-type", "application/json")
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .unwrap(),
+        )
+        .await;
+    oauth(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_credential_request",
+    );
+    // 400: a body that cannot be read.
+    let r = app
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(broken_body())
+                .unwrap(),
+        )
+        .await;
+    oauth(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let r = app
+        .call(
+            Request::post("/nonce")
+                .header("content-type", "application/json")
+                .body(broken_body())
+                .unwrap(),
+        )
+        .await;
+    oauth(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    // The same rejections elsewhere stay problem+json: a body that cannot be read on the
+    // issuer API, a wrong method on a public document, an unknown path next to /token.
+    let r = app
+        .call(
+            Request::post("/api/v1/documents")
+                .header("authorization", format!("Bearer {}", app.key("police")))
+                .header("content-type", "application/json")
+                .body(broken_body())
+                .unwrap(),
+        )
+        .await;
+    problem(&r, StatusCode::BAD_REQUEST);
+    problem(
+        &app.send_json("POST", "/trust-list", None, &serde_json::json!({}))
+            .await,
+        StatusCode::METHOD_NOT_ALLOWED,
+    );
+    problem(&app.get("/token/x").await, StatusCode::NOT_FOUND);
+    // And the endpoints' own errors are unchanged.
+    let r = app
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("grant_type=nope"))
+                .unwrap(),
+        )
+        .await;
+    oauth(&r, StatusCode::BAD_REQUEST, "unsupported_grant_type");
+}
+
+/// Sends `req` with a body that never comes; the answer, which must come.
+async fn stalled(app: &TestApp, req: axum::http::request::Builder) -> Reply {
     let (_tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));
-    let r = tokio::time::timeout(
-        Duration::from_secs(60),
-        app.call(
-            Request::post("/api/v1/documents")
-                .header("authorization", format!("Bearer {}", app.key("police")))
-                .header("content-type", "application/json")
-                .body(body)
-                .unwrap(),
-        ),
+    tokio::time::timeout(Duration::from_secs(60), app.call(req.body(body).unwrap()))
+        .await
+        .expect("a stalled body must be answered, not waited for")
+}
+
+/// A stalled body is 408: problem+json on the issuer API, an OAuth error on `/token`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_408_in_its_endpoint_s_error_shape() {
+    let app = common::sqlite_with(|c| c.body_read_timeout_secs = 1).await;
+    let r = stalled(
+        &app,
+        Request::post("/api/v1/documents")
+            .header("authorization", format!("Bearer {}", app.key("police")))
+            .header("content-type", "application/json"),
     )
-    .await
-    .expect("a stalled body must be answered, not waited for");
+    .await;
     problem(&r, StatusCode::REQUEST_TIMEOUT);
+    let r = stalled(
+        &app,
+        Request::post("/token").header("content-type", "application/x-www-form-urlencoded"),
+    )
+    .await;
+    oauth(&r, StatusCode::REQUEST_TIMEOUT, "invalid_request");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,9 @@
 //! The server on a real TCP listener (plain HTTP and rustls TLS): partial headers, a
 //! stalled body, a silent socket and an idle kept-alive connection are all disconnected
 //! after the configured timeouts; past the connection cap a new client is served once a
-//! connection closes; a bulk client that stops reading its answers is cut off. Bounds in
-//! these tests are generous (60 s against timeouts of 1 s): they test behaviour, not speed.
+//! connection closes, and one address gets only its share of the cap; a bulk client that
+//! stops reading its answers is cut off. Bounds in these tests are generous (60 s against
+//! timeouts of 1 s): they test behaviour, not speed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -154,6 +155,83 @@ async fn past_the_cap_a_new_client_is_served_once_a_connection_closes() {
     // ...until one of the four closes.
     drop(held.pop());
     let got = String::from_utf8_lossy(&read_until_closed(&mut fifth).await).into_owned();
+    assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
+}
+
+/// A TCP connection to `addr` from the loopback address `from` (127.0.0.0/8 is all loopback
+/// on Linux): another peer, as the per-peer share sees it.
+async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// The tester's finding: partial-header sockets from one address held the whole cap, so
+/// `/healthz` waited for their header timeout. Now that address gets only its share: the
+/// sockets over it are closed at once, and another client is served while the rest are
+/// still held (their header timeout, 600 s, is far past this test's patience).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_hold_the_whole_connection_cap() {
+    let s = serve(|c| {
+        c.max_connections = 8;
+        c.max_connections_per_ip = 3;
+        c.header_read_timeout_secs = 600;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = connect_from([127, 0, 0, 1], s.addr).await;
+        c.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        held.push(c);
+    }
+    // Thirty more from the same address: each is closed at once, none answered.
+    for _ in 0..30 {
+        let mut c = connect_from([127, 0, 0, 1], s.addr).await;
+        let _ = c
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await;
+        let got = read_until_closed(&mut c).await;
+        assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    }
+    // Another address is served while the first one's three are still open.
+    let mut other = connect_from([127, 0, 0, 2], s.addr).await;
+    let got = healthz_on(&mut other).await;
+    assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
+    // Once one of its connections closes, the first address is served again.
+    drop(held.pop());
+    let served = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let mut c = connect_from([127, 0, 0, 1], s.addr).await;
+            if healthz_on(&mut c).await.starts_with("HTTP/1.1 200 OK") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        served.is_ok(),
+        "a freed place in the share was not given back"
+    );
+}
+
+/// `max_connections_per_ip = 0` (behind a proxy): one address may use the whole cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_share_one_address_may_use_the_whole_cap() {
+    let s = serve(|c| {
+        c.max_connections = 8;
+        c.max_connections_per_ip = 0;
+        c.header_read_timeout_secs = 600;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..7 {
+        let mut c = connect_from([127, 0, 0, 1], s.addr).await;
+        c.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        held.push(c);
+    }
+    let mut eighth = connect_from([127, 0, 0, 1], s.addr).await;
+    let got = healthz_on(&mut eighth).await;
     assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
 }
 

@@ -2,7 +2,8 @@
 //! failures are logged with their cause and answered with a bare 500: no detail leaves. A
 //! database that cannot be reached is a 503. [`problem_responses`] turns the framework's own
 //! error answers (unknown route, wrong method, body limits, timeouts, extractor rejections)
-//! into problem+json too.
+//! into problem+json too, except on the OAuth endpoints (`/token`, `/nonce`,
+//! `/credential`), where its client errors take the OAuth error shape ([`oauth_error`]).
 
 use axum::body::to_bytes;
 use axum::extract::Request;
@@ -10,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::domain::DomainError;
@@ -155,13 +157,77 @@ fn database_unreachable(e: &sqlx::Error) -> bool {
 /// Longest framework error text kept as a problem's `detail`, bytes.
 const MAX_DETAIL_BYTES: usize = 512;
 
+/// An OAuth JSON error response (RFC 6749 section 5.2; OpenID4VCI 1.0 sections 6.3 and
+/// 8.3.1): `{"error": code, "error_description": description}`, `application/json`,
+/// `Cache-Control: no-store`. The description is cut to the characters OpenID4VCI 1.0
+/// section 8.3.1.2 allows (`%x20-21 / %x23-5B / %x5D-7E`: printable ASCII without `"` and
+/// `\`), at most 200 of them.
+pub fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let description: String = description
+        .chars()
+        .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
+        .take(200)
+        .collect();
+    let mut res = (
+        status,
+        axum::Json(json!({ "error": code, "error_description": description })),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// An endpoint whose errors are OAuth errors, not problem+json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OAuthEndpoint {
+    /// `/token`: RFC 6749 section 5.2 (OpenID4VCI 1.0 section 6.3).
+    Token,
+    /// `/nonce`: no error of its own in OpenID4VCI 1.0 section 7; RFC 6749's shape.
+    Nonce,
+    /// `/credential`: OpenID4VCI 1.0 section 8.3.1.
+    Credential,
+}
+
+impl OAuthEndpoint {
+    fn of(path: &str) -> Option<Self> {
+        match path {
+            "/token" => Some(Self::Token),
+            "/nonce" => Some(Self::Nonce),
+            "/credential" => Some(Self::Credential),
+            _ => None,
+        }
+    }
+
+    /// The `error` code of a framework rejection with `status`: `invalid_request` (RFC 6749
+    /// section 5.2, RFC 6750 section 3.1), except that a credential request whose payload
+    /// cannot be taken (wrong media type, too large, unreadable, too slow) is
+    /// `invalid_credential_request`, which OpenID4VCI 1.0 section 8.3.1.2 requires
+    /// instead of `invalid_request` for errors of the payload.
+    fn code(self, status: StatusCode) -> &'static str {
+        match (self, status) {
+            (Self::Credential, s) if s != StatusCode::METHOD_NOT_ALLOWED => {
+                "invalid_credential_request"
+            }
+            _ => "invalid_request",
+        }
+    }
+}
+
 /// Middleware: every error answer (status 400 and up) that is neither problem+json nor the
 /// OAuth JSON error shape of the OpenID4VCI endpoints becomes problem+json with the same
 /// status (RFC 9457 section 3), keeping `Allow`, `Retry-After` and `WWW-Authenticate`.
 /// These are the framework's own answers: 404 (unknown route), 405 (wrong method), 408
-/// and 503 (timeouts), 413 (body limit), 400 (unreadable path or body); their plain-text
-/// reason (at most 512 bytes) becomes `detail`.
+/// and 503 (timeouts), 413 (body limit), 415 (media type), 400 (unreadable path or body);
+/// their reason (at most 512 bytes) becomes `detail`.
+///
+/// On `/token`, `/nonce` and `/credential` a client error (4xx) that is not already
+/// `application/json` becomes an OAuth error instead ([`oauth_error`], code from
+/// `OAuthEndpoint::code`), keeping the same headers: wallets read those endpoints' errors
+/// in that shape only. Their server errors (5xx) stay problem+json: neither RFC 6749
+/// section 5.2 nor OpenID4VCI 1.0 section 8.3.1 defines a code for them.
 pub async fn problem_responses(req: Request, next: Next) -> Response {
+    let oauth = OAuthEndpoint::of(req.uri().path());
     let res = next.run(req).await;
     let status = res.status();
     if status.as_u16() < 400 {
@@ -174,19 +240,25 @@ pub async fn problem_responses(req: Request, next: Next) -> Response {
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    if media == PROBLEM_JSON || media == "application/json" {
+    let oauth = oauth.filter(|_| status.is_client_error());
+    if media == "application/json" || (media == PROBLEM_JSON && oauth.is_none()) {
         return res;
     }
     let (parts, body) = res.into_parts();
-    let text = if media == "text/plain" {
-        to_bytes(body, MAX_DETAIL_BYTES)
+    let text = match media.as_str() {
+        "text/plain" => to_bytes(body, MAX_DETAIL_BYTES)
             .await
             .ok()
-            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
-            .filter(|t| !t.is_empty())
-    } else {
-        None
-    };
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned()),
+        // One of ours (a 415, 413, 408 or 400 of `super::body`): its `detail`.
+        PROBLEM_JSON => to_bytes(body, 4 * MAX_DETAIL_BYTES)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|p| p.get("detail")?.as_str().map(str::to_owned)),
+        _ => None,
+    }
+    .filter(|t| !t.is_empty());
     let kind = match status {
         StatusCode::BAD_REQUEST => "bad-request",
         StatusCode::NOT_FOUND => "not-found",
@@ -204,7 +276,10 @@ pub async fn problem_responses(req: Request, next: Next) -> Response {
         StatusCode::SERVICE_UNAVAILABLE => "the server could not answer in time".to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     });
-    let mut out = ApiError::new(status, kind, detail).into_response();
+    let mut out = match oauth {
+        Some(endpoint) => oauth_error(status, endpoint.code(status), &detail),
+        None => ApiError::new(status, kind, detail).into_response(),
+    };
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
         if let Some(v) = parts.headers.get(&name) {
             out.headers_mut().insert(name, v.clone());

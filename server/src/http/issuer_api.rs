@@ -37,6 +37,7 @@ const BULK_CHUNK: usize = 256;
         (status = 200, description = "Same document id and content as before: the earlier result", body = PublishResponse),
         (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Document type not allowed for this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not a JSON publish request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Same document id with other content", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
     ),
@@ -73,8 +74,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     params(("document_id" = String, Path, description = "The agency's own document id")),
     responses(
         (status = 200, body = PublishResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path's document id is not a document id (`field`: `document_id`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = [])))]
 pub async fn get_document(
@@ -101,7 +103,12 @@ async fn change(
 /// Revoke a document: every credential of it shows revoked in the next status list token.
 #[utoipa::path(post, path = "/api/v1/documents/{document_id}/revoke", tag = "issuer",
     params(("document_id" = String, Path)),
-    responses((status = 200, body = PublishResponse), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "Revoked (again: the same answer)", body = PublishResponse),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path's document id is not a document id (`field`: `document_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("api_key" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -114,7 +121,13 @@ pub async fn revoke(
 /// Suspend a document.
 #[utoipa::path(post, path = "/api/v1/documents/{document_id}/suspend", tag = "issuer",
     params(("document_id" = String, Path)),
-    responses((status = 200, body = PublishResponse), (status = 409, description = "Not valid", body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "Suspended (again: the same answer)", body = PublishResponse),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The document is revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path's document id is not a document id (`field`: `document_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("api_key" = [])))]
 pub async fn suspend(
     State(state): State<AppState>,
@@ -127,7 +140,13 @@ pub async fn suspend(
 /// End a suspension.
 #[utoipa::path(post, path = "/api/v1/documents/{document_id}/reinstate", tag = "issuer",
     params(("document_id" = String, Path)),
-    responses((status = 200, body = PublishResponse), (status = 409, description = "Revoked", body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "Valid again (or already valid)", body = PublishResponse),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The document is revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path's document id is not a document id (`field`: `document_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("api_key" = [])))]
 pub async fn reinstate(
     State(state): State<AppState>,
@@ -141,7 +160,15 @@ pub async fn reinstate(
 #[utoipa::path(post, path = "/api/v1/documents/{document_id}/reissue", tag = "issuer",
     params(("document_id" = String, Path)),
     request_body = ReissueRequest,
-    responses((status = 200, body = PublishResponse), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "Re-issued; carries the new credential offer", body = PublishResponse),
+        (status = 400, description = "The body is not a JSON re-issue request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The agency may no longer issue this document type", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The document is revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path's document id, a claim or `valid_until` is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("api_key" = [])))]
 pub async fn reissue(
     State(state): State<AppState>,
@@ -187,7 +214,7 @@ pub struct BulkLine {
 #[utoipa::path(post, path = "/api/v1/bulk/documents", tag = "issuer",
     request_body(content = String, content_type = "application/x-ndjson", description = "One PublishRequest per line"),
     responses((status = 200, description = "One BulkLine per input line; an early end is one last BulkLine with status 401, 408 or 413", body = BulkLine, content_type = "application/x-ndjson"),
-              (status = 401, body = Problem, content_type = "application/problem+json")),
+              (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 pub async fn bulk(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, oauth_error};
 use crate::domain::issuance::{
     self, BATCH_SIZE, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, alg_names,
 };
@@ -24,16 +24,6 @@ fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
-    no_store(
-        (
-            status,
-            Json(json!({ "error": code, "error_description": description })),
-        )
-            .into_response(),
-    )
 }
 
 impl IntoResponse for GrantError {
@@ -55,13 +45,7 @@ impl IntoResponse for GrantError {
                 res
             }
             GrantError::Credential { code, description } => {
-                // error_description must be printable ASCII without '"' and '\'.
-                let safe: String = description
-                    .chars()
-                    .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
-                    .take(200)
-                    .collect();
-                oauth_error(StatusCode::BAD_REQUEST, code.as_str(), &safe)
+                oauth_error(StatusCode::BAD_REQUEST, code.as_str(), &description)
             }
             GrantError::Internal(e) => ApiError::from(e).into_response(),
         }
