@@ -1,62 +1,41 @@
-//! Prints the QR size table of the README: for every catalogue document type and preset, a
-//! presentation with key binding (ES256 issuer and holder, one-way KB-JWT) measured as a
-//! compact SD-JWT, as giayto QR text, and as the smallest QR version at levels L and M.
+//! Prints the QR size table of the README: for every catalogue document type and preset, the
+//! presentation from the full SD credential (one-way) and from the preset's purpose
+//! credential (one-way and two-way), ES256 issuer and holder, the demo server's issuer and
+//! status URLs, measured as a compact SD-JWT+KB, as giayto QR text (alphanumeric), and as the
+//! smallest QR version at level M, with the target of each purpose credential.
 //!
-//! `cargo run -p giayto-cli --example qr_sizes`
+//! `cargo run --release -p giayto-cli --example qr_sizes`
 
-use giayto_core::catalogue::{self, examples::example_claims};
-use giayto_core::jose::{Algorithm, Signer, SoftwareSigner};
-use giayto_core::qr::size_report;
-use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
-use giayto_core::wallet::{Binding, Selection, present_credential};
-
-/// A fixed issuance time, so the table does not change with the date.
-const NOW: i64 = 1_760_000_000;
+use giayto_cli::sizes::{CredentialKind, Way, demo_keys, measure, target_version};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let issuer = SoftwareSigner::generate(Algorithm::Es256)?;
-    let holder = SoftwareSigner::generate(Algorithm::Es256)?;
+    let (issuer, holder) = demo_keys()?;
     println!(
-        "| document | preset | compact SD-JWT+KB (bytes) | QR text (chars) | version L | version M |"
+        "| document | preset | credential | binding | compact SD-JWT+KB (bytes) | QR text (chars) | version M | target |"
     );
-    println!("| --- | --- | ---: | ---: | ---: | ---: |");
-    for document in catalogue::all() {
-        let Some(serde_json::Value::Object(claims)) = example_claims(document.id) else {
-            return Err(format!("no example claims for {}", document.id).into());
+    println!("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |");
+    for row in measure(&issuer, &holder)? {
+        let v = |v: Option<u8>| v.map_or("-".to_owned(), |v| v.to_string());
+        let kind = match row.kind {
+            CredentialKind::Full => "full SD",
+            CredentialKind::Purpose => "purpose",
         };
-        let credential = issue_document(
-            &IssueRequest {
-                issuer: "https://csgt.bocongan.gov.vn".into(),
-                vct: document.vct.into(),
-                claims,
-                holder_jwk: Some(holder.public_jwk()?),
-                status: None,
-                issued_at: NOW,
-                not_before: None,
-                expires_at: Some(NOW + 10 * 365 * 86_400),
-            },
-            &issuer,
-        )?;
-        for preset in document.presets() {
-            let out = present_credential(
-                &credential,
-                &Selection::Preset(preset.name.into()),
-                &Binding::OneWay,
-                &holder,
-                NOW,
-            )?;
-            let r = size_report(&out.presentation)?;
-            let v = |v: Option<u8>| v.map_or("-".to_owned(), |v| v.to_string());
-            println!(
-                "| {} | {} | {} | {} | {} | {} |",
-                document.id,
-                preset.name,
-                r.compact_len,
-                r.qr_text_len,
-                v(r.version_l),
-                v(r.version_m)
-            );
-        }
+        let way = match row.way {
+            Way::OneWay => "one-way",
+            Way::TwoWay => "two-way",
+        };
+        let target = match row.kind {
+            CredentialKind::Purpose => v(target_version(row.document.id, row.preset)),
+            CredentialKind::Full => "-".to_owned(),
+        };
+        println!(
+            "| {} | {} | {kind} | {way} | {} | {} | {} | {target} |",
+            row.document.id,
+            row.preset,
+            row.report.compact_len,
+            row.report.qr_text_len,
+            v(row.report.version_m),
+        );
     }
     Ok(())
 }

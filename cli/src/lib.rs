@@ -12,6 +12,7 @@ pub mod files;
 pub mod net;
 pub mod output;
 pub mod scan;
+pub mod sizes;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

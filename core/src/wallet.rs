@@ -6,7 +6,7 @@
 use ring::digest::{SHA256, digest};
 use serde_json::{Map, Value, json};
 
-use crate::catalogue::{self, DocumentType, Label};
+use crate::catalogue::{self, DocumentType, Label, Purpose};
 use crate::jose::Signer;
 use crate::qr::{self, Challenge, KeyBindingTarget, QrError};
 use crate::sd_jwt::{ClaimPath, PathSegment, SdJwt, SdJwtError};
@@ -40,6 +40,12 @@ pub enum WalletError {
     /// A selection named no claim at all.
     #[error("the selection is empty: name at least one claim or a preset")]
     EmptySelection,
+    /// A purpose credential shows its own preset and nothing else.
+    #[error("the purpose credential {vct} shows only its own preset")]
+    PurposeMismatch {
+        /// The purpose credential's type.
+        vct: String,
+    },
     /// Presets exist only for catalogue types.
     #[error("document type {0} is not in the catalogue, so it has no presets; select claims")]
     NotInCatalogue(String),
@@ -97,7 +103,7 @@ impl Binding {
 pub struct PresentationOutput {
     /// The compact SD-JWT(+KB) presentation.
     pub presentation: String,
-    /// The same, packed as QR text (`GT1:...`, or `GTP1:...` for paper).
+    /// The same, packed as QR text (`GT2:...`, or `GTP2:...` for paper).
     pub qr_text: String,
 }
 
@@ -239,9 +245,18 @@ pub fn present_credential(
     now: i64,
 ) -> Result<PresentationOutput, WalletError> {
     let parsed = Parsed::read(credential)?;
-    let selectors = match selection {
-        Selection::Claims(paths) => paths.clone(),
-        Selection::Preset(name) => {
+    // A purpose credential holds exactly its preset's claims, none disclosable: it is shown
+    // whole, and only for its own preset.
+    let purpose = Purpose::by_vct(&parsed.envelope.vct);
+    let selectors = match (selection, purpose) {
+        (Selection::Preset(name), Some(purpose)) if purpose.preset().name == name => Vec::new(),
+        (_, Some(_)) => {
+            return Err(WalletError::PurposeMismatch {
+                vct: parsed.envelope.vct.clone(),
+            });
+        }
+        (Selection::Claims(paths), None) => paths.clone(),
+        (Selection::Preset(name), None) => {
             let document = catalogue::by_vct(&parsed.envelope.vct)
                 .ok_or_else(|| WalletError::NotInCatalogue(parsed.envelope.vct.clone()))?;
             document

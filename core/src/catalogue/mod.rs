@@ -20,6 +20,7 @@ mod health_insurance_card;
 mod judicial_record;
 mod metadata;
 pub mod paths;
+mod purpose;
 pub mod schema;
 mod vehicle_registration;
 
@@ -28,6 +29,7 @@ use serde_json::{Map, Value};
 
 pub use age::{AGE_THRESHOLDS, CivilDate, age_on};
 pub use metadata::LOCALES;
+pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct};
 pub use schema::{ClaimKind, ClaimSpec, ListSpec, Rule, SchemaError, Sd};
 
 use schema::{Loc, Origin};

@@ -110,12 +110,12 @@ impl Challenge {
         body.extend_from_slice(&nonce);
         body.extend_from_slice(&self.expires_at.to_be_bytes());
         body.extend_from_slice(self.verifier_id.as_bytes());
-        Ok(text::encode(Kind::Challenge, &body))
+        Ok(text::encode(Kind::Challenge, 1, &body))
     }
 
     /// Reads a challenge QR and refuses it when it has expired at `now` (Unix seconds).
     pub fn parse(qr_text: &str, now: i64) -> Result<Self, QrError> {
-        let (kind, data) = text::split_prefix(qr_text)?;
+        let (kind, _, data) = text::split_prefix(qr_text)?;
         if kind != Kind::Challenge {
             return Err(QrError::KindMismatch(
                 "this is a presentation, not a verifier challenge",

@@ -72,12 +72,12 @@ pub enum QrError {
         /// The limit.
         max: usize,
     },
-    /// The text does not start with a giayto prefix (`GT1:`, `GTP1:`, `GTC1:`).
+    /// The text does not start with a giayto prefix (`GT2:`, `GTP2:`, `GTC1:`, `GT1:`, `GTP1:`).
     #[error("not a giayto QR code: unknown prefix")]
     UnknownPrefix,
     /// A giayto prefix with a format version this build does not know.
     #[error(
-        "giayto QR format {kind} version {version} is not supported by this version (supported: 1)"
+        "giayto QR format {kind} version {version} is not supported by this version (supported: presentations 1 and 2, challenges 1)"
     )]
     UnsupportedVersion {
         /// `presentation`, `paper` or `challenge`.

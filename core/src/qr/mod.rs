@@ -8,11 +8,12 @@ mod dictionary;
 mod error;
 pub mod image;
 mod payload;
+mod point;
 mod size;
 pub mod text;
 
 pub use challenge::{Challenge, KeyBindingTarget, OFFLINE_AUDIENCE};
-pub use compact::{pack, unpack};
+pub use compact::{Format, pack, pack_format, unpack};
 pub use error::{Part, QrError};
 pub use image::{EcLevel, decode_image, qr_version, render_png, render_svg, render_terminal};
 pub use payload::{QrPayload, classify};

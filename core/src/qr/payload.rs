@@ -7,10 +7,10 @@ use super::{QrError, unpack};
 /// The content of a scanned giayto QR code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QrPayload {
-    /// A presentation bound to the holder's device by a KB-JWT (`GT1:`).
+    /// A presentation bound to the holder's device by a KB-JWT (`GT2:`, or `GT1:` of format 1).
     Presentation(String),
     /// A printed paper form: a presentation without key binding, so not bound to a device
-    /// (`GTP1:`).
+    /// (`GTP2:`, or `GTP1:` of format 1).
     Paper(String),
     /// A verifier's challenge for two-way presentation, not expired (`GTC1:`).
     Challenge(Challenge),

@@ -9,7 +9,7 @@ use super::{QrError, pack};
 pub struct SizeReport {
     /// Length of the compact SD-JWT presentation, in bytes.
     pub compact_len: usize,
-    /// Length of the packed QR text (`GT1:`/`GTP1:` + base45), in characters.
+    /// Length of the packed QR text (`GT2:`/`GTP2:` + base45), in characters.
     pub qr_text_len: usize,
     /// Smallest QR version at error-correction level L.
     pub version_l: Option<u8>,

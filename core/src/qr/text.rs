@@ -1,5 +1,6 @@
-//! The QR text envelope: a short versioned prefix (`GT1:`, `GTP1:`, `GTC1:`) in front of
-//! base45 data (RFC 9285), all in the QR alphanumeric character set `0-9A-Z $%*+-./:`.
+//! The QR text envelope: a short versioned prefix (`GT2:`, `GTP2:`, `GTC1:`, and the
+//! format-1 `GT1:`, `GTP1:`) in front of base45 data (RFC 9285), all in the QR
+//! alphanumeric character set `0-9A-Z $%*+-./:`.
 
 use super::QrError;
 
@@ -18,12 +19,17 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The prefix of this kind in format version 1, colon included.
-    pub const fn prefix(self) -> &'static str {
+    /// The prefix of this kind in format `version`, colon included (`GT2:`).
+    pub fn prefix(self, version: u32) -> String {
+        format!("{}{version}:", self.family())
+    }
+
+    /// The format versions this build reads: 1 and 2 for presentations and paper, 1 for
+    /// challenges.
+    pub const fn supports(self, version: u32) -> bool {
         match self {
-            Kind::Presentation => "GT1:",
-            Kind::Paper => "GTP1:",
-            Kind::Challenge => "GTC1:",
+            Kind::Presentation | Kind::Paper => matches!(version, 1 | 2),
+            Kind::Challenge => version == 1,
         }
     }
 
@@ -35,7 +41,8 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// `presentation`, `paper` or `challenge`, for messages.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Presentation => "presentation",
             Kind::Paper => "paper",
@@ -44,9 +51,10 @@ impl Kind {
     }
 }
 
-/// Reads the prefix: the kind and the text after it. An unknown version of a known kind is
-/// `UnsupportedVersion`, anything else `UnknownPrefix`.
-pub fn split_prefix(qr_text: &str) -> Result<(Kind, &str), QrError> {
+/// Reads the prefix: the kind, its format version and the text after it. A version of a
+/// known kind that this build does not read is `UnsupportedVersion`, anything else
+/// `UnknownPrefix`.
+pub fn split_prefix(qr_text: &str) -> Result<(Kind, u32, &str), QrError> {
     if qr_text.len() > MAX_QR_TEXT_LEN {
         return Err(QrError::QrTextTooLong {
             len: qr_text.len(),
@@ -71,20 +79,20 @@ pub fn split_prefix(qr_text: &str) -> Result<(Kind, &str), QrError> {
             continue;
         }
         let version = digits.parse::<u32>().unwrap_or(u32::MAX);
-        if version != 1 {
+        if !kind.supports(version) {
             return Err(QrError::UnsupportedVersion {
                 kind: kind.name(),
                 version,
             });
         }
-        return Ok((kind, rest));
+        return Ok((kind, version, rest));
     }
     Err(QrError::UnknownPrefix)
 }
 
-/// Encodes bytes as base45 behind the prefix of `kind`.
-pub fn encode(kind: Kind, data: &[u8]) -> String {
-    let mut text = String::from(kind.prefix());
+/// Encodes bytes as base45 behind the prefix of `kind` in format `version`.
+pub fn encode(kind: Kind, version: u32, data: &[u8]) -> String {
+    let mut text = kind.prefix(version);
     text.push_str(&base45::encode(data));
     text
 }

@@ -1,11 +1,13 @@
-//! Issuing SD-JWT VCs: [`issue_vc`] for any type (offline issuers, tests, other schemas)
-//! and [`issue_document`] for catalogue documents, which checks the claims against the
-//! document's schema, adds the age predicates and applies its disclosability.
+//! Issuing SD-JWT VCs: [`issue_vc`] for any type (offline issuers, tests, other schemas),
+//! [`issue_document`] for catalogue documents, which checks the claims against the
+//! document's schema, adds the age predicates and applies its disclosability, and
+//! [`issue_purpose`] for a purpose credential of a catalogue document (one preset's claims,
+//! none selectively disclosable; see [`crate::catalogue::Purpose`]).
 
 use serde_json::{Map, Value};
 
 use super::{PROTECTED_CLAIMS, SD_JWT_VC_TYP};
-use crate::catalogue::{self, CivilDate, SchemaError};
+use crate::catalogue::{self, CivilDate, DocumentType, Purpose, SchemaError};
 use crate::jose::{Jwk, Signer, jws};
 use crate::sd_jwt::{self, IssueOptions, SdJwt, SdJwtError};
 use crate::status_list::StatusReference;
@@ -50,6 +52,14 @@ pub enum IssueError {
     /// The `vct` is not in the catalogue.
     #[error("unknown document type {0:?}")]
     UnknownType(String),
+    /// The document type has no purpose credential of this name (`full` never has one).
+    #[error("document type {vct} has no purpose {preset:?}")]
+    UnknownPurpose {
+        /// The document type.
+        vct: String,
+        /// The preset asked for.
+        preset: String,
+    },
     /// The claims do not fit the document's schema (the message names the field).
     #[error(transparent)]
     Schema(#[from] SchemaError),
@@ -73,11 +83,7 @@ pub enum IssueError {
 /// Issues a catalogue document: schema check, age predicates, the type's disclosable
 /// claims, signed as `dc+sd-jwt`. Returns the compact SD-JWT (ending with `~`).
 pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<String, IssueError> {
-    let document = catalogue::by_vct(&request.vct)
-        .ok_or_else(|| IssueError::UnknownType(request.vct.clone()))?;
-    let today = civil_date(request.issued_at.saturating_add(VIETNAM_UTC_OFFSET_SECONDS))
-        .ok_or(IssueError::BadIssuanceTime(request.issued_at))?;
-    let claims = document.prepare_claims(&Value::Object(request.claims.clone()), today)?;
+    let (document, claims) = prepare(request)?;
     let request = IssueRequest {
         claims,
         ..request.clone()
@@ -91,8 +97,53 @@ pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<Str
     Ok(sd_jwt.to_compact())
 }
 
+/// Issues the purpose credential `preset` of a catalogue document: `request` is the same as
+/// for [`issue_document`] (the document's own `vct` and all its claims, checked against the
+/// schema); the credential gets the purpose `vct` (`<vct>/<preset>`), only the preset's
+/// claims, and no selectively disclosable claim, hence no `_sd`, no `_sd_alg` and no
+/// Disclosure (draft-ietf-oauth-sd-jwt-vc, "SD-JWT VC without Selectively Disclosable
+/// Claims"; RFC 9901 section 4.1.1: without `_sd_alg` the hash is SHA-256). `iss`, `iat`,
+/// `nbf`, `exp`, `cnf` and `status` are taken from `request` as for the full credential; the
+/// caller gives each purpose credential its own holder key and status index.
+///
+/// Returns the compact SD-JWT (ending with `~`). Errors: [`IssueError::UnknownPurpose`]
+/// for `full` or a preset the type lacks, and the errors of [`issue_document`].
+pub fn issue_purpose(
+    request: &IssueRequest,
+    preset: &str,
+    signer: &dyn Signer,
+) -> Result<String, IssueError> {
+    let (document, claims) = prepare(request)?;
+    let purpose = Purpose::of(document, preset).ok_or_else(|| IssueError::UnknownPurpose {
+        vct: request.vct.clone(),
+        preset: preset.to_owned(),
+    })?;
+    let request = IssueRequest {
+        vct: purpose.vct(),
+        claims: purpose.claims(&claims)?,
+        ..request.clone()
+    };
+    let sd_jwt = issue_vc(&request, &[] as &[&str], signer, CATALOGUE_ISSUE_OPTIONS)?;
+    Ok(sd_jwt.to_compact())
+}
+
+/// The catalogue type of `request.vct` and its claims checked and completed for signing.
+fn prepare(
+    request: &IssueRequest,
+) -> Result<(&'static DocumentType, Map<String, Value>), IssueError> {
+    let document = catalogue::by_vct(&request.vct)
+        .ok_or_else(|| IssueError::UnknownType(request.vct.clone()))?;
+    let today = civil_date(request.issued_at.saturating_add(VIETNAM_UTC_OFFSET_SECONDS))
+        .ok_or(IssueError::BadIssuanceTime(request.issued_at))?;
+    let claims = document.prepare_claims(&Value::Object(request.claims.clone()), today)?;
+    Ok((document, claims))
+}
+
 /// Issues an SD-JWT VC of any type: the envelope from `request`, its claims with those at
-/// `disclosable` paths made selectively disclosable.
+/// `disclosable` paths made selectively disclosable. With no `disclosable` path the
+/// payload is signed as it is, without `_sd_alg` (draft-ietf-oauth-sd-jwt-vc, "SD-JWT VC
+/// without Selectively Disclosable Claims"), unless `options` asks for a hash other than
+/// the default SHA-256, which a key-binding JWT's `sd_hash` then uses.
 pub fn issue_vc(
     request: &IssueRequest,
     disclosable: &[impl AsRef<str>],
@@ -145,6 +196,20 @@ pub fn issue_vc(
         }
         payload.insert(name.clone(), value.clone());
     }
+    if disclosable.is_empty() && options.hash_alg == crate::sd_jwt::HashAlg::Sha256 {
+        refuse_sd_names(&payload)?;
+        let payload_json = serde_json::to_vec(&payload).map_err(|e| SdJwtError::Json {
+            context: "payload",
+            reason: e.to_string(),
+        })?;
+        let issuer_jwt = jws::sign_compact(
+            jws::header_with_typ(SD_JWT_VC_TYP),
+            &payload_json,
+            signer,
+        )
+        .map_err(SdJwtError::jose("issuer-signed JWT"))?;
+        return Ok(SdJwt::from_parts(issuer_jwt, Vec::new()));
+    }
     Ok(sd_jwt::issue(
         jws::header_with_typ(SD_JWT_VC_TYP),
         payload,
@@ -152,6 +217,25 @@ pub fn issue_vc(
         signer,
         options,
     )?)
+}
+
+/// Refuses the names RFC 9901 reserves (`_sd`, `...`, `_sd_alg`) at any depth, as
+/// [`sd_jwt::issue`] does, for a payload signed without it.
+fn refuse_sd_names(object: &Map<String, Value>) -> Result<(), SdJwtError> {
+    fn walk(value: &Value) -> Result<(), SdJwtError> {
+        match value {
+            Value::Object(object) => refuse_sd_names(object),
+            Value::Array(items) => items.iter().try_for_each(walk),
+            _ => Ok(()),
+        }
+    }
+    for (name, value) in object {
+        if matches!(name.as_str(), "_sd" | "..." | "_sd_alg") {
+            return Err(SdJwtError::ReservedClaimName(name.clone()));
+        }
+        walk(value)?;
+    }
+    Ok(())
 }
 
 /// The civil (proleptic Gregorian) date of a Unix time, by the days-from-civil inverse of

@@ -10,7 +10,9 @@ mod issue;
 pub use envelope::{
     ENVELOPE_CLAIMS, PROTECTED_CLAIMS, VcEnvelope, VcError, check_no_protected_disclosed,
 };
-pub use issue::{CATALOGUE_ISSUE_OPTIONS, IssueError, IssueRequest, issue_document, issue_vc};
+pub use issue::{
+    CATALOGUE_ISSUE_OPTIONS, IssueError, IssueRequest, issue_document, issue_purpose, issue_vc,
+};
 
 /// The JOSE `typ` of an SD-JWT VC (section "JOSE Header": "The `typ` value MUST use
 /// `dc+sd-jwt`"), compared as a media type (RFC 7515 section 4.1.9,
