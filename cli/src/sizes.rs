@@ -127,12 +127,8 @@ fn format_error(error: impl std::fmt::Display) -> CliError {
 /// Measures every preset of every document type: the full credential one-way, and each
 /// purpose credential one-way and two-way. `issuer` signs, `holder` binds.
 pub fn measure(issuer: &dyn Signer, holder: &dyn Signer) -> Result<Vec<Row>, CliError> {
-    let challenge = Challenge::new(
-        DEMO_VERIFIER_ID,
-        std::time::Duration::from_secs(120),
-        NOW,
-    )
-    .map_err(format_error)?;
+    let challenge = Challenge::new(DEMO_VERIFIER_ID, std::time::Duration::from_secs(120), NOW)
+        .map_err(format_error)?;
     let mut rows = Vec::new();
     for document in catalogue::all() {
         let request = demo_request(document, holder)?;

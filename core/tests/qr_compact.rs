@@ -7,7 +7,7 @@ mod qr_support;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use giayto_core::qr::compact::MAX_PRESENTATION_LEN;
-use giayto_core::qr::{Part, QrError, pack, unpack};
+use giayto_core::qr::{Format, Part, QrError, pack, pack_format, unpack};
 use proptest::prelude::*;
 use qr_support::*;
 
@@ -40,9 +40,9 @@ fn every_example_round_trips_exactly() {
         let packed = pack(&presentation).unwrap();
         assert_eq!(unpack(&packed).unwrap(), presentation);
         let prefix = if presentation.ends_with('~') {
-            "GTP1:"
+            "GTP2:"
         } else {
-            "GT1:"
+            "GT2:"
         };
         assert!(packed.starts_with(prefix), "{}", &packed[..6]);
         assert!(
@@ -62,8 +62,8 @@ fn expected(name: &str) -> String {
 }
 
 /// Format version 1 pinned: the packed text of the RFC 9901 `simple` example with and
-/// without KB-JWT. `unpack` of these texts is the format contract; `pack` equality also pins
-/// the encoder (compressor and lifting choices).
+/// without KB-JWT. `unpack` of these texts is the format contract (format-1 QR codes stay
+/// readable); `pack_format` equality also pins the format-1 encoder.
 #[test]
 fn format_v1_vectors() {
     for (example, file, vector) in [
@@ -77,8 +77,41 @@ fn format_v1_vectors() {
         let presentation = rfc_vector(example, file);
         let qr_text = expected(vector);
         assert_eq!(unpack(&qr_text).unwrap(), presentation, "{vector}");
+        assert_eq!(
+            pack_format(&presentation, Format::V1).unwrap(),
+            qr_text,
+            "{vector}"
+        );
+    }
+}
+
+/// Format version 2 pinned: the RFC 9901 `simple` example with and without KB-JWT, and a
+/// giayto purpose credential (driving licence, traffic stop) presented one-way, whose P-256
+/// `cnf` `y` and `sd_hash` are rebuilt rather than carried. `pack` equality pins the encoder
+/// and the dictionary.
+#[test]
+fn format_v2_vectors() {
+    let purpose = expected("purpose_traffic_stop.presentation.txt");
+    for (presentation, vector) in [
+        (
+            rfc_vector("simple", "sd_jwt_presentation"),
+            "simple_presentation.v2.qr.txt",
+        ),
+        (
+            rfc_vector("simple", "sd_jwt_issuance"),
+            "simple_issuance_paper.v2.qr.txt",
+        ),
+        (purpose.clone(), "purpose_traffic_stop.v2.qr.txt"),
+    ] {
+        let qr_text = expected(vector);
+        assert_eq!(unpack(&qr_text).unwrap(), presentation, "{vector}");
         assert_eq!(pack(&presentation).unwrap(), qr_text, "{vector}");
     }
+    // The purpose credential's key and sd_hash are rebuilt, not carried: 64 bytes less than
+    // format 1 before compression, about 96 QR characters.
+    let v1 = pack_format(&purpose, Format::V1).unwrap();
+    let v2 = pack(&purpose).unwrap();
+    assert!(v2.len() + 90 <= v1.len(), "v1 {} v2 {}", v1.len(), v2.len());
 }
 
 #[test]
@@ -151,15 +184,15 @@ fn malformed_presentations_are_refused() {
 #[test]
 fn damaged_qr_text_gives_its_own_error() {
     let packed = pack(&rfc_vector("simple", "sd_jwt_presentation")).unwrap();
-    let body = &packed["GT1:".len()..];
+    let body = &packed["GT2:".len()..];
 
     assert_eq!(unpack(&format!("XX1:{body}")), Err(QrError::UnknownPrefix));
     assert_eq!(unpack(body), Err(QrError::UnknownPrefix));
     assert_eq!(
-        unpack(&format!("GT2:{body}")),
+        unpack(&format!("GT3:{body}")),
         Err(QrError::UnsupportedVersion {
             kind: "presentation",
-            version: 2
+            version: 3
         })
     );
     assert_eq!(
@@ -170,27 +203,33 @@ fn damaged_qr_text_gives_its_own_error() {
         })
     );
     assert!(matches!(
-        unpack(&format!("GT1:{}", body.to_lowercase())),
+        unpack(&format!("GT2:{}", body.to_lowercase())),
         Err(QrError::InvalidBase45(_))
     ));
     assert!(matches!(
-        unpack(&format!("GT1:{body}A")),
+        unpack(&format!("GT2:{body}A")),
         Err(QrError::InvalidBase45(_))
     ));
     // "::" is 2024, above the 255 a final pair may encode.
-    assert!(matches!(unpack("GT1:::"), Err(QrError::InvalidBase45(_))));
+    assert!(matches!(unpack("GT2:::"), Err(QrError::InvalidBase45(_))));
     // A presentation with KB-JWT presented as paper: the KB-JWT is left over.
     assert!(matches!(
-        unpack(&format!("GTP1:{body}")),
+        unpack(&format!("GTP2:{body}")),
         Err(QrError::TrailingData(_))
     ));
+    // A format-2 body read as format 1: another dictionary, never the same presentation.
+    assert_ne!(
+        unpack(&format!("GT1:{body}")).ok(),
+        Some(rfc_vector("simple", "sd_jwt_presentation"))
+    );
+    assert!(matches!(unpack("GT2:"), Err(QrError::Truncated(_))));
     assert!(matches!(unpack("GT1:"), Err(QrError::Truncated(_))));
 
     // Truncation at every length: always an error, never a panic or a wrong presentation.
     for cut in (4..packed.len()).step_by(7) {
         assert!(unpack(&packed[..cut]).is_err(), "cut at {cut}");
     }
-    let text_too_long = format!("GT1:{}", "0".repeat(8000));
+    let text_too_long = format!("GT2:{}", "0".repeat(8000));
     assert!(matches!(
         unpack(&text_too_long),
         Err(QrError::QrTextTooLong { .. })
@@ -250,11 +289,13 @@ proptest! {
             presentation.push_str(&format!("{h}.{p}.{s}"));
         }
         let packed = pack(&presentation).unwrap();
-        prop_assert_eq!(unpack(&packed).unwrap(), presentation);
+        prop_assert_eq!(unpack(&packed).unwrap(), presentation.clone());
+        let packed_v1 = pack_format(&presentation, Format::V1).unwrap();
+        prop_assert_eq!(unpack(&packed_v1).unwrap(), presentation);
     }
 
     #[test]
-    fn unpack_never_panics_on_random_text(text in "(GT1:|GTP1:|GTC1:|)[0-9A-Z $%*+./:-]{0,300}") {
+    fn unpack_never_panics_on_random_text(text in "(GT1:|GTP1:|GT2:|GTP2:|GTC1:|)[0-9A-Z $%*+./:-]{0,300}") {
         let _ = unpack(&text);
     }
 
@@ -266,8 +307,9 @@ proptest! {
 
     #[test]
     fn unpack_never_panics_on_random_bodies(body in prop::collection::vec(any::<u8>(), 0..400)) {
-        let _ = unpack(&format!("GT1:{}", base45::encode(&body)));
-        let _ = unpack(&format!("GTP1:{}", base45::encode(&body)));
+        for prefix in ["GT1:", "GTP1:", "GT2:", "GTP2:"] {
+            let _ = unpack(&format!("{prefix}{}", base45::encode(&body)));
+        }
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn store_list_present_delete() {
             NOW,
         )
         .unwrap();
-    assert!(paper.qr_text.starts_with("GTP1:"));
+    assert!(paper.qr_text.starts_with("GTP2:"));
     assert!(paper.presentation.ends_with('~'));
 
     assert!(matches!(

@@ -412,7 +412,10 @@ impl Unpacker<'_> {
                     ))?;
                     let presented = self.out.get(..presented).unwrap_or_default();
                     previous = None;
-                    (digest(&SHA256, presented.as_bytes()).as_ref().to_vec(), after)
+                    (
+                        digest(&SHA256, presented.as_bytes()).as_ref().to_vec(),
+                        after,
+                    )
                 }
             };
             self.reserve(part.len() + b64_len(rebuilt.len()))?;
@@ -607,6 +610,98 @@ mod tests {
         );
     }
 
+    /// Packs a hand-made stream (issuer header, payload with `payload_tokens`, an empty
+    /// signature, no disclosure) as format 2, so the decoder's token rules can be tested
+    /// on input no encoder makes.
+    fn v2_text(payload: &[u8], raw: &[u8], with_kb: bool) -> String {
+        let mut stream = Vec::new();
+        put_field(&mut stream, b"{}");
+        put_field(&mut stream, payload);
+        put_varint(&mut stream, 0);
+        put_varint(&mut stream, 0);
+        if with_kb {
+            put_field(&mut stream, b"{}");
+            put_field(&mut stream, payload);
+            put_varint(&mut stream, 0);
+        }
+        let mut body = Vec::new();
+        put_field(&mut body, raw);
+        deflate(&stream, DICTIONARY_V2, &mut body).unwrap();
+        let kind = if with_kb {
+            Kind::Presentation
+        } else {
+            Kind::Paper
+        };
+        text::encode(kind, 2, &body)
+    }
+
+    #[test]
+    fn format_2_tokens_out_of_place_are_corrupt() {
+        // A y with no x before it in the same part.
+        assert_eq!(
+            unpack(&v2_text(b"{\"y\":\"\x02\x00\"}", b"", false)),
+            Err(QrError::Corrupt("a P-256 y without its x"))
+        );
+        // A y after a 16-byte run.
+        assert_eq!(
+            unpack(&v2_text(
+                b"{\"x\":\"\x01\x10\",\"y\":\"\x02\x00\"}",
+                &[7; 16],
+                false
+            )),
+            Err(QrError::Corrupt("a P-256 y without its x"))
+        );
+        // An x of the right length that is no P-256 point, or a parity other than 0 and 1.
+        let off_curve = (0u8..=255)
+            .map(|b| [b; 32])
+            .find(|x| point::rebuild_y(x, 0).is_none())
+            .unwrap();
+        for (x, parity) in [(off_curve, 0u8), ([1; 32], 2)] {
+            let text = v2_text(
+                &[&b"{\"x\":\"\x01 \",\"y\":\"\x02"[..], &[parity], b"\"}"].concat(),
+                &x,
+                false,
+            );
+            assert_eq!(
+                unpack(&text),
+                Err(QrError::Corrupt(
+                    "a P-256 x that is not on the curve, or a bad parity"
+                ))
+            );
+        }
+        // An sd_hash in the issuer payload: only the KB-JWT payload may rebuild one.
+        assert_eq!(
+            unpack(&v2_text(b"{\"sd_hash\":\"\x03\"}", b"", true)),
+            Err(QrError::Corrupt(
+                "an sd_hash outside the key-binding JWT payload"
+            ))
+        );
+        // In format 1 the same bytes are plain text, as they always were.
+        let mut stream = Vec::new();
+        put_field(&mut stream, b"{}");
+        put_field(&mut stream, b"\x02\x03");
+        put_varint(&mut stream, 0);
+        put_varint(&mut stream, 0);
+        let mut body = Vec::new();
+        put_field(&mut body, b"");
+        deflate(&stream, DICTIONARY_V1, &mut body).unwrap();
+        assert_eq!(
+            unpack(&text::encode(Kind::Paper, 1, &body)).unwrap(),
+            "e30.AgM.~"
+        );
+    }
+
+    #[test]
+    fn control_bytes_of_format_2_are_refused_when_packing() {
+        for byte in [1u8, 2, 3] {
+            let part = URL_SAFE_NO_PAD.encode([b'{', byte, b'}']);
+            assert!(matches!(
+                pack(&format!("{part}.{part}.AA~")),
+                Err(QrError::MalformedPresentation(_))
+            ));
+        }
+    }
+
     #[test]
     fn b64_len_matches_encoder() {
         for n in 0..100 {
@@ -645,6 +740,9 @@ mod tests {
         );
         let mut longer = body.clone();
         longer.push(0);
-        assert_eq!(inflate(&longer, DICTIONARY_V1), Err(QrError::TrailingData(1)));
+        assert_eq!(
+            inflate(&longer, DICTIONARY_V1),
+            Err(QrError::TrailingData(1))
+        );
     }
 }

@@ -202,12 +202,9 @@ pub fn issue_vc(
             context: "payload",
             reason: e.to_string(),
         })?;
-        let issuer_jwt = jws::sign_compact(
-            jws::header_with_typ(SD_JWT_VC_TYP),
-            &payload_json,
-            signer,
-        )
-        .map_err(SdJwtError::jose("issuer-signed JWT"))?;
+        let issuer_jwt =
+            jws::sign_compact(jws::header_with_typ(SD_JWT_VC_TYP), &payload_json, signer)
+                .map_err(SdJwtError::jose("issuer-signed JWT"))?;
         return Ok(SdJwt::from_parts(issuer_jwt, Vec::new()));
     }
     Ok(sd_jwt::issue(
