@@ -27,6 +27,7 @@ fn document(index: usize) -> StoredCredential {
             "vi": {"name": "Căn cước", "claims": {"given_name": "Tên", "family_name": "Họ", "birthdate": "Ngày sinh"}},
             "en": {"name": "Citizen identity card", "claims": {"given_name": "Given name", "family_name": "Family name", "birthdate": "Date of birth"}}
         }),
+        purposes: Vec::new(),
     }
 }
 

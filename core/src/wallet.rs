@@ -1,7 +1,14 @@
 //! The holder's façade over the [`Vault`]: store a received SD-JWT VC with a display snapshot,
 //! list the documents with their vi/en labels, present chosen claims as a QR-ready
-//! presentation (one-way, two-way or paper), and delete. Shared by the `giayto` command and
-//! the mobile bindings; sans-IO apart from the vault's own file.
+//! presentation (one-way, two-way or paper), keep and use each document's purpose
+//! credentials ([`purposes`]), and delete. Shared by the `giayto` command and the mobile
+//! bindings; sans-IO apart from the vault's own file.
+
+pub mod purposes;
+
+pub use purposes::{
+    Fallback, HolderKeys, MAX_PURPOSE_CREDENTIALS, PurposeCount, REFILL_BELOW, ShownPreset, Source,
+};
 
 use ring::digest::{SHA256, digest};
 use serde_json::{Map, Value, json};
@@ -40,6 +47,24 @@ pub enum WalletError {
     /// A selection named no claim at all.
     #[error("the selection is empty: name at least one claim or a preset")]
     EmptySelection,
+    /// A credential offered as a purpose credential of a document is not one of its
+    /// purpose types, not from its issuer, or not key-bound.
+    #[error("{vct} is not a purpose credential of the document {document} from its issuer")]
+    NotAPurposeCredential {
+        /// The credential's type.
+        vct: String,
+        /// The document's type.
+        document: String,
+    },
+    /// A document would keep more purpose credentials than allowed.
+    #[error("a document keeps at most {max} purpose credentials")]
+    TooManyPurposeCredentials {
+        /// The bound.
+        max: usize,
+    },
+    /// The key store has no key with this alias.
+    #[error("the key store has no holder key {0:?}")]
+    HolderKeyMissing(String),
     /// A purpose credential shows its own preset and nothing else.
     #[error("the purpose credential {vct} shows only its own preset")]
     PurposeMismatch {
@@ -183,6 +208,7 @@ impl Wallet {
             issuer: parsed.envelope.iss.clone(),
             received_at: now,
             display: display_snapshot(&parsed.envelope, &parsed.claims),
+            purposes: Vec::new(),
         };
         self.vault.insert(stored.clone())?;
         Ok(stored)

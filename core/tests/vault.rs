@@ -22,6 +22,7 @@ fn credential(id: &str) -> StoredCredential {
         issuer: "https://csgt.example".to_owned(),
         received_at: 1_767_225_600,
         display: serde_json::json!({"vi": {"name": "Giấy phép lái xe"}, "en": {"name": "Driving licence"}}),
+        purposes: Vec::new(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! One document as the wallet keeps it: the issued SD-JWT VC with all its disclosures, the
-//! alias of its holder key, and a snapshot of its display labels.
+//! alias of its holder key, a snapshot of its display labels, and its purpose credentials.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,39 @@ pub struct StoredCredential {
     /// Snapshot of names and labels for display (from the type metadata), kept so the wallet
     /// can show the document offline.
     pub display: serde_json::Value,
+    /// The document's purpose credentials, received in batches; absent in vaults written
+    /// before they existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeCredential>,
+}
+
+/// A purpose credential kept with its document: one preset's claims, none selectively
+/// disclosable, bound to its own holder key and status index, shown once
+/// (see [`crate::catalogue::Purpose`]).
+///
+/// Personal data: `Debug` shows only the preset and whether it was shown.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurposeCredential {
+    /// The preset it serves (`traffic_stop`), the last segment of its `vct`.
+    pub preset: String,
+    /// The SD-JWT VC as issued (`<jws>~`: no disclosures).
+    pub credential: String,
+    /// Alias of its own holder key in the platform key store.
+    pub holder_key_id: String,
+    /// When the wallet received it, in seconds since the Unix epoch.
+    pub received_at: i64,
+    /// When it was last shown, in seconds since the Unix epoch; `None` while unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at: Option<i64>,
+}
+
+impl std::fmt::Debug for PurposeCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PurposeCredential")
+            .field("preset", &self.preset)
+            .field("shown_at", &self.shown_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for StoredCredential {
@@ -52,6 +85,7 @@ mod tests {
             issuer: "https://issuer.example".into(),
             received_at: 1_700_000_000,
             display: serde_json::json!({"name": "Nguyen Van A"}),
+            purposes: Vec::new(),
         };
         let printed = format!("{stored:?}");
         assert_eq!(
