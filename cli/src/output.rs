@@ -89,6 +89,13 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     if let Some(doc) = &verdict.document_type {
         let name = doc.name.as_ref().map_or(doc.vct.clone(), both);
         let _ = writeln!(s, "Loại giấy tờ / Document: {name}");
+        if let Some(purpose) = &doc.purpose {
+            let _ = writeln!(
+                s,
+                "Mục đích / Purpose: {} (chỉ chứa các thông tin cho mục đích này / holds only the claims for this purpose)",
+                both(&purpose.name)
+            );
+        }
     }
     if let Some(issuer) = &verdict.issuer {
         let name = issuer.name.as_ref().map_or(issuer.id.clone(), |n| {

@@ -6,11 +6,12 @@
 //!
 //! Sizes are deterministic: ES256 signatures and keys have fixed lengths, salts and nonces
 //! are 128 bits, catalogue credentials carry no decoy digests, and every number (times,
-//! status index, port) is fixed here at its longest realistic width.
+//! status index, port) and the key-binding nonces are fixed here (at their realistic
+//! width), so with Ed25519 keys (deterministic signatures) the QR codes are too.
 
 use giayto_core::catalogue::{self, DocumentType, Purpose, examples::example_claims};
 use giayto_core::jose::{Algorithm, Signer, SoftwareSigner};
-use giayto_core::qr::{Challenge, SizeReport, size_report};
+use giayto_core::qr::{Challenge, KeyBindingTarget, OFFLINE_AUDIENCE, SizeReport, size_report};
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::StatusReference;
 use giayto_core::wallet::{Binding, Selection, present_credential};
@@ -25,6 +26,9 @@ pub const DEMO_PORT: u16 = 54_321;
 pub const DEMO_VERIFIER_ID: &str = "giayto-demo:officer";
 /// A status-list index as the server draws it: random below 2^17, here six digits.
 const STATUS_INDEX: u64 = 104_729;
+/// A 128-bit nonce, base64url, as the wallet draws for a one-way presentation and the
+/// verifier for a challenge.
+const NONCE: &str = "q3Vb0-Jx8kT2mW5zLr7YcA";
 /// A status-list id as the server makes it (`secrets::random_id`: 16 random bytes, hex).
 const STATUS_LIST_ID: &str = "3f9c2a7e51d04b86a1e7c93d0f5b28e4";
 
@@ -127,8 +131,15 @@ fn format_error(error: impl std::fmt::Display) -> CliError {
 /// Measures every preset of every document type: the full credential one-way, and each
 /// purpose credential one-way and two-way. `issuer` signs, `holder` binds.
 pub fn measure(issuer: &dyn Signer, holder: &dyn Signer) -> Result<Vec<Row>, CliError> {
-    let challenge = Challenge::new(DEMO_VERIFIER_ID, std::time::Duration::from_secs(120), NOW)
-        .map_err(format_error)?;
+    let one_way = KeyBindingTarget {
+        aud: OFFLINE_AUDIENCE.to_owned(),
+        nonce: NONCE.to_owned(),
+    };
+    let challenge = Challenge {
+        verifier_id: DEMO_VERIFIER_ID.to_owned(),
+        nonce: NONCE.to_owned(),
+        expires_at: NOW + 120,
+    };
     let mut rows = Vec::new();
     for document in catalogue::all() {
         let request = demo_request(document, holder)?;
@@ -142,7 +153,7 @@ pub fn measure(issuer: &dyn Signer, holder: &dyn Signer) -> Result<Vec<Row>, Cli
             }
             for (kind, way, credential) in cases {
                 let binding = match way {
-                    Way::OneWay => Binding::OneWay,
+                    Way::OneWay => Binding::Target(one_way.clone()),
                     Way::TwoWay => Binding::Challenge(challenge.clone()),
                 };
                 let out = present_credential(

@@ -200,27 +200,107 @@ pub fn decode_image(bytes: &[u8]) -> Result<String, QrError> {
                 e => QrError::NotAnImage(e.to_string()),
             })?
             .into_luma8();
-        let mut prepared = rqrr::PreparedImage::prepare(luma);
-        let grids = prepared.detect_grids();
-        let mut first_error = None;
-        for grid in &grids {
-            match grid.decode() {
-                Ok((_, content)) => return Ok(content),
-                Err(e) => {
-                    first_error.get_or_insert(e);
+        let first = read_grids(luma.clone());
+        if first.is_ok() {
+            return first;
+        }
+        // A small, soft image (a code seen from afar, about 2 pixels per module, slightly
+        // blurred or turned) often hides its finder patterns from rqrr's local thresholding.
+        // Enlarged with a sharp filter and cut at one global (Otsu) threshold, it reads; a
+        // few such views are tried in turn. Only small images are enlarged, so memory and
+        // time stay bounded (at most 4 x 512 pixels a side).
+        if luma.width().max(luma.height()) <= MAX_UPSCALED_SIDE {
+            for (scale, filter, sigma) in SMALL_IMAGE_VIEWS {
+                let mut larger = image::imageops::resize(
+                    &luma,
+                    luma.width() * scale,
+                    luma.height() * scale,
+                    filter,
+                );
+                if sigma > 0.0 {
+                    larger = image::imageops::blur(&larger, sigma);
+                }
+                if let Ok(content) = read_grids(binarize(&larger)) {
+                    return Ok(content);
                 }
             }
         }
-        match first_error {
-            None => Err(QrError::NoQrFound),
-            Some(e) => Err(QrError::QrDecodeFailed(e.to_string())),
-        }
+        first
     }))
     .unwrap_or_else(|_| {
         Err(QrError::QrDecodeFailed(
             "the decoder failed on this image".into(),
         ))
     })
+}
+
+/// The largest side of an image [`decode_image`] enlarges when rqrr finds nothing in it.
+const MAX_UPSCALED_SIDE: u32 = 512;
+
+/// The enlarged views of a small image tried in turn: scale, filter, blur sigma (pixels).
+const SMALL_IMAGE_VIEWS: [(u32, image::imageops::FilterType, f32); 5] = [
+    (3, image::imageops::FilterType::CatmullRom, 0.0),
+    (3, image::imageops::FilterType::Lanczos3, 1.0),
+    (4, image::imageops::FilterType::CatmullRom, 0.0),
+    (2, image::imageops::FilterType::CatmullRom, 0.0),
+    (4, image::imageops::FilterType::CatmullRom, 1.0),
+];
+
+/// `luma` in black and white at the threshold that best separates its two classes of grey
+/// (N. Otsu, "A threshold selection method from gray-level histograms", 1979).
+fn binarize(luma: &image::GrayImage) -> image::GrayImage {
+    let mut histogram = [0u64; 256];
+    for pixel in luma.pixels() {
+        histogram[usize::from(pixel[0])] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let sum_all: f64 = (0..256).map(|v| v as f64 * histogram[v] as f64).sum();
+    let (mut weight_dark, mut sum_dark) = (0u64, 0f64);
+    let (mut best, mut threshold) = (0f64, 128u8);
+    for (value, &count) in histogram.iter().enumerate() {
+        weight_dark += count;
+        if weight_dark == 0 {
+            continue;
+        }
+        let weight_light = total - weight_dark;
+        if weight_light == 0 {
+            break;
+        }
+        sum_dark += value as f64 * count as f64;
+        let mean_dark = sum_dark / weight_dark as f64;
+        let mean_light = (sum_all - sum_dark) / weight_light as f64;
+        let between = weight_dark as f64 * weight_light as f64 * (mean_dark - mean_light).powi(2);
+        if between > best {
+            best = between;
+            threshold = u8::try_from(value).unwrap_or(u8::MAX);
+        }
+    }
+    image::GrayImage::from_fn(luma.width(), luma.height(), |x, y| {
+        image::Luma([if luma.get_pixel(x, y)[0] <= threshold {
+            0
+        } else {
+            255
+        }])
+    })
+}
+
+/// The content of the first QR code rqrr decodes in `luma`.
+fn read_grids(luma: image::GrayImage) -> Result<String, QrError> {
+    let mut prepared = rqrr::PreparedImage::prepare(luma);
+    let grids = prepared.detect_grids();
+    let mut first_error = None;
+    for grid in &grids {
+        match grid.decode() {
+            Ok((_, content)) => return Ok(content),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        None => Err(QrError::NoQrFound),
+        Some(e) => Err(QrError::QrDecodeFailed(e.to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub use replay::ReplayCache;
 pub use status_source::{StatusListSourceError, verify_status_list_for};
 pub use verdict::{
     ClaimView, DocumentTypeView, Failure, FailureCode, HolderBinding, IssuerView, Names,
-    StatusView, Validity, Verdict,
+    PurposeView, StatusView, Validity, Verdict,
 };
 
 use crate::catalogue::{self, DocumentType};
@@ -94,7 +94,12 @@ fn check(
         check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
     }
     let envelope = VcEnvelope::read(&processed.claims, is_vc).map_err(envelope_failure)?;
-    let document = catalogue::by_vct(&envelope.vct).filter(|_| is_vc);
+    // A purpose credential is its document's type holding one preset's claims: named and
+    // labelled as that document, with the purpose said.
+    let purpose = catalogue::Purpose::by_vct(&envelope.vct).filter(|_| is_vc);
+    let document = catalogue::by_vct(&envelope.vct)
+        .or(purpose.map(|p| p.document()))
+        .filter(|_| is_vc);
 
     let (keys, issuer) = issuer_keys(
         &envelope,
@@ -122,6 +127,10 @@ fn check(
             vct: envelope.vct.clone(),
             id: document.map(|d| d.id.to_owned()),
             name: document.map(|d| d.name.into()),
+            purpose: purpose.map(|p| PurposeView {
+                preset: p.preset().name.to_owned(),
+                name: p.preset().label.into(),
+            }),
         });
     }
     verdict.validity = Validity {

@@ -31,6 +31,18 @@ pub struct DocumentTypeView {
     pub id: Option<String>,
     /// The type's name, when the type is in the catalogue.
     pub name: Option<Names>,
+    /// The purpose a purpose credential serves (`traffic_stop`), `None` for a full
+    /// credential or a type outside the catalogue.
+    pub purpose: Option<PurposeView>,
+}
+
+/// The purpose of a purpose credential: the preset whose claims it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PurposeView {
+    /// The preset name (`traffic_stop`).
+    pub preset: String,
+    /// The preset's label (`Kiểm tra của cảnh sát giao thông` / `Traffic stop`).
+    pub name: Names,
 }
 
 /// The issuer of a presentation.
