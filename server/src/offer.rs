@@ -3,6 +3,7 @@
 //! `openid-credential-offer://` URIs, and the wrapped copy of the code kept while it is open
 //! (so the offer can be served by reference and an idempotent publish can answer again).
 
+use giayto_core::catalogue::Purpose;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -55,11 +56,41 @@ pub fn configuration_id(vct: &str) -> DomainResult<String> {
         .ok_or(DomainError::NotFound("document type"))
 }
 
+/// The credential configuration id of a purpose type: the document id, `.`, the preset
+/// (`driving_licence.traffic_stop`).
+pub fn purpose_configuration_id(purpose: &Purpose) -> String {
+    format!("{}.{}", purpose.document().id, purpose.preset().name)
+}
+
+/// Every credential configuration an offer of a document of type `vct` covers: the full
+/// credential first, then one per purpose type.
+pub fn configuration_ids(vct: &str) -> DomainResult<Vec<String>> {
+    let document =
+        giayto_core::catalogue::by_vct(vct).ok_or(DomainError::NotFound("document type"))?;
+    let mut ids = vec![document.id.to_owned()];
+    ids.extend(document.purposes().map(|p| purpose_configuration_id(&p)));
+    Ok(ids)
+}
+
+/// What configuration `id` issues for a document of type `vct`: `Some(None)` for the full
+/// credential, `Some(Some(purpose))` for a purpose type, `None` when the document's offer
+/// does not cover it.
+pub fn configuration_of(vct: &str, id: &str) -> Option<Option<Purpose>> {
+    let document = giayto_core::catalogue::by_vct(vct)?;
+    if id == document.id {
+        return Some(None);
+    }
+    document
+        .purposes()
+        .find(|p| purpose_configuration_id(p) == id)
+        .map(Some)
+}
+
 /// The offer object.
 pub fn offer_object(services: &Services, vct: &str, secret: &OfferSecret) -> DomainResult<Value> {
     Ok(json!({
         "credential_issuer": services.config.public_url,
-        "credential_configuration_ids": [configuration_id(vct)?],
+        "credential_configuration_ids": configuration_ids(vct)?,
         "grants": {
             PRE_AUTHORIZED_GRANT: {
                 "pre-authorized_code": secret.code,

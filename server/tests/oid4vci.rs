@@ -431,11 +431,11 @@ async fn credential_endpoint_errors(app: TestApp) {
         credential(&app, Some(&token), &by_identifier).await.1["error"],
         "unknown_credential_identifier"
     );
-    let five: Vec<String> = (0..5)
+    let too_many: Vec<String> = (0..=giayto_server::domain::issuance::BATCH_SIZE)
         .map(|_| proof(&holder, PUBLIC_URL, Some(&n)))
         .collect();
     assert_eq!(
-        credential(&app, Some(&token), &request(&five)).await.1["error"],
+        credential(&app, Some(&token), &request(&too_many)).await.1["error"],
         "invalid_credential_request"
     );
     assert_eq!(

@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 pub use age::{AGE_THRESHOLDS, CivilDate, age_on};
 pub use metadata::LOCALES;
-pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct};
+pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct, issued_vcts};
 pub use schema::{ClaimKind, ClaimSpec, ListSpec, Rule, SchemaError, Sd};
 
 use schema::{Loc, Origin};

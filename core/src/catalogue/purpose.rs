@@ -176,6 +176,17 @@ impl DocumentType {
     }
 }
 
+/// Every `vct` an issuer allowed to issue `vct` issues for it: `vct` itself and, for a
+/// catalogue document, the `vct` of each of its purpose types (what a trust list names for
+/// that issuer). A `vct` outside the catalogue is returned alone.
+pub fn issued_vcts(vct: &str) -> Vec<String> {
+    let mut out = vec![vct.to_owned()];
+    if let Some(document) = super::by_vct(vct) {
+        out.extend(document.purposes().map(|p| p.vct()));
+    }
+    out
+}
+
 /// The document type whose base type has this `vct`.
 pub fn base_by_vct(vct: &str) -> Option<&'static DocumentType> {
     let id = vct.strip_prefix(VCT_BASE)?.strip_prefix(BASE_SEGMENT)?;

@@ -10,7 +10,7 @@ use giayto_core::jose::{Algorithm, Jwk};
 use giayto_core::oid4vci::CredentialRequest;
 use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::verify_proof_jwt;
-use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
+use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::StatusReference;
 use serde_json::{Map, Value};
 use sqlx::Row;
@@ -22,8 +22,10 @@ use crate::offer;
 use crate::secrets;
 
 const TOKEN_PURPOSE: &str = "access-token";
-/// Most key proofs accepted in one credential request (`batch_size`).
-pub const BATCH_SIZE: usize = 4;
+/// Most key proofs accepted in one credential request (`batch_size`, OpenID4VCI 1.0
+/// section 12.2.4): a phone asks for up to this many purpose credentials of a preset at
+/// once, one per key (the EU age-verification issuer uses batches of 30).
+pub const BATCH_SIZE: usize = 30;
 /// The JWS algorithms of key proofs this issuer accepts: advertised as
 /// `proof_signing_alg_values_supported` (OpenID4VCI 1.0 section 12.2.4) and enforced by the
 /// credential endpoint, from this one list. ES256 is what HAIP 1.0 requires of wallets.
@@ -203,6 +205,12 @@ pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
         .bind(t)
         .execute(services.db.writer())
         .await?;
+    sqlx::query(
+        "DELETE FROM token_uses WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE expires_at < $1)",
+    )
+    .bind(t)
+    .execute(services.db.writer())
+    .await?;
     sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
         .bind(t)
         .execute(services.db.writer())
@@ -252,7 +260,9 @@ async fn target_of_token(services: &Services, access_token: &str) -> Result<Targ
 }
 
 /// The credential endpoint: checks the request and its key proofs, allocates a status slot
-/// per proof, and signs one SD-JWT VC per proof key.
+/// per proof, and signs one SD-JWT VC per proof key: the full credential, or for a purpose
+/// configuration (`driving_licence.traffic_stop`) purpose credentials of the same document,
+/// whose status rows make revocation, suspension and reissue act on them all.
 pub async fn issue_credentials(
     services: &Services,
     access_token: &str,
@@ -265,22 +275,19 @@ pub async fn issue_credentials(
             "this issuer returns no credential_identifiers; use credential_configuration_id",
         ));
     }
-    let wanted = offer::configuration_id(&target.vct)?;
-    match request.credential_configuration_id.as_deref() {
-        None => {
-            return Err(cred_err(
-                IssuerErrorCode::InvalidCredentialRequest,
-                "credential_configuration_id is missing",
-            ));
-        }
-        Some(id) if id != wanted => {
-            return Err(cred_err(
-                IssuerErrorCode::UnknownCredentialConfiguration,
-                "the access token does not cover this credential configuration",
-            ));
-        }
-        Some(_) => {}
-    }
+    let Some(configuration_id) = request.credential_configuration_id.as_deref() else {
+        return Err(cred_err(
+            IssuerErrorCode::InvalidCredentialRequest,
+            "credential_configuration_id is missing",
+        ));
+    };
+    // The full credential or one of the document's purpose types.
+    let purpose = offer::configuration_of(&target.vct, configuration_id).ok_or_else(|| {
+        cred_err(
+            IssuerErrorCode::UnknownCredentialConfiguration,
+            "the access token does not cover this credential configuration",
+        )
+    })?;
     if request.credential_response_encryption.is_some() {
         return Err(cred_err(
             IssuerErrorCode::InvalidEncryptionParameters,
@@ -374,14 +381,26 @@ pub async fn issue_credentials(
             ));
         }
     }
-    let consumed = sqlx::query(
-        "UPDATE access_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+    // An access token covers each configuration of its offer once (the full credential,
+    // each purpose type): one credential request each, a batch of proofs in each.
+    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, access_token);
+    let live_token = sqlx::query(
+        "SELECT 1 AS live FROM access_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
     )
+    .bind(&token_hash)
     .bind(t)
-    .bind(services.master.hash_secret(TOKEN_PURPOSE, access_token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let consumed = sqlx::query(
+        "INSERT INTO token_uses (token_hash, configuration_id, used_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (token_hash, configuration_id) DO NOTHING",
+    )
+    .bind(&token_hash)
+    .bind(configuration_id)
+    .bind(t)
     .execute(&mut *tx)
     .await?;
-    if consumed.rows_affected() != 1 {
+    if live_token.is_none() || consumed.rows_affected() != 1 {
         return Err(GrantError::InvalidToken);
     }
     // Takes the document's row lock (as revocation does) and checks it may still be issued.
@@ -430,7 +449,11 @@ pub async fn issue_credentials(
             not_before: None,
             expires_at: Some(target.valid_until),
         };
-        let credential = issue_document(&req, signer.as_ref()).map_err(|e| {
+        let issued = match &purpose {
+            None => issue_document(&req, signer.as_ref()),
+            Some(purpose) => issue_purpose(&req, purpose.preset().name, signer.as_ref()),
+        };
+        let credential = issued.map_err(|e| {
             GrantError::Internal(DomainError::Internal(format!(
                 "issue {}: {e}",
                 target.offer_id

@@ -49,7 +49,13 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
                 en: a.name_en,
             },
             jwks: Jwks { keys },
-            vcts: a.allowed_vcts,
+            // Each document type with its purpose types: a verifier authorises a purpose
+            // credential like any other type, by its own `vct` (no special case).
+            vcts: a
+                .allowed_vcts
+                .iter()
+                .flat_map(|vct| giayto_core::catalogue::issued_vcts(vct))
+                .collect(),
         });
     }
     let list = TrustList {

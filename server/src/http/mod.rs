@@ -106,6 +106,8 @@ pub fn app(state: AppState) -> Router {
         .route("/trust-list", get(public::trust_list))
         .route("/trust-anchor.json", get(public::trust_anchor))
         .route("/vct/{id}", get(public::type_metadata))
+        .route("/vct/base/{id}", get(public::base_type_metadata))
+        .route("/vct/{id}/{preset}", get(public::purpose_type_metadata))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi));

@@ -52,27 +52,61 @@ impl IntoResponse for GrantError {
     }
 }
 
-/// `/.well-known/openid-credential-issuer`: one credential configuration per document type.
+/// One credential configuration (OpenID4VCI 1.0 section 12.2.4, Appendix A.3.2).
+fn configuration(vct: &str, display: [(&str, String, String); 2]) -> Value {
+    let display: Vec<Value> = display
+        .iter()
+        .map(|(locale, name, description)| {
+            json!({ "name": name, "locale": locale, "description": description })
+        })
+        .collect();
+    json!({
+        "format": "dc+sd-jwt",
+        "vct": vct,
+        "cryptographic_binding_methods_supported": ["jwk"],
+        "credential_signing_alg_values_supported": alg_names(CREDENTIAL_SIGNING_ALGS),
+        "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": alg_names(PROOF_SIGNING_ALGS) } },
+        "credential_metadata": { "display": display },
+    })
+}
+
+/// `/.well-known/openid-credential-issuer`: one credential configuration per document type
+/// (the full credential, id = the type's id) and one per purpose type (id
+/// `<type>.<preset>`, its own `vct`), each named for a wallet in Vietnamese and English.
 pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
     let base = &state.services.config.public_url;
     let mut configurations = serde_json::Map::new();
     for t in giayto_core::catalogue::all() {
         configurations.insert(
             t.id.to_owned(),
-            json!({
-                "format": "dc+sd-jwt",
-                "vct": t.vct,
-                "cryptographic_binding_methods_supported": ["jwk"],
-                "credential_signing_alg_values_supported": alg_names(CREDENTIAL_SIGNING_ALGS),
-                "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": alg_names(PROOF_SIGNING_ALGS) } },
-                "credential_metadata": {
-                    "display": [
-                        { "name": t.name.vi, "locale": "vi", "description": t.description.vi },
-                        { "name": t.name.en, "locale": "en", "description": t.description.en },
-                    ],
-                },
-            }),
+            configuration(
+                t.vct,
+                [
+                    ("vi", t.name.vi.to_owned(), t.description.vi.to_owned()),
+                    ("en", t.name.en.to_owned(), t.description.en.to_owned()),
+                ],
+            ),
         );
+        for purpose in t.purposes() {
+            configurations.insert(
+                offer::purpose_configuration_id(&purpose),
+                configuration(
+                    &purpose.vct(),
+                    [
+                        (
+                            "vi",
+                            purpose.name("vi"),
+                            "Chỉ chứa các thông tin cho mục đích này; mỗi bản chỉ xuất trình một lần".to_owned(),
+                        ),
+                        (
+                            "en",
+                            purpose.name("en"),
+                            "Holds only the claims for this purpose; show each copy once".to_owned(),
+                        ),
+                    ],
+                ),
+            );
+        }
     }
     Json(json!({
         "credential_issuer": base,

@@ -82,9 +82,31 @@ pub async fn trust_anchor(State(state): State<AppState>) -> Result<Json<Jwks>, A
     }))
 }
 
-/// `/vct/{id}`: SD-JWT VC type metadata of a document type.
+/// `/vct/{id}`: SD-JWT VC type metadata of a document type (its full credential).
 pub async fn type_metadata(Path(id): Path<String>) -> Result<Response, ApiError> {
     let t = giayto_core::catalogue::by_id(&id).ok_or(DomainError::NotFound("document type"))?;
     let metadata: Value = t.type_metadata();
     Ok(cache_for(Json(metadata).into_response(), 3600))
+}
+
+/// `/vct/base/{id}`: the base type every type of a document extends.
+pub async fn base_type_metadata(Path(id): Path<String>) -> Result<Response, ApiError> {
+    let t = giayto_core::catalogue::by_id(&id).ok_or(DomainError::NotFound("document type"))?;
+    Ok(cache_for(
+        Json(t.base_type_metadata()).into_response(),
+        3600,
+    ))
+}
+
+/// `/vct/{id}/{preset}`: the type metadata of a purpose type.
+pub async fn purpose_type_metadata(
+    Path((id, preset)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let purpose = giayto_core::catalogue::by_id(&id)
+        .and_then(|t| giayto_core::catalogue::Purpose::of(t, &preset))
+        .ok_or(DomainError::NotFound("document type"))?;
+    Ok(cache_for(
+        Json(purpose.type_metadata()).into_response(),
+        3600,
+    ))
 }
