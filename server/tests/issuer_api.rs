@@ -71,7 +71,14 @@ async fn jwks_trust_list_and_type_metadata(app: TestApp) {
         .iter()
         .find(|i| i["id"] == format!("{}/agencies/police", common::PUBLIC_URL))
         .unwrap();
-    assert_eq!(police["vcts"].as_array().unwrap().len(), 3);
+    // Each type the police issue, with its purpose types.
+    let police_vcts: Vec<String> = ["can_cuoc", "driving_licence", "vehicle_registration"]
+        .iter()
+        .flat_map(|id| {
+            giayto_core::catalogue::issued_vcts(giayto_core::catalogue::by_id(id).unwrap().vct)
+        })
+        .collect();
+    assert_eq!(police["vcts"], json!(police_vcts));
     assert!(payload["exp"].as_i64().unwrap() > payload["iat"].as_i64().unwrap());
     let meta = app.get("/vct/can_cuoc").await;
     assert_eq!(meta.status, StatusCode::OK);
@@ -108,7 +115,12 @@ async fn publish_is_idempotent_and_checks_claims(app: TestApp) {
     );
     assert_eq!(
         offer["credential_offer"]["credential_configuration_ids"],
-        json!(["can_cuoc"])
+        json!([
+            "can_cuoc",
+            "can_cuoc.identity",
+            "can_cuoc.age_over_18",
+            "can_cuoc.residence"
+        ])
     );
     // Same id, same content: the same result.
     let again = app.publish_id_card("cc-1").await;
