@@ -318,6 +318,18 @@ pub fn present_credential(
     })
 }
 
+/// The holder key (`cnf.jwk`) an issued SD-JWT VC is bound to: what a wallet matches
+/// against its own keys to know which key presents it.
+///
+/// Errors: [`WalletError::Credential`], [`WalletError::Envelope`], and
+/// [`WalletError::NotKeyBound`] when it has no `cnf`.
+pub fn holder_jwk_of(credential: &str) -> Result<crate::jose::Jwk, WalletError> {
+    Parsed::read(credential)?
+        .envelope
+        .holder_key
+        .ok_or(WalletError::NotKeyBound)
+}
+
 /// A credential read and processed with all its disclosures.
 struct Parsed {
     sd_jwt: SdJwt,

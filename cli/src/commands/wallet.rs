@@ -1,7 +1,10 @@
 //! `giayto wallet`: a local encrypted wallet in a folder: the vault file, its key (a 0600
-//! file beside it, or the `GIAYTO_VAULT_KEY` environment variable) and the holder's
-//! private key (a 0600 JWK file). Filled by OpenID4VCI (`receive`), shown, presented and
-//! emptied through core's [`Wallet`].
+//! file beside it, or the `GIAYTO_VAULT_KEY` environment variable), the holder's private
+//! key (a 0600 JWK file) and one private key per purpose credential (`keys/`, 0600 JWK
+//! files). Filled by OpenID4VCI (`receive`: the document and, when the issuer offers them,
+//! batches of purpose credentials), shown (with how many purpose credentials are left),
+//! presented (a preset from an unused purpose credential, each once, the fallback said out
+//! loud) and emptied through core's [`Wallet`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,14 +12,17 @@ use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use giayto_core::jose::{Algorithm, SoftwareSigner, b64};
+use std::collections::HashMap;
+
+use giayto_core::catalogue::Purpose;
+use giayto_core::jose::{Algorithm, Signer, SoftwareSigner, b64};
 use giayto_core::oid4vci::{
     CredentialOutcome, IssuanceSession, OfferSource, TokenStep, fetch_offer_request, on_offer,
     parse_offer_uri,
 };
 use giayto_core::qr::{QrPayload, classify};
 use giayto_core::vault::{VAULT_KEY_LEN, Vault, VaultKey};
-use giayto_core::wallet::{Binding, DocumentView, Wallet};
+use giayto_core::wallet::{Binding, DocumentView, Fallback, Selection, Source, Wallet};
 use zeroize::Zeroizing;
 
 use crate::commands::issue::signer_for;
@@ -39,6 +45,11 @@ const HOLDER_KEY_ID: &str = "holder.jwk";
 const MAX_DEFERRED_POLLS: u32 = 5;
 /// The longest wait between deferred polls.
 const MAX_DEFERRED_WAIT: Duration = Duration::from_secs(30);
+/// The folder of the purpose credentials' private keys, one 0600 JWK file each.
+const PURPOSE_KEYS_DIR: &str = "keys";
+/// Purpose credentials asked for per preset on each receive (fewer when the issuer's
+/// `batch_size` is smaller).
+const PURPOSE_BATCH: usize = 10;
 
 /// `giayto wallet` options.
 #[derive(Debug, Args)]
@@ -94,6 +105,10 @@ pub struct PresentArgs {
     /// The printable paper form, without key binding.
     #[arg(long)]
     pub paper: bool,
+    /// When no unused purpose credential is left for the preset, show the full credential
+    /// (a larger QR) rather than the least recently shown purpose credential again.
+    #[arg(long)]
+    pub full_fallback: bool,
     /// QR output.
     #[command(flatten)]
     pub qr: QrOutArgs,
@@ -151,6 +166,76 @@ impl Layout {
     fn holder(&self) -> Result<SoftwareSigner, CliError> {
         signer_for(&files::read_private_jwk(&self.holder_key())?)
     }
+
+    fn purpose_keys(&self) -> PurposeKeyDir {
+        PurposeKeyDir {
+            dir: self.dir.join(PURPOSE_KEYS_DIR),
+        }
+    }
+
+    /// The keys that may sign a presentation of document `id`: the holder key and the keys
+    /// of its purpose credentials for `preset`.
+    fn keys_for(
+        &self,
+        wallet: &Wallet,
+        id: &str,
+        preset: &str,
+    ) -> Result<HashMap<String, SoftwareSigner>, CliError> {
+        let mut keys = HashMap::new();
+        keys.insert(HOLDER_KEY_ID.to_owned(), self.holder()?);
+        keys.extend(self.purpose_keys().of_preset(wallet, id, preset)?);
+        Ok(keys)
+    }
+}
+
+/// A folder of purpose credentials' private keys: one 0600 JWK file per key, named by its
+/// alias (`purpose-<RFC 7638 thumbprint>`), written before the key is first used.
+#[derive(Debug, Clone)]
+pub struct PurposeKeyDir {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl PurposeKeyDir {
+    fn path(&self, alias: &str) -> PathBuf {
+        self.dir.join(format!("{alias}.jwk"))
+    }
+
+    /// A new ES256 key, written (0600) before it is used, and its alias.
+    pub fn new_key(&self) -> Result<(String, SoftwareSigner), CliError> {
+        if !self.dir.is_dir() {
+            create_private_dir(&self.dir)?;
+        }
+        let jwk = keygen::generate(Algorithm::Es256)?;
+        let alias = format!("purpose-{}", jwk.kid.clone().unwrap_or_default());
+        let private = Zeroizing::new(
+            serde_json::to_vec_pretty(&jwk)
+                .map_err(|_| CliError::Format("cannot serialize a purpose key".into()))?,
+        );
+        files::write_private_new(&self.path(&alias), &private)?;
+        Ok((alias, signer_for(&jwk)?))
+    }
+
+    /// The keys of document `id`'s purpose credentials for `preset`, by alias; a key whose
+    /// file is gone is left out (showing that credential then fails with a clear error).
+    pub fn of_preset(
+        &self,
+        wallet: &Wallet,
+        id: &str,
+        preset: &str,
+    ) -> Result<HashMap<String, SoftwareSigner>, CliError> {
+        let mut keys = HashMap::new();
+        for purpose in &wallet.stored(id)?.purposes {
+            if purpose.preset == preset && !keys.contains_key(&purpose.holder_key_id) {
+                let path = self.path(&purpose.holder_key_id);
+                if path.is_file() {
+                    let signer = signer_for(&files::read_private_jwk(&path)?)?;
+                    keys.insert(purpose.holder_key_id.clone(), signer);
+                }
+            }
+        }
+        Ok(keys)
+    }
 }
 
 fn decode_key(encoded: &str) -> Result<VaultKey, CliError> {
@@ -191,14 +276,19 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             Ok(EXIT_OK)
         }
         WalletCommand::Show { id } => {
-            let document = layout.open()?.document(&id)?;
+            let wallet = layout.open()?;
+            let document = wallet.document(&id)?;
+            let counts = wallet.purpose_counts(&id)?;
             if json {
-                print!(
-                    "{}",
-                    files::pretty_json(&output::document_json(&document, true))?
-                );
+                let mut body = output::document_json(&document, true);
+                body["purposes"] = counts
+                    .iter()
+                    .map(|c| serde_json::json!({"preset": c.preset, "unused": c.unused, "used": c.used}))
+                    .collect();
+                print!("{}", files::pretty_json(&body)?);
             } else {
                 print!("{}", output::document_text(&document, true));
+                print!("{}", purposes_text(&counts));
             }
             Ok(EXIT_OK)
         }
@@ -266,7 +356,8 @@ fn receive(
 ) -> Result<u8, CliError> {
     let mut wallet = layout.open()?;
     let holder = layout.holder()?;
-    let stored = receive_offer(&mut wallet, &holder, offer_uri, tx_code)?;
+    let keys = layout.purpose_keys();
+    let stored = receive_offer(&mut wallet, &holder, offer_uri, tx_code, Some(&keys))?;
     if json {
         let list: Vec<_> = stored
             .iter()
@@ -285,12 +376,14 @@ fn receive(
 }
 
 /// Receives the documents of an OpenID4VCI offer (pre-authorized code flow) into `wallet`,
-/// bound to `holder`, and returns them as stored.
+/// bound to `holder`, and returns them as stored. With `purpose_keys`, also a batch of each
+/// purpose credential the offer covers, each bound to a new key kept there.
 pub fn receive_offer(
     wallet: &mut Wallet,
     holder: &SoftwareSigner,
     offer_uri: &str,
     tx_code: Option<&str>,
+    purpose_keys: Option<&PurposeKeyDir>,
 ) -> Result<Vec<DocumentView>, CliError> {
     let agent = net::agent();
     let offer = match parse_offer_uri(offer_uri)? {
@@ -351,11 +444,130 @@ pub fn receive_offer(
         let document = wallet.store(&credential.credential, HOLDER_KEY_ID, unix_now())?;
         stored.push(wallet.document(&document.id)?);
     }
+    if let (Some(document), Some(keys)) = (stored.first(), purpose_keys) {
+        receive_purposes(
+            wallet,
+            keys,
+            &mut session,
+            &agent,
+            &document.id,
+            &document.vct,
+        )?;
+    }
     Ok(stored)
 }
 
+/// With the same access token, asks for a batch of each purpose credential of the document
+/// that the offer covers (one key per credential, written first) and stores them with it.
+/// A purpose the issuer refuses is reported and skipped: the document itself is kept.
+fn receive_purposes(
+    wallet: &mut Wallet,
+    keys: &PurposeKeyDir,
+    session: &mut IssuanceSession,
+    agent: &ureq::Agent,
+    id: &str,
+    vct: &str,
+) -> Result<(), CliError> {
+    let Some(metadata) = session.issuer_metadata().cloned() else {
+        return Ok(());
+    };
+    let batch = metadata
+        .batch_credential_issuance
+        .as_ref()
+        .map_or(1, |b| usize::try_from(b.batch_size).unwrap_or(1))
+        .clamp(1, PURPOSE_BATCH);
+    let purposes: Vec<String> = session
+        .offer()
+        .credential_configuration_ids
+        .iter()
+        .filter(|c| {
+            metadata
+                .configuration(c)
+                .ok()
+                .and_then(|c| c.vct.as_deref())
+                .and_then(Purpose::by_vct)
+                .is_some_and(|p| p.document().vct == vct)
+        })
+        .cloned()
+        .collect();
+    for configuration in purposes {
+        if let Err(error) = receive_batch(wallet, keys, session, agent, id, &configuration, batch) {
+            eprintln!("giayto: {configuration}: {error}");
+        }
+    }
+    Ok(())
+}
+
+fn receive_batch(
+    wallet: &mut Wallet,
+    key_dir: &PurposeKeyDir,
+    session: &mut IssuanceSession,
+    agent: &ureq::Agent,
+    id: &str,
+    configuration: &str,
+    batch: usize,
+) -> Result<(), CliError> {
+    if let Some(nonce) = session.next_configuration(configuration)? {
+        session.on_nonce(&net::perform(agent, &nonce)?)?;
+    }
+    let keys = (0..batch)
+        .map(|_| key_dir.new_key())
+        .collect::<Result<Vec<_>, _>>()?;
+    let signers: Vec<&dyn Signer> = keys.iter().map(|(_, k)| k as &dyn Signer).collect();
+    let request = session.build_batch_credential_request(&signers, unix_now().unsigned_abs())?;
+    let mut outcome = session.on_credential(&net::perform(agent, &request)?)?;
+    if let CredentialOutcome::RetryWithFreshNonce(nonce) = outcome {
+        session.on_nonce(&net::perform(agent, &nonce)?)?;
+        let request =
+            session.build_batch_credential_request(&signers, unix_now().unsigned_abs())?;
+        outcome = session.on_credential(&net::perform(agent, &request)?)?;
+    }
+    let CredentialOutcome::Issued(credentials) = outcome else {
+        return Err(CliError::Network(
+            "the issuer deferred the purpose credentials; they are not fetched later".into(),
+        ));
+    };
+    // Each credential with the alias of the key it is bound to.
+    let mut batch = Vec::with_capacity(credentials.len());
+    for credential in credentials {
+        let jwk = giayto_core::wallet::holder_jwk_of(&credential.credential)?;
+        let thumbprint = jwk.thumbprint()?;
+        let alias = keys
+            .iter()
+            .find(|(_, key)| {
+                key.public_jwk()
+                    .and_then(|k| k.thumbprint())
+                    .is_ok_and(|t| t == thumbprint)
+            })
+            .map(|(alias, _)| alias.clone())
+            .ok_or_else(|| {
+                CliError::Format("a purpose credential bound to an unknown key".into())
+            })?;
+        batch.push((credential.credential, alias));
+    }
+    wallet.add_purpose_credentials(id, &batch, unix_now())?;
+    Ok(())
+}
+
+/// How many purpose credentials are left, per preset, for `wallet show`.
+fn purposes_text(counts: &[giayto_core::wallet::PurposeCount]) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "Giấy tờ dùng một lần còn lại / Purpose credentials left (each shown once):\n",
+    );
+    for count in counts {
+        out.push_str(&format!(
+            "  {:<20} {:>3} còn lại / left, {} đã dùng / used\n",
+            count.preset, count.unused, count.used
+        ));
+    }
+    out
+}
+
 fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliError> {
-    let wallet = layout.open()?;
+    let mut wallet = layout.open()?;
     let now = unix_now();
     let binding = if args.paper {
         Binding::Paper
@@ -373,8 +585,30 @@ fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliErro
     } else {
         Binding::OneWay
     };
-    let holder = layout.holder()?;
-    let out = wallet.present(&args.id, &args.select.selection(), &binding, &holder, now)?;
+    let out = match args.select.selection() {
+        Selection::Preset(preset) => {
+            let keys = layout.keys_for(&wallet, &args.id, &preset)?;
+            let fallback = if args.full_fallback {
+                Fallback::FullCredential
+            } else {
+                Fallback::ReuseLeastRecentlyShown
+            };
+            let shown = wallet.present_preset(&args.id, &preset, &binding, &keys, fallback, now)?;
+            // Said on stderr, so the QR text or JSON on stdout stays clean for scripts.
+            match shown.source {
+                Source::Purpose { left } => eprintln!(
+                    "Giấy tờ dùng một lần / purpose credential for {preset}: {left} còn lại / left"
+                ),
+                source => {
+                    if let Some((vi, en)) = source.notice() {
+                        eprintln!("{vi}\n{en}");
+                    }
+                }
+            }
+            shown.output
+        }
+        selection => wallet.present(&args.id, &selection, &binding, &layout.holder()?, now)?,
+    };
     output::presentation(&out, &args.qr, json)?;
     Ok(EXIT_OK)
 }

@@ -122,7 +122,9 @@ pub struct IssuanceSession {
     nonce_retried: bool,
     deferred: HashMap<String, String>,
     deferred_pending: Option<String>,
-    holder_thumbprint: Option<String>,
+    /// RFC 7638 thumbprints of the keys proved in the last credential request; each
+    /// credential received must be bound to one of them, each key to at most one.
+    holder_thumbprints: Vec<String>,
     requested: Option<String>,
 }
 
@@ -157,7 +159,7 @@ impl IssuanceSession {
             nonce_retried: false,
             deferred: HashMap::new(),
             deferred_pending: None,
-            holder_thumbprint: None,
+            holder_thumbprints: Vec::new(),
             requested: None,
         };
         Ok((session, request))
@@ -426,10 +428,43 @@ impl IssuanceSession {
         signer: &dyn Signer,
         now: u64,
     ) -> Result<HttpRequest, Oid4vciError> {
+        self.build_batch_credential_request(&[signer], now)
+    }
+
+    /// Builds the credential request for the selected configuration with one `jwt` key
+    /// proof per signer, all with the same `c_nonce` (OpenID4VCI 1.0 section 8.2,
+    /// `proofs`): the issuer answers with one credential per proved key. More than one
+    /// signer needs the issuer's `batch_credential_issuance` and at most its `batch_size`
+    /// (section 12.2.4); the keys must differ.
+    ///
+    /// Errors: [`Oid4vciError::Unsupported`] for a batch the issuer does not take, and the
+    /// errors of [`IssuanceSession::build_credential_request`].
+    pub fn build_batch_credential_request(
+        &mut self,
+        signers: &[&dyn Signer],
+        now: u64,
+    ) -> Result<HttpRequest, Oid4vciError> {
         self.expect(&[Step::Ready], "credential request not possible now")?;
         let metadata = self.metadata()?;
         let configuration = metadata.configuration(&self.selected)?;
-        let mut holder_thumbprint = None;
+        if signers.is_empty() {
+            return Err(Oid4vciError::Unsupported(
+                "a credential request needs a holder key".into(),
+            ));
+        }
+        if signers.len() > 1 {
+            let batch_size = metadata
+                .batch_credential_issuance
+                .as_ref()
+                .map_or(1, |b| usize::try_from(b.batch_size).unwrap_or(usize::MAX));
+            if signers.len() > batch_size {
+                return Err(Oid4vciError::Unsupported(format!(
+                    "a batch of {} keys (the issuer takes at most {batch_size})",
+                    signers.len()
+                )));
+            }
+        }
+        let mut holder_thumbprints = Vec::new();
         let proofs = match &configuration.proof_types_supported {
             None => None,
             Some(types) => {
@@ -439,16 +474,6 @@ impl IssuanceSession {
                         types.keys().collect::<Vec<_>>()
                     ))
                 })?;
-                let alg = signer.algorithm().name();
-                if !jwt
-                    .proof_signing_alg_values_supported
-                    .iter()
-                    .any(|a| matches!(a, AlgorithmIdentifier::Name(name) if name == alg))
-                {
-                    return Err(Oid4vciError::Unsupported(format!(
-                        "the issuer does not accept {alg} key proofs"
-                    )));
-                }
                 if let Some(methods) = &configuration.cryptographic_binding_methods_supported
                     && !methods.iter().any(|m| m == "jwk" || m == "cose_key")
                 {
@@ -465,9 +490,29 @@ impl IssuanceSession {
                     iat: now,
                     nonce: self.c_nonce.clone(),
                 };
-                holder_thumbprint = Some(signer.public_jwk()?.thumbprint()?);
+                let mut jwts = Vec::with_capacity(signers.len());
+                for signer in signers {
+                    let alg = signer.algorithm().name();
+                    if !jwt
+                        .proof_signing_alg_values_supported
+                        .iter()
+                        .any(|a| matches!(a, AlgorithmIdentifier::Name(name) if name == alg))
+                    {
+                        return Err(Oid4vciError::Unsupported(format!(
+                            "the issuer does not accept {alg} key proofs"
+                        )));
+                    }
+                    let thumbprint = signer.public_jwk()?.thumbprint()?;
+                    if holder_thumbprints.contains(&thumbprint) {
+                        return Err(Oid4vciError::Unsupported(
+                            "the same key twice in one batch".into(),
+                        ));
+                    }
+                    holder_thumbprints.push(thumbprint);
+                    jwts.push(build_proof_jwt(*signer, &claims)?);
+                }
                 Some(Proofs {
-                    jwt: Some(vec![build_proof_jwt(signer, &claims)?]),
+                    jwt: Some(jwts),
                     other: serde_json::Map::new(),
                 })
             }
@@ -486,9 +531,25 @@ impl IssuanceSession {
             credential_response_encryption: None,
         };
         let request = self.authorized_post(metadata.credential_endpoint.clone(), &body)?;
-        self.holder_thumbprint = holder_thumbprint;
+        self.holder_thumbprints = holder_thumbprints;
         self.requested = Some(self.selected.clone());
         self.step = Step::Credential;
+        Ok(request)
+    }
+
+    /// Moves on to another offered configuration with the same access token, after a
+    /// credential was received: selects `id` and returns the nonce request for its fresh
+    /// `c_nonce` (pass the answer to [`IssuanceSession::on_nonce`]), or `None` when the
+    /// issuer has no nonce endpoint and the request can be built at once.
+    pub fn next_configuration(&mut self, id: &str) -> Result<Option<HttpRequest>, Oid4vciError> {
+        self.expect(&[Step::Ready], "another configuration not possible now")?;
+        self.select_configuration(id)?;
+        self.c_nonce = None;
+        self.nonce_retried = false;
+        let request = self.nonce_request()?;
+        if request.is_some() {
+            self.step = Step::Nonce;
+        }
         Ok(request)
     }
 
@@ -701,11 +762,8 @@ impl IssuanceSession {
             _ => return Err("credential must be a non-empty string or an object"),
         };
         if configuration.format == FORMAT_SD_JWT_VC {
-            check_sd_jwt_vc(
-                &credential,
-                configuration.vct.as_deref(),
-                self.holder_thumbprint.as_deref(),
-            )?;
+            let proved = (!self.holder_thumbprints.is_empty()).then_some(&self.holder_thumbprints);
+            check_sd_jwt_vc(&credential, configuration.vct.as_deref(), proved)?;
         }
         Ok(ReceivedCredential {
             format: configuration.format.clone(),
@@ -720,13 +778,13 @@ impl IssuanceSession {
 }
 
 /// Checks what the wallet can check of an SD-JWT VC before storing it: it is an SD-JWT,
-/// its `vct` is the configuration's, and it is bound (`cnf.jwk`) to the key whose
-/// possession the request proved. The issuer signature is checked against the trust list
-/// by the verifier, not here.
+/// its `vct` is the configuration's, and it is bound (`cnf.jwk`) to one of the keys whose
+/// possession the request proved (`proved`, RFC 7638 thumbprints). The issuer signature is
+/// checked against the trust list by the verifier, not here.
 fn check_sd_jwt_vc(
     credential: &str,
     vct: Option<&str>,
-    holder_thumbprint: Option<&str>,
+    proved: Option<&Vec<String>>,
 ) -> Result<(), &'static str> {
     let sd_jwt =
         SdJwt::parse(credential).map_err(|_| "the dc+sd-jwt credential is not an SD-JWT")?;
@@ -740,14 +798,15 @@ fn check_sd_jwt_vc(
     {
         return Err("the credential's vct differs from the issuer metadata");
     }
-    if let Some(expected) = holder_thumbprint {
+    if let Some(proved) = proved {
         let jwk = payload
             .get("cnf")
             .and_then(|cnf| cnf.get("jwk"))
             .ok_or("the credential has no cnf.jwk though a key proof was sent")?;
         let jwk: Jwk = serde_json::from_value(jwk.clone())
             .map_err(|_| "the credential's cnf.jwk is not a JWK")?;
-        if jwk.thumbprint().ok().as_deref() != Some(expected) {
+        let thumbprint = jwk.thumbprint().ok();
+        if !proved.iter().any(|t| Some(t) == thumbprint.as_ref()) {
             return Err("the credential is bound to another key than the holder's");
         }
     }

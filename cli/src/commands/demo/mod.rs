@@ -296,6 +296,7 @@ impl Journey {
                 &holder,
                 &document.offer_uri,
                 Some(&document.tx_code),
+                None,
             )?;
             for view in &received {
                 narrator.detail(&format!("✓ {}", describe(view)));
