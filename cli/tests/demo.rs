@@ -28,6 +28,20 @@ fn the_demo_plays_the_journey_and_every_check_holds() {
     assert!(text.contains('▀') && text.contains('▄'));
     assert!(!text.contains("Aged 21 or over"), "{text}");
     assert!(!text.contains("Date of birth"), "{text}");
+    // The phone shows purpose credentials, and every QR drawn (the traffic stop is the
+    // largest) fits 100 terminal columns.
+    assert!(
+        text.contains("a purpose credential for traffic_stop")
+            && text.contains("a purpose credential for age_over_18"),
+        "{text}"
+    );
+    let widest = text
+        .lines()
+        .filter(|l| l.contains('▀') || l.contains('▄'))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(widest <= 100, "{widest} columns");
 }
 
 #[test]

@@ -21,7 +21,7 @@ use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::verifier::{
     FailureCode, HolderBinding, Profile, StatusView, Verdict, VerifierDevice, unverified_envelope,
 };
-use giayto_core::wallet::{Binding, DocumentView, Selection, Wallet};
+use giayto_core::wallet::{Binding, DocumentView, Fallback, HolderKeys, Source, Wallet};
 use serde_json::{Value, json};
 
 use crate::commands::demo::embedded::EmbeddedServer;
@@ -146,7 +146,11 @@ struct Journey {
 impl Journey {
     fn play(&self, narrator: &mut Narrator, dir: &Path) -> Result<(), CliError> {
         let mut published = self.publish_all(narrator)?;
-        let (mut phone, holder) = self.receive_all(narrator, dir, &mut published)?;
+        let (mut phone, holder, keys) = self.receive_all(narrator, dir, &mut published)?;
+        let holder = PhoneKeys {
+            holder,
+            purposes: keys,
+        };
         let mut officer = self.sync_officer(narrator, &published)?;
         let licence = find(&published, "driving_licence")?;
         let id_card = find(&published, "can_cuoc")?;
@@ -155,7 +159,13 @@ impl Journey {
             "Kiểm tra giao thông: người dân xuất trình giấy phép lái xe, cảnh sát quét QR ngoại tuyến",
             "Traffic stop: the citizen shows the driving licence, the officer scans it offline",
         );
-        let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), true)?;
+        let qr = self.show(
+            narrator,
+            &mut phone,
+            &holder,
+            (licence, "traffic_stop"),
+            true,
+        )?;
         let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         narrator.check(
@@ -174,7 +184,13 @@ impl Journey {
             "Kiểm tra tuổi: chỉ tiết lộ \"đủ 18 tuổi\" từ căn cước",
             "Age check: the ID card discloses only \"over 18\"",
         );
-        let qr = self.show(narrator, &phone, &holder, (id_card, "age_over_18"), true)?;
+        let qr = self.show(
+            narrator,
+            &mut phone,
+            &holder,
+            (id_card, "age_over_18"),
+            true,
+        )?;
         let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         let only_over_18 = matches!(
@@ -205,7 +221,13 @@ impl Journey {
         narrator.detail(
             "Người dân xuất trình lại (mã QR mới) / The citizen shows it again (a fresh QR):",
         );
-        let qr = self.show(narrator, &phone, &holder, (licence, "traffic_stop"), false)?;
+        let qr = self.show(
+            narrator,
+            &mut phone,
+            &holder,
+            (licence, "traffic_stop"),
+            false,
+        )?;
         let verdict = scan(&mut officer, &qr)?;
         narrator.block(&verdict_text(&verdict));
         narrator.check(
@@ -281,12 +303,23 @@ impl Journey {
         narrator: &mut Narrator,
         dir: &Path,
         published: &mut [Published],
-    ) -> Result<(Wallet, giayto_core::jose::SoftwareSigner), CliError> {
+    ) -> Result<
+        (
+            Wallet,
+            giayto_core::jose::SoftwareSigner,
+            wallet::PurposeKeyDir,
+        ),
+        CliError,
+    > {
         narrator.step(
             "Điện thoại nhận giấy tờ bằng OpenID4VCI (mã ưu quyền + mã giao dịch) vào ví mã hóa",
             "The phone receives them by OpenID4VCI (pre-authorized code + tx_code) into its encrypted wallet",
         );
-        let vault_path = dir.join(format!("wallet-{}.giayto", unix_now()));
+        let run = unix_now();
+        let vault_path = dir.join(format!("wallet-{run}.giayto"));
+        let keys = wallet::PurposeKeyDir {
+            dir: dir.join(format!("keys-{run}")),
+        };
         let mut phone = Wallet::new(Vault::create(&vault_path, &VaultKey::generate()?)?);
         let holder = signer_for(&keygen::generate(Algorithm::Es256)?)?;
         let bar = narrator.progress(published.len(), "receiving");
@@ -296,7 +329,7 @@ impl Journey {
                 &holder,
                 &document.offer_uri,
                 Some(&document.tx_code),
-                None,
+                Some(&keys),
             )?;
             for view in &received {
                 narrator.detail(&format!("✓ {}", describe(view)));
@@ -316,7 +349,7 @@ impl Journey {
                     .iter()
                     .all(|d| d.wallet_id.is_some() && d.status_uri.is_some()),
         );
-        Ok((phone, holder))
+        Ok((phone, holder, keys))
     }
 
     /// Step 4: the officer's device pins the anchor and syncs, then works offline.
@@ -388,25 +421,43 @@ impl Journey {
             .map_err(|_| CliError::Format(format!("{} is not text", net::redact_url(url))))
     }
 
-    /// The phone presents `preset` of `document` one-way, with the QR drawn in the
+    /// The phone presents `preset` of `document` one-way, from an unused purpose
+    /// credential when it has one (the fallback said when not), with the QR drawn in the
     /// terminal when `draw`. Returns the QR as a PNG, which is what the officer's camera
     /// sees.
     fn show(
         &self,
         narrator: &Narrator,
-        phone: &Wallet,
-        holder: &giayto_core::jose::SoftwareSigner,
+        phone: &mut Wallet,
+        keys: &PhoneKeys,
         (document, preset): (&Published, &str),
         draw: bool,
     ) -> Result<Vec<u8>, CliError> {
         let id = document.wallet_id.as_deref().unwrap_or_default();
-        let out = phone.present(
+        let purpose_keys = keys.purposes.of_preset(phone, id, preset)?;
+        let signers = KeyRing {
+            holder: &keys.holder,
+            purposes: &purpose_keys,
+        };
+        let shown = phone.present_preset(
             id,
-            &Selection::Preset(preset.to_owned()),
+            preset,
             &Binding::OneWay,
-            holder,
+            &signers,
+            Fallback::ReuseLeastRecentlyShown,
             unix_now(),
         )?;
+        match shown.source {
+            Source::Purpose { left } => narrator.detail(&format!(
+                "giấy tờ dùng một lần cho {preset}, còn {left} / a purpose credential for {preset}, {left} left"
+            )),
+            source => {
+                if let Some((vi, en)) = source.notice() {
+                    narrator.detail(&format!("{vi} / {en}"));
+                }
+            }
+        }
+        let out = shown.output;
         let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
         if draw && narrator.human() {
             let drawing = render_terminal(&out.qr_text, QR_EC_LEVEL)?;
@@ -468,6 +519,27 @@ impl Journey {
         }
         serde_json::from_slice(&response.body)
             .map_err(|e| CliError::Format(format!("{url}: not JSON: {e}")))
+    }
+}
+
+/// The phone's keys: its holder key and the folder of its purpose credentials' keys.
+struct PhoneKeys {
+    holder: giayto_core::jose::SoftwareSigner,
+    purposes: wallet::PurposeKeyDir,
+}
+
+/// The keys one presentation may use, by alias.
+struct KeyRing<'a> {
+    holder: &'a giayto_core::jose::SoftwareSigner,
+    purposes: &'a std::collections::HashMap<String, giayto_core::jose::SoftwareSigner>,
+}
+
+impl HolderKeys for KeyRing<'_> {
+    fn holder_key(&self, alias: &str) -> Option<&dyn giayto_core::jose::Signer> {
+        if alias == wallet::HOLDER_KEY_ID {
+            return Some(self.holder);
+        }
+        self.purposes.holder_key(alias)
     }
 }
 
