@@ -1,8 +1,9 @@
 //! Purpose credentials end to end with the real issuance server (in process, SQLite) and
 //! the `giayto` binary: `wallet receive` takes the licence and a batch of each purpose
 //! credential, `wallet show` says how many are left, each `present --preset` uses a new one
-//! and says how many remain, the fallback is said out loud, revocation covers every
-//! credential the phone holds, and a reissue refills the wallet with a new batch.
+//! and says how many remain (and when to refill), the fallback is said out loud, `wallet
+//! refill` uses the refresh token kept from the issuance, suspension and revocation cover
+//! every credential the phone holds, and a reissue's offer brings a new batch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -28,6 +28,7 @@ fn document(index: usize) -> StoredCredential {
             "en": {"name": "Citizen identity card", "claims": {"given_name": "Given name", "family_name": "Family name", "birthdate": "Date of birth"}}
         }),
         purposes: Vec::new(),
+        refill: None,
     }
 }
 

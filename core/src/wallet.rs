@@ -209,6 +209,7 @@ impl Wallet {
             received_at: now,
             display: display_snapshot(&parsed.envelope, &parsed.claims),
             purposes: Vec::new(),
+            refill: None,
         };
         self.vault.insert(stored.clone())?;
         Ok(stored)

@@ -23,6 +23,7 @@ fn credential(id: &str) -> StoredCredential {
         received_at: 1_767_225_600,
         display: serde_json::json!({"vi": {"name": "Giấy phép lái xe"}, "en": {"name": "Driving licence"}}),
         purposes: Vec::new(),
+        refill: None,
     }
 }
 

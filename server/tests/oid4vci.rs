@@ -836,7 +836,10 @@ async fn metadata_says_what_the_endpoints_accept(app: TestApp) {
         .json();
     assert_eq!(
         as_meta["grant_types_supported"],
-        json!(["urn:ietf:params:oauth:grant-type:pre-authorized_code"])
+        json!([
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "refresh_token"
+        ])
     );
     let offer = app.publish_id_card("alg-tx").await.json();
     let tx_spec = &offer["offer"]["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]

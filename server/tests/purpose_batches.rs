@@ -21,6 +21,7 @@ on_both_databases!(
     every_purpose_type_is_described_and_trusted,
     one_token_covers_each_configuration_once,
     revocation_and_reissue_act_on_the_whole_batch,
+    refresh_tokens_rotate_and_end_with_the_document,
 );
 
 fn now() -> u64 {
@@ -339,4 +340,112 @@ async fn revocation_and_reissue_act_on_the_whole_batch(app: TestApp) {
     for credential in &fresh {
         assert_eq!(status_of(&app, credential).await, 1);
     }
+}
+
+async fn token_form(app: &TestApp, form: &str) -> (StatusCode, Value) {
+    let r = app
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form.to_owned()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+    (r.status, r.json())
+}
+
+fn refresh_form(refresh_token: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .finish()
+}
+
+async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
+    let published = app.publish_id_card("refresh-1").await.json();
+    let (code, tx_code) = common::offer_secrets(&published["offer"]);
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        )
+        .append_pair("pre-authorized_code", &code)
+        .append_pair("tx_code", &tx_code)
+        .finish();
+    let (status, first) = token_form(&app, &form).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    assert!(refresh.starts_with("gyr_"));
+    let meta = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json();
+    assert!(
+        meta["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("refresh_token"))
+    );
+    // A refresh gives a new access token that gets a new batch, and a new refresh token;
+    // the one used is gone.
+    let (status, second) = token_form(&app, &refresh_form(&refresh)).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let access = second["access_token"].as_str().unwrap();
+    assert_ne!(access, first["access_token"].as_str().unwrap());
+    let (status, body) = request_batch(&app, access, "can_cuoc.age_over_18", &keys(4)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(credentials_of(&body).len(), 4);
+    let (status, reused) = token_form(&app, &refresh_form(&refresh)).await;
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert!(!reused.to_string().contains(&refresh));
+    let rotated = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, refresh);
+    // Missing or unknown refresh tokens are refused plainly.
+    assert_eq!(
+        token_form(&app, "grant_type=refresh_token").await.1["error"],
+        "invalid_request"
+    );
+    assert_eq!(
+        token_form(&app, &refresh_form("gyr_nope")).await.1["error"],
+        "invalid_grant"
+    );
+    // Once the document is suspended (or revoked, or re-issued) no refresh works.
+    assert_eq!(
+        lifecycle(&app, "refresh-1", "suspend", &json!({})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        token_form(&app, &refresh_form(&rotated)).await.1["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        lifecycle(&app, "refresh-1", "reinstate", &json!({})).await,
+        StatusCode::OK
+    );
+    let (status, third) = token_form(&app, &refresh_form(&rotated)).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    let mut moved = id_card_claims();
+    moved["place_of_residence"] = json!("5 Lê Duẩn, Đà Nẵng");
+    let reply = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/refresh-1/reissue",
+            Some(&app.key("police")),
+            &json!({ "claims": moved }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        token_form(
+            &app,
+            &refresh_form(third["refresh_token"].as_str().unwrap())
+        )
+        .await
+        .1["error"],
+        "invalid_grant"
+    );
 }

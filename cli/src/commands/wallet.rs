@@ -12,16 +12,16 @@ use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use giayto_core::catalogue::Purpose;
 use giayto_core::jose::{Algorithm, Signer, SoftwareSigner, b64};
 use giayto_core::oid4vci::{
-    CredentialOutcome, IssuanceSession, OfferSource, TokenStep, fetch_offer_request, on_offer,
-    parse_offer_uri,
+    CredentialOutcome, IssuanceSession, OfferSource, SecretString, TokenStep, fetch_offer_request,
+    on_offer, parse_offer_uri,
 };
 use giayto_core::qr::{QrPayload, classify};
-use giayto_core::vault::{VAULT_KEY_LEN, Vault, VaultKey};
+use giayto_core::vault::{RefillGrant, VAULT_KEY_LEN, Vault, VaultKey};
 use giayto_core::wallet::{Binding, DocumentView, Fallback, Selection, Source, Wallet};
 use zeroize::Zeroizing;
 
@@ -86,6 +86,12 @@ pub enum WalletCommand {
     Present(PresentArgs),
     /// Delete a document.
     Delete {
+        /// The document id.
+        id: String,
+    },
+    /// Ask the issuer for more purpose credentials of a document, for the presets with few
+    /// left, with the refresh token kept from its issuance.
+    Refill {
         /// The document id.
         id: String,
     },
@@ -293,6 +299,7 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             Ok(EXIT_OK)
         }
         WalletCommand::Present(args) => present(&layout, args, json),
+        WalletCommand::Refill { id } => refill(&layout, &id, json),
         WalletCommand::Delete { id } => {
             layout.open()?.delete(&id)?;
             if json {
@@ -445,7 +452,7 @@ pub fn receive_offer(
         stored.push(wallet.document(&document.id)?);
     }
     if let (Some(document), Some(keys)) = (stored.first(), purpose_keys) {
-        receive_purposes(
+        let configurations = receive_purposes(
             wallet,
             keys,
             &mut session,
@@ -453,13 +460,111 @@ pub fn receive_offer(
             &document.id,
             &document.vct,
         )?;
+        if let Some(refresh_token) = session.refresh_token()
+            && !configurations.is_empty()
+        {
+            wallet.set_refill(
+                &document.id,
+                RefillGrant {
+                    credential_issuer: session.offer().credential_issuer.clone(),
+                    configurations,
+                    refresh_token: refresh_token.expose().to_owned(),
+                },
+            )?;
+        }
     }
     Ok(stored)
+}
+
+/// `giayto wallet refill ID`: a refresh token grant (RFC 6749 section 6) on the issuer
+/// kept with the document, then a batch of each purpose credential with few left.
+fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
+    let mut wallet = layout.open()?;
+    let low = wallet.presets_to_refill(id)?;
+    let grant = wallet.stored(id)?.refill.clone().ok_or_else(|| {
+        CliError::Usage(
+            "the issuer gave no refresh token for this document: receive a new offer from it"
+                .into(),
+        )
+    })?;
+    let configurations: Vec<String> = low
+        .iter()
+        .filter_map(|preset| grant.configurations.get(preset).cloned())
+        .collect();
+    let before: usize = wallet.purpose_counts(id)?.iter().map(|c| c.unused).sum();
+    if !configurations.is_empty() {
+        let agent = net::agent();
+        let (mut session, request) = IssuanceSession::resume(
+            &grant.credential_issuer,
+            configurations.clone(),
+            SecretString::new(grant.refresh_token.clone()),
+        )?;
+        let request = session.on_issuer_metadata(&net::perform(&agent, &request)?)?;
+        let TokenStep::Request(token_request) =
+            session.on_as_metadata(&net::perform(&agent, &request)?)?
+        else {
+            return Err(CliError::Format(
+                "a refresh needs no transaction code".into(),
+            ));
+        };
+        let _ = session.on_token(&net::perform(&agent, &token_request)?)?;
+        // The refresh token was rotated: keep the new one before anything else.
+        if let Some(rotated) = session.refresh_token() {
+            wallet.set_refill(
+                id,
+                RefillGrant {
+                    refresh_token: rotated.expose().to_owned(),
+                    ..grant.clone()
+                },
+            )?;
+        }
+        let batch = batch_size(&session);
+        let keys = layout.purpose_keys();
+        for configuration in &configurations {
+            if let Err(error) = receive_batch(
+                &mut wallet,
+                &keys,
+                &mut session,
+                &agent,
+                id,
+                configuration,
+                batch,
+            ) {
+                eprintln!("giayto: {configuration}: {error}");
+            }
+        }
+    }
+    let counts = wallet.purpose_counts(id)?;
+    let after: usize = counts.iter().map(|c| c.unused).sum();
+    let added = after.saturating_sub(before);
+    if json {
+        let purposes: Vec<serde_json::Value> = counts
+            .iter()
+            .map(|c| serde_json::json!({"preset": c.preset, "unused": c.unused, "used": c.used}))
+            .collect();
+        let body = serde_json::json!({ "added": added, "purposes": purposes });
+        print!("{}", files::pretty_json(&body)?);
+    } else {
+        println!("Đã nhận thêm / Received {added} purpose credentials");
+        print!("{}", purposes_text(&counts));
+    }
+    Ok(EXIT_OK)
+}
+
+/// How many purpose credentials to ask for at once: [`PURPOSE_BATCH`], or fewer when the
+/// issuer's `batch_size` is smaller (1 without batch issuance).
+fn batch_size(session: &IssuanceSession) -> usize {
+    session
+        .issuer_metadata()
+        .and_then(|m| m.batch_credential_issuance.as_ref())
+        .map_or(1, |b| usize::try_from(b.batch_size).unwrap_or(1))
+        .clamp(1, PURPOSE_BATCH)
 }
 
 /// With the same access token, asks for a batch of each purpose credential of the document
 /// that the offer covers (one key per credential, written first) and stores them with it.
 /// A purpose the issuer refuses is reported and skipped: the document itself is kept.
+/// Returns the purpose configurations offered, by preset.
 fn receive_purposes(
     wallet: &mut Wallet,
     keys: &PurposeKeyDir,
@@ -467,35 +572,31 @@ fn receive_purposes(
     agent: &ureq::Agent,
     id: &str,
     vct: &str,
-) -> Result<(), CliError> {
+) -> Result<BTreeMap<String, String>, CliError> {
     let Some(metadata) = session.issuer_metadata().cloned() else {
-        return Ok(());
+        return Ok(BTreeMap::new());
     };
-    let batch = metadata
-        .batch_credential_issuance
-        .as_ref()
-        .map_or(1, |b| usize::try_from(b.batch_size).unwrap_or(1))
-        .clamp(1, PURPOSE_BATCH);
-    let purposes: Vec<String> = session
+    let batch = batch_size(session);
+    let purposes: BTreeMap<String, String> = session
         .offer()
         .credential_configuration_ids
         .iter()
-        .filter(|c| {
-            metadata
+        .filter_map(|c| {
+            let purpose = metadata
                 .configuration(c)
                 .ok()
                 .and_then(|c| c.vct.as_deref())
                 .and_then(Purpose::by_vct)
-                .is_some_and(|p| p.document().vct == vct)
+                .filter(|p| p.document().vct == vct)?;
+            Some((purpose.preset().name.to_owned(), c.clone()))
         })
-        .cloned()
         .collect();
-    for configuration in purposes {
-        if let Err(error) = receive_batch(wallet, keys, session, agent, id, &configuration, batch) {
+    for configuration in purposes.values() {
+        if let Err(error) = receive_batch(wallet, keys, session, agent, id, configuration, batch) {
             eprintln!("giayto: {configuration}: {error}");
         }
     }
-    Ok(())
+    Ok(purposes)
 }
 
 fn receive_batch(
@@ -596,9 +697,17 @@ fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliErro
             let shown = wallet.present_preset(&args.id, &preset, &binding, &keys, fallback, now)?;
             // Said on stderr, so the QR text or JSON on stdout stays clean for scripts.
             match shown.source {
-                Source::Purpose { left } => eprintln!(
-                    "Giấy tờ dùng một lần / purpose credential for {preset}: {left} còn lại / left"
-                ),
+                Source::Purpose { left } => {
+                    eprintln!(
+                        "Giấy tờ dùng một lần / purpose credential for {preset}: {left} còn lại / left"
+                    );
+                    if left < giayto_core::wallet::REFILL_BELOW {
+                        eprintln!(
+                            "Sắp hết: khi có mạng, chạy / Running low: when online, run `giayto wallet refill {}`",
+                            args.id
+                        );
+                    }
+                }
                 source => {
                     if let Some((vi, en)) = source.notice() {
                         eprintln!("{vi}\n{en}");

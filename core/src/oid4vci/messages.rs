@@ -26,7 +26,13 @@ pub struct TokenRequest {
     /// The client id, when the wallet identifies itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The refresh token (refresh token grant, RFC 6749 section 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<SecretString>,
 }
+
+/// The OAuth 2.0 refresh token grant type (RFC 6749 section 6).
+pub const REFRESH_TOKEN_GRANT: &str = "refresh_token";
 
 impl TokenRequest {
     /// A pre-authorized code token request.
@@ -40,6 +46,19 @@ impl TokenRequest {
             pre_authorized_code: Some(pre_authorized_code),
             tx_code,
             client_id,
+            refresh_token: None,
+        }
+    }
+
+    /// A refresh token request (RFC 6749 section 6): a new access token for the same
+    /// authorization, as OpenID4VCI 1.0 section 6.3 allows for obtaining credentials again.
+    pub fn refresh(refresh_token: SecretString, client_id: Option<String>) -> TokenRequest {
+        TokenRequest {
+            grant_type: REFRESH_TOKEN_GRANT.to_owned(),
+            pre_authorized_code: None,
+            tx_code: None,
+            client_id,
+            refresh_token: Some(refresh_token),
         }
     }
 
@@ -71,6 +90,9 @@ pub struct TokenResponse {
     /// Authorization details, with `credential_identifiers` for `openid_credential`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<Vec<AuthorizationDetail>>,
+    /// A refresh token for more access tokens later (RFC 6749 section 5.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<SecretString>,
 }
 
 /// The authorization details type of OpenID4VCI.

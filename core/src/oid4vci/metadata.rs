@@ -310,6 +310,12 @@ impl AuthorizationServerMetadata {
     /// §3.3), a secure token endpoint, and the pre-authorized grant not excluded by
     /// `grant_types_supported`. Returns the token endpoint.
     pub fn validate(&self, expected_issuer: &str) -> Result<&str, Oid4vciError> {
+        self.validate_for(expected_issuer, PRE_AUTHORIZED_CODE_GRANT)
+    }
+
+    /// As [`AuthorizationServerMetadata::validate`], for the grant type `grant` (the
+    /// pre-authorized code, or `refresh_token` to come back for more credentials).
+    pub fn validate_for(&self, expected_issuer: &str, grant: &str) -> Result<&str, Oid4vciError> {
         if self.issuer != expected_issuer {
             return Err(Oid4vciError::IssuerMismatch {
                 endpoint: Endpoint::AuthorizationServerMetadata,
@@ -326,11 +332,11 @@ impl AuthorizationServerMetadata {
                 })?;
         parse_secure_url(token_endpoint)?;
         if let Some(grants) = &self.grant_types_supported
-            && !grants.iter().any(|g| g == PRE_AUTHORIZED_CODE_GRANT)
+            && !grants.iter().any(|g| g == grant)
         {
-            return Err(Oid4vciError::Unsupported(
-                "the authorization server does not support the pre-authorized code grant".into(),
-            ));
+            return Err(Oid4vciError::Unsupported(format!(
+                "the authorization server does not support the {grant} grant"
+            )));
         }
         Ok(token_endpoint)
     }

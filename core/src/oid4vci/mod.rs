@@ -24,8 +24,8 @@ pub use error::{Endpoint, IssuerErrorCode, Oid4vciError};
 pub use http::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method};
 pub use messages::{
     AuthorizationDetail, CredentialRequest, CredentialResponse, DeferredCredentialRequest,
-    ErrorResponse, IssuedCredential, NonceResponse, OPENID_CREDENTIAL, Proofs, TokenRequest,
-    TokenResponse,
+    ErrorResponse, IssuedCredential, NonceResponse, OPENID_CREDENTIAL, Proofs, REFRESH_TOKEN_GRANT,
+    TokenRequest, TokenResponse,
 };
 pub use metadata::{
     AlgorithmIdentifier, AuthorizationServerMetadata, BatchCredentialIssuance,

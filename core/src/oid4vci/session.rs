@@ -21,12 +21,15 @@ use super::http::{
 };
 use super::messages::{
     AuthorizationDetail, CredentialRequest, CredentialResponse, DeferredCredentialRequest,
-    IssuedCredential, NonceResponse, OPENID_CREDENTIAL, Proofs, TokenRequest, TokenResponse,
+    IssuedCredential, NonceResponse, OPENID_CREDENTIAL, Proofs, REFRESH_TOKEN_GRANT, TokenRequest,
+    TokenResponse,
 };
 use super::metadata::{
     AlgorithmIdentifier, AuthorizationServerMetadata, CredentialDisplay, CredentialIssuerMetadata,
 };
-use super::offer::{CredentialOffer, PreAuthorizedCodeGrant, TxCodeInputMode, TxCodeSpec};
+use super::offer::{
+    CredentialOffer, PRE_AUTHORIZED_CODE_GRANT, PreAuthorizedCodeGrant, TxCodeInputMode, TxCodeSpec,
+};
 use super::proof::{ProofClaims, build_proof_jwt};
 use super::secret::SecretString;
 use super::urls::{authorization_server_metadata_url, credential_issuer_metadata_url};
@@ -122,6 +125,9 @@ pub struct IssuanceSession {
     nonce_retried: bool,
     deferred: HashMap<String, String>,
     deferred_pending: Option<String>,
+    /// The refresh token to come back with: given to [`IssuanceSession::resume`], or the
+    /// latest one a token response carried (a rotated one replaces it).
+    refresh_token: Option<SecretString>,
     /// RFC 7638 thumbprints of the keys proved in the last credential request; each
     /// credential received must be bound to one of them, each key to at most one.
     holder_thumbprints: Vec<String>,
@@ -161,8 +167,59 @@ impl IssuanceSession {
             deferred_pending: None,
             holder_thumbprints: Vec::new(),
             requested: None,
+            refresh_token: None,
         };
         Ok((session, request))
+    }
+
+    /// Comes back to an issuer with a refresh token (RFC 6749 section 6) from an earlier
+    /// session, for more credentials of `configuration_ids` (OpenID4VCI 1.0 section 6.3:
+    /// refresh tokens let a wallet obtain credentials again without the holder). Returns the
+    /// session and the Credential Issuer metadata request; the flow then goes on as for an
+    /// offer, the Authorization Server metadata answer giving the refresh token request.
+    ///
+    /// Errors: [`Oid4vciError::Unsupported`] for an empty configuration list, and the URL
+    /// errors of an insecure or malformed issuer identifier.
+    pub fn resume(
+        credential_issuer: &str,
+        configuration_ids: Vec<String>,
+        refresh_token: SecretString,
+    ) -> Result<(IssuanceSession, HttpRequest), Oid4vciError> {
+        let selected = configuration_ids.first().cloned().ok_or_else(|| {
+            Oid4vciError::Unsupported("a refresh for no credential configuration".into())
+        })?;
+        let request = HttpRequest::get(credential_issuer_metadata_url(credential_issuer)?);
+        let offer = CredentialOffer {
+            credential_issuer: credential_issuer.to_owned(),
+            credential_configuration_ids: configuration_ids,
+            grants: Default::default(),
+        };
+        let session = IssuanceSession {
+            offer,
+            client_id: None,
+            step: Step::IssuerMetadata,
+            issuer_metadata: None,
+            authorization_server: None,
+            token_endpoint: None,
+            tx_code: None,
+            access_token: None,
+            authorization_details: Vec::new(),
+            c_nonce: None,
+            selected,
+            nonce_retried: false,
+            deferred: HashMap::new(),
+            deferred_pending: None,
+            holder_thumbprints: Vec::new(),
+            requested: None,
+            refresh_token: Some(refresh_token),
+        };
+        Ok((session, request))
+    }
+
+    /// The refresh token to keep for [`IssuanceSession::resume`]: the latest the issuer
+    /// gave (a secret: store it like a key).
+    pub fn refresh_token(&self) -> Option<&SecretString> {
+        self.refresh_token.as_ref()
     }
 
     /// Identifies the wallet with a `client_id` in the token request and as `iss` of key
@@ -291,7 +348,12 @@ impl IssuanceSession {
             .ok_or(Oid4vciError::OutOfOrder("no authorization server chosen"))?;
         let metadata: AuthorizationServerMetadata =
             read_json(response, Endpoint::AuthorizationServerMetadata, &[200])?;
-        self.token_endpoint = Some(metadata.validate(&expected)?.to_owned());
+        let grant = if self.grant().is_none() && self.refresh_token.is_some() {
+            REFRESH_TOKEN_GRANT
+        } else {
+            PRE_AUTHORIZED_CODE_GRANT
+        };
+        self.token_endpoint = Some(metadata.validate_for(&expected, grant)?.to_owned());
         if let Some(spec) = self.tx_code_spec().cloned() {
             self.step = Step::TxCode;
             return Ok(TokenStep::NeedsTxCode(spec));
@@ -318,19 +380,24 @@ impl IssuanceSession {
     }
 
     fn token_request(&self) -> Result<HttpRequest, Oid4vciError> {
-        let grant = self
-            .grant()
-            .ok_or(Oid4vciError::OutOfOrder("no pre-authorized code"))?;
-        let tx_code = match (&grant.tx_code, &self.tx_code) {
-            (Some(_), None) => return Err(Oid4vciError::TxCodeRequired),
-            (Some(_), Some(code)) => Some(code.clone()),
-            (None, _) => None,
-        };
-        let body = TokenRequest::pre_authorized(
-            grant.pre_authorized_code.clone(),
-            tx_code,
-            self.client_id.clone(),
-        )
+        let body = match (self.grant(), &self.refresh_token) {
+            (Some(grant), _) => {
+                let tx_code = match (&grant.tx_code, &self.tx_code) {
+                    (Some(_), None) => return Err(Oid4vciError::TxCodeRequired),
+                    (Some(_), Some(code)) => Some(code.clone()),
+                    (None, _) => None,
+                };
+                TokenRequest::pre_authorized(
+                    grant.pre_authorized_code.clone(),
+                    tx_code,
+                    self.client_id.clone(),
+                )
+            }
+            (None, Some(refresh_token)) => {
+                TokenRequest::refresh(refresh_token.clone(), self.client_id.clone())
+            }
+            (None, None) => return Err(Oid4vciError::OutOfOrder("no pre-authorized code")),
+        }
         .to_form()?;
         let url = self
             .token_endpoint
@@ -372,6 +439,9 @@ impl IssuanceSession {
             });
         }
         self.access_token = Some(token.access_token.clone());
+        if let Some(refresh_token) = token.refresh_token.clone() {
+            self.refresh_token = Some(refresh_token);
+        }
         self.authorization_details = token
             .authorization_details
             .clone()

@@ -30,6 +30,32 @@ pub struct StoredCredential {
     /// before they existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purposes: Vec<PurposeCredential>,
+    /// How to ask the issuer for more purpose credentials, when it gave a refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refill: Option<RefillGrant>,
+}
+
+/// What a wallet keeps to refill a document's purpose credentials without the holder: the
+/// issuer, its purpose configurations and the OAuth refresh token (RFC 6749 section 6) of
+/// the issuance. The token is a bearer secret: it lives only in the encrypted vault and
+/// `Debug` never shows it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefillGrant {
+    /// The Credential Issuer identifier.
+    pub credential_issuer: String,
+    /// The purpose credential configurations, by preset name.
+    pub configurations: std::collections::BTreeMap<String, String>,
+    /// The latest refresh token (rotated on each use).
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefillGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefillGrant")
+            .field("credential_issuer", &self.credential_issuer)
+            .field("configurations", &self.configurations)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A purpose credential kept with its document: one preset's claims, none selectively
@@ -86,6 +112,7 @@ mod tests {
             received_at: 1_700_000_000,
             display: serde_json::json!({"name": "Nguyen Van A"}),
             purposes: Vec::new(),
+            refill: None,
         };
         let printed = format!("{stored:?}");
         assert_eq!(

@@ -51,7 +51,7 @@ use zeroize::Zeroizing;
 
 use crate::local_file::{self, LocalFileError};
 
-pub use credential::{PurposeCredential, StoredCredential};
+pub use credential::{PurposeCredential, RefillGrant, StoredCredential};
 pub use error::VaultError;
 pub use format::{FORMAT_VERSION, MAGIC, MAX_VAULT_FILE_LEN};
 pub use key::{VAULT_KEY_LEN, VaultKey};

@@ -12,7 +12,7 @@
 use super::{Binding, Parsed, PresentationOutput, Selection, Wallet, WalletError};
 use crate::catalogue::{self, Purpose};
 use crate::jose::Signer;
-use crate::vault::{PurposeCredential, StoredCredential};
+use crate::vault::{PurposeCredential, RefillGrant, StoredCredential};
 
 /// Most purpose credentials a document keeps, all presets together (about 8 presets of a
 /// batch of 30, with room for a refill); more are refused.
@@ -159,6 +159,16 @@ impl Wallet {
         }
         self.vault.insert(stored)?;
         Ok(added)
+    }
+
+    /// Keeps (or replaces, after a rotation) how to refill document `id`'s purpose
+    /// credentials; written to the vault at once, since a rotated refresh token replaces
+    /// the old one at the issuer.
+    pub fn set_refill(&mut self, id: &str, refill: RefillGrant) -> Result<(), WalletError> {
+        let mut stored = self.stored(id)?.clone();
+        stored.refill = Some(refill);
+        self.vault.insert(stored)?;
+        Ok(())
     }
 
     /// For each purpose of document `id`'s type, in preset order, how many purpose

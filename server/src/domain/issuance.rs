@@ -22,6 +22,10 @@ use crate::offer;
 use crate::secrets;
 
 const TOKEN_PURPOSE: &str = "access-token";
+const REFRESH_PURPOSE: &str = "refresh-token";
+/// How long a refresh token lives, seconds (30 days; each use gives a new one). Its
+/// credentials still end with their document's `valid_until`.
+pub const REFRESH_TOKEN_TTL_SECS: i64 = 30 * 86_400;
 /// Most key proofs accepted in one credential request (`batch_size`, OpenID4VCI 1.0
 /// section 12.2.4): a phone asks for up to this many purpose credentials of a preset at
 /// once, one per key (the EU age-verification issuer uses batches of 30).
@@ -92,13 +96,90 @@ fn cred_err(code: IssuerErrorCode, description: impl Into<String>) -> GrantError
     }
 }
 
-/// A granted access token.
-#[derive(Debug)]
+/// A granted access token, with the refresh token that can get the next one.
 pub struct Grant {
     /// The bearer token (shown once to the wallet).
     pub access_token: String,
     /// Seconds it lives.
     pub expires_in: i64,
+    /// The refresh token (shown once; only its keyed hash is stored).
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes a new access token and refresh token for `offer_id` inside `tx`.
+async fn grant_tokens(
+    services: &Services,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    offer_id: &str,
+    t: i64,
+) -> Result<Grant, GrantError> {
+    let access_token = secrets::random_token("gya_")?;
+    let refresh_token = secrets::random_token("gyr_")?;
+    let ttl = services.config.access_token_ttl_secs;
+    sqlx::query("INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(services.master.hash_secret(TOKEN_PURPOSE, &access_token))
+        .bind(offer_id)
+        .bind(t + ttl)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(services.master.hash_secret(REFRESH_PURPOSE, &refresh_token))
+    .bind(offer_id)
+    .bind(t + REFRESH_TOKEN_TTL_SECS)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Grant {
+        access_token,
+        expires_in: ttl,
+        refresh_token,
+    })
+}
+
+/// The refresh token grant (RFC 6749 section 6): a new access token (and a new refresh
+/// token; the one used is gone) for the offer the refresh token came from, while its
+/// document is still valid at the version of that offer. Anything else is `invalid_grant`,
+/// saying no more than that.
+pub async fn refresh(services: &Services, refresh_token: &str) -> Result<Grant, GrantError> {
+    let refused = || token_err("invalid_grant", "unknown, used or expired refresh token");
+    if refresh_token.is_empty() || refresh_token.len() > 256 {
+        return Err(refused());
+    }
+    let t = now();
+    let hash = services.master.hash_secret(REFRESH_PURPOSE, refresh_token);
+    let mut tx = services.db.begin().await?;
+    let row = sqlx::query(
+        "SELECT r.offer_id FROM refresh_tokens r JOIN offers o ON o.id = r.offer_id \
+         JOIN documents d ON d.id = o.document_id \
+         WHERE r.token_hash = $1 AND r.expires_at > $2 AND d.state = 'valid' AND d.version = o.doc_version",
+    )
+    .bind(&hash)
+    .bind(t)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(refused)?;
+    let offer_id: String = row.try_get("offer_id")?;
+    // Single use: of two concurrent refreshes with one token, one deletes it and wins.
+    let used = sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = $1")
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    if used.rows_affected() != 1 {
+        return Err(refused());
+    }
+    let grant = grant_tokens(services, &mut tx, &offer_id, t).await?;
+    tx.commit().await?;
+    metrics::counter!("giayto_refresh_grants_total").increment(1);
+    Ok(grant)
 }
 
 /// The pre-authorized code grant. `tx_code` must be present exactly when the offer had one
@@ -144,8 +225,6 @@ pub async fn redeem_code(
         services
             .master
             .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored);
-    let access_token = secrets::random_token("gya_")?;
-    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, &access_token);
     let mut tx = services.db.begin().await?;
     if !matches {
         // Count the miss and burn the code at the limit; committed even though we refuse.
@@ -176,18 +255,9 @@ pub async fn redeem_code(
             "unknown, used or expired pre-authorized code",
         ));
     }
-    let ttl = services.config.access_token_ttl_secs;
-    sqlx::query("INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(token_hash)
-        .bind(&offer_id)
-        .bind(t + ttl)
-        .execute(&mut *tx)
-        .await?;
+    let grant = grant_tokens(services, &mut tx, &offer_id, t).await?;
     tx.commit().await?;
-    Ok(Grant {
-        access_token,
-        expires_in: ttl,
-    })
+    Ok(grant)
 }
 
 /// Makes a fresh `c_nonce`, valid `nonce_ttl_secs`. Stores nothing (see [`c_nonce`]).
@@ -212,6 +282,10 @@ pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
     .execute(services.db.writer())
     .await?;
     sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+        .bind(t)
+        .execute(services.db.writer())
+        .await?;
+    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
         .bind(t)
         .execute(services.db.writer())
         .await?;

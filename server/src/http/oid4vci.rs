@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use giayto_core::oid4vci::{CredentialRequest, NonceResponse, TokenRequest};
+use giayto_core::oid4vci::{CredentialRequest, NonceResponse, REFRESH_TOKEN_GRANT, TokenRequest};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -127,13 +127,14 @@ pub async fn authorization_server_metadata(State(state): State<AppState>) -> Jso
     Json(json!({
         "issuer": base,
         "token_endpoint": format!("{base}/token"),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT, REFRESH_TOKEN_GRANT],
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": true,
     }))
 }
 
-/// Token endpoint: the pre-authorized code grant.
+/// Token endpoint: the pre-authorized code grant, and the refresh token grant that lets a
+/// wallet refill its purpose credentials.
 pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     let Ok(req) = TokenRequest::from_form(&body) else {
         return oauth_error(
@@ -142,11 +143,24 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
             "body must be application/x-www-form-urlencoded",
         );
     };
+    if req.grant_type == REFRESH_TOKEN_GRANT {
+        let Some(refresh_token) = req.refresh_token.as_ref() else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "refresh_token is missing",
+            );
+        };
+        return match issuance::refresh(&state.services, refresh_token.expose()).await {
+            Ok(grant) => token_response(&grant),
+            Err(e) => e.into_response(),
+        };
+    }
     if req.grant_type != PRE_AUTHORIZED_GRANT {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "only the pre-authorized code grant is supported",
+            "only the pre-authorized code and refresh token grants are supported",
         );
     }
     let Some(code) = req.pre_authorized_code.as_ref() else {
@@ -158,16 +172,22 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     };
     let tx_code = req.tx_code.as_ref().map(|t| t.expose());
     match issuance::redeem_code(&state.services, code.expose(), tx_code).await {
-        Ok(grant) => no_store(
-            Json(json!({
-                "access_token": grant.access_token,
-                "token_type": "Bearer",
-                "expires_in": grant.expires_in,
-            }))
-            .into_response(),
-        ),
+        Ok(grant) => token_response(&grant),
         Err(e) => e.into_response(),
     }
+}
+
+/// A successful token response (RFC 6749 section 5.1), never cached.
+fn token_response(grant: &issuance::Grant) -> Response {
+    no_store(
+        Json(json!({
+            "access_token": grant.access_token,
+            "token_type": "Bearer",
+            "expires_in": grant.expires_in,
+            "refresh_token": grant.refresh_token,
+        }))
+        .into_response(),
+    )
 }
 
 /// Nonce endpoint (OpenID4VCI 1.0 section 7): a fresh, unpredictable `c_nonce`, answered
