@@ -180,7 +180,7 @@ fn present_prints_a_key_bound_presentation_and_its_qr_code_reads_back() {
     );
     let presentation = out["presentation"].as_str().unwrap();
     let qr_text = out["qr_text"].as_str().unwrap();
-    assert!(qr_text.starts_with("GT1:"));
+    assert!(qr_text.starts_with("GT2:"));
     assert_eq!(qr::unpack(qr_text).unwrap(), presentation);
     let kb = giayto_core::sd_jwt::Presentation::parse(presentation).unwrap();
     let kb_jwt = giayto_core::jose::jws::CompactJws::parse(kb.key_binding_jwt().unwrap()).unwrap();

@@ -47,7 +47,7 @@ fn zbarimg_reads_what_giayto_writes_and_it_verifies() {
             0,
         );
         let Some(text) = zbarimg(&png) else { return };
-        assert!(text.starts_with("GT1:"), "{document}/{preset}: {text:.20}");
+        assert!(text.starts_with("GT2:"), "{document}/{preset}: {text:.20}");
         let verdict = run_json(
             &[
                 "verify",

@@ -122,7 +122,7 @@ fn init_receive_list_show_present_delete() {
     );
     let kb = kb_claims(one_way["presentation"].as_str().unwrap());
     assert_eq!(kb["aud"], qr::OFFLINE_AUDIENCE);
-    assert!(one_way["qr_text"].as_str().unwrap().starts_with("GT1:"));
+    assert!(one_way["qr_text"].as_str().unwrap().starts_with("GT2:"));
 
     // Two-way: answer a challenge QR, given as an image.
     let now = giayto_cli::unix_now();
@@ -189,14 +189,14 @@ fn init_receive_list_show_present_delete() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a presentation"));
 
-    // Paper form: no key binding, GTP1 prefix.
+    // Paper form: no key binding, GTP2 prefix.
     let paper = run_json(
         &[
             "wallet", "--dir", w, "present", &id, "--preset", "full", "--paper",
         ],
         0,
     );
-    assert!(paper["qr_text"].as_str().unwrap().starts_with("GTP1:"));
+    assert!(paper["qr_text"].as_str().unwrap().starts_with("GTP2:"));
     assert!(
         Presentation::parse(paper["presentation"].as_str().unwrap())
             .unwrap()

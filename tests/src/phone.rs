@@ -26,7 +26,7 @@ pub struct Phone {
 /// A presentation as the phone shows it.
 #[derive(Debug, Clone)]
 pub struct ShownQr {
-    /// The QR text (`GT1:...`).
+    /// The QR text (`GT2:...`).
     pub text: String,
 }
 

@@ -130,7 +130,7 @@ fun main() {
     lateinit var oneWay: PresentationQr
     check("a one-way traffic-stop QR verifies offline with labelled claims") {
         oneWay = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
-        expect(oneWay.qrText.startsWith("GT1:")) { oneWay.qrText.take(8) }
+        expect(oneWay.qrText.startsWith("GT2:")) { oneWay.qrText.take(8) }
         expect(decodeQrImage(oneWay.png) == oneWay.qrText) { "PNG does not hold the QR text" }
         val r = verifier.verifyImage(oneWay.png)
         expect(r.valid) { "errors ${r.errors}" }
@@ -179,7 +179,7 @@ fun main() {
 
     check("the paper form verifies as not bound to a device") {
         val qr = wallet.present(licence.id, ClaimSelection.Preset("identity"), PresentationMode.Paper)
-        expect(qr.qrText.startsWith("GTP1:")) { qr.qrText.take(8) }
+        expect(qr.qrText.startsWith("GTP2:")) { qr.qrText.take(8) }
         val r = verifier.verifyQrText(qr.qrText)
         expect(r.paperForm && r.holderBinding is HolderBindingState.NotBound) { "$r" }
         expect(r.valid) { "errors ${r.errors}" }

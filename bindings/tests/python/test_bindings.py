@@ -116,7 +116,7 @@ def _trust():
 @check("a one-way identity QR verifies offline with labelled claims")
 def _verify():
     qr = WALLET.present(STATE["id"], g.ClaimSelection.PRESET("identity"), g.PresentationMode.ONE_WAY())
-    assert qr.qr_text.startswith("GT1:")
+    assert qr.qr_text.startswith("GT2:")
     result = VERIFIER.verify_image(qr.png)
     assert result.valid, result.errors
     assert result.status == g.CredentialStatus.VALID

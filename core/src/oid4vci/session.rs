@@ -129,7 +129,7 @@ pub struct IssuanceSession {
     /// latest one a token response carried (a rotated one replaces it).
     refresh_token: Option<SecretString>,
     /// RFC 7638 thumbprints of the keys proved in the last credential request; each
-    /// credential received must be bound to one of them, each key to at most one.
+    /// credential received must be bound to one of them.
     holder_thumbprints: Vec<String>,
     requested: Option<String>,
 }
@@ -144,6 +144,15 @@ impl IssuanceSession {
                 "offers without a pre-authorized code grant (authorization code flow)".into(),
             ));
         }
+        IssuanceSession::start(offer, None)
+    }
+
+    /// A session at its first step (the issuer metadata request), for an offer or for a
+    /// refresh token.
+    fn start(
+        offer: CredentialOffer,
+        refresh_token: Option<SecretString>,
+    ) -> Result<(IssuanceSession, HttpRequest), Oid4vciError> {
         let request = HttpRequest::get(credential_issuer_metadata_url(&offer.credential_issuer)?);
         let selected = offer
             .credential_configuration_ids
@@ -167,7 +176,7 @@ impl IssuanceSession {
             deferred_pending: None,
             holder_thumbprints: Vec::new(),
             requested: None,
-            refresh_token: None,
+            refresh_token,
         };
         Ok((session, request))
     }
@@ -185,35 +194,17 @@ impl IssuanceSession {
         configuration_ids: Vec<String>,
         refresh_token: SecretString,
     ) -> Result<(IssuanceSession, HttpRequest), Oid4vciError> {
-        let selected = configuration_ids.first().cloned().ok_or_else(|| {
-            Oid4vciError::Unsupported("a refresh for no credential configuration".into())
-        })?;
-        let request = HttpRequest::get(credential_issuer_metadata_url(credential_issuer)?);
+        if configuration_ids.is_empty() {
+            return Err(Oid4vciError::Unsupported(
+                "a refresh for no credential configuration".into(),
+            ));
+        }
         let offer = CredentialOffer {
             credential_issuer: credential_issuer.to_owned(),
             credential_configuration_ids: configuration_ids,
             grants: Default::default(),
         };
-        let session = IssuanceSession {
-            offer,
-            client_id: None,
-            step: Step::IssuerMetadata,
-            issuer_metadata: None,
-            authorization_server: None,
-            token_endpoint: None,
-            tx_code: None,
-            access_token: None,
-            authorization_details: Vec::new(),
-            c_nonce: None,
-            selected,
-            nonce_retried: false,
-            deferred: HashMap::new(),
-            deferred_pending: None,
-            holder_thumbprints: Vec::new(),
-            requested: None,
-            refresh_token: Some(refresh_token),
-        };
-        Ok((session, request))
+        IssuanceSession::start(offer, Some(refresh_token))
     }
 
     /// The refresh token to keep for [`IssuanceSession::resume`]: the latest the issuer

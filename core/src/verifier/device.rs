@@ -216,8 +216,8 @@ impl VerifierDevice {
         self.challenge = None;
     }
 
-    /// Verifies scanned QR text: a phone's presentation (`GT1:`, key binding required) or
-    /// a printed paper form (`GTP1:`, reported as not bound to a device).
+    /// Verifies scanned QR text: a phone's presentation (`GT2:`, or `GT1:` of format 1; key binding required) or
+    /// a printed paper form (`GTP2:` or `GTP1:`, reported as not bound to a device).
     pub fn verify_qr_text(&mut self, qr_text: &str, now: i64) -> Result<Scan, DeviceError> {
         let (presentation, key_bound) = match qr::classify(qr_text.trim(), now)? {
             QrPayload::Presentation(presentation) => (presentation, true),
