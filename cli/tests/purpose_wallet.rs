@@ -241,6 +241,32 @@ fn batches_are_received_used_once_counted_revoked_together_and_refilled() {
         left(&run_json(&["wallet", "--dir", w, "show", &id], 0))["traffic_stop"],
         0
     );
+    // Any verifier reads a purpose credential as the document it is, and is told the
+    // purpose: `giayto verify` with the police's key.
+    let (_, metadata) = server.call(
+        Method::Get,
+        "/.well-known/jwt-vc-issuer/agencies/police",
+        None,
+    );
+    let metadata: Value = serde_json::from_slice(&metadata).unwrap();
+    let police_jwk = dir.path().join("police.jwk");
+    std::fs::write(&police_jwk, metadata["jwks"]["keys"][0].to_string()).unwrap();
+    let (shown, _) = present(w, &id, &[]);
+    let verdict = run(&[
+        "verify",
+        &shown,
+        "--issuer-jwk",
+        police_jwk.to_str().unwrap(),
+        "--offline",
+    ]);
+    let verdict = String::from_utf8_lossy(&verdict.stdout);
+    assert!(
+        verdict.contains("Giấy phép lái xe / Driving licence")
+            && verdict
+                .contains("Mục đích / Purpose: Kiểm tra của cảnh sát giao thông / Traffic stop")
+            && verdict.contains("Số giấy phép lái xe / Licence number"),
+        "{verdict}"
+    );
     // None left: the fallback is said out loud, both ways.
     let (reused, stderr) = present(w, &id, &[]);
     assert!(stderr.contains("shown before"), "{stderr}");
