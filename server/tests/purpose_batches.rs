@@ -22,6 +22,7 @@ on_both_databases!(
     one_token_covers_each_configuration_once,
     revocation_and_reissue_act_on_the_whole_batch,
     refresh_tokens_rotate_and_end_with_the_document,
+    a_document_gets_a_bounded_number_of_credentials,
 );
 
 fn now() -> u64 {
@@ -355,6 +356,17 @@ async fn token_form(app: &TestApp, form: &str) -> (StatusCode, Value) {
     (r.status, r.json())
 }
 
+fn redeem_form(code: &str, tx_code: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        )
+        .append_pair("pre-authorized_code", code)
+        .append_pair("tx_code", tx_code)
+        .finish()
+}
+
 fn refresh_form(refresh_token: &str) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "refresh_token")
@@ -365,15 +377,7 @@ fn refresh_form(refresh_token: &str) -> String {
 async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
     let published = app.publish_id_card("refresh-1").await.json();
     let (code, tx_code) = common::offer_secrets(&published["offer"]);
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(
-            "grant_type",
-            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-        )
-        .append_pair("pre-authorized_code", &code)
-        .append_pair("tx_code", &tx_code)
-        .finish();
-    let (status, first) = token_form(&app, &form).await;
+    let (status, first) = token_form(&app, &redeem_form(&code, &tx_code)).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let refresh = first["refresh_token"].as_str().unwrap().to_owned();
     assert!(refresh.starts_with("gyr_"));
@@ -447,5 +451,45 @@ async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
         .await
         .1["error"],
         "invalid_grant"
+    );
+}
+
+/// A wallet that refreshes in a loop cannot fill the status lists: past
+/// `MAX_CREDENTIALS_PER_WINDOW` credentials in the window, the document gets no more.
+async fn a_document_gets_a_bounded_number_of_credentials(app: TestApp) {
+    use giayto_server::domain::issuance::MAX_CREDENTIALS_PER_WINDOW;
+    let published = app.publish_id_card("bounded-1").await.json();
+    let (code, tx_code) = common::offer_secrets(&published["offer"]);
+    let (_, mut grant) = token_form(&app, &redeem_form(&code, &tx_code)).await;
+    let mut issued = 0i64;
+    while issued < MAX_CREDENTIALS_PER_WINDOW {
+        let access = grant["access_token"].as_str().unwrap().to_owned();
+        for configuration in [
+            "can_cuoc.identity",
+            "can_cuoc.age_over_18",
+            "can_cuoc.residence",
+        ] {
+            let n = (MAX_CREDENTIALS_PER_WINDOW - issued).min(30);
+            if n == 0 {
+                break;
+            }
+            let (status, body) =
+                request_batch(&app, &access, configuration, &keys(n as usize)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            issued += n;
+        }
+        let refresh = grant["refresh_token"].as_str().unwrap().to_owned();
+        grant = token_form(&app, &refresh_form(&refresh)).await.1;
+    }
+    let access = grant["access_token"].as_str().unwrap();
+    let (status, refused) = request_batch(&app, access, "can_cuoc", &keys(1)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "credential_request_denied");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("at most {MAX_CREDENTIALS_PER_WINDOW} credentials")),
+        "{refused}"
     );
 }

@@ -23,6 +23,13 @@ use crate::secrets;
 
 const TOKEN_PURPOSE: &str = "access-token";
 const REFRESH_PURPOSE: &str = "refresh-token";
+/// Most credentials one document gets within [`CREDENTIAL_WINDOW_SECS`] (the full one and
+/// every purpose batch and refill together: a receive takes about 4 x 30 + 1, a refill 10
+/// per preset running low); each holds a status-list slot for good, so a wallet refreshing
+/// in a loop is refused before it fills the lists.
+pub const MAX_CREDENTIALS_PER_WINDOW: i64 = 600;
+/// The window of [`MAX_CREDENTIALS_PER_WINDOW`], seconds (30 days).
+pub const CREDENTIAL_WINDOW_SECS: i64 = 30 * 86_400;
 /// How long a refresh token lives, seconds (30 days; each use gives a new one). Its
 /// credentials still end with their document's `valid_until`.
 pub const REFRESH_TOKEN_TTL_SECS: i64 = 30 * 86_400;
@@ -489,6 +496,26 @@ pub async fn issue_credentials(
         return Err(cred_err(
             IssuerErrorCode::CredentialRequestDenied,
             "the document was revoked, suspended or re-issued since the offer",
+        ));
+    }
+    // Each credential holds a status-list slot for good: a wallet that refreshes in a loop
+    // must not fill the lists. Counted under the document's row lock taken just above.
+    let recent: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM credentials WHERE document_id = $1 AND issued_at > $2",
+    )
+    .bind(&target.document_id)
+    .bind(t - CREDENTIAL_WINDOW_SECS)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("n")?;
+    let asked = i64::try_from(holder_keys.len()).unwrap_or(i64::MAX);
+    if recent.saturating_add(asked) > MAX_CREDENTIALS_PER_WINDOW {
+        return Err(cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            format!(
+                "a document gets at most {MAX_CREDENTIALS_PER_WINDOW} credentials in {} days",
+                CREDENTIAL_WINDOW_SECS / 86_400
+            ),
         ));
     }
     let mut slots = Vec::with_capacity(holder_keys.len());
