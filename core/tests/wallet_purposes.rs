@@ -15,7 +15,7 @@ use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::StatusReference;
 use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::wallet::{
-    Binding, Fallback, PurposeCount, REFILL_BELOW, Source, Wallet, WalletError,
+    Binding, Fallback, PurposeCount, REFILL_BELOW, ShownPreset, Source, Wallet, WalletError,
 };
 use serde_json::Value;
 
@@ -107,6 +107,21 @@ fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// Shows `preset` of the stored licence with the test's keys.
+    fn show(
+        &mut self,
+        preset: &str,
+        binding: &Binding,
+        fallback: Fallback,
+        now: i64,
+    ) -> ShownPreset {
+        self.wallet
+            .present_preset(&self.id, preset, binding, &self.keys, fallback, now)
+            .unwrap()
+    }
+}
+
 fn vct_of(presentation: &str) -> String {
     let p = Presentation::parse(presentation).unwrap();
     p.issuer_payload().unwrap()["vct"]
@@ -151,17 +166,12 @@ fn each_purpose_credential_is_shown_once_then_the_fallback_is_said() {
     );
     let mut signatures = HashSet::new();
     for left in [2, 1, 0] {
-        let shown = s
-            .wallet
-            .present_preset(
-                &s.id,
-                "traffic_stop",
-                &Binding::OneWay,
-                &s.keys,
-                Fallback::ReuseLeastRecentlyShown,
-                NOW + 10 - left as i64,
-            )
-            .unwrap();
+        let shown = s.show(
+            "traffic_stop",
+            &Binding::OneWay,
+            Fallback::ReuseLeastRecentlyShown,
+            NOW + 10 - left as i64,
+        );
         assert_eq!(shown.source, Source::Purpose { left });
         assert_eq!(shown.source.notice(), None);
         assert_eq!(
@@ -182,17 +192,12 @@ fn each_purpose_credential_is_shown_once_then_the_fallback_is_said() {
     assert_eq!(count(&reopened, &s.id, "traffic_stop").used, 3);
 
     // None left: the least recently shown one again, and the holder is told.
-    let reused = s
-        .wallet
-        .present_preset(
-            &s.id,
-            "traffic_stop",
-            &Binding::OneWay,
-            &s.keys,
-            Fallback::ReuseLeastRecentlyShown,
-            NOW + 100,
-        )
-        .unwrap();
+    let reused = s.show(
+        "traffic_stop",
+        &Binding::OneWay,
+        Fallback::ReuseLeastRecentlyShown,
+        NOW + 100,
+    );
     assert_eq!(
         reused.source,
         Source::ReusedPurpose {
@@ -205,17 +210,12 @@ fn each_purpose_credential_is_shown_once_then_the_fallback_is_said() {
         "{en}"
     );
     // Or the full credential, said just as openly.
-    let full = s
-        .wallet
-        .present_preset(
-            &s.id,
-            "traffic_stop",
-            &Binding::OneWay,
-            &s.keys,
-            Fallback::FullCredential,
-            NOW + 101,
-        )
-        .unwrap();
+    let full = s.show(
+        "traffic_stop",
+        &Binding::OneWay,
+        Fallback::FullCredential,
+        NOW + 101,
+    );
     assert_eq!(full.source, Source::FullCredential { fallback: true });
     assert!(full.source.notice().unwrap().1.contains("full credential"));
     assert_eq!(
@@ -223,30 +223,20 @@ fn each_purpose_credential_is_shown_once_then_the_fallback_is_said() {
         "https://giayto.gov.vn/vct/driving_licence"
     );
     // A preset never issued as purpose credentials falls back the same way.
-    let age = s
-        .wallet
-        .present_preset(
-            &s.id,
-            "age_over_18",
-            &Binding::OneWay,
-            &s.keys,
-            Fallback::ReuseLeastRecentlyShown,
-            NOW,
-        )
-        .unwrap();
+    let age = s.show(
+        "age_over_18",
+        &Binding::OneWay,
+        Fallback::ReuseLeastRecentlyShown,
+        NOW,
+    );
     assert_eq!(age.source, Source::FullCredential { fallback: true });
     // `full` is the full credential by design, nothing to say.
-    let whole = s
-        .wallet
-        .present_preset(
-            &s.id,
-            "full",
-            &Binding::Paper,
-            &s.keys,
-            Fallback::ReuseLeastRecentlyShown,
-            NOW,
-        )
-        .unwrap();
+    let whole = s.show(
+        "full",
+        &Binding::Paper,
+        Fallback::ReuseLeastRecentlyShown,
+        NOW,
+    );
     assert_eq!(whole.source, Source::FullCredential { fallback: false });
     assert_eq!(whole.source.notice(), None);
 }
@@ -270,16 +260,12 @@ fn refills_replace_used_credentials_and_low_presets_are_named() {
             .unwrap()
             .contains(&"age_over_18".to_owned())
     );
-    s.wallet
-        .present_preset(
-            &s.id,
-            "age_over_18",
-            &Binding::OneWay,
-            &s.keys,
-            Fallback::FullCredential,
-            NOW,
-        )
-        .unwrap();
+    s.show(
+        "age_over_18",
+        &Binding::OneWay,
+        Fallback::FullCredential,
+        NOW,
+    );
     assert!(
         s.wallet
             .presets_to_refill(&s.id)
@@ -398,17 +384,12 @@ fn two_verifiers_comparing_scans_find_nothing_in_common() {
     let mut scans = Vec::new();
     for verifier in ["giayto:police-hanoi", "giayto:police-hue"] {
         let challenge = Challenge::new(verifier, std::time::Duration::from_secs(60), NOW).unwrap();
-        let shown = s
-            .wallet
-            .present_preset(
-                &s.id,
-                "traffic_stop",
-                &Binding::Challenge(challenge),
-                &s.keys,
-                Fallback::FullCredential,
-                NOW,
-            )
-            .unwrap();
+        let shown = s.show(
+            "traffic_stop",
+            &Binding::Challenge(challenge),
+            Fallback::FullCredential,
+            NOW,
+        );
         assert!(matches!(shown.source, Source::Purpose { .. }));
         scans.push(shown.output);
     }
@@ -445,17 +426,13 @@ fn two_verifiers_comparing_scans_find_nothing_in_common() {
     // issuer signature and holder key are the same at both verifiers.
     let full: Vec<_> = (0..2)
         .map(|_| {
-            s.wallet
-                .present_preset(
-                    &s.id,
-                    "traffic_stop",
-                    &Binding::OneWay,
-                    &s.keys,
-                    Fallback::FullCredential,
-                    NOW,
-                )
-                .unwrap()
-                .output
+            s.show(
+                "traffic_stop",
+                &Binding::OneWay,
+                Fallback::FullCredential,
+                NOW,
+            )
+            .output
         })
         .collect();
     let raw_full: Vec<Vec<u8>> = full
