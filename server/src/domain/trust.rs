@@ -50,6 +50,9 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
             },
             jwks: Jwks { keys },
             vcts: a.allowed_vcts,
+            status_list_aggregation_endpoint: Some(super::status_lists::aggregation_uri(
+                services, &a.id,
+            )),
         });
     }
     let list = TrustList {
