@@ -21,7 +21,7 @@ mod list;
 mod status;
 mod token;
 
-pub use cache::{CachePolicy, CachedStatusList, StatusCache, StatusLookup};
+pub use cache::{CachePolicy, CachedStatusList, StatusCache, StatusLookup, Validators};
 pub use error::StatusListError;
 pub use list::{MAX_COMPRESSED_BYTES, MAX_DECOMPRESSED_BYTES, StatusList};
 pub use status::{Status, StatusClaim, StatusReference};
