@@ -125,6 +125,19 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     if let Some(status) = status {
         let _ = writeln!(s, "Trạng thái / Status: {status}");
     }
+    // The age of the status information matters once the list is past its ttl: then say
+    // when it was last confirmed.
+    if let Some(f) = &verdict.status_freshness
+        && f.checked_at.saturating_add(f.age_seconds) > f.refresh_at
+    {
+        let _ = writeln!(
+            s,
+            "Trạng thái kiểm tra lúc / Status as of: {} ({}), list signed {}",
+            giayto_core::verifier::format_date(f.checked_at),
+            giayto_core::verifier::format_age(f.age_seconds),
+            giayto_core::verifier::format_date(f.issued_at),
+        );
+    }
     if let Some(exp) = verdict.validity.expires_at {
         let _ = writeln!(s, "Hết hạn / Expires: {}", crate::dates::date_time(exp));
     }
