@@ -166,16 +166,27 @@ impl Verifier {
     }
 
     /// Re-downloads every cached status list and every list a presentation referred to
-    /// while it was missing or stale. Returns how many were loaded; stops at the first
-    /// failure.
+    /// while it was missing or stale. Returns how many were loaded. A list that fails does
+    /// not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+    /// a Relying Party SHOULD continue with the other lists); the first failure is the
+    /// error only when no list could be loaded. `sync` also learns the lists no
+    /// presentation has named yet.
     pub fn refresh_status_lists(&self, http: Arc<dyn HttpClient>) -> Result<u32, GiaytoError> {
         let uris = self.device().status_lists_to_refresh();
         let mut loaded = 0u32;
+        let mut first_error = None;
         for uri in uris {
-            self.fetch_status_list(uri, http.clone())?;
-            loaded = loaded.saturating_add(1);
+            match self.fetch_status_list(uri, http.clone()) {
+                Ok(()) => loaded = loaded.saturating_add(1),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(loaded)
+        match first_error {
+            Some(error) if loaded == 0 => Err(error),
+            _ => Ok(loaded),
+        }
     }
 
     /// Syncs everything needed to check statuses offline, knowing only the pinned anchor:
