@@ -471,10 +471,7 @@ fn the_verdict_says_how_old_the_status_is_and_the_expiry_policy_is_configurable(
     let expired = NOW - 600 + 8 * 86_400 + 1;
     let statuses = device.status_cache().clone();
     let trust = giayto_core::verifier::IssuerTrust::TrustList(device.trust_list().unwrap().clone());
-    let presentation = giayto_core::qr::classify(&w.show(1, 3, expired), expired).unwrap();
-    let giayto_core::qr::QrPayload::Presentation(presentation) = presentation else {
-        panic!("a presentation")
-    };
+    let presentation = unpack(&w.show(1, 3, expired), expired);
     let policy = Policy {
         accepted_audiences: None,
         replay_cache: None,
@@ -501,12 +498,17 @@ fn the_verdict_says_how_old_the_status_is_and_the_expiry_policy_is_configurable(
     assert!(verdict.valid, "{:?}", verdict.errors);
     assert_eq!(verdict.status, StatusView::ValidStale);
     assert_eq!(verdict.warnings[0].code, FailureCode::StatusListExpired);
-    let revoked = giayto_core::qr::classify(&w.show(1, 7, expired), expired).unwrap();
-    let giayto_core::qr::QrPayload::Presentation(revoked) = revoked else {
-        panic!("a presentation")
-    };
+    let revoked = unpack(&w.show(1, 7, expired), expired);
     let verdict = verify_presentation(&revoked, &lenient, &trust, &statuses, expired);
     assert!(verdict.has_error(FailureCode::Revoked));
+}
+
+/// The presentation inside QR text.
+fn unpack(qr_text: &str, now: i64) -> String {
+    match giayto_core::qr::classify(qr_text, now).unwrap() {
+        giayto_core::qr::QrPayload::Presentation(presentation) => presentation,
+        _ => panic!("a presentation"),
+    }
 }
 
 #[test]

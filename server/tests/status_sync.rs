@@ -275,25 +275,9 @@ fn httpdate_secs(reply: &Reply) -> i64 {
 
 /// GETs `path` from another router, with an optional `If-None-Match`.
 async fn call_router(router: &axum::Router, path: &str, if_none_match: Option<&str>) -> Reply {
-    use tower::ServiceExt as _;
     let mut req = Request::get(path);
     if let Some(v) = if_none_match {
         req = req.header("if-none-match", v);
     }
-    let res = router
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    common::call_with(router.clone(), req.body(Body::empty()).unwrap()).await
 }

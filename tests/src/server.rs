@@ -382,15 +382,8 @@ impl Server {
     /// Rows of the `documents` table of `agency`: (all, distinct document ids).
     pub fn count_documents(&self, agency: &str) -> Result<(i64, i64), HarnessError> {
         use sqlx::Row as _;
-        sqlx::any::install_default_drivers();
-        let url = self.database_url.clone();
         let agency = agency.to_owned();
-        block_on(async move {
-            let pool = sqlx::any::AnyPoolOptions::new()
-                .max_connections(1)
-                .connect(&url)
-                .await
-                .map_err(db_error)?;
+        self.with_pool(|pool| async move {
             let row = sqlx::query(
                 "SELECT COUNT(*) AS n, COUNT(DISTINCT external_id) AS d FROM documents WHERE agency_id = $1",
             )
@@ -398,30 +391,39 @@ impl Server {
             .fetch_one(&pool)
             .await
             .map_err(db_error)?;
-            let counts = (
+            Ok((
                 row.try_get::<i64, _>("n").map_err(db_error)?,
                 row.try_get::<i64, _>("d").map_err(db_error)?,
-            );
-            pool.close().await;
-            Ok(counts)
-        })?
+            ))
+        })
     }
 
     /// Runs one SQL statement on the server's database (to break things on purpose);
     /// returns the rows affected.
     pub fn execute(&self, sql: &str) -> Result<u64, HarnessError> {
+        let sql = sql.to_owned();
+        self.with_pool(|pool| async move {
+            let done = sqlx::query(&sql).execute(&pool).await.map_err(db_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Runs `work` on a one-connection pool to the server's database, closed afterwards.
+    fn with_pool<T, F>(&self, work: impl FnOnce(sqlx::AnyPool) -> F) -> Result<T, HarnessError>
+    where
+        F: std::future::Future<Output = Result<T, HarnessError>>,
+    {
         sqlx::any::install_default_drivers();
         let url = self.database_url.clone();
-        let sql = sql.to_owned();
         block_on(async move {
             let pool = sqlx::any::AnyPoolOptions::new()
                 .max_connections(1)
                 .connect(&url)
                 .await
                 .map_err(db_error)?;
-            let done = sqlx::query(&sql).execute(&pool).await.map_err(db_error)?;
+            let result = work(pool.clone()).await;
             pool.close().await;
-            Ok(done.rows_affected())
+            result
         })?
     }
 }

@@ -132,12 +132,7 @@ fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     // no presentation ever named its list to this verifier.
     server.stop()?;
     for (doc, wallet_id, uri) in &held {
-        let preset = catalogue::by_id(doc.type_id)
-            .unwrap()
-            .presets()
-            .first()
-            .unwrap()
-            .name;
+        let preset = first_preset(doc.type_id);
         let qr = phone.show(wallet_id, preset)?;
         let verdict = officer.verify_text(&qr.text)?;
         assert!(
@@ -195,12 +190,7 @@ fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     assert_eq!(desk_report["report"]["not_modified"], 2, "{out}");
 
     server.stop()?;
-    let preset = catalogue::by_id(revoked.type_id)
-        .unwrap()
-        .presets()
-        .first()
-        .unwrap()
-        .name;
+    let preset = first_preset(revoked.type_id);
     let verdict = officer.verify_text(&phone.show(&revoked_id, preset)?.text)?;
     assert_eq!(verdict.status, StatusView::Revoked);
     let (code, out) = giayto(&[
@@ -238,15 +228,20 @@ fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     );
     assert!(report.failures[0].reason.contains("500"), "{report:?}");
     server.stop()?;
-    let preset = catalogue::by_id(held[0].0.type_id)
+    let preset = first_preset(held[0].0.type_id);
+    let verdict = fresh.verify_text(&phone.show(&held[0].1, preset)?.text)?;
+    assert_eq!(verdict.status, StatusView::Suspended);
+    Ok(())
+}
+
+/// The first disclosure preset of a document type.
+fn first_preset(type_id: &str) -> &'static str {
+    catalogue::by_id(type_id)
         .unwrap()
         .presets()
         .first()
         .unwrap()
-        .name;
-    let verdict = fresh.verify_text(&phone.show(&held[0].1, preset)?.text)?;
-    assert_eq!(verdict.status, StatusView::Suspended);
-    Ok(())
+        .name
 }
 
 /// Runs the `giayto` command; returns its exit code and stdout.
