@@ -161,8 +161,8 @@ fn world(with_link: bool) -> World {
 }
 
 impl World {
-    fn fresh_device(&self) -> VerifierDevice {
-        let anchors = Jwks {
+    fn anchors(&self) -> Jwks {
+        Jwks {
             keys: vec![
                 self.anchor
                     .public_jwk()
@@ -170,8 +170,11 @@ impl World {
                     .with_thumbprint_kid()
                     .unwrap(),
             ],
-        };
-        let mut device = VerifierDevice::new(anchors, "csgt:hanoi:officer-1").unwrap();
+        }
+    }
+
+    fn fresh_device(&self) -> VerifierDevice {
+        let mut device = VerifierDevice::new(self.anchors(), "csgt:hanoi:officer-1").unwrap();
         device.load_trust_list(&self.trust_list, NOW).unwrap();
         device
     }
@@ -390,15 +393,7 @@ fn export_and_import_carry_lists_validators_and_trust_list() {
     w.sync(&mut device, NOW);
     let saved = serde_json::to_string(&device.export_state()).unwrap();
 
-    let anchors = Jwks {
-        keys: vec![
-            w.anchor
-                .public_jwk()
-                .unwrap()
-                .with_thumbprint_kid()
-                .unwrap(),
-        ],
-    };
+    let anchors = w.anchors();
     let mut restored = VerifierDevice::new(anchors, "csgt:hanoi:officer-1").unwrap();
     restored
         .import_state(serde_json::from_str(&saved).unwrap(), NOW + 60)
@@ -514,15 +509,7 @@ fn unpack(qr_text: &str, now: i64) -> String {
 #[test]
 fn sync_needs_a_trust_list() {
     let w = world(true);
-    let anchors = Jwks {
-        keys: vec![
-            w.anchor
-                .public_jwk()
-                .unwrap()
-                .with_thumbprint_kid()
-                .unwrap(),
-        ],
-    };
+    let anchors = w.anchors();
     let device = VerifierDevice::new(anchors, "x").unwrap();
     assert!(matches!(
         device.start_status_sync(NOW),
