@@ -80,7 +80,17 @@ impl Issuer {
 
 /// Serves `published` on 127.0.0.1 until the process ends; returns the base URL.
 fn serve(published: Arc<RwLock<Option<Published>>>) -> String {
-    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    // tiny_http writes through a 1 KiB buffer, so a token is sent in two writes; with
+    // Nagle's algorithm the second waits for the client's delayed ACK (40 ms on Linux) and
+    // the figures would measure that. Accepted sockets inherit TCP_NODELAY from the
+    // listener.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_tcp_nodelay(true).unwrap();
+    let address: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&address.into()).unwrap();
+    socket.listen(128).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let server = Arc::new(tiny_http::Server::from_listener(listener, None).unwrap());
     let base = format!("http://{}", server.server_addr().to_ip().unwrap());
     for _ in 0..2 {
         let server = server.clone();
