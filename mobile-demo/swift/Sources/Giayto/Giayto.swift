@@ -1452,8 +1452,11 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded; stops at the first
-     * failure.
+     * while it was missing or stale. Returns how many were loaded. A list that fails does
+     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+     * a Relying Party SHOULD continue with the other lists); the first failure is the
+     * error only when no list could be loaded. `sync` also learns the lists no
+     * presentation has named yet.
      */
     func refreshStatusLists(http: HttpClient) throws  -> UInt32
     
@@ -1690,8 +1693,11 @@ open func newChallenge(ttlSeconds: UInt32)throws  -> String  {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded; stops at the first
-     * failure.
+     * while it was missing or stale. Returns how many were loaded. A list that fails does
+     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+     * a Relying Party SHOULD continue with the other lists); the first failure is the
+     * error only when no list could be loaded. `sync` also learns the lists no
+     * presentation has named yet.
      */
 open func refreshStatusLists(http: HttpClient)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
@@ -4559,7 +4565,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_new_challenge() != 64266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 29423) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 20074) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 28650) {
