@@ -76,6 +76,32 @@ fn sync(
 
 fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     let client = server.client.clone();
+    let desk = tempfile::tempdir()?;
+    let anchor = desk.path().join("anchor.json");
+    std::fs::write(
+        &anchor,
+        client
+            .get(&server.url("/trust-anchor.json"), None)?
+            .expect("anchor", 200)?
+            .body,
+    )?;
+    // A desk synced before anything was issued: it holds the trust list and no status list.
+    let early = desk.path().join("early");
+    let (code, out) = giayto(&[
+        "--json",
+        "verifier",
+        "sync",
+        "--cache",
+        early.to_str().unwrap(),
+        "--anchor",
+        anchor.to_str().unwrap(),
+        "--trust-list",
+        &server.url("/trust-list"),
+    ])?;
+    assert_eq!(code, 0, "{out}");
+    let early_report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(early_report["report"]["lists"], 0, "{out}");
+
     // One document of each type, received by the citizen's phone.
     let docs: Vec<Document> = agency::documents_for(&[CITIZEN])?;
     assert_eq!(docs.len(), 6);
@@ -103,16 +129,7 @@ fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     assert_eq!(wire.bodies.keys().filter(|u| lists.contains(*u)).count(), 3);
 
     // The same from the desk tool, into a cache folder.
-    let desk = tempfile::tempdir()?;
     let cache = desk.path().join("cache");
-    let anchor = desk.path().join("anchor.json");
-    std::fs::write(
-        &anchor,
-        client
-            .get(&server.url("/trust-anchor.json"), None)?
-            .expect("anchor", 200)?
-            .body,
-    )?;
     let (code, out) = giayto(&[
         "--json",
         "verifier",
@@ -128,9 +145,40 @@ fn scenario(server: &mut Server) -> Result<(), HarnessError> {
     let desk_report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(desk_report["report"]["downloaded"], 3, "{out}");
 
+    // Online, the early desk fetches the list it lacks by itself and keeps it in its folder.
+    let (licence, licence_id, licence_list) = held[1].clone();
+    let shown = phone.show(&licence_id, first_preset(licence.type_id))?;
+    let (code, out) = giayto(&[
+        "--json",
+        "verify",
+        "--cache",
+        early.to_str().unwrap(),
+        &shown.text,
+    ])?;
+    assert_eq!(code, 0, "{out}");
+    let state = std::fs::read_to_string(early.join("state.json"))?;
+    assert!(
+        state.contains(&licence_list),
+        "the fetched list joins the folder"
+    );
+
     // Offline: the server stops. Every document verifies with its status checked, though
     // no presentation ever named its list to this verifier.
     server.stop()?;
+    let shown = phone.show(&licence_id, first_preset(licence.type_id))?;
+    let (code, out) = giayto(&[
+        "--json",
+        "verify",
+        "--cache",
+        early.to_str().unwrap(),
+        "--offline",
+        &shown.text,
+    ])?;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["status"],
+        "valid"
+    );
     for (doc, wallet_id, uri) in &held {
         let preset = first_preset(doc.type_id);
         let qr = phone.show(wallet_id, preset)?;
