@@ -185,7 +185,9 @@ impl From<DeviceError> for GiaytoError {
             | DeviceError::NoTrustList
             | DeviceError::StatusListWithoutKid
             | DeviceError::Qr(_)
+            | DeviceError::StatusListOlder(_)
             | DeviceError::ChallengeScanned => GiaytoError::InvalidInput { reason },
+            DeviceError::StatusCacheFull => GiaytoError::Storage { reason },
         }
     }
 }

@@ -46,7 +46,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// Header fields as received.
     pub headers: Vec<HttpHeader>,
-    /// The body. The app may stop reading after 1 MiB: larger bodies are refused anyway.
+    /// The body. The app may stop reading after 4 MiB (a status list token's limit; 1 MiB
+    /// for OpenID4VCI responses): larger bodies are refused anyway.
     pub body: Vec<u8>,
 }
 

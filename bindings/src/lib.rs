@@ -26,7 +26,7 @@ pub use qr::{decode_qr_image, render_qr_png, render_qr_terminal};
 pub use result::{
     CredentialStatus, HolderBindingState, LabelledClaim, VerificationReason, VerificationResult,
 };
-pub use verifier::Verifier;
+pub use verifier::{SyncFailure, SyncResult, Verifier};
 pub use wallet::{
     ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr, Wallet,
 };

@@ -144,6 +144,14 @@ pub struct VerificationResult {
     pub holder_binding: HolderBindingState,
     /// Revocation state.
     pub status: CredentialStatus,
+    /// When the status list used was last confirmed current (downloaded, or a sync was
+    /// told it had not changed), Unix seconds; `None` when no cached list was consulted.
+    pub status_checked_at: Option<i64>,
+    /// How old that status information is, seconds (`now - status_checked_at`): show it
+    /// when the status is `VALID_STALE`.
+    pub status_age_seconds: Option<i64>,
+    /// When the issuer signed that state of the status list (its `iat`), Unix seconds.
+    pub status_list_issued_at: Option<i64>,
     /// Every reason to refuse.
     pub errors: Vec<VerificationReason>,
     /// Things that do not refuse it but the officer should know.
@@ -180,6 +188,9 @@ impl VerificationResult {
                 HolderBinding::NotChecked => HolderBindingState::NotChecked,
             },
             status: v.status.into(),
+            status_checked_at: v.status_freshness.as_ref().map(|f| f.checked_at),
+            status_age_seconds: v.status_freshness.as_ref().map(|f| f.age_seconds),
+            status_list_issued_at: v.status_freshness.as_ref().map(|f| f.issued_at),
             errors: v.errors.iter().map(VerificationReason::from).collect(),
             warnings: v.warnings.iter().map(VerificationReason::from).collect(),
         }

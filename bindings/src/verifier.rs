@@ -7,14 +7,78 @@ use std::time::Duration;
 
 use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::status_list::{STATUS_LIST_JWT_TYP, StatusCache};
-use giayto_core::verifier::VerifierDevice;
+use giayto_core::verifier::{SyncReport, VerifierDevice};
 
 use crate::http::{self, HttpClient};
 use crate::result::VerificationResult;
 use crate::{GiaytoError, unix_now};
 
-/// The largest exported status cache `import_status_cache` reads.
-const MAX_STATUS_CACHE_JSON_BYTES: usize = 32 * 1024 * 1024;
+/// The largest exported status cache `import_status_cache` reads: room for the device's
+/// whole decoded-cache bound, re-compressed and base64url-encoded.
+const MAX_STATUS_CACHE_JSON_BYTES: usize =
+    giayto_core::verifier::MAX_STATUS_CACHE_DECODED_BYTES / 2 * 3;
+
+/// A status list or aggregation a sync could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncFailure {
+    /// Its URI.
+    pub uri: String,
+    /// Whether it was a Status List Aggregation (else a status list).
+    pub aggregation: bool,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// What one `Verifier.sync` did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncResult {
+    /// Trusted issuers on the trust list loaded.
+    pub issuers: u32,
+    /// Status List Aggregations read.
+    pub aggregations: u32,
+    /// Distinct status lists requested.
+    pub lists: u32,
+    /// Lists downloaded, verified and stored (new or changed).
+    pub downloaded: u32,
+    /// Lists the server confirmed unchanged (`304 Not Modified`: no body sent).
+    pub not_modified: u32,
+    /// HTTP requests made, the trust list's included.
+    pub requests: u32,
+    /// Response body bytes received, the trust list's included.
+    pub bytes_received: u64,
+    /// Every list or aggregation that failed; the others were stored.
+    pub failures: Vec<SyncFailure>,
+    /// The trust list token now in use, to store for the next start.
+    pub trust_list_token: String,
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl SyncResult {
+    fn new(issuers: usize, token: &str, report: SyncReport) -> SyncResult {
+        SyncResult {
+            issuers: count(issuers),
+            aggregations: count(report.aggregations),
+            lists: count(report.lists),
+            downloaded: count(report.downloaded),
+            not_modified: count(report.not_modified),
+            requests: count(report.requests).saturating_add(1),
+            bytes_received: report.bytes_received.saturating_add(token.len() as u64),
+            failures: report
+                .failures
+                .into_iter()
+                .map(|f| SyncFailure {
+                    uri: f.uri,
+                    aggregation: f.aggregation,
+                    reason: f.reason,
+                })
+                .collect(),
+            trust_list_token: token.to_owned(),
+        }
+    }
+}
 
 /// Verifies giayto presentations offline, like the roadside officer's app.
 ///
@@ -102,16 +166,69 @@ impl Verifier {
     }
 
     /// Re-downloads every cached status list and every list a presentation referred to
-    /// while it was missing or stale. Returns how many were loaded; stops at the first
-    /// failure.
+    /// while it was missing or stale. Returns how many were loaded. A list that fails does
+    /// not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+    /// a Relying Party SHOULD continue with the other lists); the first failure is the
+    /// error only when no list could be loaded. `sync` also learns the lists no
+    /// presentation has named yet.
     pub fn refresh_status_lists(&self, http: Arc<dyn HttpClient>) -> Result<u32, GiaytoError> {
         let uris = self.device().status_lists_to_refresh();
         let mut loaded = 0u32;
+        let mut first_error = None;
         for uri in uris {
-            self.fetch_status_list(uri, http.clone())?;
-            loaded = loaded.saturating_add(1);
+            match self.fetch_status_list(uri, http.clone()) {
+                Ok(()) => loaded = loaded.saturating_add(1),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(loaded)
+        match first_error {
+            Some(error) if loaded == 0 => Err(error),
+            _ => Ok(loaded),
+        }
+    }
+
+    /// Syncs everything needed to check statuses offline, knowing only the pinned anchor:
+    /// downloads the trust list from `trust_list_url` and verifies it, then every trusted
+    /// issuer's Status List Aggregation (draft-ietf-oauth-status-list section "Status List
+    /// Aggregation") and every status list in it, as conditional requests: a list that did
+    /// not change since the last sync costs a `304 Not Modified` and no body. Afterwards a
+    /// document whose status list no presentation ever named is checked offline.
+    ///
+    /// A list or aggregation that fails is reported in `failures` and the others are still
+    /// stored; only a trust list that cannot be fetched or verified is an error. Bounds: an
+    /// aggregation of at most 4 MiB, 65,536 lists, status list tokens of at most 4 MiB each
+    /// (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
+    /// Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
+    /// for the next start.
+    pub fn sync(
+        &self,
+        trust_list_url: String,
+        http: Arc<dyn HttpClient>,
+    ) -> Result<SyncResult, GiaytoError> {
+        let token = self.refresh_trust_list(trust_list_url, http.clone())?;
+        let issuers = self
+            .device()
+            .trust_list()
+            .map_or(0, |list| list.list().issuers.len());
+        let mut sync = self.device().start_status_sync(unix_now())?;
+        loop {
+            // The lock is not held while the app performs a request.
+            let Some(request) = sync.next_request(&self.device()) else {
+                break;
+            };
+            let limit = request.max_body_bytes;
+            match http.send(request.http.into()) {
+                Ok(response) if response.body.len() > limit => sync.on_network_error(format!(
+                    "{} bytes: too large (limit {limit})",
+                    response.body.len()
+                )),
+                Ok(response) => sync.on_response(&mut self.device(), &response.into()),
+                Err(error) => sync.on_network_error(error.to_string()),
+            }
+        }
+        Ok(SyncResult::new(issuers, &token, sync.finish()))
     }
 
     /// The trust list token in use, to store for the next start (`load_trust_list`).

@@ -13,6 +13,7 @@ pub mod net;
 pub mod output;
 pub mod scan;
 pub mod sizes;
+pub mod verifier_cache;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub struct Cli {
 pub enum Command {
     /// Verify a presentation: compact or JSON SD-JWT(+KB), QR text, `-` (stdin) or a PNG/JPEG.
     Verify(commands::verify::VerifyArgs),
+    /// Keep a verifier cache folder (trust list and every status list) for offline checks.
+    #[command(subcommand)]
+    Verifier(commands::verifier::VerifierCommand),
     /// Generate a private JWK into a file; print the public JWK.
     Keygen(commands::keygen::KeygenArgs),
     /// Issue an SD-JWT VC offline, signed with a local key.
@@ -127,6 +131,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
     let json = cli.json;
     match cli.command {
         Command::Verify(args) => commands::verify::run(args, json),
+        Command::Verifier(command) => commands::verifier::run(command, json),
         Command::Keygen(args) => commands::keygen::run(args, json),
         Command::Issue(args) => commands::issue::run(args, json),
         Command::Present(args) => commands::present::run(args, json),

@@ -53,6 +53,16 @@ fn read_body(
 
 /// Performs one request of the sans-IO OpenID4VCI client.
 pub fn perform(agent: &ureq::Agent, request: &HttpRequest) -> Result<HttpResponse, CliError> {
+    perform_bounded(agent, request, MAX_RESPONSE_BYTES)
+}
+
+/// Performs one request of a sans-IO core client, reading at most `limit` body bytes (the
+/// limit the core gives for that kind of document).
+pub fn perform_bounded(
+    agent: &ureq::Agent,
+    request: &HttpRequest,
+    limit: usize,
+) -> Result<HttpResponse, CliError> {
     let url = request.url.as_str();
     let result = match request.method {
         Method::Get => {
@@ -80,7 +90,7 @@ pub fn perform(agent: &ureq::Agent, request: &HttpRequest) -> Result<HttpRespons
         .iter()
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
         .collect();
-    let body = read_body(url, &mut response, MAX_RESPONSE_BYTES as u64)?;
+    let body = read_body(url, &mut response, limit as u64)?;
     Ok(HttpResponse {
         status,
         headers,

@@ -132,6 +132,19 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     if let Some(status) = status {
         let _ = writeln!(s, "Trạng thái / Status: {status}");
     }
+    // The age of the status information matters once the list is past its ttl: then say
+    // when it was last confirmed.
+    if let Some(f) = &verdict.status_freshness
+        && f.checked_at.saturating_add(f.age_seconds) > f.refresh_at
+    {
+        let _ = writeln!(
+            s,
+            "Trạng thái kiểm tra lúc / Status as of: {} ({}), list signed {}",
+            giayto_core::verifier::format_date(f.checked_at),
+            giayto_core::verifier::format_age(f.age_seconds),
+            giayto_core::verifier::format_date(f.issued_at),
+        );
+    }
     if let Some(exp) = verdict.validity.expires_at {
         let _ = writeln!(s, "Hết hạn / Expires: {}", crate::dates::date_time(exp));
     }
@@ -205,4 +218,38 @@ pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use giayto_core::verifier::{FailureCode, StatusFreshness, StatusView, Verdict};
+
+    use super::verdict_text;
+
+    fn with_status(checked_at: i64, age_seconds: i64) -> Verdict {
+        let mut verdict = Verdict::refused(FailureCode::Revoked, "x");
+        verdict.status = StatusView::ValidStale;
+        verdict.status_freshness = Some(StatusFreshness {
+            list_uri: "https://police.giayto.example/status-lists/1".into(),
+            issued_at: checked_at - 600,
+            checked_at,
+            age_seconds,
+            refresh_at: checked_at + 300,
+            expires_at: Some(checked_at + 8 * 86_400),
+        });
+        verdict
+    }
+
+    #[test]
+    fn the_status_age_is_shown_once_the_list_is_past_its_ttl() {
+        let stale = verdict_text(&with_status(1_795_421_105, 26 * 3600));
+        assert!(
+            stale.contains(
+                "Status as of: Mon, 23 Nov 2026 08:05:05 GMT (1 day 2 h ago), list signed Mon, 23 Nov 2026 07:55:05 GMT"
+            ),
+            "{stale}"
+        );
+        let fresh = verdict_text(&with_status(1_795_421_105, 200));
+        assert!(!fresh.contains("Status as of"), "{fresh}");
+    }
 }

@@ -185,6 +185,7 @@ fn device(issuer: &SoftwareSigner) -> VerifierDevice {
                     std::iter::once(doc.vct.to_owned()).chain(doc.purposes().map(|p| p.vct()))
                 })
                 .collect(),
+            status_list_aggregation_endpoint: None,
         })
         .collect();
     let trust_list = TrustList {

@@ -129,6 +129,7 @@ impl Setup {
                 keys: vec![key.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
             },
             vcts: vec![LICENCE.into()],
+            status_list_aggregation_endpoint: None,
         };
         let mut issuers = vec![entry(common::ISS, "Traffic Police", &self.issuer)];
         issuers.extend(others.iter().map(|(id, en, key)| entry(id, en, key)));

@@ -66,6 +66,7 @@ fn trust_list_and_status_lists() {
                     keys: vec![issuer_jwk.to_public()],
                 },
                 vcts,
+                status_list_aggregation_endpoint: None,
             }],
         };
         let path = keys.path(&format!("trust-{}.jwt", list.issuers[0].vcts.len()));

@@ -3,7 +3,7 @@
 //!
 //! Format (giayto's own; no standard covers this yet): a compact JWS with header
 //! `{"alg": ..., "typ": "trustlist+jwt", "kid": ...}` and payload
-//! `{"iss": anchor id, "iat", "exp", "issuers": [{"id", "name": {"vi", "en"}, "jwks": {"keys": [...]}, "vcts": [...]}]}`.
+//! `{"iss": anchor id, "iat", "exp", "issuers": [{"id", "name": {"vi", "en"}, "jwks": {"keys": [...]}, "vcts": [...], "status_list_aggregation_endpoint"?}]}`.
 //! A verifier pins the anchor's public key; the list is checked against that key only,
 //! never a key named in the token. It refreshes the list when online and verifies
 //! offline from the cached token; past `exp` the list is still used for a configurable
@@ -38,6 +38,11 @@ pub struct TrustedIssuer {
     pub jwks: Jwks,
     /// The document types (`vct`) it may issue.
     pub vcts: Vec<String>,
+    /// Where its Status List Aggregation is (draft-ietf-oauth-status-list section "Issuer
+    /// Metadata": an issuer MAY link it "within Issuer certificates or trust lists"), so a
+    /// verifier that pins only the anchor can fetch every status list ahead of time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list_aggregation_endpoint: Option<String>,
 }
 
 /// The trust list's contents.

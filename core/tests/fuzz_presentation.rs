@@ -80,6 +80,7 @@ fn seed() -> &'static Seed {
                     keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
                 },
                 vcts: vec![licence.vct.into()],
+                status_list_aggregation_endpoint: None,
             }],
         }
         .sign(&anchor)

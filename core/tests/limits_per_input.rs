@@ -34,6 +34,7 @@ fn trust_list(issuer: &SoftwareSigner) -> TrustList {
                 keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
             },
             vcts: vec![],
+            status_list_aggregation_endpoint: None,
         }],
     }
 }

@@ -25,6 +25,7 @@ fn list(police: &SoftwareSigner) -> TrustList {
                 keys: vec![police.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
             },
             vcts: vec![LICENCE.into()],
+            status_list_aggregation_endpoint: None,
         }],
     }
 }

@@ -47,6 +47,7 @@ fn fixture() -> Fixture {
                     keys: police_keys.iter().map(public).collect(),
                 },
                 vcts: vec![VCT_ID.into(), VCT_LICENCE.into()],
+                status_list_aggregation_endpoint: None,
             },
             TrustedIssuer {
                 id: JUSTICE.into(),
@@ -58,6 +59,7 @@ fn fixture() -> Fixture {
                     keys: vec![public(&justice_key)],
                 },
                 vcts: vec![VCT_RECORD.into()],
+                status_list_aggregation_endpoint: None,
             },
         ],
     };
@@ -325,6 +327,7 @@ fn payload_wire_format_is_pinned() {
             },
             jwks: Jwks { keys: vec![key] },
             vcts: vec!["https://giayto.gov.vn/vct/lltp".into()],
+            status_list_aggregation_endpoint: None,
         }],
     };
     let expected = r#"{"iss":"https://trust.giayto.gov.vn","iat":1750000000,"exp":1752592000,"issuers":[{"id":"https://lltp.moj.gov.vn","name":{"vi":"Bộ Tư pháp","en":"Ministry of Justice"},"jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"k1"}]},"vcts":["https://giayto.gov.vn/vct/lltp"]}]}"#;

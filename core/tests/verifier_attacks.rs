@@ -54,6 +54,7 @@ fn world_with_trust_list_expiring(exp: i64) -> World {
                 keys: vec![police.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
             },
             vcts: vec![LICENCE.into()],
+            status_list_aggregation_endpoint: None,
         }],
     };
     let token = list.sign(&anchor).unwrap();

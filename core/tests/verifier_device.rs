@@ -47,6 +47,7 @@ fn world() -> World {
                 keys: vec![police_key],
             },
             vcts: vec![LICENCE.into()],
+            status_list_aggregation_endpoint: None,
         }],
     }
     .sign(&anchor)

@@ -452,6 +452,7 @@ fn a_status_list_signed_by_another_trusted_issuer_is_named() {
             keys: vec![key.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
         },
         vcts: vec![VCT.into()],
+        status_list_aggregation_endpoint: None,
     };
     let list = TrustList {
         iss: "https://trust.example".into(),

@@ -41,10 +41,10 @@ def main(server, offer, tx_code):
 
     anchor = urllib.request.urlopen(f"{server}/trust-anchor.json", timeout=30).read().decode()
     verifier = g.Verifier(anchor, "demo-desk")
-    verifier.refresh_trust_list(f"{server}/trust-list", http)
+    # Online once: the trust list and every trusted issuer's status lists.
+    sync = verifier.sync(f"{server}/trust-list", http)
+    print(f"synced {sync.lists} status list(s), {len(sync.failures)} failed")
     qr = wallet.present(doc.id, g.ClaimSelection.PRESET("traffic_stop"), g.PresentationMode.ONE_WAY())
-    if verifier.verify_qr_text(qr.qr_text).status == g.CredentialStatus.LIST_MISSING:
-        verifier.refresh_status_lists(http)
     print(g.render_qr_terminal(qr.qr_text))
     with open(f"{home}/presentation.png", "wb") as f:
         f.write(qr.png)

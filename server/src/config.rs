@@ -64,7 +64,10 @@ pub struct Config {
     pub status_list_size: u32,
     /// `ttl` claim of status list tokens, seconds.
     pub status_list_ttl_secs: i64,
-    /// Lifetime (`exp` - `iat`) of a status list token, seconds.
+    /// Lifetime (`exp` - `iat`) of a status list token, seconds. An unchanged list is
+    /// re-signed every half of it, so every token served has at least half left (the
+    /// offline horizon of a verifier that synced) and a daily sync re-downloads only the
+    /// unchanged lists whose period turned (see `domain::status_lists`).
     pub status_list_lifetime_secs: i64,
     /// Lifetime of a published trust list, seconds.
     pub trust_list_lifetime_secs: i64,
@@ -128,7 +131,7 @@ impl Default for Config {
             credential_ttl_secs: 365 * 24 * 3600,
             status_list_size: 1 << 17,
             status_list_ttl_secs: 300,
-            status_list_lifetime_secs: 24 * 3600,
+            status_list_lifetime_secs: 8 * 24 * 3600,
             trust_list_lifetime_secs: 30 * 24 * 3600,
             max_body_bytes: 1 << 20,
             max_bulk_body_bytes: 512 << 20,

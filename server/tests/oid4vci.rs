@@ -8,13 +8,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{PUBLIC_URL, TestApp};
+use common::{PUBLIC_URL, TestApp, receive};
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
-use giayto_core::oid4vci::{
-    CredentialOutcome, IssuanceSession, OfferSource, ProofClaims, TokenStep, build_proof_jwt,
-    fetch_offer_request, on_offer, parse_offer_uri,
-};
+use giayto_core::oid4vci::{OfferSource, ProofClaims, build_proof_jwt, parse_offer_uri};
 use giayto_core::sd_jwt::SdJwt;
 use giayto_core::status_list::StatusCache;
 use giayto_core::trust_list::{TrustList, VerifiedTrustList};
@@ -56,42 +53,6 @@ async fn publish(app: &TestApp, id: &str) -> Published {
             .to_owned(),
         tx_code: offer["tx_code"].as_str().unwrap().to_owned(),
         by_reference: offer["offer_uri_by_reference"].as_str().unwrap().to_owned(),
-    }
-}
-
-/// Runs core's client to the end; returns the credentials.
-async fn receive(
-    app: &TestApp,
-    offer_uri: &str,
-    tx_code: &str,
-    holder: &dyn Signer,
-) -> Vec<String> {
-    let OfferSource::ByReference(url) = parse_offer_uri(offer_uri).unwrap() else {
-        panic!("by reference")
-    };
-    let offer = on_offer(&app.perform(&fetch_offer_request(&url).unwrap()).await).unwrap();
-    let (mut session, req) = IssuanceSession::new(offer).unwrap();
-    let as_req = session
-        .on_issuer_metadata(&app.perform(&req).await)
-        .unwrap();
-    let TokenStep::NeedsTxCode(spec) = session.on_as_metadata(&app.perform(&as_req).await).unwrap()
-    else {
-        panic!("giayto offers ask for a tx_code")
-    };
-    assert_eq!(spec.length, Some(6));
-    let token_req = session.with_tx_code(tx_code).unwrap();
-    let nonce_req = session
-        .on_token(&app.perform(&token_req).await)
-        .unwrap()
-        .expect("nonce endpoint");
-    session.on_nonce(&app.perform(&nonce_req).await).unwrap();
-    let cred_req = session.build_credential_request(holder, now()).unwrap();
-    match session
-        .on_credential(&app.perform(&cred_req).await)
-        .unwrap()
-    {
-        CredentialOutcome::Issued(creds) => creds.into_iter().map(|c| c.credential).collect(),
-        other => panic!("not issued: {other:?}"),
     }
 }
 

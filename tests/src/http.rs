@@ -18,6 +18,8 @@ pub struct Reply {
     pub status: u16,
     /// `content-type`, or empty.
     pub content_type: String,
+    /// Every header field that is text, as received.
+    pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -99,6 +101,11 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
         let body = response
             .body_mut()
             .with_config()
@@ -108,6 +115,7 @@ impl Client {
         Ok(Reply {
             status,
             content_type,
+            headers,
             body,
         })
     }
@@ -187,7 +195,7 @@ impl Client {
         let reply = Client::read(url, result)?;
         Ok(HttpResponse {
             status: reply.status,
-            headers: vec![("content-type".to_owned(), reply.content_type)],
+            headers: reply.headers,
             body: reply.body,
         })
     }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use giayto_core::jose::jws::CompactJws;
 use giayto_core::jose::{Jwk, Jwks};
+use giayto_core::oid4vci::{HttpRequest, HttpResponse};
 use giayto_core::trust_list::VerifiedTrustList;
-use giayto_core::verifier::{Verdict, VerifierDevice};
+use giayto_core::verifier::{SyncReport, Verdict, VerifierDevice};
 use serde_json::Value;
 
 use crate::error::CoreContext as _;
@@ -90,6 +91,46 @@ impl Officer {
                 .ctx("status list")?;
         }
         Ok(())
+    }
+
+    /// Verifies and keeps the trust list `token`.
+    pub fn load_trust_list(&mut self, token: &str) -> Result<(), HarnessError> {
+        self.device
+            .load_trust_list(token, now())
+            .ctx("trust list")?;
+        Ok(())
+    }
+
+    /// Goes online knowing nothing but the pinned anchor and the trust list URL: fetches
+    /// and verifies the trust list, then runs core's status sync (every trusted issuer's
+    /// Status List Aggregation and every list in it, as conditional requests). Returns the
+    /// sync's report.
+    pub fn sync(&mut self, client: &Client, base_url: &str) -> Result<SyncReport, HarnessError> {
+        let url = format!("{base_url}/trust-list");
+        let token = client.get(&url, None)?.expect(&url, 200)?.text()?;
+        self.load_trust_list(&token)?;
+        self.sync_with(|request| client.perform(request))
+    }
+
+    /// Runs core's status sync with the trust list already loaded, performing each request
+    /// with `perform` (a failed one is reported by the sync, which goes on).
+    pub fn sync_with(
+        &mut self,
+        mut perform: impl FnMut(&HttpRequest) -> Result<HttpResponse, HarnessError>,
+    ) -> Result<SyncReport, HarnessError> {
+        let mut sync = self.device.start_status_sync(now()).ctx("status sync")?;
+        while let Some(request) = sync.next_request(&self.device) {
+            match perform(&request.http) {
+                Ok(response) => sync.on_response(&mut self.device, &response),
+                Err(e) => sync.on_network_error(e.to_string()),
+            }
+        }
+        Ok(sync.finish())
+    }
+
+    /// The device (to read its cache).
+    pub fn device(&self) -> &VerifierDevice {
+        &self.device
     }
 
     /// Scans a QR image and verifies it offline.

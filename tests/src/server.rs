@@ -24,12 +24,21 @@ pub const DEMO_AGENCIES: [&str; 3] = ["police", "justice", "social-insurance"];
 pub fn binary() -> Result<PathBuf, HarnessError> {
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BINARY
-        .get_or_init(build_binary)
+        .get_or_init(|| build_binary("giayto-server", "giayto-server"))
         .clone()
         .map_err(HarnessError::Process)
 }
 
-fn build_binary() -> Result<PathBuf, String> {
+/// Builds the `giayto` command (same profile as the running test) once and returns its path.
+pub fn giayto_binary() -> Result<PathBuf, HarnessError> {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| build_binary("giayto-cli", "giayto"))
+        .clone()
+        .map_err(HarnessError::Process)
+}
+
+fn build_binary(package: &str, bin: &str) -> Result<PathBuf, String> {
     // The test executable lives in target/<profile>/deps/.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let profile_dir = exe
@@ -40,16 +49,9 @@ fn build_binary() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--quiet",
-        "-p",
-        "giayto-server",
-        "--bin",
-        "giayto-server",
-    ])
-    .arg("--manifest-path")
-    .arg(&manifest);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", bin])
+        .arg("--manifest-path")
+        .arg(&manifest);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         cmd.arg("--release");
     }
@@ -66,9 +68,9 @@ fn build_binary() -> Result<PathBuf, String> {
     }
     let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("cargo build -p giayto-server failed: {status}"));
+        return Err(format!("cargo build -p {package} failed: {status}"));
     }
-    let bin = profile_dir.join("giayto-server");
+    let bin = profile_dir.join(bin);
     if bin.is_file() {
         Ok(bin)
     } else {
@@ -380,15 +382,8 @@ impl Server {
     /// Rows of the `documents` table of `agency`: (all, distinct document ids).
     pub fn count_documents(&self, agency: &str) -> Result<(i64, i64), HarnessError> {
         use sqlx::Row as _;
-        sqlx::any::install_default_drivers();
-        let url = self.database_url.clone();
         let agency = agency.to_owned();
-        block_on(async move {
-            let pool = sqlx::any::AnyPoolOptions::new()
-                .max_connections(1)
-                .connect(&url)
-                .await
-                .map_err(db_error)?;
+        self.with_pool(|pool| async move {
             let row = sqlx::query(
                 "SELECT COUNT(*) AS n, COUNT(DISTINCT external_id) AS d FROM documents WHERE agency_id = $1",
             )
@@ -396,12 +391,39 @@ impl Server {
             .fetch_one(&pool)
             .await
             .map_err(db_error)?;
-            let counts = (
+            Ok((
                 row.try_get::<i64, _>("n").map_err(db_error)?,
                 row.try_get::<i64, _>("d").map_err(db_error)?,
-            );
+            ))
+        })
+    }
+
+    /// Runs one SQL statement on the server's database (to break things on purpose);
+    /// returns the rows affected.
+    pub fn execute(&self, sql: &str) -> Result<u64, HarnessError> {
+        let sql = sql.to_owned();
+        self.with_pool(|pool| async move {
+            let done = sqlx::query(&sql).execute(&pool).await.map_err(db_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Runs `work` on a one-connection pool to the server's database, closed afterwards.
+    fn with_pool<T, F>(&self, work: impl FnOnce(sqlx::AnyPool) -> F) -> Result<T, HarnessError>
+    where
+        F: std::future::Future<Output = Result<T, HarnessError>>,
+    {
+        sqlx::any::install_default_drivers();
+        let url = self.database_url.clone();
+        block_on(async move {
+            let pool = sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .map_err(db_error)?;
+            let result = work(pool.clone()).await;
             pool.close().await;
-            Ok(counts)
+            result
         })?
     }
 }

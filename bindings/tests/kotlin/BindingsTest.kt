@@ -113,6 +113,27 @@ fun main() {
         expect(wallet.documents().map { it.id } == listOf(licence.id)) { "listing" }
     }
 
+    check("a fresh verifier syncs from the anchor alone, then verifies offline a credential it never saw") {
+        val fresh = Verifier(anchor, "csgt:fresh-officer")
+        val sync = fresh.sync("$server/trust-list", http)
+        expect(sync.failures.isEmpty()) { "${sync.failures}" }
+        expect(sync.issuers >= 3u && sync.aggregations == sync.issuers) { "$sync" }
+        expect(sync.downloaded >= 1u && sync.downloaded == sync.lists) { "$sync" }
+        // Verification takes no HttpClient: it runs on what the sync stored, on a verifier
+        // restored from the saved state as after a restart with no network.
+        val offline = Verifier(anchor, "csgt:fresh-officer")
+        offline.loadTrustList(sync.trustListToken)
+        offline.importStatusCache(fresh.exportStatusCache())
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        val r = offline.verifyQrText(qr.qrText)
+        expect(r.valid && r.status == CredentialStatus.VALID) { "${r.status} ${r.errors}" }
+        expect(r.statusCheckedAt != null && r.statusAgeSeconds!! in 0L..600L) { "age ${r.statusAgeSeconds}" }
+        expect(offline.missingStatusLists().isEmpty()) { "${offline.missingStatusLists()}" }
+        // The next sync sends the validators back: nothing changed, nothing downloaded.
+        val again = offline.sync("$server/trust-list", http)
+        expect(again.downloaded == 0u && again.notModified == sync.downloaded) { "$again" }
+    }
+
     check("the verifier loads the trust list through the Kotlin HttpClient") {
         val token = verifier.refreshTrustList("$server/trust-list", http)
         expect(token.count { it == '.' } == 2) { "not a JWT" }

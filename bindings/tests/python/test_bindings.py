@@ -104,6 +104,20 @@ def _receive():
     STATE["id"] = doc.id
 
 
+@check("a fresh verifier syncs every status list and checks status offline")
+def _sync():
+    fresh = g.Verifier(ANCHOR, "csgt:fresh-officer")
+    result = fresh.sync(f"{SERVER}/trust-list", HTTP)
+    assert not result.failures, result.failures
+    assert result.downloaded >= 1 and result.downloaded == result.lists, result
+    qr = WALLET.present(STATE["id"], g.ClaimSelection.PRESET("identity"), g.PresentationMode.ONE_WAY())
+    verdict = fresh.verify_qr_text(qr.qr_text)
+    assert verdict.valid and verdict.status == g.CredentialStatus.VALID, verdict.errors
+    assert verdict.status_checked_at is not None and 0 <= verdict.status_age_seconds < 600
+    again = fresh.sync(f"{SERVER}/trust-list", HTTP)
+    assert again.downloaded == 0 and again.not_modified == result.downloaded, again
+
+
 @check("the verifier loads the trust list and the status list over HTTP")
 def _trust():
     VERIFIER.refresh_trust_list(f"{SERVER}/trust-list", HTTP)

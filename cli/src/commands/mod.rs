@@ -6,5 +6,6 @@ pub mod keygen;
 pub mod present;
 pub mod publish;
 pub mod qr;
+pub mod verifier;
 pub mod verify;
 pub mod wallet;

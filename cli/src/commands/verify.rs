@@ -1,5 +1,6 @@
 //! `giayto verify`: one presentation (text, QR text, `-` or a QR image) to a verdict, with
-//! the issuer keys of a trust list or given directly, and cached status lists.
+//! the issuer keys of a trust list or given directly, and status lists from a verifier
+//! cache folder, files, or fetched online (and then kept in the cache folder).
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -7,14 +8,15 @@ use std::path::PathBuf;
 use clap::Args;
 use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::qr::{self, QrPayload};
-use giayto_core::status_list::StatusCache;
+use giayto_core::status_list::{StatusCache, StatusLookup};
 use giayto_core::trust_list::TrustList;
 use giayto_core::verifier::{
-    FailureCode, IssuerTrust, Policy, Profile, Verdict, unverified_envelope, verify_presentation,
-    verify_status_list_for,
+    FailureCode, IssuerTrust, Policy, Profile, StatusStrictness, Verdict, VerifierDevice,
+    unverified_envelope, verify_presentation, verify_status_list_for,
 };
 
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
+use crate::verifier_cache::CacheFolder;
 use crate::{ProfileArg, files, net, output, scan, unix_now};
 
 /// `giayto verify` options.
@@ -34,6 +36,23 @@ pub struct VerifyArgs {
         conflicts_with = "issuer_jwk"
     )]
     pub trust_list: Option<String>,
+    /// A verifier cache folder filled by `giayto verifier sync`: its pinned anchor, trust
+    /// list and status lists are used (offline), and a status list fetched online is added
+    /// to it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "GIAYTO_VERIFIER_CACHE",
+        conflicts_with_all = ["issuer_jwk", "trust_list"]
+    )]
+    pub cache: Option<PathBuf>,
+    /// A status list past its `ttl`: warn (default) or fail.
+    #[arg(long, value_enum, default_value = "warn")]
+    pub stale_status: StrictnessArg,
+    /// A status list past its `exp`: fail (default) or warn (the expired list's value is
+    /// still used).
+    #[arg(long, value_enum, default_value = "fail")]
+    pub expired_status: StrictnessArg,
     /// The trust anchor's public JWK (pinned), to verify the trust list.
     #[arg(long, value_name = "JWK", requires = "trust_list")]
     pub anchor: Option<PathBuf>,
@@ -65,12 +84,43 @@ pub struct VerifyArgs {
     pub no_require_kb: bool,
 }
 
+/// How a status list past its `ttl` or `exp` is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrictnessArg {
+    /// Refuse the document.
+    Fail,
+    /// Accept it with a warning.
+    Warn,
+}
+
+impl From<StrictnessArg> for StatusStrictness {
+    fn from(arg: StrictnessArg) -> StatusStrictness {
+        match arg {
+            StrictnessArg::Fail => StatusStrictness::Fail,
+            StrictnessArg::Warn => StatusStrictness::Warn,
+        }
+    }
+}
+
 /// Runs `giayto verify`.
 pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
     let now = args.now.unwrap_or_else(unix_now);
     let fetcher = Fetcher::new(args.offline);
     let defaults = Policy::default();
+    let folder = args.cache.as_ref().map(CacheFolder::new);
+    let mut device = folder.as_ref().map(|f| f.device(now)).transpose()?;
     let trust = match (&args.issuer_jwk, &args.trust_list, &args.anchor) {
+        _ if device.is_some() => {
+            let list = device
+                .as_ref()
+                .and_then(VerifierDevice::trust_list)
+                .ok_or_else(|| {
+                    CliError::Usage(
+                        "the verifier cache holds no trust list: run `giayto verifier sync`".into(),
+                    )
+                })?;
+            IssuerTrust::TrustList(list.clone())
+        }
         (Some(path), _, _) => IssuerTrust::Keys(files::read_public_keys(path)?),
         (None, Some(source), Some(anchor)) => {
             let token = fetcher.text(source, MAX_TRUST_LIST_TOKEN_BYTES)?;
@@ -124,9 +174,16 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         require_key_binding,
         accepted_audiences: args.aud.map(|aud| vec![aud]),
         expected_nonce: args.nonce,
+        stale_status: args.stale_status.into(),
+        expired_status: args.expired_status.into(),
         ..defaults
     };
+    let cached = device
+        .as_ref()
+        .map(|d| d.status_cache().clone())
+        .unwrap_or_default();
     let statuses = status_cache(
+        cached,
         &presentation,
         policy.profile,
         &trust,
@@ -134,8 +191,15 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         &fetcher,
         now,
     )?;
+    if let (Some(folder), Some(device)) = (&folder, &mut device)
+        && &statuses != device.status_cache()
+    {
+        // A list fetched online (or given with --status-list) joins the cache folder.
+        device.restore_status_cache(statuses.clone());
+        folder.save(device)?;
+    }
     let mut verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
-    explain_missing_status(&mut verdict, args.offline);
+    explain_missing_status(&mut verdict, args.offline, args.cache.as_deref());
     report(&verdict, json)
 }
 
@@ -149,17 +213,21 @@ fn report(verdict: &Verdict, json: bool) -> Result<u8, CliError> {
     Ok(if verdict.valid { EXIT_OK } else { EXIT_INVALID })
 }
 
-/// Tells how to supply a status list the verdict says is missing: offline, with
-/// `--status-list FILE`; online, the fetch failed and its reason was printed on stderr.
-fn explain_missing_status(verdict: &mut Verdict, offline: bool) {
-    let hint = if offline {
-        "; offline, give it with --status-list FILE (the statuslist+jwt downloaded from that URI)"
-    } else {
-        "; it could not be fetched (the reason is printed above); give it with --status-list FILE"
+/// Tells how to supply a status list the verdict says is missing: with a cache folder, sync
+/// it; offline, give it with `--status-list FILE`; online, the fetch failed and its reason
+/// was printed on stderr.
+fn explain_missing_status(verdict: &mut Verdict, offline: bool, cache: Option<&std::path::Path>) {
+    let hint = match (cache, offline) {
+        (Some(dir), _) => format!(
+            "; the verifier cache does not hold it: run `giayto verifier sync --cache {}` while online",
+            dir.display()
+        ),
+        (None, true) => "; offline, give it with --status-list FILE (the statuslist+jwt downloaded from that URI)".to_owned(),
+        (None, false) => "; it could not be fetched (the reason is printed above); give it with --status-list FILE".to_owned(),
     };
     for failure in verdict.errors.iter_mut().chain(verdict.warnings.iter_mut()) {
         if failure.code == FailureCode::StatusListMissing {
-            failure.message.push_str(hint);
+            failure.message.push_str(&hint);
         }
     }
 }
@@ -220,6 +288,7 @@ impl Fetcher {
 /// names if none was given. A list that cannot be read or does not verify is left out with
 /// its reason on stderr; the verdict then says the status could not be checked.
 fn status_cache(
+    mut cache: StatusCache,
     presentation: &str,
     profile: Profile,
     trust: &IssuerTrust,
@@ -227,7 +296,6 @@ fn status_cache(
     fetcher: &Fetcher,
     now: i64,
 ) -> Result<StatusCache, CliError> {
-    let mut cache = StatusCache::new();
     // The list the document names, read before verification only to know which to load.
     let Some(reference) = unverified_envelope(presentation, profile).and_then(|e| e.status) else {
         return Ok(cache);
@@ -243,7 +311,12 @@ fn status_cache(
         load_status_list(&mut cache, fetcher, trust, source, uri, now);
     }
     let online = fetcher.agent.is_some();
-    if online && Fetcher::is_url(&reference.uri) && cache.get(&reference.uri).is_none() {
+    // Online, a list the cache lacks, or holds past its ttl or exp, is fetched.
+    let current = matches!(
+        cache.lookup(&reference, now),
+        StatusLookup::Fresh(_) | StatusLookup::IndexOutOfRange { .. }
+    );
+    if online && Fetcher::is_url(&reference.uri) && !current {
         load_status_list(
             &mut cache,
             fetcher,

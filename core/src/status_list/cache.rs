@@ -15,7 +15,8 @@
 //!   after the time of exp"), at most `max_ttl`; a token with neither uses `default_ttl`.
 //!
 //! Persistence: the cache serializes (serde) the decoded lists, re-compressed as `bits` +
-//! `lst`, with their `uri`, `iat`, `exp`, `ttl` and `fetched_at`, not the token strings. Every
+//! `lst`, with their `uri`, `iat`, `exp`, `ttl`, `fetched_at` and HTTP validators (`etag`,
+//! `last_modified`, for conditional requests on the next sync), not the token strings. Every
 //! entry was verified when inserted, so the stored form is trusted app storage (keep it in the
 //! encrypted vault or the app's private files); loading it decodes each list again under the
 //! same size bounds, but does not re-check signatures (an expired token could not be
@@ -68,6 +69,27 @@ pub struct CachedStatusList {
     /// it was recorded: such a list vouches for no issuer until it is fetched again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// The token's `aggregation_uri`: where its issuer lists all its status lists (draft
+    /// section "Status List Parameter"), for a sync to follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_uri: Option<String>,
+    /// The `ETag` the Status Provider served it with (RFC 9110 section 8.8.3), sent back as
+    /// `If-None-Match` on the next sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// The `Last-Modified` it was served with (RFC 9110 section 8.8.2), sent back as
+    /// `If-Modified-Since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+/// HTTP validators of a fetched Status List Token (RFC 9110 section 8.8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
 }
 
 /// The answer of a cache lookup.
@@ -123,6 +145,16 @@ impl StatusCache {
     /// A list issued before the one already cached (smaller `iat`) is ignored, so a replayed
     /// old token cannot roll back a revocation; returns whether the list was stored.
     pub fn insert(&mut self, verified: VerifiedStatusList, fetched_at: i64) -> bool {
+        self.insert_with_validators(verified, fetched_at, Validators::default())
+    }
+
+    /// [`StatusCache::insert`], keeping the HTTP validators the token was served with.
+    pub fn insert_with_validators(
+        &mut self,
+        verified: VerifiedStatusList,
+        fetched_at: i64,
+        validators: Validators,
+    ) -> bool {
         if let Some(current) = self.lists.get(&verified.uri)
             && current.iat > verified.iat
         {
@@ -136,9 +168,35 @@ impl StatusCache {
             fetched_at,
             list: verified.list,
             signer: Some(verified.signer),
+            aggregation_uri: verified.aggregation_uri,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
         };
         self.lists.insert(verified.uri, entry);
         true
+    }
+
+    /// Records that the Status Provider confirmed at `now` that the cached list for `uri` is
+    /// still current (a `304 Not Modified` to a conditional request): the status was
+    /// resolved again, so the draft's "time status was resolved + ttl" restarts from `now`.
+    /// The token's own `exp` still bounds it. Returns whether a list was cached for `uri`.
+    pub fn revalidated(&mut self, uri: &str, now: i64) -> bool {
+        match self.lists.get_mut(uri) {
+            Some(entry) => {
+                entry.fetched_at = entry.fetched_at.max(now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The decoded size of every cached list, bytes (what the device holds in memory; the
+    /// exported form is compressed).
+    pub fn decoded_bytes(&self) -> usize {
+        self.lists
+            .values()
+            .map(|entry| entry.list.as_bytes().len())
+            .sum()
     }
 
     /// The cached list for `uri`.

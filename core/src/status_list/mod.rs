@@ -21,11 +21,12 @@ mod list;
 mod status;
 mod token;
 
-pub use cache::{CachePolicy, CachedStatusList, StatusCache, StatusLookup};
+pub use cache::{CachePolicy, CachedStatusList, StatusCache, StatusLookup, Validators};
 pub use error::StatusListError;
 pub use list::{MAX_COMPRESSED_BYTES, MAX_DECOMPRESSED_BYTES, StatusList};
 pub use status::{Status, StatusClaim, StatusReference};
 pub use token::{
     MAX_STATUS_LIST_TOKEN_BYTES, STATUS_LIST_JWT_TYP, StatusListClaim, StatusListToken,
-    VerifiedStatusList, build_claims, sign_token, verify_token,
+    VerifiedStatusList, build_claims, build_claims_with_aggregation, sign_token,
+    sign_token_with_aggregation, verify_token,
 };

@@ -61,6 +61,20 @@ pub fn build_claims(
     exp: Option<i64>,
     ttl: Option<u64>,
 ) -> Result<Map<String, Value>, StatusListError> {
+    build_claims_with_aggregation(uri, list, iat, exp, ttl, None)
+}
+
+/// [`build_claims`] with the list's `aggregation_uri` (draft section "Status List in JSON
+/// Format" and "Status List Parameter": the URI of the Status List Aggregation a Relying
+/// Party fetches to learn every list of this issuer before meeting them).
+pub fn build_claims_with_aggregation(
+    uri: &str,
+    list: &StatusList,
+    iat: i64,
+    exp: Option<i64>,
+    ttl: Option<u64>,
+    aggregation_uri: Option<&str>,
+) -> Result<Map<String, Value>, StatusListError> {
     if ttl == Some(0) {
         return Err(StatusListError::InvalidClaim("ttl"));
     }
@@ -76,7 +90,7 @@ pub fn build_claims(
         status_list: StatusListClaim {
             bits: list.bits(),
             lst: list.encode_lst()?,
-            aggregation_uri: None,
+            aggregation_uri: aggregation_uri.map(str::to_owned),
         },
     };
     match serde_json::to_value(claims) {
@@ -94,7 +108,20 @@ pub fn sign_token(
     ttl: Option<u64>,
     signer: &dyn Signer,
 ) -> Result<String, StatusListError> {
-    let claims = build_claims(uri, list, iat, exp, ttl)?;
+    sign_token_with_aggregation(uri, list, iat, exp, ttl, None, signer)
+}
+
+/// [`sign_token`] with the list's `aggregation_uri` (see [`build_claims_with_aggregation`]).
+pub fn sign_token_with_aggregation(
+    uri: &str,
+    list: &StatusList,
+    iat: i64,
+    exp: Option<i64>,
+    ttl: Option<u64>,
+    aggregation_uri: Option<&str>,
+    signer: &dyn Signer,
+) -> Result<String, StatusListError> {
+    let claims = build_claims_with_aggregation(uri, list, iat, exp, ttl, aggregation_uri)?;
     let payload = serde_json::to_vec(&claims).map_err(|e| JoseError::Json(e.to_string()))?;
     Ok(jws::sign_compact(
         jws::header_with_typ(STATUS_LIST_JWT_TYP),

@@ -12,7 +12,7 @@ use crate::jose::jws::CompactJws;
 use crate::jose::{JoseError, Jwk, Jwks};
 use crate::limits::MAX_TRUST_LIST_TOKEN_BYTES;
 use crate::qr::{self, Challenge, OFFLINE_AUDIENCE, QrError, QrPayload};
-use crate::status_list::{StatusCache, StatusListError};
+use crate::status_list::{StatusCache, StatusListError, Validators};
 use crate::trust_list::{TrustList, TrustListError, VerifiedTrustList};
 use crate::verifier::{
     IssuerTrust, Policy, Profile, ReplayCache, StatusListSourceError, StatusView, Verdict,
@@ -23,6 +23,23 @@ use crate::verifier::{
 pub const TRUST_LIST_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 /// Key-binding proofs remembered to refuse replays.
 pub const REPLAY_CACHE_CAPACITY: usize = 10_000;
+/// The most the cached status lists may hold decoded, bytes: 64 MiB, i.e. 268 million
+/// credentials at giayto's 2 bits (a national issuer of 100 million credentials takes 25 MB).
+/// The exported form is compressed and far smaller (see docs/OPERATIONS.md for measured
+/// figures).
+pub const MAX_STATUS_CACHE_DECODED_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a device keeps between runs: the trust list token and the cached status lists with
+/// their validators. The status lists were verified when loaded and are not re-verified on
+/// import (keep the state where only the app can write); the trust list is verified again
+/// against the pinned anchor.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DeviceState {
+    /// The trust list token in use.
+    pub trust_list: Option<String>,
+    /// The cached status lists.
+    pub status_cache: StatusCache,
+}
 
 /// Why the device refused a token, a key or a scan (a presentation that fails its checks
 /// is not an error: it is a [`Verdict`] with `valid == false`).
@@ -58,6 +75,15 @@ pub enum DeviceError {
     /// The QR could not be read, or a challenge could not be made.
     #[error(transparent)]
     Qr(#[from] QrError),
+    /// Storing the list would take the cache past its bound.
+    #[error(
+        "status cache full: this list would take the cached lists past {MAX_STATUS_CACHE_DECODED_BYTES} bytes decoded"
+    )]
+    StatusCacheFull,
+    /// The list is older (`iat`) than the one cached for its URI: refused so a replayed
+    /// token cannot roll back a revocation.
+    #[error("status list {0} is older than the cached one; kept the cached one")]
+    StatusListOlder(String),
     /// A verifier's challenge QR was scanned instead of a document.
     #[error("this is a verifier's challenge, not a document: show it to the holder's wallet")]
     ChallengeScanned,
@@ -162,6 +188,20 @@ impl VerifierDevice {
         token: &str,
         now: i64,
     ) -> Result<(), DeviceError> {
+        self.load_status_list_with_validators(uri, token, Validators::default(), now)
+    }
+
+    /// [`VerifierDevice::load_status_list`], keeping the HTTP validators it was served with
+    /// for the next conditional request. Refused when it is older than the cached list for
+    /// `uri` ([`DeviceError::StatusListOlder`]) or would take the cache past
+    /// [`MAX_STATUS_CACHE_DECODED_BYTES`] ([`DeviceError::StatusCacheFull`]).
+    pub fn load_status_list_with_validators(
+        &mut self,
+        uri: &str,
+        token: &str,
+        validators: Validators,
+        now: i64,
+    ) -> Result<(), DeviceError> {
         let trust = match &self.trust {
             Some(trust @ IssuerTrust::TrustList(_)) => trust,
             _ => return Err(DeviceError::NoTrustList),
@@ -171,8 +211,51 @@ impl VerifierDevice {
             StatusListSourceError::UnknownSigner => DeviceError::UnknownStatusListSigner,
             StatusListSourceError::StatusList(e) => DeviceError::StatusList(e),
         })?;
+        let replaced = self
+            .statuses
+            .get(uri)
+            .map_or(0, |cached| cached.list.as_bytes().len());
+        let total = self.statuses.decoded_bytes() - replaced + verified.list.as_bytes().len();
+        if total > MAX_STATUS_CACHE_DECODED_BYTES {
+            return Err(DeviceError::StatusCacheFull);
+        }
         self.wanted_status_uris.remove(uri);
-        self.statuses.insert(verified, now);
+        if self
+            .statuses
+            .insert_with_validators(verified, now, validators)
+        {
+            Ok(())
+        } else {
+            Err(DeviceError::StatusListOlder(crate::jose::truncate(uri)))
+        }
+    }
+
+    /// Records a `304 Not Modified` for the cached list `uri`: confirmed current at `now`.
+    /// Returns whether a list was cached for it.
+    pub fn status_list_not_modified(&mut self, uri: &str, now: i64) -> bool {
+        self.wanted_status_uris.remove(uri);
+        self.statuses.revalidated(uri, now)
+    }
+
+    /// Everything the device keeps between runs (see [`DeviceState`]).
+    pub fn export_state(&self) -> DeviceState {
+        DeviceState {
+            trust_list: self.trust_list().map(|list| list.token().to_owned()),
+            status_cache: self.statuses.clone(),
+        }
+    }
+
+    /// Restores [`VerifierDevice::export_state`]'s output: the trust list is verified again
+    /// against the pinned anchor at `now` (an error if it no longer verifies), the status
+    /// lists are taken as they were saved.
+    pub fn import_state(&mut self, state: DeviceState, now: i64) -> Result<(), DeviceError> {
+        if state.status_cache.decoded_bytes() > MAX_STATUS_CACHE_DECODED_BYTES {
+            return Err(DeviceError::StatusCacheFull);
+        }
+        if let Some(token) = &state.trust_list {
+            self.load_trust_list(token, now)?;
+        }
+        self.statuses = state.status_cache;
         Ok(())
     }
 

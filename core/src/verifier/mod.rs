@@ -11,22 +11,30 @@
 //! list, status lists, replay cache, pending challenge) around that call.
 
 mod device;
+mod freshness;
 mod policy;
 mod replay;
 mod status_source;
+mod sync;
 mod verdict;
 
 use serde_json::{Map, Value};
 
 pub use device::{
-    DeviceError, REPLAY_CACHE_CAPACITY, Scan, TRUST_LIST_GRACE_SECONDS, VerifierDevice,
+    DeviceError, DeviceState, MAX_STATUS_CACHE_DECODED_BYTES, REPLAY_CACHE_CAPACITY, Scan,
+    TRUST_LIST_GRACE_SECONDS, VerifierDevice,
 };
+pub use freshness::{format_age, format_date};
 pub use policy::{Policy, Profile, StatusStrictness};
 pub use replay::ReplayCache;
 pub use status_source::{StatusListSourceError, verify_status_list_for};
+pub use sync::{
+    MAX_AGGREGATION_BYTES, MAX_SYNC_LISTS, MAX_SYNC_URI_BYTES, StatusSync, SyncFailure, SyncReport,
+    SyncRequest,
+};
 pub use verdict::{
     ClaimView, DocumentTypeView, Failure, FailureCode, HolderBinding, IssuerView, Names,
-    PurposeView, StatusView, Validity, Verdict,
+    PurposeView, StatusFreshness, StatusView, Validity, Verdict,
 };
 
 use crate::catalogue::{self, DocumentType};
@@ -452,14 +460,53 @@ fn check_status(
         StatusStrictness::Fail => verdict.errors.push(failure),
         StatusStrictness::Warn => verdict.warnings.push(failure),
     };
+    if let Some(cached) = statuses.get(&reference.uri) {
+        let refresh_at = statuses
+            .refresh_at(&reference.uri)
+            .unwrap_or(cached.fetched_at);
+        verdict.status_freshness = Some(StatusFreshness {
+            list_uri: reference.uri.clone(),
+            issued_at: cached.iat,
+            checked_at: cached.fetched_at,
+            age_seconds: now.saturating_sub(cached.fetched_at).max(0),
+            refresh_at,
+            expires_at: cached.exp,
+        });
+    }
     let (status, fresh) = match statuses.lookup(reference, now) {
         StatusLookup::Fresh(status) => (status, true),
         StatusLookup::Stale(status) => (status, false),
-        lookup @ (StatusLookup::Missing | StatusLookup::Expired { .. }) => {
-            let why = match lookup {
-                StatusLookup::Expired { expired_at } => format!("expired at {expired_at}"),
-                _ => "is not cached".to_owned(),
-            };
+        StatusLookup::Expired { expired_at } => {
+            let failure = Failure::new(
+                FailureCode::StatusListExpired,
+                format!(
+                    "status list {} expired at {} (last checked {}); revocation could not be \
+                     checked against a current list",
+                    reference.uri,
+                    freshness::format_date(expired_at),
+                    verdict
+                        .status_freshness
+                        .as_ref()
+                        .map(|f| freshness::format_age(f.age_seconds))
+                        .unwrap_or_default(),
+                ),
+            );
+            let expired_value = statuses
+                .get(&reference.uri)
+                .and_then(|cached| cached.list.status(reference.idx));
+            match (policy.expired_status, expired_value) {
+                (StatusStrictness::Warn, Some(status)) => {
+                    verdict.warnings.push(failure);
+                    (status, false)
+                }
+                _ => {
+                    verdict.status = StatusView::ListMissing;
+                    verdict.errors.push(failure);
+                    return;
+                }
+            }
+        }
+        StatusLookup::Missing => {
             verdict.status = StatusView::ListMissing;
             strictness_push(
                 verdict,
@@ -467,7 +514,7 @@ fn check_status(
                 Failure::new(
                     FailureCode::StatusListMissing,
                     format!(
-                        "status list {} {why}; revocation could not be checked",
+                        "status list {} is not cached; revocation could not be checked",
                         reference.uri
                     ),
                 ),
@@ -515,8 +562,13 @@ fn check_status(
             Failure::new(
                 FailureCode::StatusListStale,
                 format!(
-                    "status list {} is older than its ttl; refresh it",
-                    reference.uri
+                    "status list {} is older than its ttl: last checked {}; refresh it",
+                    reference.uri,
+                    verdict
+                        .status_freshness
+                        .as_ref()
+                        .map(|f| freshness::format_age(f.age_seconds))
+                        .unwrap_or_default(),
                 ),
             ),
         );

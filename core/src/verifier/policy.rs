@@ -45,8 +45,14 @@ pub struct Policy {
     pub clock_skew_seconds: i64,
     /// A status list that is absent from the cache.
     pub missing_status: StatusStrictness,
-    /// A status list past its `ttl`.
+    /// A status list past its `ttl` (draft "Validation Rules" step 4.d: a fresh copy
+    /// SHOULD be fetched; the status is still the issuer's last word).
     pub stale_status: StatusStrictness,
+    /// A status list past its `exp` (draft step 4.c: it MUST be checked, and then no
+    /// statement about the status can be made). With `Warn`, the expired list's value is
+    /// used with a `status_list_expired` warning (a revoked or suspended value still
+    /// refuses).
+    pub expired_status: StatusStrictness,
     /// The accepted `vct` values; `None` accepts every type the issuer may issue.
     pub accepted_types: Option<Vec<String>>,
     /// How long after its `exp` a trust list is still used (with a warning), in seconds.
@@ -57,8 +63,9 @@ pub struct Policy {
 
 impl Default for Policy {
     /// A roadside check: key binding required, a KB-JWT at most 5 minutes old, 60 s of
-    /// clock skew, missing status fails, stale status warns, trust list grace of 7 days,
-    /// and a replay cache.
+    /// clock skew, missing status fails, stale status warns, expired status fails, trust
+    /// list grace of 7 days, and a replay cache. (docs/OPERATIONS.md argues the status
+    /// defaults.)
     fn default() -> Self {
         Policy {
             profile: Profile::SdJwtVc,
@@ -69,6 +76,7 @@ impl Default for Policy {
             clock_skew_seconds: 60,
             missing_status: StatusStrictness::Fail,
             stale_status: StatusStrictness::Warn,
+            expired_status: StatusStrictness::Fail,
             accepted_types: None,
             trust_list_grace_seconds: 7 * 24 * 3600,
             replay_cache: Some(Arc::new(ReplayCache::new(10_000))),

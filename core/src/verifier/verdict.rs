@@ -122,6 +122,26 @@ pub enum StatusView {
     NotChecked,
 }
 
+/// How old the status information a verdict used is: which list, when its issuer signed it,
+/// and when the verifier last confirmed it current (downloaded it, or was told by a `304 Not
+/// Modified` that it had not changed). Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusFreshness {
+    /// The status list's URI.
+    pub list_uri: String,
+    /// The token's `iat`: when the issuer signed this state of the list.
+    pub issued_at: i64,
+    /// When the verifier last confirmed the list current.
+    pub checked_at: i64,
+    /// `now - checked_at`, seconds (0 if the clock went back).
+    pub age_seconds: i64,
+    /// When it should be fetched again: `checked_at` + the token's `ttl` (bounded by the
+    /// cache policy; draft "Validation Rules" step 4.d). Past it the status is stale.
+    pub refresh_at: i64,
+    /// The token's `exp`: past it the list gives no status (draft step 4.c).
+    pub expires_at: Option<i64>,
+}
+
 /// Why a presentation failed, or what a warning is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,6 +224,9 @@ pub enum FailureCode {
     StatusListMissing,
     /// The status list is past its `ttl`.
     StatusListStale,
+    /// The status list is past its `exp` (refused by default: see
+    /// [`super::Policy::expired_status`]).
+    StatusListExpired,
     /// The cached status list was not signed by the document's issuer (the message names
     /// the trusted issuer that signed it, if any).
     StatusListWrongSigner,
@@ -246,6 +269,8 @@ pub struct Verdict {
     pub holder_binding: HolderBinding,
     /// Revocation state.
     pub status: StatusView,
+    /// How old the status information used is, when a cached status list was consulted.
+    pub status_freshness: Option<StatusFreshness>,
     /// Every reason the presentation is refused.
     pub errors: Vec<Failure>,
     /// Things that do not refuse it under the policy but should be known.
@@ -263,6 +288,7 @@ impl Verdict {
             validity: Validity::default(),
             holder_binding: HolderBinding::NotChecked,
             status: StatusView::NotChecked,
+            status_freshness: None,
             errors: Vec::new(),
             warnings: Vec::new(),
         }

@@ -19,7 +19,8 @@ private const val USAGE = """usage: run.sh [--release] [--home DIR] COMMAND
   wallet show ID                        show one document, every claim labelled
   wallet present ID [--preset NAME | --claims a,b] [--challenge GTC1:...] [--paper] [--png FILE]
                                         show a QR in the terminal and write it as PNG
-  verifier sync SERVER_URL              online: pin the anchor, fetch the trust list
+  verifier sync SERVER_URL              online: pin the anchor, fetch the trust list and every
+                                        issuer's status lists (only the changed ones again)
   verifier verify QR_PNG [--online]     verify a QR picture offline (--online: fetch missing status lists)
   verifier challenge                    show a challenge QR for two-way checks
   verifier bench QR_PNG [N]             time N offline verifications of one QR
@@ -157,10 +158,11 @@ private fun verifierCommand(home: Home, args: List<String>) {
             if (!Files.exists(anchor)) Files.writeString(anchor, home.http.getText("$server/trust-anchor.json"))
             Files.writeString(home.file("server.txt"), server)
             val verifier = home.verifier()
-            verifier.refreshTrustList("$server/trust-list", home.http)
-            val refreshed = verifier.refreshStatusLists(home.http)
+            val sync = verifier.sync("$server/trust-list", home.http)
             home.save(verifier)
-            println("trust list loaded; $refreshed status list(s) refreshed; ready to verify offline")
+            println("trust list of ${sync.issuers} issuers loaded; ${sync.lists} status list(s): " +
+                "${sync.downloaded} downloaded, ${sync.notModified} unchanged; ready to verify offline")
+            for (f in sync.failures) println("  failed ${f.uri}: ${f.reason}")
         }
         "verify" -> {
             val png = Paths.get(args.getOrNull(1) ?: fail(USAGE))

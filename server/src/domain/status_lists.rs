@@ -1,11 +1,23 @@
 //! Token Status Lists: slot allocation at a random position inside an agency's open list
 //! (atomic with the credential row: `UNIQUE (list_id, idx)` plus retry), and the signed
-//! `statuslist+jwt` tokens, cached per process and rebuilt when the list's `version` moved.
+//! `statuslist+jwt` tokens, cached per process and rebuilt when the list's `version` moved,
+//! their HTTP validators, and the Status List Aggregation of each issuing agency (draft
+//! section "Status List Aggregation").
 //!
 //! The cache stays right with any number of processes on one database: every status change
 //! bumps `status_lists.version` in its own transaction, and a token is served only while the
 //! version it was built from is still the one in the database. The version is read before
 //! the entries, so a token can only ever be newer than its label, never older.
+//!
+//! **A token's `iat` is the same on every process**, so conditional requests work across
+//! replicas and a daily sync moves only what changed: it is the later of the list's last
+//! change (`updated_at`) and the start of the list's current *signing period*. Signing
+//! periods are half of `status_list_lifetime_secs` long and staggered per list (offset by the
+//! list id), so each token keeps at least half its lifetime after it is served and the
+//! server re-signs unchanged lists a few at a time rather than all at once. The validators
+//! follow from it: `ETag` is `W/"<version>-<iat>"` (weak: two processes sign the same
+//! content with different ECDSA signatures, RFC 9110 section 8.8.1) and `Last-Modified` is
+//! `iat`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,7 +42,7 @@ const TRIES_PER_LIST: usize = 16;
 #[derive(Debug, Clone)]
 struct CachedToken {
     version: i64,
-    refresh_at: i64,
+    iat: i64,
     token: String,
 }
 
@@ -62,6 +74,95 @@ pub fn list_uri(services: &Services, list_id: &str) -> String {
     format!("{}/status-lists/{list_id}", services.config.public_url)
 }
 
+/// The Status List Aggregation URL of an issuing agency: under its issuer identifier.
+pub fn aggregation_uri(services: &Services, agency_id: &str) -> String {
+    format!("{}/status-lists", services.agency_issuer(agency_id))
+}
+
+/// The Status List Aggregation of every agency (the server-wide one the OAuth metadata
+/// links as `status_list_aggregation_endpoint`).
+pub fn server_aggregation_uri(services: &Services) -> String {
+    format!("{}/status-lists", services.config.public_url)
+}
+
+/// The URIs of the status lists of `agency_id` (all agencies when `None`), oldest first:
+/// the `status_lists` member of a Status List Aggregation (draft section "Status List
+/// Aggregation Data Structure"). Lists are never deleted, so the count is a validator.
+pub async fn aggregation(
+    services: &Services,
+    agency_id: Option<&str>,
+) -> DomainResult<Vec<String>> {
+    let ids: Vec<String> = match agency_id {
+        Some(agency_id) => {
+            sqlx::query_scalar(
+                "SELECT id FROM status_lists WHERE agency_id = $1 ORDER BY created_at, id",
+            )
+            .bind(agency_id)
+            .fetch_all(services.db.pool())
+            .await?
+        }
+        None => {
+            sqlx::query_scalar("SELECT id FROM status_lists ORDER BY created_at, id")
+                .fetch_all(services.db.pool())
+                .await?
+        }
+    };
+    Ok(ids.iter().map(|id| list_uri(services, id)).collect())
+}
+
+/// What the server holds of one list at one moment: enough to answer a conditional request
+/// without building the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListState {
+    /// The list id.
+    pub id: String,
+    /// The owning agency.
+    pub agency_id: String,
+    /// Bumped with every status change.
+    pub version: i64,
+    /// The `iat` of the token served now (see the module documentation), Unix seconds.
+    pub iat: i64,
+}
+
+impl ListState {
+    /// The weak entity tag of the token served now (RFC 9110 section 8.8.3).
+    pub fn etag(&self) -> String {
+        format!("W/\"{}-{}\"", self.version, self.iat)
+    }
+}
+
+/// The start of the signing period `now` falls in for the list `list_id`: periods are
+/// `period` seconds long, offset per list by its id so lists are re-signed spread out.
+fn signing_period_start(list_id: &str, now: i64, period: i64) -> i64 {
+    let period = period.max(1);
+    // List ids are random hex: their first 15 digits spread the offsets evenly.
+    let offset = list_id
+        .get(..15)
+        .and_then(|h| i64::from_str_radix(h, 16).ok())
+        .unwrap_or(0)
+        .rem_euclid(period);
+    now - (now - offset).rem_euclid(period)
+}
+
+/// The state of list `list_id` at `now`.
+pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult<ListState> {
+    let row = sqlx::query("SELECT agency_id, version, updated_at FROM status_lists WHERE id = $1")
+        .bind(list_id)
+        .fetch_optional(services.db.pool())
+        .await?
+        .ok_or(DomainError::NotFound("status list"))?;
+    let updated_at: i64 = row.try_get("updated_at")?;
+    let period = services.config.status_list_lifetime_secs / 2;
+    Ok(ListState {
+        id: list_id.to_owned(),
+        agency_id: row.try_get("agency_id")?,
+        version: row.try_get("version")?,
+        iat: updated_at
+            .max(signing_period_start(list_id, now, period))
+            .min(now),
+    })
+}
+
 /// Inserts `cred` with a fresh random slot in one of the agency's open lists, inside `tx`.
 /// Returns `(list_id, idx)`.
 pub async fn insert_with_slot(
@@ -82,14 +183,15 @@ pub async fn insert_with_slot(
             None => {
                 let id = secrets::random_id()?;
                 let size = i64::from(services.config.status_list_size);
+                let t = now();
                 sqlx::query(
-                    "INSERT INTO status_lists (id, agency_id, bits, size, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO status_lists (id, agency_id, bits, size, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
                 )
                 .bind(&id)
                 .bind(agency_id)
                 .bind(i64::from(STATUS_BITS))
                 .bind(size)
-                .bind(now())
+                .bind(t)
                 .execute(&mut **tx)
                 .await?;
                 (id, size)
@@ -126,18 +228,19 @@ pub async fn insert_with_slot(
 }
 
 /// Sets the status of every credential of `document_id` (never un-revoking one) and bumps
-/// the version of each list touched, inside `tx`.
+/// the version (and `updated_at`, the next token's `iat`) of each list touched, inside `tx`.
 pub async fn set_document_status(
     tx: &mut Transaction<'static, Any>,
     document_id: &str,
     status: i64,
 ) -> DomainResult<()> {
     sqlx::query(
-        "UPDATE status_lists SET version = version + 1 WHERE id IN \
+        "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
          (SELECT DISTINCT list_id FROM credentials WHERE document_id = $1 AND status <> $2 AND status <> 1)",
     )
     .bind(document_id)
     .bind(status)
+    .bind(now())
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE credentials SET status = $1 WHERE document_id = $2 AND status <> $1 AND status <> 1")
@@ -148,27 +251,25 @@ pub async fn set_document_status(
     Ok(())
 }
 
-/// The current signed `statuslist+jwt` of a list.
-pub async fn token(services: &Services, list_id: &str) -> DomainResult<String> {
-    let row = sqlx::query("SELECT agency_id, bits, size, version FROM status_lists WHERE id = $1")
-        .bind(list_id)
-        .fetch_optional(services.db.pool())
-        .await?
-        .ok_or(DomainError::NotFound("status list"))?;
-    let version: i64 = row.try_get("version")?;
-    let t = now();
+/// The signed `statuslist+jwt` of the list in `state` (from [`state`]): `iat` and the
+/// validators are the state's, `exp` = `iat` + `status_list_lifetime_secs`, `ttl` =
+/// `status_list_ttl_secs`, and `aggregation_uri` names the agency's aggregation.
+pub async fn token(services: &Services, state: &ListState) -> DomainResult<String> {
     if let Ok(cache) = services.status_cache.tokens.lock()
-        && let Some(c) = cache.get(list_id)
-        && c.version == version
-        && t < c.refresh_at
+        && let Some(c) = cache.get(&state.id)
+        && c.version == state.version
+        && c.iat == state.iat
     {
         return Ok(c.token.clone());
     }
-    let agency_id: String = row.try_get("agency_id")?;
+    let row = sqlx::query("SELECT size FROM status_lists WHERE id = $1")
+        .bind(&state.id)
+        .fetch_one(services.db.pool())
+        .await?;
     let size: i64 = row.try_get("size")?;
     let entries =
         sqlx::query("SELECT idx, status FROM credentials WHERE list_id = $1 AND status <> 0")
-            .bind(list_id)
+            .bind(&state.id)
             .fetch_all(services.db.pool())
             .await?;
     let size = u64::try_from(size).map_err(|_| DomainError::Internal("list size".into()))?;
@@ -184,23 +285,23 @@ pub async fn token(services: &Services, list_id: &str) -> DomainResult<String> {
     }
     let lifetime = services.config.status_list_lifetime_secs;
     let ttl = u64::try_from(services.config.status_list_ttl_secs).ok();
-    let signer = keys::active_signer(services, Some(&agency_id)).await?;
-    let token = status_list::sign_token(
-        &list_uri(services, list_id),
+    let signer = keys::active_signer(services, Some(&state.agency_id)).await?;
+    let token = status_list::sign_token_with_aggregation(
+        &list_uri(services, &state.id),
         &list,
-        t,
-        Some(t + lifetime),
+        state.iat,
+        Some(state.iat + lifetime),
         ttl,
+        Some(&aggregation_uri(services, &state.agency_id)),
         signer.as_ref(),
     )
     .map_err(|e| DomainError::Internal(e.to_string()))?;
     if let Ok(mut cache) = services.status_cache.tokens.lock() {
-        // Rebuild well before `exp` so a cached token always has most of its life left.
         cache.insert(
-            list_id.to_owned(),
+            state.id.clone(),
             CachedToken {
-                version,
-                refresh_at: t + lifetime / 4,
+                version: state.version,
+                iat: state.iat,
                 token: token.clone(),
             },
         );

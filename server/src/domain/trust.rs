@@ -56,6 +56,9 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
                 .iter()
                 .flat_map(|vct| giayto_core::catalogue::issued_vcts(vct))
                 .collect(),
+            status_list_aggregation_endpoint: Some(super::status_lists::aggregation_uri(
+                services, &a.id,
+            )),
         });
     }
     let list = TrustList {

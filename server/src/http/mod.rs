@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod conditional;
 pub mod error;
 pub mod issuer_api;
 pub mod oid4vci;
@@ -103,6 +104,11 @@ pub fn app(state: AppState) -> Router {
             get(public::agency_issuer_metadata),
         )
         .route("/status-lists/{list_id}", get(public::status_list))
+        .route("/status-lists", get(public::status_list_aggregation))
+        .route(
+            "/agencies/{agency_id}/status-lists",
+            get(public::agency_status_list_aggregation),
+        )
         .route("/trust-list", get(public::trust_list))
         .route("/trust-anchor.json", get(public::trust_anchor))
         .route("/vct/{id}", get(public::type_metadata))

@@ -130,6 +130,7 @@ pub async fn authorization_server_metadata(State(state): State<AppState>) -> Jso
         "grant_types_supported": [PRE_AUTHORIZED_GRANT, REFRESH_TOKEN_GRANT],
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": true,
+        "status_list_aggregation_endpoint": crate::domain::status_lists::server_aggregation_uri(&state.services),
     }))
 }
 

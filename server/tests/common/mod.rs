@@ -329,6 +329,51 @@ impl TestApp {
     }
 }
 
+/// Runs core's OpenID4VCI client against the router to the end, from an offer by
+/// reference and its `tx_code`; returns the credentials.
+pub async fn receive(
+    app: &TestApp,
+    offer_uri: &str,
+    tx_code: &str,
+    holder: &dyn giayto_core::jose::Signer,
+) -> Vec<String> {
+    use giayto_core::oid4vci::{
+        CredentialOutcome, IssuanceSession, OfferSource, TokenStep, fetch_offer_request, on_offer,
+        parse_offer_uri,
+    };
+    let OfferSource::ByReference(url) = parse_offer_uri(offer_uri).unwrap() else {
+        panic!("by reference")
+    };
+    let offer = on_offer(&app.perform(&fetch_offer_request(&url).unwrap()).await).unwrap();
+    let (mut session, req) = IssuanceSession::new(offer).unwrap();
+    let as_req = session
+        .on_issuer_metadata(&app.perform(&req).await)
+        .unwrap();
+    let TokenStep::NeedsTxCode(spec) = session.on_as_metadata(&app.perform(&as_req).await).unwrap()
+    else {
+        panic!("giayto offers ask for a tx_code")
+    };
+    assert_eq!(spec.length, Some(6));
+    let token_req = session.with_tx_code(tx_code).unwrap();
+    let nonce_req = session
+        .on_token(&app.perform(&token_req).await)
+        .unwrap()
+        .expect("nonce endpoint");
+    session.on_nonce(&app.perform(&nonce_req).await).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let cred_req = session.build_credential_request(holder, now).unwrap();
+    match session
+        .on_credential(&app.perform(&cred_req).await)
+        .unwrap()
+    {
+        CredentialOutcome::Issued(creds) => creds.into_iter().map(|c| c.credential).collect(),
+        other => panic!("not issued: {other:?}"),
+    }
+}
+
 /// Valid ID-card claims.
 pub fn id_card_claims() -> Value {
     json!({

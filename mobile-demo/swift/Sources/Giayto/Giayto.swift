@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -1436,8 +1452,11 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded; stops at the first
-     * failure.
+     * while it was missing or stale. Returns how many were loaded. A list that fails does
+     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+     * a Relying Party SHOULD continue with the other lists); the first failure is the
+     * error only when no list could be loaded. `sync` also learns the lists no
+     * presentation has named yet.
      */
     func refreshStatusLists(http: HttpClient) throws  -> UInt32
     
@@ -1446,6 +1465,23 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * Returns the token, for the app to cache.
      */
     func refreshTrustList(url: String, http: HttpClient) throws  -> String
+    
+    /**
+     * Syncs everything needed to check statuses offline, knowing only the pinned anchor:
+     * downloads the trust list from `trust_list_url` and verifies it, then every trusted
+     * issuer's Status List Aggregation (draft-ietf-oauth-status-list section "Status List
+     * Aggregation") and every status list in it, as conditional requests: a list that did
+     * not change since the last sync costs a `304 Not Modified` and no body. Afterwards a
+     * document whose status list no presentation ever named is checked offline.
+     *
+     * A list or aggregation that fails is reported in `failures` and the others are still
+     * stored; only a trust list that cannot be fetched or verified is an error. Bounds: an
+     * aggregation of at most 4 MiB, 65,536 lists, status list tokens of at most 4 MiB each
+     * (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
+     * Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
+     * for the next start.
+     */
+    func sync(trustListUrl: String, http: HttpClient) throws  -> SyncResult
     
     /**
      * The trust list token in use, to store for the next start (`load_trust_list`).
@@ -1657,8 +1693,11 @@ open func newChallenge(ttlSeconds: UInt32)throws  -> String  {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded; stops at the first
-     * failure.
+     * while it was missing or stale. Returns how many were loaded. A list that fails does
+     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
+     * a Relying Party SHOULD continue with the other lists); the first failure is the
+     * error only when no list could be loaded. `sync` also learns the lists no
+     * presentation has named yet.
      */
 open func refreshStatusLists(http: HttpClient)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
@@ -1680,6 +1719,32 @@ open func refreshTrustList(url: String, http: HttpClient)throws  -> String  {
     uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(url),
+        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs everything needed to check statuses offline, knowing only the pinned anchor:
+     * downloads the trust list from `trust_list_url` and verifies it, then every trusted
+     * issuer's Status List Aggregation (draft-ietf-oauth-status-list section "Status List
+     * Aggregation") and every status list in it, as conditional requests: a list that did
+     * not change since the last sync costs a `304 Not Modified` and no body. Afterwards a
+     * document whose status list no presentation ever named is checked offline.
+     *
+     * A list or aggregation that fails is reported in `failures` and the others are still
+     * stored; only a trust list that cannot be fetched or verified is an error. Bounds: an
+     * aggregation of at most 4 MiB, 65,536 lists, status list tokens of at most 4 MiB each
+     * (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
+     * Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
+     * for the next start.
+     */
+open func sync(trustListUrl: String, http: HttpClient)throws  -> SyncResult  {
+    return try  FfiConverterTypeSyncResult_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(trustListUrl),
         FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
     )
 })
@@ -2475,7 +2540,8 @@ public struct HttpResponse: Equatable, Hashable {
      */
     public let headers: [HttpHeader]
     /**
-     * The body. The app may stop reading after 1 MiB: larger bodies are refused anyway.
+     * The body. The app may stop reading after 4 MiB (a status list token's limit; 1 MiB
+     * for OpenID4VCI responses): larger bodies are refused anyway.
      */
     public let body: Data
 
@@ -2489,7 +2555,8 @@ public struct HttpResponse: Equatable, Hashable {
          * Header fields as received.
          */headers: [HttpHeader], 
         /**
-         * The body. The app may stop reading after 1 MiB: larger bodies are refused anyway.
+         * The body. The app may stop reading after 4 MiB (a status list token's limit; 1 MiB
+         * for OpenID4VCI responses): larger bodies are refused anyway.
          */body: Data) {
         self.status = status
         self.headers = headers
@@ -2918,6 +2985,224 @@ public func FfiConverterTypePresetInfo_lower(_ value: PresetInfo) -> RustBuffer 
 
 
 /**
+ * A status list or aggregation a sync could not use, and why.
+ */
+public struct SyncFailure: Equatable, Hashable {
+    /**
+     * Its URI.
+     */
+    public let uri: String
+    /**
+     * Whether it was a Status List Aggregation (else a status list).
+     */
+    public let aggregation: Bool
+    /**
+     * Why, for people.
+     */
+    public let reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its URI.
+         */uri: String, 
+        /**
+         * Whether it was a Status List Aggregation (else a status list).
+         */aggregation: Bool, 
+        /**
+         * Why, for people.
+         */reason: String) {
+        self.uri = uri
+        self.aggregation = aggregation
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncFailure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncFailure {
+        return
+            try SyncFailure(
+                uri: FfiConverterString.read(from: &buf), 
+                aggregation: FfiConverterBool.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncFailure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uri, into: &buf)
+        FfiConverterBool.write(value.aggregation, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncFailure_lift(_ buf: RustBuffer) throws -> SyncFailure {
+    return try FfiConverterTypeSyncFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncFailure_lower(_ value: SyncFailure) -> RustBuffer {
+    return FfiConverterTypeSyncFailure.lower(value)
+}
+
+
+/**
+ * What one `Verifier.sync` did.
+ */
+public struct SyncResult: Equatable, Hashable {
+    /**
+     * Trusted issuers on the trust list loaded.
+     */
+    public let issuers: UInt32
+    /**
+     * Status List Aggregations read.
+     */
+    public let aggregations: UInt32
+    /**
+     * Distinct status lists requested.
+     */
+    public let lists: UInt32
+    /**
+     * Lists downloaded, verified and stored (new or changed).
+     */
+    public let downloaded: UInt32
+    /**
+     * Lists the server confirmed unchanged (`304 Not Modified`: no body sent).
+     */
+    public let notModified: UInt32
+    /**
+     * HTTP requests made, the trust list's included.
+     */
+    public let requests: UInt32
+    /**
+     * Response body bytes received, the trust list's included.
+     */
+    public let bytesReceived: UInt64
+    /**
+     * Every list or aggregation that failed; the others were stored.
+     */
+    public let failures: [SyncFailure]
+    /**
+     * The trust list token now in use, to store for the next start.
+     */
+    public let trustListToken: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Trusted issuers on the trust list loaded.
+         */issuers: UInt32, 
+        /**
+         * Status List Aggregations read.
+         */aggregations: UInt32, 
+        /**
+         * Distinct status lists requested.
+         */lists: UInt32, 
+        /**
+         * Lists downloaded, verified and stored (new or changed).
+         */downloaded: UInt32, 
+        /**
+         * Lists the server confirmed unchanged (`304 Not Modified`: no body sent).
+         */notModified: UInt32, 
+        /**
+         * HTTP requests made, the trust list's included.
+         */requests: UInt32, 
+        /**
+         * Response body bytes received, the trust list's included.
+         */bytesReceived: UInt64, 
+        /**
+         * Every list or aggregation that failed; the others were stored.
+         */failures: [SyncFailure], 
+        /**
+         * The trust list token now in use, to store for the next start.
+         */trustListToken: String) {
+        self.issuers = issuers
+        self.aggregations = aggregations
+        self.lists = lists
+        self.downloaded = downloaded
+        self.notModified = notModified
+        self.requests = requests
+        self.bytesReceived = bytesReceived
+        self.failures = failures
+        self.trustListToken = trustListToken
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncResult {
+        return
+            try SyncResult(
+                issuers: FfiConverterUInt32.read(from: &buf), 
+                aggregations: FfiConverterUInt32.read(from: &buf), 
+                lists: FfiConverterUInt32.read(from: &buf), 
+                downloaded: FfiConverterUInt32.read(from: &buf), 
+                notModified: FfiConverterUInt32.read(from: &buf), 
+                requests: FfiConverterUInt32.read(from: &buf), 
+                bytesReceived: FfiConverterUInt64.read(from: &buf), 
+                failures: FfiConverterSequenceTypeSyncFailure.read(from: &buf), 
+                trustListToken: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncResult, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.issuers, into: &buf)
+        FfiConverterUInt32.write(value.aggregations, into: &buf)
+        FfiConverterUInt32.write(value.lists, into: &buf)
+        FfiConverterUInt32.write(value.downloaded, into: &buf)
+        FfiConverterUInt32.write(value.notModified, into: &buf)
+        FfiConverterUInt32.write(value.requests, into: &buf)
+        FfiConverterUInt64.write(value.bytesReceived, into: &buf)
+        FfiConverterSequenceTypeSyncFailure.write(value.failures, into: &buf)
+        FfiConverterString.write(value.trustListToken, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lift(_ buf: RustBuffer) throws -> SyncResult {
+    return try FfiConverterTypeSyncResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer {
+    return FfiConverterTypeSyncResult.lower(value)
+}
+
+
+/**
  * A reason a presentation is refused, or a warning.
  */
 public struct VerificationReason: Equatable, Hashable {
@@ -3051,6 +3336,20 @@ public struct VerificationResult: Equatable, Hashable {
      */
     public let status: CredentialStatus
     /**
+     * When the status list used was last confirmed current (downloaded, or a sync was
+     * told it had not changed), Unix seconds; `None` when no cached list was consulted.
+     */
+    public let statusCheckedAt: Int64?
+    /**
+     * How old that status information is, seconds (`now - status_checked_at`): show it
+     * when the status is `VALID_STALE`.
+     */
+    public let statusAgeSeconds: Int64?
+    /**
+     * When the issuer signed that state of the status list (its `iat`), Unix seconds.
+     */
+    public let statusListIssuedAt: Int64?
+    /**
      * Every reason to refuse.
      */
     public let errors: [VerificationReason]
@@ -3108,6 +3407,17 @@ public struct VerificationResult: Equatable, Hashable {
          * Revocation state.
          */status: CredentialStatus, 
         /**
+         * When the status list used was last confirmed current (downloaded, or a sync was
+         * told it had not changed), Unix seconds; `None` when no cached list was consulted.
+         */statusCheckedAt: Int64?, 
+        /**
+         * How old that status information is, seconds (`now - status_checked_at`): show it
+         * when the status is `VALID_STALE`.
+         */statusAgeSeconds: Int64?, 
+        /**
+         * When the issuer signed that state of the status list (its `iat`), Unix seconds.
+         */statusListIssuedAt: Int64?, 
+        /**
          * Every reason to refuse.
          */errors: [VerificationReason], 
         /**
@@ -3128,6 +3438,9 @@ public struct VerificationResult: Equatable, Hashable {
         self.expiresAt = expiresAt
         self.holderBinding = holderBinding
         self.status = status
+        self.statusCheckedAt = statusCheckedAt
+        self.statusAgeSeconds = statusAgeSeconds
+        self.statusListIssuedAt = statusListIssuedAt
         self.errors = errors
         self.warnings = warnings
     }
@@ -3163,6 +3476,9 @@ public struct FfiConverterTypeVerificationResult: FfiConverterRustBuffer {
                 expiresAt: FfiConverterOptionInt64.read(from: &buf), 
                 holderBinding: FfiConverterTypeHolderBindingState.read(from: &buf), 
                 status: FfiConverterTypeCredentialStatus.read(from: &buf), 
+                statusCheckedAt: FfiConverterOptionInt64.read(from: &buf), 
+                statusAgeSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                statusListIssuedAt: FfiConverterOptionInt64.read(from: &buf), 
                 errors: FfiConverterSequenceTypeVerificationReason.read(from: &buf), 
                 warnings: FfiConverterSequenceTypeVerificationReason.read(from: &buf)
         )
@@ -3184,6 +3500,9 @@ public struct FfiConverterTypeVerificationResult: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
         FfiConverterTypeHolderBindingState.write(value.holderBinding, into: &buf)
         FfiConverterTypeCredentialStatus.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.statusCheckedAt, into: &buf)
+        FfiConverterOptionInt64.write(value.statusAgeSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.statusListIssuedAt, into: &buf)
         FfiConverterSequenceTypeVerificationReason.write(value.errors, into: &buf)
         FfiConverterSequenceTypeVerificationReason.write(value.warnings, into: &buf)
     }
@@ -4070,6 +4389,31 @@ fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSyncFailure: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncFailure]
+
+    public static func write(_ value: [SyncFailure], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncFailure.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncFailure] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncFailure]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncFailure.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeVerificationReason: FfiConverterRustBuffer {
     typealias SwiftType = [VerificationReason]
 
@@ -4221,10 +4565,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_new_challenge() != 64266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 29423) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 20074) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 28650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_sync() != 8228) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_trust_list_token() != 51372) {

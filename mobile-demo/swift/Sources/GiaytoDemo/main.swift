@@ -22,9 +22,9 @@ do {
 
     let anchor = try String(contentsOf: URL(string: "\(server)/trust-anchor.json")!)
     let verifier = try Verifier(trustAnchor: anchor, verifierId: "csgt:swift-demo")
-    _ = try verifier.refreshTrustList(url: "\(server)/trust-list", http: http)
-    _ = try verifier.verifyQrText(qrText: qr.qrText)  // learns which status list it needs
-    _ = try verifier.refreshStatusLists(http: http)
+    // Online once: the trust list and every trusted issuer's status lists.
+    let sync = try verifier.sync(trustListUrl: "\(server)/trust-list", http: http)
+    print("synced \(sync.lists) status list(s), \(sync.failures.count) failed")
     let next = try wallet.present(id: doc.id, selection: .preset(name: "traffic_stop"), mode: .oneWay)
     let result = try verifier.verifyImage(imageBytes: next.png)
     print(result.valid ? "VALID" : "NOT VALID: \(result.errors.map(\.message))")

@@ -455,6 +455,11 @@ uint32_t uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(uint64_t
 RustBuffer uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(uint64_t ptr, RustBuffer url, uint64_t http, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_SYNC
+RustBuffer uniffi_giayto_bindings_fn_method_verifier_sync(uint64_t ptr, RustBuffer trust_list_url, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_TRUST_LIST_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_TRUST_LIST_TOKEN
 RustBuffer uniffi_giayto_bindings_fn_method_verifier_trust_list_token(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -930,6 +935,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists(vo
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_TRUST_LIST
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_REFRESH_TRUST_LIST
 uint16_t uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_SYNC
+uint16_t uniffi_giayto_bindings_checksum_method_verifier_sync(void
     
 );
 #endif
