@@ -8,6 +8,8 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{error_codes, run, run_json};
 use giayto_core::jose::jws::{self, header_with_typ};
@@ -270,13 +272,17 @@ fn a_national_status_list_file_is_used_and_an_oversized_one_is_refused_as_too_la
 
 /// Serves, on 127.0.0.1, the body `make_body(url)` makes for every GET (at most `max`
 /// connections); returns the server's URL.
-fn serve(max: usize, make_body: impl FnOnce(&str) -> String) -> String {
+/// Serves `make_body(url)` to at most `max` requests; the counter says how many came.
+fn serve(max: usize, make_body: impl FnOnce(&str) -> String) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let body = make_body(&url);
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().take(max) {
             let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
             while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
@@ -289,24 +295,35 @@ fn serve(max: usize, make_body: impl FnOnce(&str) -> String) -> String {
             );
         }
     });
-    url
+    (url, requests)
 }
 
 #[test]
 fn online_the_named_status_list_is_fetched_and_offline_the_message_says_how_to_give_it() {
     let s = Setup::new();
-    let url = serve(4, |url| {
+    let (url, requests) = serve(4, |url| {
         s.national_list(&format!("{url}/status/1"), &s.issuer)
     });
     let uri2 = format!("{url}/status/1");
-    let presentation = s.licence(&uri2);
     let (trust, anchor) = s.trust_list(&[]);
+    // A presentation whose issuer signature does not verify (signed by a key the trust list
+    // does not hold) makes the verifier fetch nothing, whatever URL it names.
+    let stranger = Setup::new().licence(&uri2);
+    let verdict = run_json(
+        &verify_args(&stranger, &["--trust-list", &trust, "--anchor", &anchor]),
+        1,
+    );
+    assert_eq!(error_codes(&verdict), ["unknown_key"], "{verdict}");
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
+
+    let presentation = s.licence(&uri2);
     let online = verify_args(
         &presentation,
         &["--trust-list", &trust, "--anchor", &anchor],
     );
     let verdict = run_json(&online, 0);
     assert_eq!(verdict["status"], "valid", "{verdict}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
 
     let mut offline = online.clone();
     offline.push("--offline");

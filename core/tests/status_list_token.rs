@@ -160,6 +160,19 @@ fn token_of_another_key_or_unknown_kid_is_refused() {
 }
 
 #[test]
+fn a_key_given_without_its_kid_verifies_the_list_as_it_verifies_the_credential() {
+    // `giayto verify --issuer-jwk` with a JWK that carries no `kid`: the issuer-signed JWT
+    // falls back to every key, and so must its status list (the tester's finding: the
+    // credential verified and its own list was ignored as "signed with unknown key").
+    let signer = signer(Algorithm::Es256);
+    let token = sign_token(URI, &draft_list(), IAT, None, None, &signer).unwrap();
+    let mut bare = signer.public_jwk().unwrap();
+    bare.kid = None;
+    let verified = verify_token(&token, URI, &Jwks { keys: vec![bare] }, IAT).unwrap();
+    assert_eq!(verified.uri, URI);
+}
+
+#[test]
 fn tampered_payload_is_refused() {
     let signer = signer(Algorithm::Es256);
     let token = sign_token(URI, &draft_list(), IAT, None, None, &signer).unwrap();

@@ -199,6 +199,26 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         folder.save(device)?;
     }
     let mut verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    // Online, the list the document names is fetched only once its issuer's signature has
+    // verified (`verdict.issuer`), so an arbitrary QR cannot make the verifier fetch a URL
+    // of its choosing; then the presentation is checked again with it.
+    if verdict.issuer.is_some()
+        && let Some(statuses) = fetch_named_list(
+            &statuses,
+            &presentation,
+            &policy,
+            &trust,
+            &args.status_list,
+            &fetcher,
+            now,
+        )
+    {
+        if let (Some(folder), Some(device)) = (&folder, &mut device) {
+            device.restore_status_cache(statuses.clone());
+            folder.save(device)?;
+        }
+        verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    }
     explain_missing_status(&mut verdict, args.offline, args.cache.as_deref());
     report(&verdict, json)
 }
@@ -284,9 +304,10 @@ impl Fetcher {
 }
 
 /// Verifies each status list given (`--status-list`) with the keys of the trusted issuer
-/// that signed it, and caches it; then, unless offline, fetches the list the presentation
-/// names if none was given. A list that cannot be read or does not verify is left out with
-/// its reason on stderr; the verdict then says the status could not be checked.
+/// that signed it, and caches it (the list the document names is fetched later, by
+/// [`fetch_named_list`], once the issuer's signature verified). A list that cannot be read
+/// or does not verify is left out with its reason on stderr; the verdict then says the
+/// status could not be checked.
 fn status_cache(
     mut cache: StatusCache,
     presentation: &str,
@@ -310,28 +331,46 @@ fn status_cache(
         };
         load_status_list(&mut cache, fetcher, trust, source, uri, now);
     }
-    let online = fetcher.agent.is_some();
-    // Online, a list the cache lacks, or holds past its ttl or exp, is fetched.
+    Ok(cache)
+}
+
+/// Online, when `cache` lacks the list the presentation names, or holds it past its `ttl` or
+/// `exp`, and it was not already tried as a `--status-list` source: fetches it and returns
+/// the cache with it (`None` when nothing was fetched or it did not verify). Call only once
+/// the issuer's signature verified.
+fn fetch_named_list(
+    cache: &StatusCache,
+    presentation: &str,
+    policy: &Policy,
+    trust: &IssuerTrust,
+    sources: &[String],
+    fetcher: &Fetcher,
+    now: i64,
+) -> Option<StatusCache> {
+    let reference = unverified_envelope(presentation, policy.profile).and_then(|e| e.status)?;
     let current = matches!(
         cache.lookup(&reference, now),
         StatusLookup::Fresh(_) | StatusLookup::IndexOutOfRange { .. }
     );
-    if online && Fetcher::is_url(&reference.uri) && !current {
-        load_status_list(
-            &mut cache,
-            fetcher,
-            trust,
-            &reference.uri,
-            &reference.uri,
-            now,
-        );
+    let tried = sources.iter().any(|s| s == &reference.uri);
+    if current || tried || fetcher.agent.is_none() || !Fetcher::is_url(&reference.uri) {
+        return None;
     }
-    Ok(cache)
+    let mut cache = cache.clone();
+    load_status_list(
+        &mut cache,
+        fetcher,
+        trust,
+        &reference.uri,
+        &reference.uri,
+        now,
+    )
+    .then_some(cache)
 }
 
 /// Reads the status list at `source`, verifies it as the list published at `uri` and caches
 /// it; on failure prints the reason (too large, not signed by a trusted issuer, for another
-/// URI, ...) and leaves it out.
+/// URI, ...) and leaves it out. Whether it was cached.
 fn load_status_list(
     cache: &mut StatusCache,
     fetcher: &Fetcher,
@@ -339,7 +378,7 @@ fn load_status_list(
     source: &str,
     uri: &str,
     now: i64,
-) {
+) -> bool {
     let verified = fetcher
         .text(source, MAX_STATUS_LIST_TOKEN_BYTES)
         .map_err(|e| e.to_string())
@@ -349,10 +388,14 @@ fn load_status_list(
     match verified {
         Ok(verified) => {
             cache.insert(verified, now);
+            true
         }
-        Err(error) => eprintln!(
-            "giayto: status list {} ignored: {error}",
-            net::redact_url(source)
-        ),
+        Err(error) => {
+            eprintln!(
+                "giayto: status list {} ignored: {error}",
+                net::redact_url(source)
+            );
+            false
+        }
     }
 }

@@ -255,10 +255,11 @@ fn verify_signature<'k>(
     jws: &CompactJws,
     issuer_keys: &'k Jwks,
 ) -> Result<&'k Jwk, StatusListError> {
-    if let Some(kid) = jws.header().kid.as_deref() {
-        let key = issuer_keys
-            .find(kid)
-            .ok_or_else(|| StatusListError::UnknownKey { kid: echo(kid) })?;
+    // The issuer-signed JWT's rule (`verifier::verify_presentation`): the key the `kid`
+    // names, else every key (a key given without its `kid`, such as `--issuer-jwk`); the
+    // signature decides.
+    let kid = jws.header().kid.as_deref();
+    if let Some(key) = kid.and_then(|kid| issuer_keys.find(kid)) {
         jws.verify(key).map_err(signature_error)?;
         return Ok(key);
     }
@@ -266,7 +267,10 @@ fn verify_signature<'k>(
         .keys
         .iter()
         .find(|key| jws.verify(key).is_ok())
-        .ok_or(StatusListError::BadSignature)
+        .ok_or_else(|| match kid {
+            Some(kid) => StatusListError::UnknownKey { kid: echo(kid) },
+            None => StatusListError::BadSignature,
+        })
 }
 
 fn signature_error(error: JoseError) -> StatusListError {

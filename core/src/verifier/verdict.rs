@@ -255,9 +255,12 @@ impl Failure {
 pub struct Verdict {
     /// Whether the presentation is accepted: no failures.
     pub valid: bool,
-    /// The document type.
+    /// The document type; `None` when the presentation was refused before the issuer's
+    /// signature verified (nothing unverified is shown).
     pub document_type: Option<DocumentTypeView>,
-    /// The issuer.
+    /// The issuer; set only once the issuer's signature verified, so `Some` also tells a
+    /// caller that the presentation's signed contents (its status reference among them) may
+    /// be acted on, for example to fetch the status list it names.
     pub issuer: Option<IssuerView>,
     /// The claims shown, with labels, in document order.
     pub claims: Vec<ClaimView>,
