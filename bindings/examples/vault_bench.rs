@@ -19,8 +19,9 @@ use giayto_core::wallet::Wallet as CoreWallet;
 
 /// The bench never goes online.
 struct Offline;
+#[async_trait::async_trait]
 impl HttpClient for Offline {
-    fn send(&self, _: HttpRequest) -> Result<HttpResponse, GiaytoError> {
+    async fn send(&self, _: HttpRequest) -> Result<HttpResponse, GiaytoError> {
         Err(GiaytoError::Network {
             reason: "offline bench".into(),
         })
@@ -60,12 +61,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut listed = 0;
     for _ in 0..n {
-        let wallet = Wallet::open(
+        // `open` is async (the file is read on a worker thread): wait for it here.
+        let wallet = futures_lite::future::block_on(Wallet::open(
             path.display().to_string(),
             bytes.clone(),
             keys.clone(),
             http.clone(),
-        )?;
+        ))?;
         listed = wallet.documents()?.len();
     }
     let per_op = start.elapsed().as_secs_f64() * 1e3 / f64::from(n);

@@ -1,6 +1,7 @@
-//! The HTTP seam: the app performs requests with its own network stack (OkHttp,
-//! URLSession, java.net.http, urllib) through the foreign [`HttpClient`] trait; Rust only
-//! builds requests and reads responses.
+//! The HTTP seam: the app performs requests with its own network stack (OkHttp, Ktor,
+//! URLSession, java.net.http, aiohttp) through the foreign [`HttpClient`] trait, which is
+//! async: Kotlin implements a `suspend fun`, Swift an `async throws func`, Python an
+//! `async def`. Rust only builds requests and reads responses.
 
 use giayto_core::oid4vci::{self, Method};
 
@@ -61,13 +62,19 @@ impl std::fmt::Debug for HttpResponse {
     }
 }
 
-/// The app's HTTP stack. Implement `send` with the platform's client; throw
-/// `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
+/// The app's HTTP stack. Implement `send` with the platform's asynchronous client
+/// (OkHttp's `enqueue` or Ktor in a `suspend fun`, URLSession's `data(for:)`, aiohttp);
+/// throw `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
 /// request cannot be made. A non-2xx answer is not an error here: return it.
+///
+/// Cancellation: when the giayto call that is waiting for `send` is cancelled (its
+/// coroutine, Swift task or asyncio task), UniFFI cancels the coroutine / task running
+/// `send`; let that cancel the request (OkHttp `Call.cancel`, URLSession does it itself).
 #[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
 pub trait HttpClient: Send + Sync {
     /// Performs one request.
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, GiaytoError>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, GiaytoError>;
 }
 
 impl From<oid4vci::HttpRequest> for HttpRequest {
@@ -96,30 +103,32 @@ impl From<HttpResponse> for oid4vci::HttpResponse {
 }
 
 /// Sends a core request through the app's client.
-pub(crate) fn send(
+pub(crate) async fn send(
     http: &dyn HttpClient,
     request: oid4vci::HttpRequest,
 ) -> Result<oid4vci::HttpResponse, GiaytoError> {
-    Ok(http.send(request.into())?.into())
+    Ok(http.send(request.into()).await?.into())
 }
 
 /// GETs `url` accepting `accept`, and returns the body of a 2xx answer of at most `limit`
 /// bytes (the input kind's limit from `giayto_core::limits`, the same on every path).
-pub(crate) fn get_body(
+pub(crate) async fn get_body(
     http: &dyn HttpClient,
     url: &str,
     accept: &str,
     limit: usize,
 ) -> Result<Vec<u8>, GiaytoError> {
-    let response = http.send(HttpRequest {
-        method: Method::Get.as_str().to_owned(),
-        url: url.to_owned(),
-        headers: vec![HttpHeader {
-            name: "Accept".into(),
-            value: accept.into(),
-        }],
-        body: Vec::new(),
-    })?;
+    let response = http
+        .send(HttpRequest {
+            method: Method::Get.as_str().to_owned(),
+            url: url.to_owned(),
+            headers: vec![HttpHeader {
+                name: "Accept".into(),
+                value: accept.into(),
+            }],
+            body: Vec::new(),
+        })
+        .await?;
     if !(200..300).contains(&response.status) {
         return Err(GiaytoError::Network {
             reason: format!("GET {url} answered HTTP {}", response.status),

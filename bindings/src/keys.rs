@@ -1,6 +1,7 @@
 //! Holder keys: the app's key store (Android Keystore, the Secure Enclave) comes in through
-//! the foreign [`KeyStore`] / [`SigningKey`] traits and is adapted to core's
-//! `jose::Signer`; [`software_key_store`] keeps keys in memory for tests and the demo.
+//! the foreign [`KeyStore`] / [`SigningKey`] traits; [`HolderKey`] lets core's synchronous
+//! `jose::Signer` use a key whose `sign` is async (a biometric prompt, a hardware round
+//! trip); [`software_key_store`] keeps keys in memory for tests and the demo.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,16 +12,22 @@ use crate::GiaytoError;
 
 /// A P-256 private key the app's key store holds; the private part never leaves it.
 #[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
 pub trait SigningKey: Send + Sync {
     /// The public key as a JWK in JSON (`{"kty":"EC","crv":"P-256","x":…,"y":…}`).
     fn public_jwk(&self) -> Result<String, GiaytoError>;
     /// Signs `message` with ECDSA P-256 / SHA-256 and returns the 64-byte `r || s` form
     /// JWS uses (convert the DER form Android's `Signature` and `SecKeyCreateSignature`
     /// return; CryptoKit's `rawRepresentation` is already `r || s`).
-    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, GiaytoError>;
+    ///
+    /// Async, so a key that asks for the user's fingerprint or face first (Android
+    /// `BiometricPrompt`, a Secure Enclave key with `.userPresence`) waits without blocking
+    /// a thread. A refused or cancelled prompt is a `KeyStore` error.
+    async fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, GiaytoError>;
 }
 
-/// The app's key store: holder keys by alias.
+/// The app's key store: holder keys by alias. These calls only look up, create or delete a
+/// key (no user prompt: that comes with `SigningKey::sign`), so they are synchronous.
 #[uniffi::export(with_foreign)]
 pub trait KeyStore: Send + Sync {
     /// The key stored under `alias`, generating a new P-256 key there when there is none.
@@ -31,18 +38,22 @@ pub trait KeyStore: Send + Sync {
     fn delete_key(&self, alias: String) -> Result<(), GiaytoError>;
 }
 
-/// Adapts a foreign [`SigningKey`] to core's [`Signer`]. A failure of the app's key (an
-/// exception, a cancelled prompt, a signature in the wrong form) is kept, so the caller
-/// reports it as the `KeyStore` error it is rather than as a generic signing failure.
-pub(crate) struct ForeignSigner {
+/// A foreign [`SigningKey`] with its checked public JWK, ready to sign for a core step.
+///
+/// Core's `Signer` is synchronous (core is sans-IO), the app's key is not. [`HolderKey::run`]
+/// bridges them by running the core step twice: the first run records the message core
+/// wants signed and stops there; the key signs it asynchronously; the second run is given
+/// that signature for that exact message. Every input that makes the message (time, nonce,
+/// disclosures) is fixed by the caller before the first run, so both runs build the same
+/// message; if they did not, the step fails with a `KeyStore` error, never a wrong signature.
+pub(crate) struct HolderKey {
     key: Arc<dyn SigningKey>,
     public: Jwk,
-    failure: Mutex<Option<GiaytoError>>,
 }
 
-impl ForeignSigner {
+impl HolderKey {
     /// Reads and checks the key's public JWK (P-256, no private part).
-    pub(crate) fn new(key: Arc<dyn SigningKey>) -> Result<ForeignSigner, GiaytoError> {
+    pub(crate) fn new(key: Arc<dyn SigningKey>) -> Result<HolderKey, GiaytoError> {
         let json = key.public_jwk()?;
         let public: Jwk = serde_json::from_str(&json).map_err(|e| GiaytoError::KeyStore {
             reason: format!("the key store's public JWK is not valid JSON: {e}"),
@@ -60,35 +71,98 @@ impl ForeignSigner {
                 reason: "holder keys must be P-256 (ES256)".into(),
             });
         }
-        Ok(ForeignSigner {
-            key,
-            public,
-            failure: Mutex::new(None),
-        })
+        Ok(HolderKey { key, public })
     }
 
-    /// Turns the error of a core call that used this signer into the error to report: the
-    /// key store's own failure when there was one.
-    pub(crate) fn explain(&self, core_error: impl Into<GiaytoError>) -> GiaytoError {
-        let kept = self
-            .failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        kept.unwrap_or_else(|| core_error.into())
-    }
-
-    fn fail(&self, error: GiaytoError) -> JoseError {
-        let message = error.to_string();
-        *self
-            .failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
-        JoseError::Signing(message)
+    /// Runs the core step `step` with this key as its `Signer`, signing (at most one
+    /// message) through the app's async `sign`. A step that signs nothing (a paper form)
+    /// runs once. The error is the key store's own when the key failed (an exception, a
+    /// cancelled prompt, a signature in the wrong form), else the step's.
+    pub(crate) async fn run<T, E: Into<GiaytoError>>(
+        &self,
+        mut step: impl FnMut(&dyn Signer) -> Result<T, E>,
+    ) -> Result<T, GiaytoError> {
+        let recorder = OneSignature::recording(self.public.clone());
+        let first = step(&recorder);
+        let message = match recorder.into_state() {
+            SignatureState::Recorded(message) => message,
+            SignatureState::Failed(failure) => return Err(failure),
+            SignatureState::Recording | SignatureState::Signed { .. } => {
+                return first.map_err(Into::into);
+            }
+        };
+        let signature = self.key.sign(message.clone()).await?;
+        // Checked here so a key store that returns DER, or signs with another key, is
+        // named at once instead of surfacing as a verifier's "bad signature" later.
+        if self
+            .public
+            .verify(Algorithm::Es256, &message, &signature)
+            .is_err()
+        {
+            return Err(GiaytoError::KeyStore {
+                reason: format!(
+                    "the key store's signature ({} bytes) does not verify with its public key; \
+                     ES256 needs the 64-byte r||s form",
+                    signature.len()
+                ),
+            });
+        }
+        let signed = OneSignature::signed(self.public.clone(), message, signature);
+        let second = step(&signed);
+        match signed.into_state() {
+            SignatureState::Failed(failure) => Err(failure),
+            _ => second.map_err(Into::into),
+        }
     }
 }
 
-impl Signer for ForeignSigner {
+/// The `Signer` of one run of [`HolderKey::run`]: recording the message (first run), or
+/// answering it with its signature (second run).
+struct OneSignature {
+    public: Jwk,
+    state: Mutex<SignatureState>,
+}
+
+enum SignatureState {
+    /// First run: nothing asked yet.
+    Recording,
+    /// First run: this message was asked for.
+    Recorded(Vec<u8>),
+    /// Second run: the signature of this message.
+    Signed {
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    },
+    /// The step asked for something the first run did not: why.
+    Failed(GiaytoError),
+}
+
+/// What a recording signer answers: the run stops at its first signature.
+const RECORDED: &str = "signature deferred to the key store";
+
+impl OneSignature {
+    fn recording(public: Jwk) -> Self {
+        OneSignature {
+            public,
+            state: Mutex::new(SignatureState::Recording),
+        }
+    }
+
+    fn signed(public: Jwk, message: Vec<u8>, signature: Vec<u8>) -> Self {
+        OneSignature {
+            public,
+            state: Mutex::new(SignatureState::Signed { message, signature }),
+        }
+    }
+
+    fn into_state(self) -> SignatureState {
+        self.state
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Signer for OneSignature {
     fn algorithm(&self) -> Algorithm {
         Algorithm::Es256
     }
@@ -102,23 +176,30 @@ impl Signer for ForeignSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-        let signature = self.key.sign(message.to_vec()).map_err(|e| self.fail(e))?;
-        // Checked here so a key store that returns DER, or signs with another key, is
-        // named at once instead of surfacing as a verifier's "bad signature" later.
-        if self
-            .public
-            .verify(Algorithm::Es256, message, &signature)
-            .is_err()
-        {
-            return Err(self.fail(GiaytoError::KeyStore {
-                reason: format!(
-                    "the key store's signature ({} bytes) does not verify with its public key; \
-                     ES256 needs the 64-byte r||s form",
-                    signature.len()
-                ),
-            }));
-        }
-        Ok(signature)
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let outcome = match &*state {
+            SignatureState::Recording => {
+                *state = SignatureState::Recorded(message.to_vec());
+                return Err(JoseError::Signing(RECORDED.into()));
+            }
+            SignatureState::Signed {
+                message: expected,
+                signature,
+            } if expected.as_slice() == message => return Ok(signature.clone()),
+            SignatureState::Signed { .. } => {
+                "the message to sign changed between the two runs of a signing step"
+            }
+            SignatureState::Recorded(_) | SignatureState::Failed(_) => {
+                "a signing step asked for more than one signature"
+            }
+        };
+        *state = SignatureState::Failed(GiaytoError::KeyStore {
+            reason: outcome.into(),
+        });
+        Err(JoseError::Signing(outcome.into()))
     }
 }
 
@@ -128,12 +209,13 @@ struct SoftwareKey {
     public_json: String,
 }
 
+#[async_trait::async_trait]
 impl SigningKey for SoftwareKey {
     fn public_jwk(&self) -> Result<String, GiaytoError> {
         Ok(self.public_json.clone())
     }
 
-    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
+    async fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
         Ok(self.signer.sign(&message)?)
     }
 }
@@ -198,14 +280,17 @@ pub fn software_key_store() -> Arc<dyn KeyStore> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ready;
+    use giayto_core::jose::jws;
 
     struct Refusing;
+    #[async_trait::async_trait]
     impl SigningKey for Refusing {
         fn public_jwk(&self) -> Result<String, GiaytoError> {
             let jwk = Jwk::generate(Algorithm::Es256).unwrap().to_public();
             Ok(serde_json::to_string(&jwk).unwrap())
         }
-        fn sign(&self, _: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
+        async fn sign(&self, _: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
             Err(GiaytoError::KeyStore {
                 reason: "user cancelled".into(),
             })
@@ -213,28 +298,42 @@ mod tests {
     }
 
     struct Garbage;
+    #[async_trait::async_trait]
     impl SigningKey for Garbage {
         fn public_jwk(&self) -> Result<String, GiaytoError> {
             Refusing.public_jwk()
         }
-        fn sign(&self, _: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
+        async fn sign(&self, _: Vec<u8>) -> Result<Vec<u8>, GiaytoError> {
             Ok(vec![0x30; 70])
         }
     }
 
+    /// A core step that signs `payload` as a compact JWS.
+    fn sign_step(payload: &'static [u8]) -> impl FnMut(&dyn Signer) -> Result<String, JoseError> {
+        move |signer| {
+            let header = serde_json::json!({"alg": "ES256", "typ": "JWT"});
+            jws::sign_compact(header.as_object().unwrap().clone(), payload, signer)
+        }
+    }
+
     #[test]
-    fn software_keys_sign_verifiably_and_are_kept_by_alias() {
+    fn software_keys_sign_verifiably_through_two_runs_and_are_kept_by_alias() {
         let store = software_key_store();
         let key = store.get_or_create_key("holder".into()).unwrap();
         let again = store.get_key("holder".into()).unwrap();
         assert_eq!(key.public_jwk().unwrap(), again.public_jwk().unwrap());
-        let signer = ForeignSigner::new(key).unwrap();
-        let sig = Signer::sign(&signer, b"message").unwrap();
-        assert_eq!(sig.len(), 64);
-        Signer::public_jwk(&signer)
-            .unwrap()
-            .verify(Algorithm::Es256, b"message", &sig)
-            .unwrap();
+        let holder = HolderKey::new(key).unwrap();
+        let mut runs = 0;
+        let mut step = sign_step(b"message");
+        let token = ready(holder.run(|signer| {
+            runs += 1;
+            step(signer)
+        }))
+        .unwrap();
+        assert_eq!(runs, 2);
+        let jws = jws::CompactJws::parse(&token).unwrap();
+        jws.verify(&holder.public).unwrap();
+        assert_eq!(jws.payload(), b"message");
         store.delete_key("holder".into()).unwrap();
         assert!(matches!(
             store.get_key("holder".into()),
@@ -243,12 +342,22 @@ mod tests {
     }
 
     #[test]
+    fn a_step_that_signs_nothing_runs_once() {
+        let holder = HolderKey::new(Arc::new(Refusing)).unwrap();
+        let mut runs = 0;
+        let out: Result<u8, GiaytoError> = ready(holder.run(|_| {
+            runs += 1;
+            Ok::<u8, JoseError>(7)
+        }));
+        assert_eq!((out, runs), (Ok(7), 1));
+    }
+
+    #[test]
     fn a_failing_key_store_is_reported_as_itself() {
-        let signer = ForeignSigner::new(Arc::new(Refusing)).unwrap();
-        let err = Signer::sign(&signer, b"m").unwrap_err();
-        assert!(matches!(err, JoseError::Signing(_)));
+        let holder = HolderKey::new(Arc::new(Refusing)).unwrap();
+        let err = ready(holder.run(sign_step(b"m"))).unwrap_err();
         assert_eq!(
-            signer.explain(err),
+            err,
             GiaytoError::KeyStore {
                 reason: "user cancelled".into()
             }
@@ -257,10 +366,43 @@ mod tests {
 
     #[test]
     fn a_signature_in_the_wrong_form_is_named() {
-        let signer = ForeignSigner::new(Arc::new(Garbage)).unwrap();
-        let err = Signer::sign(&signer, b"m").unwrap_err();
-        match signer.explain(err) {
+        let holder = HolderKey::new(Arc::new(Garbage)).unwrap();
+        match ready(holder.run(sign_step(b"m"))).unwrap_err() {
             GiaytoError::KeyStore { reason } => assert!(reason.contains("r||s"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_message_that_changes_between_runs_is_refused_not_signed() {
+        let key = software_key_store().get_or_create_key("k".into()).unwrap();
+        let holder = HolderKey::new(key).unwrap();
+        let mut runs = 0;
+        let err = ready(holder.run(|signer| {
+            runs += 1;
+            let payload: &'static [u8] = if runs == 1 { b"first" } else { b"second" };
+            sign_step(payload)(signer)
+        }))
+        .unwrap_err();
+        match err {
+            GiaytoError::KeyStore { reason } => assert!(reason.contains("changed"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_step_asking_for_two_signatures_is_refused() {
+        let key = software_key_store().get_or_create_key("k".into()).unwrap();
+        let holder = HolderKey::new(key).unwrap();
+        let err = ready(holder.run(|signer| {
+            let _ = sign_step(b"one")(signer);
+            sign_step(b"two")(signer)
+        }))
+        .unwrap_err();
+        match err {
+            GiaytoError::KeyStore { reason } => {
+                assert!(reason.contains("more than one"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
     }

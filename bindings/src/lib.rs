@@ -13,6 +13,7 @@ mod catalogue;
 mod error;
 mod http;
 mod keys;
+mod progress;
 mod qr;
 mod result;
 mod verifier;
@@ -22,6 +23,7 @@ pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};
 pub use keys::{KeyStore, SigningKey, software_key_store};
+pub use progress::{ProgressListener, ProgressReport, ProgressStage};
 pub use qr::{decode_qr_image, render_qr_png, render_qr_terminal};
 pub use result::{
     CredentialStatus, HolderBindingState, LabelledClaim, VerificationReason, VerificationResult,
@@ -36,4 +38,20 @@ pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Drives a future that completes without waiting (the in-memory keys and fake clients of
+/// the unit tests), with no runtime.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    pub(crate) fn ready<F: Future>(future: F) -> F::Output {
+        match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the future waited"),
+        }
+    }
 }

@@ -10,6 +10,7 @@ use giayto_core::status_list::{STATUS_LIST_JWT_TYP, StatusCache};
 use giayto_core::verifier::{SyncReport, VerifierDevice};
 
 use crate::http::{self, HttpClient};
+use crate::progress::{ProgressListener, ProgressStage, Reporter};
 use crate::result::VerificationResult;
 use crate::{GiaytoError, unix_now};
 
@@ -124,8 +125,9 @@ impl Verifier {
     }
 
     /// Downloads the trust list from `url` through the app's HTTP client and loads it.
-    /// Returns the token, for the app to cache.
-    pub fn refresh_trust_list(
+    /// Returns the token, for the app to cache. Async: waits for the network; a cancelled
+    /// call keeps the trust list loaded before.
+    pub async fn refresh_trust_list(
         &self,
         url: String,
         http: Arc<dyn HttpClient>,
@@ -135,7 +137,8 @@ impl Verifier {
             &url,
             "application/trustlist+jwt",
             MAX_TRUST_LIST_TOKEN_BYTES,
-        )?;
+        )
+        .await?;
         let token = String::from_utf8(body)
             .map_err(|_| GiaytoError::invalid("trust list response is not UTF-8"))?;
         self.load_trust_list(token.trim().to_owned())?;
@@ -149,7 +152,8 @@ impl Verifier {
     }
 
     /// Downloads the status list at `uri` through the app's HTTP client and loads it.
-    pub fn fetch_status_list(
+    /// Async: waits for the network; a cancelled call keeps the list cached before.
+    pub async fn fetch_status_list(
         &self,
         uri: String,
         http: Arc<dyn HttpClient>,
@@ -159,30 +163,44 @@ impl Verifier {
             &uri,
             &format!("application/{STATUS_LIST_JWT_TYP}"),
             MAX_STATUS_LIST_TOKEN_BYTES,
-        )?;
+        )
+        .await?;
         let token = String::from_utf8(body)
             .map_err(|_| GiaytoError::invalid("status list response is not UTF-8"))?;
         Ok(self.device().load_status_list(&uri, &token, unix_now())?)
     }
 
     /// Re-downloads every cached status list and every list a presentation referred to
-    /// while it was missing or stale. Returns how many were loaded. A list that fails does
-    /// not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
-    /// a Relying Party SHOULD continue with the other lists); the first failure is the
-    /// error only when no list could be loaded. `sync` also learns the lists no
-    /// presentation has named yet.
-    pub fn refresh_status_lists(&self, http: Arc<dyn HttpClient>) -> Result<u32, GiaytoError> {
+    /// while it was missing or stale, one after the other. Returns how many were loaded. A
+    /// list that fails does not stop the others (Token Status List §9, Status List
+    /// Aggregation: a Relying Party SHOULD continue with the other lists); the first
+    /// failure is the error only when no list could be loaded. `sync` also learns the lists
+    /// no presentation has named yet.
+    ///
+    /// `progress`, when given, hears each list start ([`ProgressStage::StatusList`] with its
+    /// URI) and the end ([`ProgressStage::Done`]). Async: waits for the network. A
+    /// cancelled call keeps every list loaded before it stopped (each is replaced whole when
+    /// its download is verified).
+    #[uniffi::method(default(progress = None))]
+    pub async fn refresh_status_lists(
+        &self,
+        http: Arc<dyn HttpClient>,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<u32, GiaytoError> {
         let uris = self.device().status_lists_to_refresh();
+        let progress = Reporter::new(progress, count(uris.len()));
         let mut loaded = 0u32;
         let mut first_error = None;
-        for uri in uris {
-            match self.fetch_status_list(uri, http.clone()) {
+        for (done, uri) in uris.into_iter().enumerate() {
+            progress.report(ProgressStage::StatusList, count(done), Some(&uri));
+            match self.fetch_status_list(uri, http.clone()).await {
                 Ok(()) => loaded = loaded.saturating_add(1),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
+        progress.done();
         match first_error {
             Some(error) if loaded == 0 => Err(error),
             _ => Ok(loaded),
@@ -202,12 +220,28 @@ impl Verifier {
     /// (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
     /// Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
     /// for the next start.
-    pub fn sync(
+    ///
+    /// Async: waits for the network, one request at a time. `progress`, when given, hears
+    /// the trust list ([`ProgressStage::TrustList`]), each aggregation
+    /// ([`ProgressStage::StatusListAggregation`]) and list ([`ProgressStage::StatusList`])
+    /// start, with its URI, and the end; `completed` counts requests made, and `total` grows
+    /// as the aggregations name their lists. A cancelled call keeps the trust list and every
+    /// list stored before it stopped.
+    #[uniffi::method(default(progress = None))]
+    pub async fn sync(
         &self,
         trust_list_url: String,
         http: Arc<dyn HttpClient>,
+        progress: Option<Arc<dyn ProgressListener>>,
     ) -> Result<SyncResult, GiaytoError> {
-        let token = self.refresh_trust_list(trust_list_url, http.clone())?;
+        Reporter::new(progress.clone(), 1).report(
+            ProgressStage::TrustList,
+            0,
+            Some(&trust_list_url),
+        );
+        let token = self
+            .refresh_trust_list(trust_list_url, http.clone())
+            .await?;
         let issuers = self
             .device()
             .trust_list()
@@ -218,8 +252,21 @@ impl Verifier {
             let Some(request) = sync.next_request(&self.device()) else {
                 break;
             };
+            // Made so far: the trust list, and the sync's requests before this one (its
+            // count already includes this one).
+            let made = sync.report().requests;
+            let stage = if sync.in_flight_is_aggregation() {
+                ProgressStage::StatusListAggregation
+            } else {
+                ProgressStage::StatusList
+            };
+            Reporter::new(
+                progress.clone(),
+                count(made + sync.remaining()).saturating_add(1),
+            )
+            .report(stage, count(made), Some(&request.http.url));
             let limit = request.max_body_bytes;
-            match http.send(request.http.into()) {
+            match http.send(request.http.into()).await {
                 Ok(response) if response.body.len() > limit => sync.on_network_error(format!(
                     "{} bytes: too large (limit {limit})",
                     response.body.len()
@@ -228,7 +275,9 @@ impl Verifier {
                 Err(error) => sync.on_network_error(error.to_string()),
             }
         }
-        Ok(SyncResult::new(issuers, &token, sync.finish()))
+        let report = sync.finish();
+        Reporter::new(progress, count(report.requests).saturating_add(1)).done();
+        Ok(SyncResult::new(issuers, &token, report))
     }
 
     /// The trust list token in use, to store for the next start (`load_trust_list`).

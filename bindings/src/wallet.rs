@@ -8,14 +8,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use giayto_core::oid4vci::{
     self, CredentialOutcome, IssuanceSession, OfferSource, TokenStep, TxCodeInputMode,
 };
-use giayto_core::qr::{self, Challenge, EcLevel};
+use giayto_core::qr::{self, Challenge, EcLevel, KeyBindingTarget};
 use giayto_core::vault::{VAULT_KEY_LEN, Vault, VaultKey};
 use giayto_core::wallet::{self as core_wallet, Binding, DocumentView, WalletError};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::http::{self, HttpClient};
-use crate::keys::{ForeignSigner, KeyStore};
+use crate::keys::{HolderKey, KeyStore};
+use crate::progress::{ProgressListener, ProgressStage, Reporter};
 use crate::result::{LabelledClaim, display_value};
 use crate::{GiaytoError, unix_now};
 
@@ -170,58 +171,75 @@ impl From<WalletError> for GiaytoError {
 /// OpenID4VCI, presentations signed by the app's key store.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: Mutex<core_wallet::Wallet>,
+    inner: Arc<Mutex<core_wallet::Wallet>>,
     keys: Arc<dyn KeyStore>,
     http: Arc<dyn HttpClient>,
 }
 
+/// Locks the core wallet. Vault updates are atomic (the file is replaced whole), so a
+/// poisoned lock still guards a consistent vault.
+fn lock(wallet: &Mutex<core_wallet::Wallet>) -> MutexGuard<'_, core_wallet::Wallet> {
+    wallet
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Wallet {
     fn inner(&self) -> MutexGuard<'_, core_wallet::Wallet> {
-        // Vault updates are atomic (the file is replaced whole), so a poisoned lock still
-        // guards a consistent vault.
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.inner)
     }
 
-    fn fetch_offer(&self, offer_uri: &str) -> Result<oid4vci::CredentialOffer, GiaytoError> {
+    async fn fetch_offer(
+        &self,
+        offer_uri: &str,
+        progress: &Reporter,
+    ) -> Result<oid4vci::CredentialOffer, GiaytoError> {
         match oid4vci::parse_offer_uri(offer_uri)? {
             OfferSource::ByValue(offer) => Ok(offer),
             OfferSource::ByReference(url) => {
-                let response = http::send(self.http.as_ref(), oid4vci::fetch_offer_request(&url)?)?;
+                progress.report(ProgressStage::CredentialOffer, 0, Some(&url));
+                let request = oid4vci::fetch_offer_request(&url)?;
+                let response = http::send(self.http.as_ref(), request).await?;
                 Ok(oid4vci::on_offer(&response)?)
             }
         }
     }
 
-    /// Runs the Pre-Authorized Code Flow with the holder key `signer`; returns the issued
-    /// SD-JWT VC.
-    fn issue(
+    /// Runs the Pre-Authorized Code Flow (OpenID4VCI 1.0 §3.5) with the holder key
+    /// `holder`; returns the issued SD-JWT VC.
+    async fn issue(
         &self,
         offer: oid4vci::CredentialOffer,
         tx_code: Option<&str>,
-        signer: &ForeignSigner,
+        holder: &HolderKey,
+        progress: &Reporter,
     ) -> Result<String, GiaytoError> {
         let http = self.http.as_ref();
         let (mut session, request) = IssuanceSession::new(offer)?;
-        let request = session.on_issuer_metadata(&http::send(http, request)?)?;
-        let token_request = match session.on_as_metadata(&http::send(http, request)?)? {
+        progress.report(ProgressStage::IssuerMetadata, 1, None);
+        let request = session.on_issuer_metadata(&http::send(http, request).await?)?;
+        progress.report(ProgressStage::AuthorizationServerMetadata, 2, None);
+        let token_request = match session.on_as_metadata(&http::send(http, request).await?)? {
             TokenStep::Request(request) => request,
             TokenStep::NeedsTxCode(_) => {
                 let code = tx_code.ok_or(oid4vci::Oid4vciError::TxCodeRequired)?;
                 session.with_tx_code(code)?
             }
         };
-        if let Some(nonce_request) = session.on_token(&http::send(http, token_request)?)? {
-            session.on_nonce(&http::send(http, nonce_request)?)?;
+        progress.report(ProgressStage::Token, 3, None);
+        if let Some(nonce_request) = session.on_token(&http::send(http, token_request).await?)? {
+            progress.report(ProgressStage::Nonce, 4, None);
+            session.on_nonce(&http::send(http, nonce_request).await?)?;
         }
+        progress.report(ProgressStage::Credential, 5, None);
         let mut retried = false;
         loop {
+            // One `now` for both runs of the signing step, so both build the same proof.
             let now = u64::try_from(unix_now()).unwrap_or_default();
-            let request = session
-                .build_credential_request(signer, now)
-                .map_err(|e| signer.explain(e))?;
-            match session.on_credential(&http::send(http, request)?)? {
+            let request = holder
+                .run(|signer| session.build_credential_request(signer, now))
+                .await?;
+            match session.on_credential(&http::send(http, request).await?)? {
                 CredentialOutcome::Issued(credentials) => {
                     let first =
                         credentials
@@ -234,7 +252,7 @@ impl Wallet {
                 }
                 CredentialOutcome::RetryWithFreshNonce(nonce_request) if !retried => {
                     retried = true;
-                    session.on_nonce(&http::send(http, nonce_request)?)?;
+                    session.on_nonce(&http::send(http, nonce_request).await?)?;
                 }
                 CredentialOutcome::RetryWithFreshNonce(_) => {
                     return Err(GiaytoError::IssuerRefused {
@@ -251,13 +269,45 @@ impl Wallet {
     }
 }
 
+/// The steps of `receive`, as `ProgressReport::total` counts them: offer, issuer metadata,
+/// authorization server metadata, token, nonce, credential, storing.
+const RECEIVE_STEPS: u32 = 7;
+
+/// A holder key made for a document that is not stored yet: deleted from the key store
+/// when dropped before [`NewHolderKey::keep`], that is when `receive` fails or is
+/// cancelled (a cancelled coroutine or task drops the Rust future at the `await` it is
+/// waiting on), so no orphan key is left behind.
+struct NewHolderKey {
+    keys: Arc<dyn KeyStore>,
+    alias: Option<String>,
+}
+
+impl NewHolderKey {
+    /// The document is stored: the key stays.
+    fn keep(mut self) {
+        self.alias = None;
+    }
+}
+
+impl Drop for NewHolderKey {
+    fn drop(&mut self) {
+        if let Some(alias) = self.alias.take() {
+            // Best effort: an orphan key is harmless, but the original error matters more.
+            let _ = self.keys.delete_key(alias);
+        }
+    }
+}
+
 #[uniffi::export]
 impl Wallet {
     /// Opens the vault file at `path` (creating it when absent), encrypted with the 32-byte
     /// `vault_key` the platform keeps (Android Keystore-wrapped, iOS Keychain). Holder keys
     /// live in `key_store`; `http` performs every network request.
+    ///
+    /// Async: the file is read (or created) on a worker thread, never on the caller's.
+    /// The vault then stays in memory: `documents` and `document` read no file.
     #[uniffi::constructor]
-    pub fn open(
+    pub async fn open(
         path: String,
         vault_key: Vec<u8>,
         key_store: Arc<dyn KeyStore>,
@@ -266,18 +316,22 @@ impl Wallet {
         let bytes: [u8; VAULT_KEY_LEN] = vault_key.try_into().map_err(|_| {
             GiaytoError::invalid(format!("the vault key must be {VAULT_KEY_LEN} bytes"))
         })?;
-        let vault = Vault::open_or_create(&path, &VaultKey::from_bytes(bytes))?;
+        let vault =
+            blocking::unblock(move || Vault::open_or_create(&path, &VaultKey::from_bytes(bytes)))
+                .await?;
         Ok(Arc::new(Wallet {
-            inner: Mutex::new(core_wallet::Wallet::new(vault)),
+            inner: Arc::new(Mutex::new(core_wallet::Wallet::new(vault))),
             keys: key_store,
             http,
         }))
     }
 
-    /// Reads an offer (scanned QR or link; fetched when it is by reference) and says what
-    /// it needs before `receive`.
-    pub fn inspect_offer(&self, offer_uri: String) -> Result<OfferSummary, GiaytoError> {
-        let offer = self.fetch_offer(&offer_uri)?;
+    /// Reads an offer (scanned QR or link; fetched through the app's `HttpClient` when it is
+    /// by reference) and says what it needs before `receive`. Async: waits for the network.
+    pub async fn inspect_offer(&self, offer_uri: String) -> Result<OfferSummary, GiaytoError> {
+        let offer = self
+            .fetch_offer(&offer_uri, &Reporter::new(None, RECEIVE_STEPS))
+            .await?;
         let spec = offer
             .grants
             .pre_authorized_code
@@ -294,33 +348,54 @@ impl Wallet {
     }
 
     /// Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
-    /// by value or by reference), with the transaction code the citizen got separately.
-    /// A new holder key is made in the key store for it, and removed again if issuance fails.
-    pub fn receive(
+    /// by value or by reference) by the Pre-Authorized Code Flow, with the transaction code
+    /// the citizen got separately. A new holder key is made in the key store for it.
+    ///
+    /// Async: waits for the network and for the holder key's `sign`. `progress`, when
+    /// given, hears each step start ([`ProgressStage`], 7 steps). Cancelling the call (the
+    /// coroutine, Swift task or asyncio task) stops it at the request or signature it is
+    /// waiting on, cancels that request, and deletes the new holder key; the vault is
+    /// written only after the last network or key wait, on a worker thread, in one atomic
+    /// file replacement, so a cancelled call leaves it as it was (or, cancelled during that
+    /// write, with the document and its key both stored). The same cleanup happens on any
+    /// error.
+    #[uniffi::method(default(progress = None))]
+    pub async fn receive(
         &self,
         offer_uri: String,
         tx_code: Option<String>,
+        progress: Option<Arc<dyn ProgressListener>>,
     ) -> Result<DocumentInfo, GiaytoError> {
-        let offer = self.fetch_offer(&offer_uri)?;
+        let progress = Reporter::new(progress, RECEIVE_STEPS);
+        let offer = self.fetch_offer(&offer_uri, &progress).await?;
         let alias = new_alias()?;
-        let result = self
-            .keys
-            .get_or_create_key(alias.clone())
-            .and_then(ForeignSigner::new)
-            .and_then(|signer| self.issue(offer, tx_code.as_deref(), &signer))
-            .and_then(|credential| {
-                let mut wallet = self.inner();
-                let stored = wallet.store(&credential, &alias, unix_now())?;
-                Ok(wallet.document(&stored.id)?.into())
-            });
-        if result.is_err() {
-            // Best effort: an orphan key is harmless, but the original error matters more.
-            let _ = self.keys.delete_key(alias);
-        }
-        result
+        let new_key = NewHolderKey {
+            keys: self.keys.clone(),
+            alias: Some(alias.clone()),
+        };
+        let holder = HolderKey::new(self.keys.get_or_create_key(alias.clone())?)?;
+        let credential = self
+            .issue(offer, tx_code.as_deref(), &holder, &progress)
+            .await?;
+        progress.report(ProgressStage::Storing, RECEIVE_STEPS - 1, None);
+        // On a worker thread, which owns the new key from here: a call cancelled now either
+        // never starts the write (the key is deleted) or completes it (the key is kept).
+        let wallet = self.inner.clone();
+        let id = blocking::unblock(move || -> Result<String, GiaytoError> {
+            let id = lock(&wallet)
+                .store(&credential, &alias, unix_now())?
+                .id
+                .clone();
+            new_key.keep();
+            Ok(id)
+        })
+        .await?;
+        let info = self.inner().document(&id)?.into();
+        progress.done();
+        Ok(info)
     }
 
-    /// Every stored document, in the order received.
+    /// Every stored document, in the order received. Reads the vault already in memory.
     pub fn documents(&self) -> Result<Vec<DocumentInfo>, GiaytoError> {
         Ok(self
             .inner()
@@ -330,14 +405,17 @@ impl Wallet {
             .collect())
     }
 
-    /// One stored document.
+    /// One stored document. Reads the vault already in memory.
     pub fn document(&self, id: String) -> Result<DocumentInfo, GiaytoError> {
         Ok(self.inner().document(&id)?.into())
     }
 
     /// Presents the claims of `selection` from document `id` as a QR (text and PNG),
     /// one-way, answering a verifier's challenge, or as the paper form.
-    pub fn present(
+    ///
+    /// Async: the holder key's `sign` may ask for the user's fingerprint or face first.
+    /// Cancelling the call while it waits for the key leaves nothing behind.
+    pub async fn present(
         &self,
         id: String,
         selection: ClaimSelection,
@@ -347,19 +425,21 @@ impl Wallet {
             ClaimSelection::Preset { name } => core_wallet::Selection::Preset(name),
             ClaimSelection::Claims { paths } => core_wallet::Selection::Claims(paths),
         };
+        // The one-way nonce and the time are fixed here, so that both runs of the signing
+        // step (see `HolderKey::run`) build the same key-binding JWT.
         let binding = match mode {
-            PresentationMode::OneWay => Binding::OneWay,
+            PresentationMode::OneWay => Binding::Target(KeyBindingTarget::one_way()?),
             PresentationMode::AnswerChallenge { challenge_qr_text } => {
                 Binding::Challenge(Challenge::parse(challenge_qr_text.trim(), unix_now())?)
             }
             PresentationMode::Paper => Binding::Paper,
         };
+        let now = unix_now();
         let alias = self.inner().stored(&id)?.holder_key_id.clone();
-        let signer = ForeignSigner::new(self.keys.get_key(alias)?)?;
-        let output = self
-            .inner()
-            .present(&id, &selection, &binding, &signer, unix_now())
-            .map_err(|e| signer.explain(e))?;
+        let holder = HolderKey::new(self.keys.get_key(alias)?)?;
+        let output = holder
+            .run(|signer| self.inner().present(&id, &selection, &binding, signer, now))
+            .await?;
         let png = qr::render_png(&output.qr_text, EcLevel::M)?;
         Ok(PresentationQr {
             qr_text: output.qr_text,
@@ -368,15 +448,21 @@ impl Wallet {
         })
     }
 
-    /// Deletes document `id` and its holder key.
-    pub fn delete(&self, id: String) -> Result<(), GiaytoError> {
-        let alias = {
-            let mut wallet = self.inner();
-            let alias = wallet.stored(&id)?.holder_key_id.clone();
-            wallet.delete(&id)?;
-            alias
-        };
-        self.keys.delete_key(alias)
+    /// Deletes document `id` and its holder key. Async: the vault file is rewritten on a
+    /// worker thread, never on the caller's; a cancelled call deletes both or neither.
+    pub async fn delete(&self, id: String) -> Result<(), GiaytoError> {
+        let wallet = self.inner.clone();
+        let keys = self.keys.clone();
+        blocking::unblock(move || {
+            let alias = {
+                let mut wallet = lock(&wallet);
+                let alias = wallet.stored(&id)?.holder_key_id.clone();
+                wallet.delete(&id)?;
+                alias
+            };
+            keys.delete_key(alias)
+        })
+        .await
     }
 }
 
@@ -391,4 +477,95 @@ fn new_alias() -> Result<String, GiaytoError> {
         })?;
     let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{ALIAS_PREFIX}{hex}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Waker};
+
+    use super::*;
+    use crate::HttpRequest;
+    use crate::http::HttpResponse;
+    use crate::keys::{SigningKey, software_key_store};
+
+    /// An HTTP client whose requests are never answered: a call waits until cancelled.
+    #[derive(Default)]
+    struct Silent {
+        sent: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Silent {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, GiaytoError> {
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    /// A software key store that lists its aliases.
+    struct Listed {
+        inner: Arc<dyn KeyStore>,
+        aliases: Mutex<Vec<String>>,
+    }
+
+    impl Listed {
+        fn aliases(&self) -> Vec<String> {
+            self.aliases.lock().unwrap().clone()
+        }
+    }
+
+    impl KeyStore for Listed {
+        fn get_or_create_key(&self, alias: String) -> Result<Arc<dyn SigningKey>, GiaytoError> {
+            self.aliases.lock().unwrap().push(alias.clone());
+            self.inner.get_or_create_key(alias)
+        }
+        fn get_key(&self, alias: String) -> Result<Arc<dyn SigningKey>, GiaytoError> {
+            self.inner.get_key(alias)
+        }
+        fn delete_key(&self, alias: String) -> Result<(), GiaytoError> {
+            self.aliases.lock().unwrap().retain(|a| *a != alias);
+            self.inner.delete_key(alias)
+        }
+    }
+
+    #[test]
+    fn a_cancelled_receive_deletes_its_new_key_and_leaves_the_vault_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.vault");
+        let keys = Arc::new(Listed {
+            inner: software_key_store(),
+            aliases: Mutex::new(Vec::new()),
+        });
+        let http = Arc::new(Silent::default());
+        let wallet = futures_lite::future::block_on(Wallet::open(
+            path.to_string_lossy().into_owned(),
+            vec![7; VAULT_KEY_LEN],
+            keys.clone(),
+            http.clone(),
+        ))
+        .unwrap();
+        let vault_before = std::fs::read(&path).unwrap();
+        let offer: oid4vci::CredentialOffer = serde_json::from_value(serde_json::json!({
+            "credential_issuer": "https://issuer.example",
+            "credential_configuration_ids": ["driving_licence"],
+            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {
+                "pre-authorized_code": "code", "tx_code": {"input_mode": "numeric", "length": 6}
+            }}
+        }))
+        .unwrap();
+        {
+            let mut call =
+                Box::pin(wallet.receive(offer.to_uri().unwrap(), Some("123456".into()), None));
+            let poll = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            assert!(poll.is_pending());
+            // Waiting on the issuer metadata, with the new holder key made.
+            assert_eq!(http.sent.load(Ordering::SeqCst), 1);
+            assert_eq!(keys.aliases().len(), 1);
+        } // Dropping the future is what a cancelled coroutine or task does.
+        assert_eq!(keys.aliases(), Vec::<String>::new());
+        assert!(wallet.documents().unwrap().is_empty());
+        assert_eq!(std::fs::read(&path).unwrap(), vault_before);
+    }
 }

@@ -1,8 +1,10 @@
 // Runs the generated Kotlin bindings against the real libgiayto_bindings on the JVM: the
 // holder's journey (receive a driving licence from a running giayto-server, list it, present
-// it as a QR) and the officer's (verify it offline), with KeyStore and HttpClient implemented
-// in Kotlin (mobile-demo/kotlin/src/Platform.kt, compiled with this file). Built and run by scripts/test-bindings.sh, which starts the server and
-// publishes the licence; prints "kotlin: N passed, M failed".
+// it as a QR) and the officer's (verify it offline), through the suspend API on
+// kotlinx-coroutines, with KeyStore and an async HttpClient implemented in Kotlin
+// (mobile-demo/kotlin/src/Platform.kt, compiled with this file), including cancelled calls.
+// Built and run by scripts/test-bindings.sh, which starts the server and publishes the
+// licences; prints "kotlin: N passed, M failed".
 
 import vn.giayto.*
 import vn.giayto.demo.FileKeyStore
@@ -10,12 +12,21 @@ import vn.giayto.demo.JdkHttpClient
 import vn.giayto.demo.derToRaw
 import java.nio.file.Files
 import java.security.SecureRandom
+import java.util.Collections
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlin.system.exitProcess
 
 private var passed = 0
 private var failed = 0
 
-private fun check(name: String, body: () -> Unit) {
+private suspend fun check(name: String, body: suspend () -> Unit) {
     try {
         body()
         passed++
@@ -49,13 +60,89 @@ class BrokenKeyStore(private val declared: Boolean) : KeyStore {
     override fun deleteKey(alias: String) {}
 }
 
+/** Waits for ever, as an unanswered request or prompt does; completes `cancelled` when its coroutine is cancelled. */
+private suspend fun waitUntilCancelled(cancelled: CompletableDeferred<Unit>): Nothing {
+    try {
+        suspendCancellableCoroutine<Nothing> { }
+    } catch (e: CancellationException) {
+        cancelled.complete(Unit)
+        throw e
+    }
+}
+
+/**
+ * Runs `call` in a new coroutine and cancels it once `reached` completes (after
+ * `whileWaiting`); checks that it ends cancelled and that the callback it waited on was
+ * cancelled (`cancelled` completes).
+ */
+private suspend fun cancelMidway(
+    reached: CompletableDeferred<*>,
+    cancelled: CompletableDeferred<Unit>,
+    whileWaiting: () -> Unit = {},
+    call: suspend () -> Unit,
+) {
+    coroutineScope {
+        val job = launch { call() }
+        reached.await()
+        whileWaiting()
+        job.cancel()
+        job.join()
+        expect(job.isCancelled) { "not cancelled" }
+    }
+    cancelled.await()
+}
+
+/**
+ * An HttpClient that passes requests to `inner`, except the first one `stop` picks, which it
+ * holds until its coroutine is cancelled: a request still in flight when the app cancels.
+ */
+class HoldingHttpClient(private val inner: HttpClient, private val stop: (HttpRequest) -> Boolean) : HttpClient {
+    /** Completed when the held request arrives. */
+    val held = CompletableDeferred<HttpRequest>()
+    /** Completed when the held request's coroutine is cancelled. */
+    val requestCancelled = CompletableDeferred<Unit>()
+
+    override suspend fun send(request: HttpRequest): HttpResponse {
+        if (held.isCompleted || !stop(request)) return inner.send(request)
+        held.complete(request)
+        waitUntilCancelled(requestCancelled)
+    }
+}
+
+/** A key store whose keys wait for a "biometric prompt" the user never answers. */
+class PromptingKeyStore(private val inner: KeyStore) : KeyStore by inner {
+    val prompted = CompletableDeferred<Unit>()
+    val promptCancelled = CompletableDeferred<Unit>()
+
+    override fun getKey(alias: String): SigningKey {
+        val key = inner.getKey(alias)
+        return object : SigningKey {
+            override fun publicJwk(): String = key.publicJwk()
+            override suspend fun sign(message: ByteArray): ByteArray {
+                prompted.complete(Unit)
+                waitUntilCancelled(promptCancelled)
+            }
+        }
+    }
+}
+
+/** Collects progress reports. */
+class Recorder : ProgressListener {
+    val seen: MutableList<ProgressReport> = Collections.synchronizedList(mutableListOf())
+    override fun onProgress(progress: ProgressReport) {
+        seen.add(progress)
+    }
+}
+
 private fun env(name: String): String =
     System.getenv(name) ?: throw IllegalStateException("$name is not set (run scripts/test-bindings.sh)")
 
-fun main() {
+fun main(): Unit = runBlocking {
     val server = env("GIAYTO_SERVER")
     val offerUri = env("GIAYTO_OFFER_URI")
     val txCode = env("GIAYTO_TX_CODE")
+    val cancelOfferUri = env("GIAYTO_CANCEL_OFFER_URI")
+    val cancelTxCode = env("GIAYTO_CANCEL_TX_CODE")
     val http = JdkHttpClient()
     val dir = Files.createTempDirectory("giayto-kotlin")
     val keyStore = FileKeyStore(dir.resolve("keys"))
@@ -103,8 +190,26 @@ fun main() {
         expect(keyStore.aliases().isEmpty()) { "keys left: ${keyStore.aliases()}" }
     }
 
-    check("receive the licence from the server, with a key from the Kotlin key store") {
-        licence = wallet.receive(offerUri, txCode)
+    check("a receive cancelled while its credential request is in flight cancels the request, deletes its new key, stores nothing") {
+        val holding = HoldingHttpClient(http) { it.method == "POST" && it.url.endsWith("/credential") }
+        val w = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, keyStore, holding)
+        cancelMidway(holding.held, holding.requestCancelled, {
+            // The holder key was made and has signed the proof the held request carries.
+            expect(keyStore.aliases().size == 1) { "keys while waiting: ${keyStore.aliases()}" }
+        }) { w.receive(cancelOfferUri, cancelTxCode) }
+        expect(keyStore.aliases().isEmpty()) { "keys left: ${keyStore.aliases()}" }
+        expect(w.documents().isEmpty()) { "stored: ${w.documents()}" }
+        expect(Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, keyStore, http).documents().isEmpty()) { "vault written" }
+    }
+
+    val progress = Recorder()
+    check("receive the licence from the server, with a key from the Kotlin key store, reporting progress") {
+        licence = wallet.receive(offerUri, txCode, progress)
+        val stages = progress.seen.map { it.stage }
+        expect(stages.first() == ProgressStage.CREDENTIAL_OFFER && stages.last() == ProgressStage.DONE) { "$stages" }
+        expect(stages.containsAll(listOf(ProgressStage.TOKEN, ProgressStage.CREDENTIAL, ProgressStage.STORING))) { "$stages" }
+        expect(progress.seen.zipWithNext().all { (a, b) -> a.completed <= b.completed }) { "${progress.seen}" }
+        expect(progress.seen.all { it.total == 7u } && progress.seen.last().completed == 7u) { "${progress.seen}" }
         expect(licence.documentTypeId == "driving_licence") { "type ${licence.documentTypeId}" }
         expect(licence.nameVi == "Giấy phép lái xe" && licence.nameEn != null) { "names" }
         val name = licence.claims.first { it.path == "full_name" }
@@ -113,9 +218,16 @@ fun main() {
         expect(wallet.documents().map { it.id } == listOf(licence.id)) { "listing" }
     }
 
-    check("a fresh verifier syncs from the anchor alone, then verifies offline a credential it never saw") {
+    check("a fresh verifier syncs from the anchor alone, reporting progress, then verifies offline a credential it never saw") {
         val fresh = Verifier(anchor, "csgt:fresh-officer")
-        val sync = fresh.sync("$server/trust-list", http)
+        val steps = Recorder()
+        val sync = fresh.sync("$server/trust-list", http, steps)
+        val stages = steps.seen.map { it.stage }
+        expect(stages.first() == ProgressStage.TRUST_LIST && stages.last() == ProgressStage.DONE) { "$stages" }
+        expect(stages.count { it == ProgressStage.STATUS_LIST_AGGREGATION }.toUInt() == sync.aggregations) { "$stages" }
+        expect(stages.count { it == ProgressStage.STATUS_LIST }.toUInt() == sync.lists) { "$stages" }
+        expect(steps.seen.map { it.completed } == (0u..sync.requests).toList()) { "${steps.seen}" }
+        expect(steps.seen.last().total == sync.requests) { "${steps.seen}" }
         expect(sync.failures.isEmpty()) { "${sync.failures}" }
         expect(sync.issuers >= 3u && sync.aggregations == sync.issuers) { "$sync" }
         expect(sync.downloaded >= 1u && sync.downloaded == sync.lists) { "$sync" }
@@ -139,13 +251,53 @@ fun main() {
         expect(token.count { it == '.' } == 2) { "not a JWT" }
     }
 
+    check("a cancelled trust-list refresh closes its HTTP connection and keeps the list it had") {
+        // A server that reads the request and never answers: the JDK client's connection
+        // must be closed when the call is cancelled (the request is not left running). The
+        // client's own request timeout is far beyond the read bound below, so only the
+        // cancellation can close it in time.
+        val patient = JdkHttpClient(requestTimeout = java.time.Duration.ofMinutes(30))
+        java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { silent ->
+            val before = verifier.trustListToken()
+            val accepted = CompletableDeferred<java.net.Socket>()
+            Thread { accepted.complete(silent.accept()) }.apply { isDaemon = true }.start()
+            coroutineScope {
+                val call = launch { verifier.refreshTrustList("http://127.0.0.1:${silent.localPort}/trust-list", patient) }
+                val socket = accepted.await()
+                socket.soTimeout = 60_000 // generous: a hang fails instead of blocking the run
+                val input = socket.getInputStream()
+                withContext(Dispatchers.IO) {
+                    val head = StringBuilder()
+                    while (!head.endsWith("\r\n\r\n")) {
+                        val byte = input.read()
+                        if (byte < 0) throw AssertionError("closed before the request arrived: $head")
+                        head.append(byte.toChar())
+                    }
+                }
+                call.cancel()
+                call.join()
+                expect(call.isCancelled) { "not cancelled" }
+                val closed = withContext(Dispatchers.IO) {
+                    try { input.read() == -1 } catch (e: java.net.SocketException) { true }
+                }
+                expect(closed) { "the connection is still open" }
+                socket.close()
+            }
+            expect(verifier.trustListToken() == before) { "the trust list changed" }
+        }
+    }
+
     check("without its status list a presentation is refused and the list is named") {
         val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
         val result = verifier.verifyQrText(qr.qrText)
         expect(!result.valid && result.status == CredentialStatus.LIST_MISSING) { "$result" }
         expect(verifier.missingStatusLists().size == 1) { "${verifier.missingStatusLists()}" }
-        expect(verifier.refreshStatusLists(http) == 1u) { "refresh" }
+        val listed = verifier.missingStatusLists()
+        val lists = Recorder()
+        expect(verifier.refreshStatusLists(http, lists) == 1u) { "refresh" }
         expect(verifier.missingStatusLists().isEmpty()) { "still missing" }
+        expect(lists.seen.map { it.stage } == listOf(ProgressStage.STATUS_LIST, ProgressStage.DONE)) { "${lists.seen}" }
+        expect(lists.seen[0].item == listed[0] && lists.seen[0].completed == 0u && lists.seen[1].completed == 1u) { "${lists.seen}" }
     }
 
     lateinit var oneWay: PresentationQr
@@ -236,6 +388,18 @@ fun main() {
         expectThrows<GiaytoException.Callback> {
             w.present(licence.id, ClaimSelection.Preset("full"), PresentationMode.OneWay)
         }
+    }
+
+    check("a presentation cancelled while the key waits for the user leaves nothing behind") {
+        val prompting = PromptingKeyStore(keyStore)
+        val w = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey, prompting, http)
+        cancelMidway(prompting.prompted, prompting.promptCancelled) {
+            w.present(licence.id, ClaimSelection.Preset("full"), PresentationMode.OneWay)
+        }
+        expect(keyStore.aliases().size == 1 && w.documents().size == 1) { "the wallet changed" }
+        // The wallet still presents afterwards.
+        val qr = wallet.present(licence.id, ClaimSelection.Preset("traffic_stop"), PresentationMode.OneWay)
+        expect(qr.qrText.startsWith("GT2:")) { qr.qrText.take(8) }
     }
 
     check("an unknown preset is NotFound") {

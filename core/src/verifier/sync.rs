@@ -239,6 +239,24 @@ impl StatusSync {
         &self.report
     }
 
+    /// Requests still queued, aggregations and lists: an app's progress total is
+    /// `report().requests + remaining()`, which grows as aggregations name their lists.
+    pub fn remaining(&self) -> usize {
+        self.aggregations.len() + self.lists.len()
+    }
+
+    /// Whether the request in flight (the last [`StatusSync::next_request`]) is for a
+    /// Status List Aggregation rather than a status list.
+    pub fn in_flight_is_aggregation(&self) -> bool {
+        matches!(
+            self.in_flight,
+            Some(Pending {
+                kind: Kind::Aggregation,
+                ..
+            })
+        )
+    }
+
     /// Ends the sync and gives its report; requests not performed are reported as failed.
     pub fn finish(mut self) -> SyncReport {
         if let Some(pending) = self.in_flight.take() {

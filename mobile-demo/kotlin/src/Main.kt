@@ -1,6 +1,8 @@
 // A console "phone" on the JVM, running the giayto app logic through the generated Kotlin
 // bindings exactly as an Android app would: a wallet mode for the citizen and a verifier
-// mode for the officer. Built and run by mobile-demo/kotlin/run.sh.
+// mode for the officer. The network and signing calls are suspend functions, called from
+// coroutines (an app uses its viewModelScope; this console uses runBlocking). Built and run
+// by mobile-demo/kotlin/run.sh.
 
 package vn.giayto.demo
 
@@ -10,6 +12,7 @@ import java.nio.file.Path
 import java.nio.file.Paths
 import java.nio.file.attribute.PosixFilePermissions
 import java.security.SecureRandom
+import kotlinx.coroutines.runBlocking
 import kotlin.system.exitProcess
 
 private const val USAGE = """usage: run.sh [--release] [--home DIR] COMMAND
@@ -47,7 +50,7 @@ class Home(val dir: Path) {
         return Files.readAllBytes(file)
     }
 
-    fun wallet(): Wallet = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey(), keys, http)
+    suspend fun wallet(): Wallet = Wallet.open(dir.resolve("wallet.vault").toString(), vaultKey(), keys, http)
 
     fun file(name: String): Path = verifierDir.resolve(name)
 
@@ -107,7 +110,15 @@ private fun printResult(r: VerificationResult) {
     for (w in r.warnings) println("  ! ${w.code}: ${w.message}")
 }
 
-private fun walletCommand(home: Home, args: List<String>) {
+/** Reports the steps of a long call on one line. */
+private object ConsoleProgress : ProgressListener {
+    override fun onProgress(progress: ProgressReport) {
+        print("\r  ${progress.completed}/${progress.total} ${progress.stage.name.lowercase()}".padEnd(48))
+        if (progress.stage == ProgressStage.DONE) println()
+    }
+}
+
+private suspend fun walletCommand(home: Home, args: List<String>) {
     val wallet = home.wallet()
     when (args.firstOrNull()) {
         "receive" -> {
@@ -115,7 +126,7 @@ private fun walletCommand(home: Home, args: List<String>) {
             val summary = wallet.inspectOffer(offer)
             println("offer from ${summary.issuer}: ${summary.credentialConfigurationIds.joinToString()}")
             val code = if (summary.needsTxCode) args.getOrNull(2) ?: fail("this offer needs the transaction code") else null
-            val doc = wallet.receive(offer, code)
+            val doc = wallet.receive(offer, code, ConsoleProgress)
             println("received:")
             printDocument(doc)
         }
@@ -149,7 +160,7 @@ private fun walletCommand(home: Home, args: List<String>) {
     }
 }
 
-private fun verifierCommand(home: Home, args: List<String>) {
+private suspend fun verifierCommand(home: Home, args: List<String>) {
     when (args.firstOrNull()) {
         "sync" -> {
             val server = (args.getOrNull(1) ?: fail(USAGE)).trimEnd('/')
@@ -158,7 +169,7 @@ private fun verifierCommand(home: Home, args: List<String>) {
             if (!Files.exists(anchor)) Files.writeString(anchor, home.http.getText("$server/trust-anchor.json"))
             Files.writeString(home.file("server.txt"), server)
             val verifier = home.verifier()
-            val sync = verifier.sync("$server/trust-list", home.http)
+            val sync = verifier.sync("$server/trust-list", home.http, ConsoleProgress)
             home.save(verifier)
             println("trust list of ${sync.issuers} issuers loaded; ${sync.lists} status list(s): " +
                 "${sync.downloaded} downloaded, ${sync.notModified} unchanged; ready to verify offline")
@@ -205,7 +216,7 @@ private fun verifierCommand(home: Home, args: List<String>) {
     }
 }
 
-fun main(argv: Array<String>) {
+fun main(argv: Array<String>): Unit = runBlocking {
     var args = argv.toList()
     val homeAt = args.indexOf("--home")
     val home = if (homeAt >= 0 && homeAt + 1 < args.size) Paths.get(args[homeAt + 1])

@@ -1,6 +1,8 @@
 // What a phone app provides to giayto through the bindings' foreign traits: its HTTP stack
 // and its key store. On Android, HttpClient wraps OkHttp and KeyStore wraps AndroidKeyStore;
 // here, on the JVM, java.net.http and P-256 keys from the JCA kept as PKCS#8 files.
+// HttpClient.send and SigningKey.sign are suspend functions: no thread waits on the network
+// or on the user, and a cancelled giayto call cancels them.
 
 package vn.giayto.demo
 
@@ -26,15 +28,33 @@ import java.security.spec.PKCS8EncodedKeySpec
 import java.security.spec.X509EncodedKeySpec
 import java.time.Duration
 import java.util.Base64
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionException
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
 
-/** The phone's HTTP stack: java.net.http (an Android app would use OkHttp the same way). */
-class JdkHttpClient : HttpClient {
+/**
+ * Waits for a `CompletableFuture` without blocking a thread; cancelling the coroutine
+ * cancels the future (for java.net.http, the request). kotlinx-coroutines-jdk8's `await()`
+ * does the same; it is not installable on the test machine (see bindings/README.md).
+ */
+suspend fun <T> CompletableFuture<T>.awaitResult(): T = suspendCancellableCoroutine { continuation ->
+    whenComplete { value, error ->
+        if (error == null) continuation.resume(value)
+        else continuation.resumeWithException((error as? CompletionException)?.cause ?: error)
+    }
+    continuation.invokeOnCancellation { cancel(true) }
+}
+
+/** The phone's HTTP stack: java.net.http's async `sendAsync` (an Android app would use OkHttp's `enqueue` or Ktor the same way). */
+class JdkHttpClient(private val requestTimeout: Duration = Duration.ofSeconds(30)) : HttpClient {
     private val client = java.net.http.HttpClient.newBuilder()
         .connectTimeout(Duration.ofSeconds(10)).build()
 
-    override fun send(request: HttpRequest): HttpResponse {
+    override suspend fun send(request: HttpRequest): HttpResponse {
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofSeconds(30))
+            .timeout(requestTimeout)
         for (h in request.headers) {
             // The JDK sets Content-Length itself and refuses it as a header.
             if (!h.name.equals("Content-Length", ignoreCase = true)) builder.header(h.name, h.value)
@@ -43,7 +63,7 @@ class JdkHttpClient : HttpClient {
         else java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body)
         builder.method(request.method, body)
         val response = try {
-            client.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+            client.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray()).awaitResult()
         } catch (e: java.io.IOException) {
             throw GiaytoException.Network("${request.method} ${request.url}: $e")
         }
@@ -52,14 +72,19 @@ class JdkHttpClient : HttpClient {
     }
 
     /** GETs `url` and returns the body as text (for the demo's own downloads). */
-    fun getText(url: String): String {
+    suspend fun getText(url: String): String {
         val response = send(HttpRequest("GET", url, emptyList(), ByteArray(0)))
         if (response.status.toInt() !in 200..299) throw GiaytoException.Network("GET $url: HTTP ${response.status}")
         return String(response.body, Charsets.UTF_8)
     }
 }
 
-/** A P-256 key held by the JCA. Signs as Android Keystore keys do (DER ECDSA), converted to JWS's r||s. */
+/**
+ * A P-256 key held by the JCA. Signs as Android Keystore keys do (DER ECDSA), converted to
+ * JWS's r||s. An Android key that needs the user's fingerprint would first await a
+ * `BiometricPrompt` (with a `CryptoObject` of this `Signature`) inside `sign`: the suspend
+ * function waits for the user without holding a thread.
+ */
 class JcaSigningKey(private val pair: KeyPair) : SigningKey {
     override fun publicJwk(): String {
         val point = (pair.public as ECPublicKey).w
@@ -67,7 +92,7 @@ class JcaSigningKey(private val pair: KeyPair) : SigningKey {
         return """{"kty":"EC","crv":"P-256","x":"${b64.encodeToString(fixed32(point.affineX))}","y":"${b64.encodeToString(fixed32(point.affineY))}"}"""
     }
 
-    override fun sign(message: ByteArray): ByteArray {
+    override suspend fun sign(message: ByteArray): ByteArray {
         val signer = Signature.getInstance("SHA256withECDSA")
         signer.initSign(pair.private)
         signer.update(message)

@@ -624,22 +624,32 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * The app's HTTP stack. Implement `send` with the platform's client; throw
- * `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
+ * The app's HTTP stack. Implement `send` with the platform's asynchronous client
+ * (OkHttp's `enqueue` or Ktor in a `suspend fun`, URLSession's `data(for:)`, aiohttp);
+ * throw `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
  * request cannot be made. A non-2xx answer is not an error here: return it.
+ *
+ * Cancellation: when the giayto call that is waiting for `send` is cancelled (its
+ * coroutine, Swift task or asyncio task), UniFFI cancels the coroutine / task running
+ * `send`; let that cancel the request (OkHttp `Call.cancel`, URLSession does it itself).
  */
 public protocol HttpClient: AnyObject, Sendable {
     
     /**
      * Performs one request.
      */
-    func send(request: HttpRequest) throws  -> HttpResponse
+    func send(request: HttpRequest) async throws  -> HttpResponse
     
 }
 /**
- * The app's HTTP stack. Implement `send` with the platform's client; throw
- * `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
+ * The app's HTTP stack. Implement `send` with the platform's asynchronous client
+ * (OkHttp's `enqueue` or Ktor in a `suspend fun`, URLSession's `data(for:)`, aiohttp);
+ * throw `GiaytoException.Network` (Kotlin) / `GiaytoError.Network` (Swift, Python) when the
  * request cannot be made. A non-2xx answer is not an error here: return it.
+ *
+ * Cancellation: when the giayto call that is waiting for `send` is cancelled (its
+ * coroutine, Swift task or asyncio task), UniFFI cancels the coroutine / task running
+ * `send`; let that cancel the request (OkHttp `Call.cancel`, URLSession does it itself).
  */
 open class HttpClientImpl: HttpClient, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -697,14 +707,20 @@ open class HttpClientImpl: HttpClient, @unchecked Sendable {
     /**
      * Performs one request.
      */
-open func send(request: HttpRequest)throws  -> HttpResponse  {
-    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_httpclient_send(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
-    )
-})
+open func send(request: HttpRequest)async throws  -> HttpResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_httpclient_send(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHttpResponse_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
 
@@ -738,26 +754,44 @@ fileprivate struct UniffiCallbackInterfaceHttpClient {
         send: { (
             uniffiHandle: UInt64,
             request: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> HttpResponse in
+                () async throws -> HttpResponse in
                 guard let uniffiObj = try? FfiConverterTypeHttpClient.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.send(
+                return try await uniffiObj.send(
                      request: try FfiConverterTypeHttpRequest_lift(request)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeHttpResponse_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypeGiaytoError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeGiaytoError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -840,7 +874,8 @@ public func FfiConverterTypeHttpClient_lower(_ value: HttpClient) -> UInt64 {
 
 
 /**
- * The app's key store: holder keys by alias.
+ * The app's key store: holder keys by alias. These calls only look up, create or delete a
+ * key (no user prompt: that comes with `SigningKey::sign`), so they are synchronous.
  */
 public protocol KeyStore: AnyObject, Sendable {
     
@@ -861,7 +896,8 @@ public protocol KeyStore: AnyObject, Sendable {
     
 }
 /**
- * The app's key store: holder keys by alias.
+ * The app's key store: holder keys by alias. These calls only look up, create or delete a
+ * key (no user prompt: that comes with `SigningKey::sign`), so they are synchronous.
  */
 open class KeyStoreImpl: KeyStore, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1137,6 +1173,221 @@ public func FfiConverterTypeKeyStore_lower(_ value: KeyStore) -> UInt64 {
 
 
 /**
+ * Receives the progress of a long call. Called on the thread that runs the call, between
+ * its steps: return quickly (post to the UI thread). An exception thrown here is ignored:
+ * a broken progress bar never fails the call.
+ */
+public protocol ProgressListener: AnyObject, Sendable {
+    
+    /**
+     * One step is starting.
+     */
+    func onProgress(progress: ProgressReport) throws 
+    
+}
+/**
+ * Receives the progress of a long call. Called on the thread that runs the call, between
+ * its steps: return quickly (post to the UI thread). An exception thrown here is ignored:
+ * a broken progress bar never fails the call.
+ */
+open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_progresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_progresslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One step is starting.
+     */
+open func onProgress(progress: ProgressReport)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_progresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeProgressReport_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProgressListener = UniffiVTableCallbackInterfaceProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onProgress(
+                     progress: try FfiConverterTypeProgressReport_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGiaytoError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProgressListener() {
+    uniffi_giayto_bindings_fn_init_callback_vtable_progresslistener(UniffiCallbackInterfaceProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> ProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProgressListener) -> UInt64 {
+         if let rustImpl = value as? ProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> ProgressListener {
+    return try FfiConverterTypeProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
+    return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * A P-256 private key the app's key store holds; the private part never leaves it.
  */
 public protocol SigningKey: AnyObject, Sendable {
@@ -1150,8 +1401,12 @@ public protocol SigningKey: AnyObject, Sendable {
      * Signs `message` with ECDSA P-256 / SHA-256 and returns the 64-byte `r || s` form
      * JWS uses (convert the DER form Android's `Signature` and `SecKeyCreateSignature`
      * return; CryptoKit's `rawRepresentation` is already `r || s`).
+     *
+     * Async, so a key that asks for the user's fingerprint or face first (Android
+     * `BiometricPrompt`, a Secure Enclave key with `.userPresence`) waits without blocking
+     * a thread. A refused or cancelled prompt is a `KeyStore` error.
      */
-    func sign(message: Data) throws  -> Data
+    func sign(message: Data) async throws  -> Data
     
 }
 /**
@@ -1226,15 +1481,25 @@ open func publicJwk()throws  -> String  {
      * Signs `message` with ECDSA P-256 / SHA-256 and returns the 64-byte `r || s` form
      * JWS uses (convert the DER form Android's `Signature` and `SecKeyCreateSignature`
      * return; CryptoKit's `rawRepresentation` is already `r || s`).
+     *
+     * Async, so a key that asks for the user's fingerprint or face first (Android
+     * `BiometricPrompt`, a Secure Enclave key with `.userPresence`) waits without blocking
+     * a thread. A refused or cancelled prompt is a `KeyStore` error.
      */
-open func sign(message: Data)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_signingkey_sign(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(message),uniffiCallStatus
-    )
-})
+open func sign(message: Data)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_signingkey_sign(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(message)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
 
@@ -1291,26 +1556,44 @@ fileprivate struct UniffiCallbackInterfaceSigningKey {
         sign: { (
             uniffiHandle: UInt64,
             message: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> Data in
+                () async throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeSigningKey.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.sign(
+                return try await uniffiObj.sign(
                      message: try FfiConverterData.lift(message)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypeGiaytoError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeGiaytoError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -1418,8 +1701,9 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
      * Downloads the status list at `uri` through the app's HTTP client and loads it.
+     * Async: waits for the network; a cancelled call keeps the list cached before.
      */
-    func fetchStatusList(uri: String, http: HttpClient) throws 
+    func fetchStatusList(uri: String, http: HttpClient) async throws 
     
     /**
      * Restores status lists saved by `export_status_cache`, replacing the cached ones.
@@ -1452,19 +1736,25 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded. A list that fails does
-     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
-     * a Relying Party SHOULD continue with the other lists); the first failure is the
-     * error only when no list could be loaded. `sync` also learns the lists no
-     * presentation has named yet.
+     * while it was missing or stale, one after the other. Returns how many were loaded. A
+     * list that fails does not stop the others (Token Status List §9, Status List
+     * Aggregation: a Relying Party SHOULD continue with the other lists); the first
+     * failure is the error only when no list could be loaded. `sync` also learns the lists
+     * no presentation has named yet.
+     *
+     * `progress`, when given, hears each list start ([`ProgressStage::StatusList`] with its
+     * URI) and the end ([`ProgressStage::Done`]). Async: waits for the network. A
+     * cancelled call keeps every list loaded before it stopped (each is replaced whole when
+     * its download is verified).
      */
-    func refreshStatusLists(http: HttpClient) throws  -> UInt32
+    func refreshStatusLists(http: HttpClient, progress: ProgressListener?) async throws  -> UInt32
     
     /**
      * Downloads the trust list from `url` through the app's HTTP client and loads it.
-     * Returns the token, for the app to cache.
+     * Returns the token, for the app to cache. Async: waits for the network; a cancelled
+     * call keeps the trust list loaded before.
      */
-    func refreshTrustList(url: String, http: HttpClient) throws  -> String
+    func refreshTrustList(url: String, http: HttpClient) async throws  -> String
     
     /**
      * Syncs everything needed to check statuses offline, knowing only the pinned anchor:
@@ -1480,8 +1770,15 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
      * Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
      * for the next start.
+     *
+     * Async: waits for the network, one request at a time. `progress`, when given, hears
+     * the trust list ([`ProgressStage::TrustList`]), each aggregation
+     * ([`ProgressStage::StatusListAggregation`]) and list ([`ProgressStage::StatusList`])
+     * start, with its URI, and the end; `completed` counts requests made, and `total` grows
+     * as the aggregations name their lists. A cancelled call keeps the trust list and every
+     * list stored before it stopped.
      */
-    func sync(trustListUrl: String, http: HttpClient) throws  -> SyncResult
+    func sync(trustListUrl: String, http: HttpClient, progress: ProgressListener?) async throws  -> SyncResult
     
     /**
      * The trust list token in use, to store for the next start (`load_trust_list`).
@@ -1613,15 +1910,22 @@ open func exportStatusCache()throws  -> String  {
     
     /**
      * Downloads the status list at `uri` through the app's HTTP client and loads it.
+     * Async: waits for the network; a cancelled call keeps the list cached before.
      */
-open func fetchStatusList(uri: String, http: HttpClient)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(uri),
-        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
-    )
-}
+open func fetchStatusList(uri: String, http: HttpClient)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(uri),FfiConverterTypeHttpClient_lower(http)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_void,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_void,
+            freeFunc: ffi_giayto_bindings_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
@@ -1693,35 +1997,52 @@ open func newChallenge(ttlSeconds: UInt32)throws  -> String  {
     
     /**
      * Re-downloads every cached status list and every list a presentation referred to
-     * while it was missing or stale. Returns how many were loaded. A list that fails does
-     * not stop the others (draft-ietf-oauth-status-list section "Status List Aggregation":
-     * a Relying Party SHOULD continue with the other lists); the first failure is the
-     * error only when no list could be loaded. `sync` also learns the lists no
-     * presentation has named yet.
+     * while it was missing or stale, one after the other. Returns how many were loaded. A
+     * list that fails does not stop the others (Token Status List §9, Status List
+     * Aggregation: a Relying Party SHOULD continue with the other lists); the first
+     * failure is the error only when no list could be loaded. `sync` also learns the lists
+     * no presentation has named yet.
+     *
+     * `progress`, when given, hears each list start ([`ProgressStage::StatusList`] with its
+     * URI) and the end ([`ProgressStage::Done`]). Async: waits for the network. A
+     * cancelled call keeps every list loaded before it stopped (each is replaced whole when
+     * its download is verified).
      */
-open func refreshStatusLists(http: HttpClient)throws  -> UInt32  {
-    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
-    )
-})
+open func refreshStatusLists(http: HttpClient, progress: ProgressListener? = nil)async throws  -> UInt32  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpClient_lower(http),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_u32,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_u32,
+            freeFunc: ffi_giayto_bindings_rust_future_free_u32,
+            liftFunc: FfiConverterUInt32.lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
      * Downloads the trust list from `url` through the app's HTTP client and loads it.
-     * Returns the token, for the app to cache.
+     * Returns the token, for the app to cache. Async: waits for the network; a cancelled
+     * call keeps the trust list loaded before.
      */
-open func refreshTrustList(url: String, http: HttpClient)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(url),
-        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
-    )
-})
+open func refreshTrustList(url: String, http: HttpClient)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(url),FfiConverterTypeHttpClient_lower(http)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
@@ -1738,16 +2059,28 @@ open func refreshTrustList(url: String, http: HttpClient)throws  -> String  {
      * (the app's `HttpClient` may stop reading there) and 64 MiB of decoded lists in all.
      * Keep `trust_list_token` and `export_status_cache()` (which carries the validators)
      * for the next start.
+     *
+     * Async: waits for the network, one request at a time. `progress`, when given, hears
+     * the trust list ([`ProgressStage::TrustList`]), each aggregation
+     * ([`ProgressStage::StatusListAggregation`]) and list ([`ProgressStage::StatusList`])
+     * start, with its URI, and the end; `completed` counts requests made, and `total` grows
+     * as the aggregations name their lists. A cancelled call keeps the trust list and every
+     * list stored before it stopped.
      */
-open func sync(trustListUrl: String, http: HttpClient)throws  -> SyncResult  {
-    return try  FfiConverterTypeSyncResult_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_verifier_sync(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(trustListUrl),
-        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
-    )
-})
+open func sync(trustListUrl: String, http: HttpClient, progress: ProgressListener? = nil)async throws  -> SyncResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_verifier_sync(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(trustListUrl),FfiConverterTypeHttpClient_lower(http),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncResult_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
@@ -1862,38 +2195,51 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
-     * Deletes document `id` and its holder key.
+     * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
+     * worker thread, never on the caller's; a cancelled call deletes both or neither.
      */
-    func delete(id: String) throws 
+    func delete(id: String) async throws 
     
     /**
-     * One stored document.
+     * One stored document. Reads the vault already in memory.
      */
     func document(id: String) throws  -> DocumentInfo
     
     /**
-     * Every stored document, in the order received.
+     * Every stored document, in the order received. Reads the vault already in memory.
      */
     func documents() throws  -> [DocumentInfo]
     
     /**
-     * Reads an offer (scanned QR or link; fetched when it is by reference) and says what
-     * it needs before `receive`.
+     * Reads an offer (scanned QR or link; fetched through the app's `HttpClient` when it is
+     * by reference) and says what it needs before `receive`. Async: waits for the network.
      */
-    func inspectOffer(offerUri: String) throws  -> OfferSummary
+    func inspectOffer(offerUri: String) async throws  -> OfferSummary
     
     /**
      * Presents the claims of `selection` from document `id` as a QR (text and PNG),
      * one-way, answering a verifier's challenge, or as the paper form.
+     *
+     * Async: the holder key's `sign` may ask for the user's fingerprint or face first.
+     * Cancelling the call while it waits for the key leaves nothing behind.
      */
-    func present(id: String, selection: ClaimSelection, mode: PresentationMode) throws  -> PresentationQr
+    func present(id: String, selection: ClaimSelection, mode: PresentationMode) async throws  -> PresentationQr
     
     /**
      * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
-     * by value or by reference), with the transaction code the citizen got separately.
-     * A new holder key is made in the key store for it, and removed again if issuance fails.
+     * by value or by reference) by the Pre-Authorized Code Flow, with the transaction code
+     * the citizen got separately. A new holder key is made in the key store for it.
+     *
+     * Async: waits for the network and for the holder key's `sign`. `progress`, when
+     * given, hears each step start ([`ProgressStage`], 7 steps). Cancelling the call (the
+     * coroutine, Swift task or asyncio task) stops it at the request or signature it is
+     * waiting on, cancels that request, and deletes the new holder key; the vault is
+     * written only after the last network or key wait, on a worker thread, in one atomic
+     * file replacement, so a cancelled call leaves it as it was (or, cancelled during that
+     * write, with the document and its key both stored). The same cleanup happens on any
+     * error.
      */
-    func receive(offerUri: String, txCode: String?) throws  -> DocumentInfo
+    func receive(offerUri: String, txCode: String?, progress: ProgressListener?) async throws  -> DocumentInfo
     
 }
 /**
@@ -1955,35 +2301,49 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
      * Opens the vault file at `path` (creating it when absent), encrypted with the 32-byte
      * `vault_key` the platform keeps (Android Keystore-wrapped, iOS Keychain). Holder keys
      * live in `key_store`; `http` performs every network request.
+     *
+     * Async: the file is read (or created) on a worker thread, never on the caller's.
+     * The vault then stays in memory: `documents` and `document` read no file.
      */
-public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http: HttpClient)throws  -> Wallet  {
-    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_constructor_wallet_open(
-        FfiConverterString.lower(path),
-        FfiConverterData.lower(vaultKey),
-        FfiConverterTypeKeyStore_lower(keyStore),
-        FfiConverterTypeHttpClient_lower(http),uniffiCallStatus
-    )
-})
+public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http: HttpClient)async throws  -> Wallet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_constructor_wallet_open(FfiConverterString.lower(path),FfiConverterData.lower(vaultKey),FfiConverterTypeKeyStore_lower(keyStore),FfiConverterTypeHttpClient_lower(http)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_u64,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_u64,
+            freeFunc: ffi_giayto_bindings_rust_future_free_u64,
+            liftFunc: FfiConverterTypeWallet_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
 
     
     /**
-     * Deletes document `id` and its holder key.
+     * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
+     * worker thread, never on the caller's; a cancelled call deletes both or neither.
      */
-open func delete(id: String)throws   {try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_wallet_delete(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
-    )
-}
+open func delete(id: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_delete(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_void,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_void,
+            freeFunc: ffi_giayto_bindings_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
-     * One stored document.
+     * One stored document. Reads the vault already in memory.
      */
 open func document(id: String)throws  -> DocumentInfo  {
     return try  FfiConverterTypeDocumentInfo_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
@@ -1996,7 +2356,7 @@ open func document(id: String)throws  -> DocumentInfo  {
 }
     
     /**
-     * Every stored document, in the order received.
+     * Every stored document, in the order received. Reads the vault already in memory.
      */
 open func documents()throws  -> [DocumentInfo]  {
     return try  FfiConverterSequenceTypeDocumentInfo.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
@@ -2008,49 +2368,76 @@ open func documents()throws  -> [DocumentInfo]  {
 }
     
     /**
-     * Reads an offer (scanned QR or link; fetched when it is by reference) and says what
-     * it needs before `receive`.
+     * Reads an offer (scanned QR or link; fetched through the app's `HttpClient` when it is
+     * by reference) and says what it needs before `receive`. Async: waits for the network.
      */
-open func inspectOffer(offerUri: String)throws  -> OfferSummary  {
-    return try  FfiConverterTypeOfferSummary_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_wallet_inspect_offer(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(offerUri),uniffiCallStatus
-    )
-})
+open func inspectOffer(offerUri: String)async throws  -> OfferSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_inspect_offer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(offerUri)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOfferSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
      * Presents the claims of `selection` from document `id` as a QR (text and PNG),
      * one-way, answering a verifier's challenge, or as the paper form.
+     *
+     * Async: the holder key's `sign` may ask for the user's fingerprint or face first.
+     * Cancelling the call while it waits for the key leaves nothing behind.
      */
-open func present(id: String, selection: ClaimSelection, mode: PresentationMode)throws  -> PresentationQr  {
-    return try  FfiConverterTypePresentationQr_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_wallet_present(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
-        FfiConverterTypeClaimSelection_lower(selection),
-        FfiConverterTypePresentationMode_lower(mode),uniffiCallStatus
-    )
-})
+open func present(id: String, selection: ClaimSelection, mode: PresentationMode)async throws  -> PresentationQr  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_present(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeClaimSelection_lower(selection),FfiConverterTypePresentationMode_lower(mode)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePresentationQr_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
     /**
      * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
-     * by value or by reference), with the transaction code the citizen got separately.
-     * A new holder key is made in the key store for it, and removed again if issuance fails.
+     * by value or by reference) by the Pre-Authorized Code Flow, with the transaction code
+     * the citizen got separately. A new holder key is made in the key store for it.
+     *
+     * Async: waits for the network and for the holder key's `sign`. `progress`, when
+     * given, hears each step start ([`ProgressStage`], 7 steps). Cancelling the call (the
+     * coroutine, Swift task or asyncio task) stops it at the request or signature it is
+     * waiting on, cancels that request, and deletes the new holder key; the vault is
+     * written only after the last network or key wait, on a worker thread, in one atomic
+     * file replacement, so a cancelled call leaves it as it was (or, cancelled during that
+     * write, with the document and its key both stored). The same cleanup happens on any
+     * error.
      */
-open func receive(offerUri: String, txCode: String?)throws  -> DocumentInfo  {
-    return try  FfiConverterTypeDocumentInfo_lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
-        uniffiCallStatus in
-    uniffi_giayto_bindings_fn_method_wallet_receive(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(offerUri),
-        FfiConverterOptionString.lower(txCode),uniffiCallStatus
-    )
-})
+open func receive(offerUri: String, txCode: String?, progress: ProgressListener? = nil)async throws  -> DocumentInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_receive(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(offerUri),FfiConverterOptionString.lower(txCode),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDocumentInfo_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
 }
     
 
@@ -2981,6 +3368,98 @@ public func FfiConverterTypePresetInfo_lift(_ buf: RustBuffer) throws -> PresetI
 #endif
 public func FfiConverterTypePresetInfo_lower(_ value: PresetInfo) -> RustBuffer {
     return FfiConverterTypePresetInfo.lower(value)
+}
+
+
+/**
+ * One progress report: `stage` is starting, `completed` of `total` steps are behind it.
+ * (Not called `Progress`, which Swift apps already have from Foundation.)
+ * Steps a particular run does not need (an offer given by value, an issuer without a
+ * Nonce Endpoint) count as completed, so `completed / total` only grows.
+ */
+public struct ProgressReport: Equatable, Hashable {
+    /**
+     * The step starting now.
+     */
+    public let stage: ProgressStage
+    /**
+     * Steps finished so far.
+     */
+    public let completed: UInt32
+    /**
+     * Steps in the whole operation.
+     */
+    public let total: UInt32
+    /**
+     * What the step works on, when there are many of the same stage (a status list URI).
+     */
+    public let item: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The step starting now.
+         */stage: ProgressStage, 
+        /**
+         * Steps finished so far.
+         */completed: UInt32, 
+        /**
+         * Steps in the whole operation.
+         */total: UInt32, 
+        /**
+         * What the step works on, when there are many of the same stage (a status list URI).
+         */item: String?) {
+        self.stage = stage
+        self.completed = completed
+        self.total = total
+        self.item = item
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProgressReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressReport {
+        return
+            try ProgressReport(
+                stage: FfiConverterTypeProgressStage.read(from: &buf), 
+                completed: FfiConverterUInt32.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                item: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProgressReport, into buf: inout [UInt8]) {
+        FfiConverterTypeProgressStage.write(value.stage, into: &buf)
+        FfiConverterUInt32.write(value.completed, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterOptionString.write(value.item, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> ProgressReport {
+    return try FfiConverterTypeProgressReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
+    return FfiConverterTypeProgressReport.lower(value)
 }
 
 
@@ -4164,6 +4643,173 @@ public func FfiConverterTypePresentationMode_lower(_ value: PresentationMode) ->
 }
 
 
+
+/**
+ * Which step a long operation is starting.
+ */
+
+public enum ProgressStage: Equatable, Hashable {
+    
+    /**
+     * Fetching a credential offer given by reference (OpenID4VCI 1.0 §4.1.3).
+     */
+    case credentialOffer
+    /**
+     * Fetching the Credential Issuer Metadata (OpenID4VCI 1.0 §12.2).
+     */
+    case issuerMetadata
+    /**
+     * Fetching the Authorization Server Metadata (OpenID4VCI 1.0 §12.3, RFC 8414).
+     */
+    case authorizationServerMetadata
+    /**
+     * Redeeming the pre-authorized code at the Token Endpoint (OpenID4VCI 1.0 §6).
+     */
+    case token
+    /**
+     * Fetching a `c_nonce` from the Nonce Endpoint (OpenID4VCI 1.0 §7).
+     */
+    case nonce
+    /**
+     * Signing the key proof and requesting the credential (OpenID4VCI 1.0 §8); the holder
+     * key's `sign` (and any biometric prompt) happens here.
+     */
+    case credential
+    /**
+     * Storing the document in the vault.
+     */
+    case storing
+    /**
+     * Downloading the trust list (`item` is its URL).
+     */
+    case trustList
+    /**
+     * Downloading one issuer's Status List Aggregation (Token Status List §9; `item` is
+     * its URI).
+     */
+    case statusListAggregation
+    /**
+     * Downloading one Status List Token (Token Status List §8.1; `item` is its URI).
+     */
+    case statusList
+    /**
+     * Finished: `completed == total`.
+     */
+    case done
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProgressStage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressStage
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressStage {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .credentialOffer
+        
+        case 2: return .issuerMetadata
+        
+        case 3: return .authorizationServerMetadata
+        
+        case 4: return .token
+        
+        case 5: return .nonce
+        
+        case 6: return .credential
+        
+        case 7: return .storing
+        
+        case 8: return .trustList
+        
+        case 9: return .statusListAggregation
+        
+        case 10: return .statusList
+        
+        case 11: return .done
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProgressStage, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .credentialOffer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .issuerMetadata:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .authorizationServerMetadata:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .token:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .nonce:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .credential:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .storing:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .trustList:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .statusListAggregation:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .statusList:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(11))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressStage_lift(_ buf: RustBuffer) throws -> ProgressStage {
+    return try FfiConverterTypeProgressStage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressStage_lower(_ value: ProgressStage) -> RustBuffer {
+    return FfiConverterTypeProgressStage.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -4231,6 +4877,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4435,6 +5105,144 @@ fileprivate struct FfiConverterSequenceTypeVerificationReason: FfiConverterRustB
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureGiaytoBindingsInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountGiaytoBindings() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * Every document type giayto knows, in catalogue order.
  */
@@ -4523,7 +5331,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_func_render_qr_terminal() != 20109) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_httpclient_send() != 41461) {
+    if (uniffi_giayto_bindings_checksum_method_httpclient_send() != 47079) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_keystore_get_or_create_key() != 26470) {
@@ -4538,7 +5346,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_signingkey_public_jwk() != 23141) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_signingkey_sign() != 19625) {
+    if (uniffi_giayto_bindings_checksum_method_signingkey_sign() != 59494) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_progresslistener_on_progress() != 36507) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_cancel_challenge() != 21031) {
@@ -4547,7 +5358,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_export_status_cache() != 46698) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list() != 8176) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list() != 20187) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_import_status_cache() != 30718) {
@@ -4565,13 +5376,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_new_challenge() != 64266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 20074) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_status_lists() != 21071) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 28650) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_refresh_trust_list() != 16935) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_verifier_sync() != 8228) {
+    if (uniffi_giayto_bindings_checksum_method_verifier_sync() != 16544) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_trust_list_token() != 51372) {
@@ -4586,33 +5397,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 45925) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 2710) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_document() != 19697) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_document() != 38215) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_documents() != 38191) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_documents() != 18504) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_inspect_offer() != 51688) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_inspect_offer() != 61198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_present() != 17228) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_present() != 36445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_receive() != 59965) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_receive() != 52033) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_constructor_verifier_new() != 40302) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_constructor_wallet_open() != 53448) {
+    if (uniffi_giayto_bindings_checksum_constructor_wallet_open() != 33308) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitHttpClient()
     uniffiCallbackInitKeyStore()
+    uniffiCallbackInitProgressListener()
     uniffiCallbackInitSigningKey()
     return InitializationResult.ok
 }()

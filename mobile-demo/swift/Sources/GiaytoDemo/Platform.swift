@@ -5,33 +5,31 @@ import Foundation
 import Giayto
 import Security
 
-/// HTTP through URLSession, synchronously (the bindings call it from a background thread).
+/// HTTP through URLSession's async `data(for:)`: no thread waits for the answer, and a
+/// cancelled giayto call cancels the Swift task running `send`, which cancels the request.
 final class URLSessionHttpClient: HttpClient {
-    func send(request: HttpRequest) throws -> HttpResponse {
+    func send(request: HttpRequest) async throws -> HttpResponse {
         guard let url = URL(string: request.url) else { throw GiaytoError.InvalidInput(reason: "bad URL") }
         var req = URLRequest(url: url, timeoutInterval: 30)
         req.httpMethod = request.method
         for h in request.headers { req.addValue(h.value, forHTTPHeaderField: h.name) }
         if !request.body.isEmpty { req.httpBody = request.body }
-        let done = DispatchSemaphore(value: 0)
-        var result: Result<(Data, HTTPURLResponse), Error> = .failure(GiaytoError.Network(reason: "no answer"))
-        URLSession.shared.dataTask(with: req) { data, response, error in
-            if let error { result = .failure(error) }
-            else if let http = response as? HTTPURLResponse { result = .success((data ?? Data(), http)) }
-            done.signal()
-        }.resume()
-        done.wait()
-        switch result {
-        case .failure(let error): throw GiaytoError.Network(reason: "\(request.method) \(request.url): \(error)")
-        case .success(let (data, http)):
-            let headers = http.allHeaderFields.map { HttpHeader(name: "\($0.key)", value: "\($0.value)") }
-            return HttpResponse(status: UInt16(http.statusCode), headers: headers, body: data)
+        let data: Data, response: URLResponse
+        do { (data, response) = try await URLSession.shared.data(for: req) }
+        catch is CancellationError { throw CancellationError() }
+        catch { throw GiaytoError.Network(reason: "\(request.method) \(request.url): \(error)") }
+        guard let http = response as? HTTPURLResponse else {
+            throw GiaytoError.Network(reason: "\(request.url): not an HTTP response")
         }
+        let headers = http.allHeaderFields.map { HttpHeader(name: "\($0.key)", value: "\($0.value)") }
+        return HttpResponse(status: UInt16(http.statusCode), headers: headers, body: data)
     }
 }
 
 /// A P-256 key in the Secure Enclave: the private key never leaves the chip; CryptoKit's
-/// `rawRepresentation` is already JWS's 64-byte r||s.
+/// `rawRepresentation` is already JWS's 64-byte r||s. `sign` is async: a key created with
+/// `.userPresence` in its access control asks for Face ID / Touch ID first (through the
+/// `LAContext`), and the call waits for the user without blocking a thread.
 final class SecureEnclaveSigningKey: SigningKey {
     let key: SecureEnclave.P256.Signing.PrivateKey
     init(_ key: SecureEnclave.P256.Signing.PrivateKey) { self.key = key }
@@ -45,9 +43,17 @@ final class SecureEnclaveSigningKey: SigningKey {
         return "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"\(b64(raw.prefix(32)))\",\"y\":\"\(b64(raw.suffix(32)))\"}"
     }
 
-    func sign(message: Data) throws -> Data {
-        do { return try key.signature(for: message).rawRepresentation }
-        catch { throw GiaytoError.KeyStore(reason: "Secure Enclave signing failed: \(error)") }
+    func sign(message: Data) async throws -> Data {
+        // CryptoKit's `signature(for:)` is synchronous and, for a `.userPresence` key, waits
+        // for Face ID / Touch ID: run it in a detached task so the awaiting caller (the main
+        // actor) stays free. An app that wants the prompt fully async evaluates an
+        // `LAContext` first (`try await context.evaluatePolicy(...)`) and creates the key
+        // handle with that `authenticationContext`.
+        let key = self.key
+        return try await Task.detached(priority: .userInitiated) {
+            do { return try key.signature(for: message).rawRepresentation }
+            catch { throw GiaytoError.KeyStore(reason: "Secure Enclave signing failed: \(error)") }
+        }.value
     }
 }
 

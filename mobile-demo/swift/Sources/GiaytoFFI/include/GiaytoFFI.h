@@ -245,8 +245,7 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
-typedef void (*UniffiCallbackInterfaceHttpClientMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
+typedef void (*UniffiCallbackInterfaceHttpClientMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -280,7 +279,13 @@ typedef void (*UniffiCallbackInterfaceSigningKeyMethod0)(uint64_t, RustBuffer* _
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD1
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNING_KEY_METHOD1
-typedef void (*UniffiCallbackInterfaceSigningKeyMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceSigningKeyMethod1)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -315,6 +320,15 @@ typedef struct UniffiVTableCallbackInterfaceSigningKey {
 } UniffiVTableCallbackInterfaceSigningKey;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_HTTPCLIENT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_HTTPCLIENT
 uint64_t uniffi_giayto_bindings_fn_clone_httpclient(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -332,7 +346,7 @@ void uniffi_giayto_bindings_fn_init_callback_vtable_httpclient(const UniffiVTabl
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_HTTPCLIENT_SEND
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_HTTPCLIENT_SEND
-RustBuffer uniffi_giayto_bindings_fn_method_httpclient_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_httpclient_send(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_KEYSTORE
@@ -387,7 +401,27 @@ RustBuffer uniffi_giayto_bindings_fn_method_signingkey_public_jwk(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_SIGNINGKEY_SIGN
-RustBuffer uniffi_giayto_bindings_fn_method_signingkey_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_signingkey_sign(uint64_t ptr, RustBuffer message
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PROGRESSLISTENER
+uint64_t uniffi_giayto_bindings_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_PROGRESSLISTENER
+void uniffi_giayto_bindings_fn_free_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+void uniffi_giayto_bindings_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+void uniffi_giayto_bindings_fn_method_progresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_VERIFIER
@@ -417,7 +451,7 @@ RustBuffer uniffi_giayto_bindings_fn_method_verifier_export_status_cache(uint64_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_FETCH_STATUS_LIST
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_FETCH_STATUS_LIST
-void uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(uint64_t ptr, RustBuffer uri, uint64_t http, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_verifier_fetch_status_list(uint64_t ptr, RustBuffer uri, uint64_t http
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_IMPORT_STATUS_CACHE
@@ -447,17 +481,17 @@ RustBuffer uniffi_giayto_bindings_fn_method_verifier_new_challenge(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_STATUS_LISTS
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_STATUS_LISTS
-uint32_t uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(uint64_t ptr, uint64_t http, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_verifier_refresh_status_lists(uint64_t ptr, uint64_t http, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_TRUST_LIST
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_REFRESH_TRUST_LIST
-RustBuffer uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(uint64_t ptr, RustBuffer url, uint64_t http, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_verifier_refresh_trust_list(uint64_t ptr, RustBuffer url, uint64_t http
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_SYNC
-RustBuffer uniffi_giayto_bindings_fn_method_verifier_sync(uint64_t ptr, RustBuffer trust_list_url, uint64_t http, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_verifier_sync(uint64_t ptr, RustBuffer trust_list_url, uint64_t http, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_VERIFIER_TRUST_LIST_TOKEN
@@ -492,12 +526,12 @@ void uniffi_giayto_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Non
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
-uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DELETE
-void uniffi_giayto_bindings_fn_method_wallet_delete(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_wallet_delete(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DOCUMENT
@@ -512,17 +546,17 @@ RustBuffer uniffi_giayto_bindings_fn_method_wallet_documents(uint64_t ptr, RustC
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_OFFER
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_OFFER
-RustBuffer uniffi_giayto_bindings_fn_method_wallet_inspect_offer(uint64_t ptr, RustBuffer offer_uri, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_wallet_inspect_offer(uint64_t ptr, RustBuffer offer_uri
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
-RustBuffer uniffi_giayto_bindings_fn_method_wallet_present(uint64_t ptr, RustBuffer id, RustBuffer selection, RustBuffer mode, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_wallet_present(uint64_t ptr, RustBuffer id, RustBuffer selection, RustBuffer mode
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
-RustBuffer uniffi_giayto_bindings_fn_method_wallet_receive(uint64_t ptr, RustBuffer offer_uri, RustBuffer tx_code, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_giayto_bindings_fn_method_wallet_receive(uint64_t ptr, RustBuffer offer_uri, RustBuffer tx_code, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_DOCUMENT_TYPES
@@ -875,6 +909,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_signingkey_public_jwk(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_SIGNINGKEY_SIGN
 uint16_t uniffi_giayto_bindings_checksum_method_signingkey_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_giayto_bindings_checksum_method_progresslistener_on_progress(void
     
 );
 #endif
