@@ -6,6 +6,13 @@
 //! [`KeyStore`]/[`SigningKey`] traits and HTTP through [`HttpClient`]. Every fallible call
 //! returns [`GiaytoError`], and a foreign callback that throws becomes one of its variants,
 //! never a crash.
+//!
+//! Every call that waits for the network or the user is async (UniFFI async exports: Kotlin
+//! `suspend`, Swift `async`, Python `async def`), and so are `HttpClient::send` and
+//! `SigningKey::sign`; there is no Rust runtime: the app's executor drives each call, and
+//! cancelling it drops the Rust future at the wait it is on. Long calls report through a
+//! [`ProgressListener`]. Offline verification stays synchronous (one call per camera
+//! frame). See bindings/README.md.
 
 uniffi::setup_scaffolding!();
 
