@@ -151,7 +151,7 @@ impl Journey {
             holder,
             purposes: keys,
         };
-        let mut officer = self.sync_officer(narrator, &published)?;
+        let mut officer = self.sync_officer(narrator)?;
         let licence = find(&published, "driving_licence")?;
         let id_card = find(&published, "can_cuoc")?;
 
@@ -217,7 +217,7 @@ impl Journey {
             "{}: trạng thái / state {state}",
             licence.document_id
         ));
-        self.sync(narrator, &mut officer, &published)?;
+        self.sync(narrator, &mut officer)?;
         narrator.detail(
             "Người dân xuất trình lại (mã QR mới) / The citizen shows it again (a fresh QR):",
         );
@@ -353,11 +353,7 @@ impl Journey {
     }
 
     /// Step 4: the officer's device pins the anchor and syncs, then works offline.
-    fn sync_officer(
-        &self,
-        narrator: &mut Narrator,
-        published: &[Published],
-    ) -> Result<VerifierDevice, CliError> {
+    fn sync_officer(&self, narrator: &mut Narrator) -> Result<VerifierDevice, CliError> {
         narrator.step(
             "Thiết bị của cảnh sát đồng bộ khi có mạng: khóa gốc, danh sách tin cậy, danh sách trạng thái",
             "The officer's device syncs while online: trust anchor, trust list, status lists",
@@ -368,7 +364,7 @@ impl Journey {
                 .map_err(device_error)?;
         let mut officer =
             VerifierDevice::new(anchors, "giayto-demo:officer").map_err(device_error)?;
-        let issuers = self.sync(narrator, &mut officer, published)?;
+        let issuers = self.sync(narrator, &mut officer)?;
         narrator.check(
             "the trust list verifies against the pinned anchor",
             issuers > 0,
@@ -379,33 +375,27 @@ impl Journey {
         Ok(officer)
     }
 
-    /// The officer's device goes online: the trust list, then the status lists of the
-    /// published documents. Returns how many issuers the trust list names.
-    fn sync(
-        &self,
-        narrator: &Narrator,
-        officer: &mut VerifierDevice,
-        published: &[Published],
-    ) -> Result<usize, CliError> {
+    /// The officer's device goes online knowing only the pinned anchor: the trust list,
+    /// then core's status sync (every issuer's Status List Aggregation and every list in
+    /// it, as conditional requests). Returns how many issuers the trust list names.
+    fn sync(&self, narrator: &Narrator, officer: &mut VerifierDevice) -> Result<usize, CliError> {
         let now = unix_now();
         let issuers = officer
             .load_trust_list(&self.get_text(&self.server_url("/trust-list"))?, now)
             .map_err(device_error)?;
-        let mut uris: Vec<&String> = published
-            .iter()
-            .filter_map(|d| d.status_uri.as_ref())
-            .collect();
-        uris.sort();
-        uris.dedup();
-        for uri in &uris {
-            let token = self.get_text(uri)?;
-            officer
-                .load_status_list(uri, &token, now)
-                .map_err(device_error)?;
+        let mut sync = officer.start_status_sync(now).map_err(device_error)?;
+        super::verifier::run_sync(&self.agent, officer, &mut sync);
+        let report = sync.finish();
+        if let Some(failure) = report.failures.first() {
+            return Err(CliError::Network(format!(
+                "status sync: {}: {}",
+                net::redact_url(&failure.uri),
+                failure.reason
+            )));
         }
         narrator.detail(&format!(
-            "danh sách tin cậy / trust list: {issuers} issuer(s); danh sách trạng thái / status lists: {}",
-            uris.len()
+            "danh sách tin cậy / trust list: {issuers} issuer(s); danh sách trạng thái / status lists: {} ({} tải về / downloaded, {} không đổi / unchanged)",
+            report.lists, report.downloaded, report.not_modified
         ));
         Ok(issuers)
     }
