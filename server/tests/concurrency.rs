@@ -48,13 +48,6 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("server at {base} did not become ready");
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// One full issuance on `base`; returns the (list uri, idx) of the credential, or None when
 /// the document was revoked first (`credential_request_denied`).
 async fn issue(
@@ -97,7 +90,7 @@ async fn issue(
         &ProofClaims {
             iss: None,
             aud: common::PUBLIC_URL.into(),
-            iat: now(),
+            iat: common::now(),
             nonce: nonce["c_nonce"].as_str().map(str::to_owned),
         },
     )
@@ -266,7 +259,8 @@ async fn two_processes_issue_and_revoke_in_parallel() {
             .unwrap();
         verified.insert(
             uri.clone(),
-            giayto_core::status_list::verify_token(&token, uri, &jwks, now() as i64).unwrap(),
+            giayto_core::status_list::verify_token(&token, uri, &jwks, common::now() as i64)
+                .unwrap(),
         );
     }
     let mut revoked_issued = 0;

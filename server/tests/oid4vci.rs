@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{PUBLIC_URL, TestApp, receive};
+use common::{PUBLIC_URL, TestApp, now, receive};
 use giayto_core::jose::jws::{self, CompactJws};
 use giayto_core::jose::{Algorithm, Jwk, Jwks, Signer, SoftwareSigner};
 use giayto_core::oid4vci::{OfferSource, ProofClaims, build_proof_jwt, parse_offer_uri};
@@ -29,13 +29,6 @@ on_both_databases!(
     nonce_endpoint_stores_nothing_and_nonces_stay_single_use,
     metadata_says_what_the_endpoints_accept,
 );
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 struct Published {
     code: String,

@@ -8,7 +8,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{PUBLIC_URL, TestApp, id_card_claims};
+use common::{PUBLIC_URL, TestApp, id_card_claims, now};
 use giayto_core::catalogue;
 use giayto_core::jose::jws::CompactJws;
 use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
@@ -24,13 +24,6 @@ on_both_databases!(
     refresh_tokens_rotate_and_end_with_the_document,
     a_document_gets_a_bounded_number_of_credentials,
 );
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 async fn nonce(app: &TestApp) -> String {
     app.call(Request::post("/nonce").body(Body::empty()).unwrap())

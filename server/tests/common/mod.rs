@@ -481,3 +481,11 @@ impl TestApp {
         (reply.status, reply.json())
     }
 }
+
+/// The current Unix time, seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
