@@ -328,9 +328,6 @@ impl VerifierDevice {
         key_bound: bool,
         now: i64,
     ) -> Verdict {
-        // Nothing trusted yet: every presentation is refused as untrusted.
-        let nobody = IssuerTrust::Keys(Jwks { keys: Vec::new() });
-        let trust = self.trust.as_ref().unwrap_or(&nobody);
         let (audiences, nonce) = match &self.challenge {
             Some(challenge) => (
                 vec![challenge.verifier_id.clone()],
@@ -338,6 +335,46 @@ impl VerifierDevice {
             ),
             None => (vec![OFFLINE_AUDIENCE.to_owned()], None),
         };
+        let verdict = self.verify_with(presentation, key_bound, audiences, nonce, now);
+        if verdict.valid && key_bound {
+            // A challenge answers one presentation.
+            self.challenge = None;
+        }
+        verdict
+    }
+
+    /// Verifies a presentation made for an online request: key binding required, the
+    /// KB-JWT's `aud` must be `audience` and its `nonce` must be `nonce` (OpenID4VP 1.0
+    /// Appendix B, "IETF SD-JWT VC", Presentation Response: the Client Identifier and the
+    /// request's `nonce`). The pending offline challenge, if any, is neither used nor
+    /// cleared; the replay cache is shared.
+    pub fn verify_presentation_for(
+        &mut self,
+        presentation: &str,
+        audience: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Verdict {
+        self.verify_with(
+            presentation,
+            true,
+            vec![audience.to_owned()],
+            Some(nonce.to_owned()),
+            now,
+        )
+    }
+
+    fn verify_with(
+        &mut self,
+        presentation: &str,
+        key_bound: bool,
+        audiences: Vec<String>,
+        nonce: Option<String>,
+        now: i64,
+    ) -> Verdict {
+        // Nothing trusted yet: every presentation is refused as untrusted.
+        let nobody = IssuerTrust::Keys(Jwks { keys: Vec::new() });
+        let trust = self.trust.as_ref().unwrap_or(&nobody);
         let policy = Policy {
             require_key_binding: key_bound,
             accepted_audiences: Some(audiences),
@@ -353,10 +390,6 @@ impl VerifierDevice {
         ) && let Some(uri) = status_uri(presentation)
         {
             self.wanted_status_uris.insert(uri);
-        }
-        if verdict.valid && key_bound {
-            // A challenge answers one presentation.
-            self.challenge = None;
         }
         verdict
     }

@@ -1,0 +1,51 @@
+//! The desk page: plain HTML, CSS and JavaScript embedded in the binary (no build step),
+//! and the catalogue the clerk picks from (document types and presets, vi/en labels).
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use giayto_core::catalogue;
+use serde_json::{Value, json};
+
+const PAGE: &str = include_str!("../assets/desk.html");
+const SCRIPT: &str = include_str!("../assets/desk.js");
+const STYLE: &str = include_str!("../assets/desk.css");
+
+/// The page.
+pub fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+/// A static asset by name (`desk.js`, `desk.css`).
+pub fn asset(name: &str) -> Response {
+    match name {
+        "desk.js" => (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            SCRIPT,
+        )
+            .into_response(),
+        "desk.css" => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response(),
+        _ => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Every catalogue document with its presets: `[{"id", "name": {"vi","en"}, "presets":
+/// [{"name", "label": {"vi","en"}}]}]`, in catalogue order, plus each document's claim
+/// labels by claim name for the verdict (the verdict carries labels already).
+pub fn catalogue() -> Value {
+    Value::Array(
+        catalogue::all()
+            .iter()
+            .map(|doc| {
+                json!({
+                    "id": doc.id,
+                    "vct": doc.vct,
+                    "name": doc.name,
+                    "presets": doc.presets().iter().map(|p| json!({
+                        "name": p.name,
+                        "label": p.label,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}

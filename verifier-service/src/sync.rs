@@ -1,0 +1,163 @@
+//! Keeping the trust list and status lists fresh in the background: every interval, the
+//! trust list is fetched from the issuer's URL and verified against the pinned anchor, then
+//! core's sans-IO status sync ([`giayto_core::verifier::StatusSync`]: aggregations,
+//! conditional requests, the offline rules and bounds it already has) runs over ureq. The
+//! sync works on a copy of the device's state and swaps the result in at the end, so
+//! verification never waits for the network.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use giayto_core::jose::Jwks;
+use giayto_core::limits::MAX_TRUST_LIST_TOKEN_BYTES;
+use giayto_core::oid4vci::{HttpRequest, HttpResponse, Method};
+use giayto_core::verifier::{SyncReport, VerifierDevice};
+
+use crate::service::Verifier;
+
+/// How long one HTTP exchange may take in all.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one sync run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SyncOutcome {
+    /// Issuers on the trust list now in use.
+    pub issuers: usize,
+    /// The status sync's report.
+    pub status: SyncReport,
+}
+
+/// An agent that returns 4xx/5xx responses instead of failing on them.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(HTTP_TIMEOUT))
+        .user_agent(concat!("giayto-verifier/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// Performs a GET of a sans-IO core client, reading at most `limit` body bytes.
+fn perform(
+    agent: &ureq::Agent,
+    request: &HttpRequest,
+    limit: usize,
+) -> Result<HttpResponse, String> {
+    let url = redact(&request.url);
+    if request.method != Method::Get {
+        return Err(format!("{url}: only GET is used here"));
+    }
+    let mut builder = agent.get(request.url.as_str());
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let mut response = builder.call().map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(u64::try_from(limit).unwrap_or(u64::MAX))
+        .read_to_vec()
+        .map_err(|e| format!("{url}: {e}"))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The URL without its query and fragment, for messages.
+fn redact(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// One blocking sync run against `trust_list_url` at `now`, on a copy of `service`'s
+/// device, swapped in at the end. An unreachable or invalid trust list keeps the one in
+/// use (error returned); failed status lists are in the report and the others are kept.
+pub fn sync_once(
+    service: &Verifier,
+    anchors: &Jwks,
+    agent: &ureq::Agent,
+    trust_list_url: &str,
+    now: i64,
+) -> Result<SyncOutcome, String> {
+    let state = service.device().export_state();
+    let mut shadow = VerifierDevice::new(anchors.clone(), service.client_id())
+        .map_err(|e| format!("anchor: {e}"))?;
+    shadow
+        .import_state(state, now)
+        .map_err(|e| format!("cached state: {e}"))?;
+    let request = HttpRequest {
+        method: Method::Get,
+        url: trust_list_url.to_owned(),
+        headers: vec![("Accept".into(), "application/jwt".into())],
+        body: None,
+    };
+    let response = perform(agent, &request, MAX_TRUST_LIST_TOKEN_BYTES)?;
+    if response.status != 200 {
+        return Err(format!(
+            "{}: HTTP status {}",
+            redact(trust_list_url),
+            response.status
+        ));
+    }
+    let token = std::str::from_utf8(&response.body)
+        .map_err(|_| format!("{}: the trust list is not text", redact(trust_list_url)))?;
+    let issuers = shadow
+        .load_trust_list(token, now)
+        .map_err(|e| format!("{}: {e}", redact(trust_list_url)))?;
+    let mut sync = shadow.start_status_sync(now).map_err(|e| e.to_string())?;
+    while let Some(request) = sync.next_request(&shadow) {
+        match perform(agent, &request.http, request.max_body_bytes) {
+            Ok(response) => sync.on_response(&mut shadow, &response),
+            Err(reason) => sync.on_network_error(reason),
+        }
+    }
+    let status = sync.finish();
+    service
+        .device()
+        .import_state(shadow.export_state(), now)
+        .map_err(|e| e.to_string())?;
+    Ok(SyncOutcome { issuers, status })
+}
+
+/// Runs [`sync_once`] now and then every `interval`, forever, logging each outcome.
+pub async fn run(
+    service: Arc<Verifier>,
+    anchors: Jwks,
+    trust_list_url: String,
+    interval: Duration,
+) {
+    let agent = agent();
+    loop {
+        let (service2, anchors2, agent2, url2) = (
+            service.clone(),
+            anchors.clone(),
+            agent.clone(),
+            trust_list_url.clone(),
+        );
+        let outcome = tokio::task::spawn_blocking(move || {
+            let now = service2.now();
+            sync_once(&service2, &anchors2, &agent2, &url2, now)
+        })
+        .await;
+        match outcome {
+            Ok(Ok(outcome)) => tracing::info!(
+                issuers = outcome.issuers,
+                lists = outcome.status.lists,
+                downloaded = outcome.status.downloaded,
+                not_modified = outcome.status.not_modified,
+                failures = outcome.status.failures.len(),
+                "trust list and status lists synced"
+            ),
+            Ok(Err(reason)) => tracing::warn!(%reason, "sync failed; keeping the lists in use"),
+            Err(e) => tracing::error!(error = %e, "sync task failed"),
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
