@@ -166,7 +166,9 @@ impl DcqlQuery {
     /// `health_insurance_card` / `insurance_check`): one Credential Query with id
     /// `document`, `vct_values` the document's `vct` and, except for `full`, the purpose
     /// credential's (whichever the wallet holds answers), and one Claims Query per claim
-    /// of the preset (catalogue paths `a/*/b` become pointers `["a", null, "b"]`).
+    /// of the preset (catalogue paths `a/*/b` become pointers `["a", null, "b"]`); when the
+    /// preset names optional claims, `claim_sets` asks for all of them, else for the
+    /// required ones.
     pub fn for_preset(document: &str, preset: &str) -> Result<DcqlQuery, DcqlError> {
         let unknown = || DcqlError::UnknownPreset {
             document: truncate(document),
@@ -180,11 +182,25 @@ impl DcqlQuery {
         {
             vct_values.push(purpose.vct());
         }
-        let claims = found
-            .claims
-            .iter()
-            .map(|path| ClaimsQuery {
-                id: None,
+        // A preset names optional claims too (a card without `insurance_region`): the
+        // wallet could not answer "all of them" and MUST NOT return the credential (section
+        // 6.4.1). So the query asks for all of them first and, as a second claim set, for
+        // the required ones only.
+        let mut claims = Vec::new();
+        let (mut all, mut required) = (Vec::new(), Vec::new());
+        for (n, path) in found.claims.iter().enumerate() {
+            let id = format!("c{n}");
+            let keys: Vec<&str> = path.split('/').filter(|s| *s != "*").collect();
+            let is_required = (1..=keys.len()).all(|depth| {
+                doc.claim_spec(&keys[..depth])
+                    .is_some_and(|spec| spec.required)
+            });
+            all.push(id.clone());
+            if is_required {
+                required.push(id.clone());
+            }
+            claims.push(ClaimsQuery {
+                id: Some(id),
                 path: path
                     .split('/')
                     .map(|segment| match segment {
@@ -193,8 +209,16 @@ impl DcqlQuery {
                     })
                     .collect(),
                 values: None,
-            })
-            .collect();
+            });
+        }
+        let claim_sets = if required.len() == all.len() || required.is_empty() {
+            for claim in &mut claims {
+                claim.id = None;
+            }
+            None
+        } else {
+            Some(vec![all, required])
+        };
         Ok(DcqlQuery {
             credentials: vec![CredentialQuery {
                 id: doc.id.to_owned(),
@@ -203,7 +227,7 @@ impl DcqlQuery {
                 meta: Meta { vct_values },
                 require_cryptographic_holder_binding: true,
                 claims: Some(claims),
-                claim_sets: None,
+                claim_sets,
             }],
             credential_sets: None,
         })
@@ -403,8 +427,17 @@ impl CredentialQuery {
                         .all(|claim_id| by_id.get(claim_id.as_str()).is_some_and(|c| holds(c)))
                 });
                 if !met {
+                    let missing: Vec<String> = sets
+                        .last()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|claim_id| by_id.get(claim_id.as_str()))
+                        .filter(|c| !holds(c))
+                        .map(|c| Value::Array(c.path.clone()).to_string())
+                        .collect();
                     return Err(DcqlError::NotAnswered(format!(
-                        "{id}: no claim set is fully disclosed"
+                        "{id}: no claim set is fully disclosed (the last set lacks {})",
+                        missing.join(", ")
                     )));
                 }
             }
