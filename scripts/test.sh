@@ -43,3 +43,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== bindings (Kotlin, Python, Swift freshness)"; scripts/test-bindings.sh
+echo "== verifier desk page (Chromium)"; scripts/test-desk.sh

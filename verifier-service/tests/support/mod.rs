@@ -106,6 +106,11 @@ pub fn world() -> World {
 }
 
 pub fn world_with(limits: Limits) -> World {
+    world_at(limits, "https://verifier.benhvien.example")
+}
+
+/// A world whose service says it is reachable at `public_url`.
+pub fn world_at(limits: Limits, public_url: &str) -> World {
     let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
     let issuer = SoftwareSigner::generate(Algorithm::Es256).unwrap();
     let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
@@ -125,7 +130,7 @@ pub fn world_with(limits: Limits) -> World {
     let service = Arc::new(Verifier::new(
         device,
         identity,
-        url::Url::parse("https://verifier.benhvien.example").unwrap(),
+        url::Url::parse(public_url).unwrap(),
         limits,
         Arc::new(move || read.load(Ordering::SeqCst)),
     ));

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The verifier service's browser and interoperability tests: installs Debian's chromium and
+# the pinned npm packages (verifier-service/tests/desk/package-lock.json), then runs the
+# desk page end to end in headless Chromium. Usage: scripts/test-desk.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+  else
+    echo "missing chromium or node (run as root to install)" >&2; exit 1
+  fi
+fi
+(cd verifier-service/tests/desk && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== desk page in headless Chromium"
+cargo test -p giayto-verifier --locked --test desk_chromium -- --ignored
