@@ -201,13 +201,7 @@ impl DcqlQuery {
             }
             claims.push(ClaimsQuery {
                 id: Some(id),
-                path: path
-                    .split('/')
-                    .map(|segment| match segment {
-                        "*" => Value::Null,
-                        name => Value::String(name.to_owned()),
-                    })
-                    .collect(),
+                path: catalogue_pointer(path),
                 values: None,
             });
         }
@@ -446,6 +440,17 @@ impl CredentialQuery {
     }
 }
 
+/// A catalogue claim path (`driving_privileges/*/class`) as a claims path pointer
+/// (`["driving_privileges", null, "class"]`, section 7).
+pub fn catalogue_pointer(path: &str) -> Vec<Value> {
+    path.split('/')
+        .map(|segment| match segment {
+            "*" => Value::Null,
+            name => Value::String(name.to_owned()),
+        })
+        .collect()
+}
+
 /// Processes a claims path pointer against `claims` (section 7.1 "Processing"): the
 /// selected elements, or `None` where the pointer meets the wrong type or selects nothing.
 pub fn select<'a>(claims: &'a Map<String, Value>, path: &[Value]) -> Option<Vec<&'a Value>> {
@@ -486,4 +491,259 @@ pub fn select<'a>(claims: &'a Map<String, Value>, path: &[Value]) -> Option<Vec<
 
 fn truncate(text: &str) -> String {
     crate::shown(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    const HIC: &str = "https://giayto.gov.vn/vct/health_insurance_card";
+    const LICENCE: &str = "https://giayto.gov.vn/vct/driving_licence";
+
+    fn query(value: Value) -> DcqlQuery {
+        let query: DcqlQuery = serde_json::from_value(value).unwrap();
+        query.validate().unwrap();
+        query
+    }
+
+    fn answer(entries: &[(&str, &str, Value)]) -> BTreeMap<String, Vec<AnsweredCredential>> {
+        let mut map: BTreeMap<String, Vec<AnsweredCredential>> = BTreeMap::new();
+        for (id, vct, claims) in entries {
+            map.entry((*id).to_owned())
+                .or_default()
+                .push(AnsweredCredential {
+                    vct: (*vct).to_owned(),
+                    claims: serde_json::from_value(claims.clone()).unwrap(),
+                });
+        }
+        map
+    }
+
+    #[test]
+    fn credential_sets_accept_either_option_and_need_every_required_set() {
+        let q = query(json!({
+            "credentials": [
+                { "id": "card", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } },
+                { "id": "licence", "format": "dc+sd-jwt", "meta": { "vct_values": [LICENCE] } }
+            ],
+            "credential_sets": [{ "options": [["card"], ["licence"]] }]
+        }));
+        assert!(q.check_answer(&answer(&[("card", HIC, json!({}))])).is_ok());
+        assert!(
+            q.check_answer(&answer(&[("licence", LICENCE, json!({}))]))
+                .is_ok()
+        );
+        let none = q.check_answer(&BTreeMap::new()).unwrap_err();
+        assert!(
+            none.to_string().contains("no option is fully answered"),
+            "{none}"
+        );
+        // Without credential_sets every credential query must be answered.
+        let both = query(json!({ "credentials": q.credentials }));
+        let one = both
+            .check_answer(&answer(&[("card", HIC, json!({}))]))
+            .unwrap_err();
+        assert!(
+            one.to_string().contains("no presentation for licence"),
+            "{one}"
+        );
+    }
+
+    #[test]
+    fn an_optional_credential_set_may_be_left_out() {
+        let q = query(json!({
+            "credentials": [
+                { "id": "card", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } },
+                { "id": "licence", "format": "dc+sd-jwt", "meta": { "vct_values": [LICENCE] } }
+            ],
+            "credential_sets": [
+                { "options": [["card"]] },
+                { "options": [["licence"]], "required": false }
+            ]
+        }));
+        assert!(q.check_answer(&answer(&[("card", HIC, json!({}))])).is_ok());
+    }
+
+    #[test]
+    fn missing_claims_wrong_types_and_unasked_ids_do_not_answer() {
+        let q = query(json!({ "credentials": [{
+            "id": "card", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] },
+            "claims": [{ "path": ["full_name"] }, { "path": ["address", "province"] }]
+        }]}));
+        let full = json!({ "full_name": "Lê Thị Hoa", "address": { "province": "Hà Nội" } });
+        assert!(
+            q.check_answer(&answer(&[("card", HIC, full.clone())]))
+                .is_ok()
+        );
+        let missing = q
+            .check_answer(&answer(&[(
+                "card",
+                HIC,
+                json!({ "full_name": "Lê Thị Hoa" }),
+            )]))
+            .unwrap_err();
+        assert!(
+            missing.to_string().contains("[\"address\",\"province\"]"),
+            "{missing}"
+        );
+        let wrong_type = q
+            .check_answer(&answer(&[("card", LICENCE, full.clone())]))
+            .unwrap_err();
+        assert!(
+            wrong_type.to_string().contains("not one the query accepts"),
+            "{wrong_type}"
+        );
+        let unasked = q
+            .check_answer(&answer(&[
+                ("card", HIC, full.clone()),
+                ("other", HIC, full.clone()),
+            ]))
+            .unwrap_err();
+        assert!(
+            unasked.to_string().contains("does not ask for"),
+            "{unasked}"
+        );
+        let two = q
+            .check_answer(&answer(&[("card", HIC, full.clone()), ("card", HIC, full)]))
+            .unwrap_err();
+        assert!(two.to_string().contains("2 presentations"), "{two}");
+    }
+
+    #[test]
+    fn value_filters_match_type_and_value_exactly() {
+        let q = query(json!({ "credentials": [{
+            "id": "licence", "format": "dc+sd-jwt", "meta": { "vct_values": [LICENCE] },
+            "claims": [
+                { "path": ["driving_privileges", null, "class"], "values": ["B2", "C"] },
+                { "path": ["age_equal_or_over", "18"], "values": [true] }
+            ]
+        }]}));
+        let holder = |classes: Value, adult: Value| {
+            json!({
+                "driving_privileges": classes,
+                "age_equal_or_over": { "18": adult }
+            })
+        };
+        let ok = holder(json!([{ "class": "A1" }, { "class": "B2" }]), json!(true));
+        assert!(q.check_answer(&answer(&[("licence", LICENCE, ok)])).is_ok());
+        for bad in [
+            holder(json!([{ "class": "A1" }]), json!(true)),
+            holder(json!([{ "class": "B2" }]), json!("true")),
+            holder(json!([{ "class": "B2" }]), json!(false)),
+        ] {
+            assert!(
+                q.check_answer(&answer(&[("licence", LICENCE, bad.clone())]))
+                    .is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn claims_path_pointers_select_as_section_7_says() {
+        let claims: Map<String, Value> = serde_json::from_value(json!({
+            "name": "Hoa",
+            "degrees": [{ "type": "BSc" }, { "type": "MSc" }],
+            "nationalities": ["VN", "FR"]
+        }))
+        .unwrap();
+        let at = |path: Value| select(&claims, path.as_array().unwrap());
+        assert_eq!(at(json!(["name"])).unwrap(), [&json!("Hoa")]);
+        assert_eq!(
+            at(json!(["degrees", null, "type"])).unwrap(),
+            [&json!("BSc"), &json!("MSc")]
+        );
+        assert_eq!(at(json!(["nationalities", 1])).unwrap(), [&json!("FR")]);
+        assert!(at(json!(["nationalities", 2])).is_none(), "no such index");
+        assert!(at(json!(["name", null])).is_none(), "null on a string");
+        assert!(at(json!(["name", "first"])).is_none(), "a key on a string");
+        assert!(at(json!([null])).is_none(), "null on the root");
+        assert!(at(json!(["missing"])).is_none());
+        assert!(at(json!(["degrees", -1])).is_none());
+    }
+
+    #[test]
+    fn malformed_queries_are_refused_with_the_rule_they_break() {
+        for (query, rule) in [
+            (json!({ "credentials": [] }), "1 to 8"),
+            (
+                json!({ "credentials": [{ "id": "", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } }] }),
+                "badly formed",
+            ),
+            (
+                json!({ "credentials": [
+                { "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } },
+                { "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } }] }),
+                "repeated",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [] } }] }),
+                "vct_values",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "claims": [{ "path": [] }] }] }),
+                "claims path",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "claims": [{ "path": [1.5] }] }] }),
+                "claims path",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "claims": [{ "path": ["x"] }], "claim_sets": [["x"]] }] }),
+                "needs an id",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "claims": [{ "id": "x", "path": ["x"] }], "claim_sets": [["y"]] }] }),
+                "unknown claim id",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "claims": [{ "path": ["x"], "values": [{ "o": 1 }] }] }] }),
+                "values",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] } }], "credential_sets": [{ "options": [["b"]] }] }),
+                "unknown credential id",
+            ),
+            (
+                json!({ "credentials": [{ "id": "a", "format": "dc+sd-jwt", "meta": { "vct_values": [HIC] }, "require_cryptographic_holder_binding": false }] }),
+                "holder binding",
+            ),
+        ] {
+            let parsed: DcqlQuery = serde_json::from_value(query.clone()).unwrap();
+            let error = parsed.validate().unwrap_err().to_string();
+            assert!(error.contains(rule), "{query}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_preset_query_asks_for_optional_claims_first_and_required_ones_as_the_fallback() {
+        let q = DcqlQuery::for_preset("health_insurance_card", "insurance_check").unwrap();
+        q.validate().unwrap();
+        let credential = &q.credentials[0];
+        assert_eq!(
+            credential.meta.vct_values,
+            [HIC.to_owned(), format!("{HIC}/insurance_check")]
+        );
+        let sets = credential.claim_sets.as_ref().unwrap();
+        assert_eq!(sets.len(), 2);
+        assert!(sets[0].len() > sets[1].len());
+        let claims = credential.claims.as_ref().unwrap();
+        let region = claims
+            .iter()
+            .find(|c| c.path == [json!("insurance_region")])
+            .unwrap();
+        let region_id = region.id.clone().unwrap();
+        assert!(sets[0].contains(&region_id) && !sets[1].contains(&region_id));
+        // A preset of required claims only needs no claim sets; `full` has no purpose type.
+        let full = DcqlQuery::for_preset("driving_licence", "full").unwrap();
+        assert_eq!(full.credentials[0].meta.vct_values, [LICENCE]);
+        assert_eq!(
+            catalogue_pointer("driving_privileges/*/class"),
+            [json!("driving_privileges"), Value::Null, json!("class")]
+        );
+        assert!(DcqlQuery::for_preset("driving_licence", "nope").is_err());
+    }
 }

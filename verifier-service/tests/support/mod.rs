@@ -76,19 +76,21 @@ pub fn sign_trust_list(value: Value, anchor: &SoftwareSigner) -> String {
 }
 
 pub fn status_list_token(issuer: &SoftwareSigner, revoked: &[u64], iat: i64) -> String {
+    status_list_token_at(issuer, STATUS_URI, revoked, iat)
+}
+
+/// A status list published at `uri` with `revoked` entries revoked, issued at `iat`.
+pub fn status_list_token_at(
+    issuer: &SoftwareSigner,
+    uri: &str,
+    revoked: &[u64],
+    iat: i64,
+) -> String {
     let mut list = StatusList::new(2, 1024).unwrap();
     for idx in revoked {
         list.set_status(*idx, Status::Invalid).unwrap();
     }
-    sign_token(
-        STATUS_URI,
-        &list,
-        iat,
-        Some(iat + 8 * 86_400),
-        Some(300),
-        issuer,
-    )
-    .unwrap()
+    sign_token(uri, &list, iat, Some(iat + 8 * 86_400), Some(300), issuer).unwrap()
 }
 
 pub fn anchors(anchor: &SoftwareSigner) -> Jwks {
@@ -248,6 +250,11 @@ impl World {
 
     /// A health insurance card for the test holder with status index `idx`.
     pub fn credential(&self, idx: u64) -> String {
+        self.credential_at(STATUS_URI, idx)
+    }
+
+    /// A health insurance card whose status is index `idx` of the list at `uri`.
+    pub fn credential_at(&self, uri: &str, idx: u64) -> String {
         let claims: Map<String, Value> = serde_json::from_value(
             giayto_core::catalogue::examples::example_claims("health_insurance_card").unwrap(),
         )
@@ -260,7 +267,7 @@ impl World {
                 holder_jwk: Some(self.holder.public_jwk().unwrap()),
                 status: Some(StatusReference {
                     idx,
-                    uri: STATUS_URI.into(),
+                    uri: uri.into(),
                 }),
                 issued_at: NOW - 86_400,
                 not_before: None,

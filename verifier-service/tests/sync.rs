@@ -1,0 +1,148 @@
+//! The background refresh over real HTTP: a fresh service learns the trust list and every
+//! status list from the issuer's URLs (core's status sync: the trust list names the
+//! issuer's Status List Aggregation, which names the lists), a revocation published later
+//! shows after the next run, and an unreachable trust list keeps the lists in use.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use giayto_core::verifier::{StatusView, VerifierDevice};
+use giayto_core::wallet::{Binding, Selection, present_credential};
+use giayto_verifier::identity::VerifierIdentity;
+use giayto_verifier::service::Verifier;
+use giayto_verifier::store::Limits;
+use giayto_verifier::sync::{self, SyncOutcome};
+use serde_json::json;
+use support::*;
+
+/// What the issuer's server publishes, changed by the test.
+#[derive(Clone, Default)]
+struct Published {
+    trust_list: Arc<Mutex<String>>,
+    status_list: Arc<Mutex<String>>,
+}
+
+/// Serves `/trust-list`, `/status-lists` (the aggregation) and `/status-lists/1`; returns
+/// the base URL.
+async fn issuer_server(published: Published) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let list_uri = format!("{base}/status-lists/1");
+    let app = Router::new()
+        .route(
+            "/trust-list",
+            get(|State(p): State<Published>| async move { p.trust_list.lock().unwrap().clone() }),
+        )
+        .route(
+            "/status-lists",
+            get(move || async move { axum::Json(json!({ "status_lists": [list_uri] })) }),
+        )
+        .route(
+            "/status-lists/1",
+            get(|State(p): State<Published>| async move { p.status_list.lock().unwrap().clone() }),
+        )
+        .with_state(published);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+async fn run(world: &World, service: &Arc<Verifier>, url: String) -> Result<SyncOutcome, String> {
+    let (service, anchors) = (service.clone(), anchors(&world.anchor));
+    tokio::task::spawn_blocking(move || {
+        let now = service.now();
+        sync::sync_once(&service, &anchors, &sync::agent(), &url, now)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_service_syncs_from_the_issuers_urls_and_sees_a_later_revocation() {
+    let world = world();
+    let published = Published::default();
+    let base = issuer_server(published.clone()).await;
+    let list_uri = format!("{base}/status-lists/1");
+    let trust = trust_list_json(&world.issuer, Some(&format!("{base}/status-lists")));
+    *published.trust_list.lock().unwrap() = sign_trust_list(trust, &world.anchor);
+    *published.status_list.lock().unwrap() =
+        status_list_token_at(&world.issuer, &list_uri, &[], NOW - 60);
+
+    let identity = VerifierIdentity::from_pem(
+        world.certs.leaf_key_pem.as_bytes(),
+        world.certs.leaf_pem.as_bytes(),
+    )
+    .unwrap();
+    let device = VerifierDevice::new(anchors(&world.anchor), identity.client_id()).unwrap();
+    let clock = world.clock.clone();
+    let service = Arc::new(Verifier::new(
+        device,
+        identity,
+        url::Url::parse("https://verifier.example").unwrap(),
+        Limits {
+            request_ttl: 60,
+            result_ttl: 60,
+            max_requests: 8,
+        },
+        Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst)),
+    ));
+    assert!(service.device().trust_list().is_none());
+
+    let outcome = run(&world, &service, format!("{base}/trust-list"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.issuers, 1);
+    assert_eq!(
+        (outcome.status.aggregations, outcome.status.downloaded),
+        (1, 1),
+        "{:?}",
+        outcome.status
+    );
+    assert!(
+        outcome.status.failures.is_empty(),
+        "{:?}",
+        outcome.status.failures
+    );
+
+    let credential = world.credential_at(&list_uri, 3);
+    let show = |now: i64| {
+        present_credential(
+            &credential,
+            &Selection::Preset("insurance_check".into()),
+            &Binding::OneWay,
+            &world.holder,
+            now,
+        )
+        .unwrap()
+        .qr_text
+    };
+    assert_eq!(
+        service.verify_qr_text(&show(world.now())).status,
+        StatusView::Valid
+    );
+
+    // The issuer revokes index 3; the next run downloads the new list.
+    world.advance(120);
+    *published.status_list.lock().unwrap() =
+        status_list_token_at(&world.issuer, &list_uri, &[3], world.now() - 10);
+    let outcome = run(&world, &service, format!("{base}/trust-list"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.status.downloaded, 1, "{:?}", outcome.status);
+    assert_eq!(
+        service.verify_qr_text(&show(world.now())).status,
+        StatusView::Revoked
+    );
+
+    // The issuer's server cannot be reached: the run fails, the lists in use stay.
+    let error = run(&world, &service, "http://127.0.0.1:9/trust-list".into())
+        .await
+        .unwrap_err();
+    assert!(error.contains("127.0.0.1:9/trust-list"), "{error}");
+    assert!(service.device().trust_list().is_some());
+    assert_eq!(service.device().status_cache().len(), 1);
+}
