@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The verifier service's browser and interoperability tests: installs Debian's chromium and
 # the pinned npm packages (verifier-service/tests/desk/package-lock.json), then runs the
-# desk page end to end in headless Chromium. Usage: scripts/test-desk.sh
+# desk page end to end in headless Chromium and the npm wallet library interop test.
+# Usage: scripts/test-desk.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,5 @@ fi
 
 echo "== desk page in headless Chromium"
 cargo test -p giayto-verifier --locked --test desk_chromium -- --ignored
+echo "== an independent OpenID4VP wallet library (npm @openid4vc/openid4vp) answers the verifier"
+cargo test -p giayto-verifier --locked --test interop_npm -- --ignored
