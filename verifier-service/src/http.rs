@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Path, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -105,12 +106,21 @@ fn desk_of(headers: &HeaderMap) -> Option<String> {
     (value.len() <= 64 && !value.is_empty()).then(|| value.to_owned())
 }
 
-fn no_desk() -> Response {
-    error(
-        StatusCode::UNAUTHORIZED,
-        "invalid_request",
-        "no desk session: open the desk page first (it sets the giayto_desk cookie)",
-    )
+/// The desk session of a desk API call; without one the call is refused with 401.
+struct Desk(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Desk {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Desk, Response> {
+        desk_of(&parts.headers).map(Desk).ok_or_else(|| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request",
+                "no desk session: open the desk page first (it sets the giayto_desk cookie)",
+            )
+        })
+    }
 }
 
 async fn page(State(service): State<Arc<Verifier>>, headers: HeaderMap) -> Response {
@@ -152,12 +162,9 @@ async fn health(State(service): State<Arc<Verifier>>) -> Response {
 
 async fn create_request(
     State(service): State<Arc<Verifier>>,
-    headers: HeaderMap,
+    Desk(desk): Desk,
     Json(new): Json<NewRequest>,
 ) -> Response {
-    let Some(desk) = desk_of(&headers) else {
-        return no_desk();
-    };
     match service.create_request(&desk, new) {
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
         Err(e) => e.into_response(),
@@ -166,12 +173,9 @@ async fn create_request(
 
 async fn read_request(
     State(service): State<Arc<Verifier>>,
-    headers: HeaderMap,
+    Desk(desk): Desk,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(desk) = desk_of(&headers) else {
-        return no_desk();
-    };
     match service.view(&id, &desk) {
         Ok(view) => Json(view).into_response(),
         Err(e) => e.into_response(),
@@ -180,12 +184,9 @@ async fn read_request(
 
 async fn request_qr(
     State(service): State<Arc<Verifier>>,
-    headers: HeaderMap,
+    Desk(desk): Desk,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(desk) = desk_of(&headers) else {
-        return no_desk();
-    };
     let uri = match service.invocation_uri(&id, &desk) {
         Ok(uri) => uri,
         Err(e) => return e.into_response(),
@@ -203,12 +204,9 @@ struct ScanBody {
 
 async fn scan(
     State(service): State<Arc<Verifier>>,
-    headers: HeaderMap,
+    _: Desk,
     Json(body): Json<ScanBody>,
 ) -> Response {
-    if desk_of(&headers).is_none() {
-        return no_desk();
-    }
     Json(service.verify_qr_text(&body.qr)).into_response()
 }
 

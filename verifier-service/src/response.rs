@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 /// The largest `response` parameter read, bytes (a few full credentials).
 pub const MAX_RESPONSE_BYTES: usize = 512 * 1024;
+/// The most presentations one response may carry (each is verified: CPU an anonymous
+/// wallet could otherwise make the service spend without bound).
+pub const MAX_PRESENTATIONS: usize = 16;
 /// The JWE `alg` accepted (HAIP 1.0).
 pub const JWE_ALG: &str = "ECDH-ES";
 /// The JWE `enc` values accepted and advertised in `encrypted_response_enc_values_supported`
@@ -85,14 +88,23 @@ pub fn response_kid(jwe: &str) -> Result<String, ResponseError> {
     header.kid.ok_or(ResponseError::NoKid)
 }
 
-/// Decrypts `jwe` with the request's private key (P-256, DER) and reads the response.
+/// Decrypts `jwe` with the request's private key (P-256, DER) and reads the response (at
+/// most [`MAX_PRESENTATIONS`] presentations).
 pub fn decrypt(jwe: &str, key_der: &[u8]) -> Result<AuthorizationResponse, ResponseError> {
     let decrypter = ECDH_ES
         .decrypter_from_der(key_der)
         .map_err(|_| ResponseError::Decrypt)?;
     let (payload, _header) =
         josekit::jwe::deserialize_compact(jwe, &decrypter).map_err(|_| ResponseError::Decrypt)?;
-    serde_json::from_slice(&payload).map_err(|e| ResponseError::Payload(e.to_string()))
+    let response: AuthorizationResponse =
+        serde_json::from_slice(&payload).map_err(|e| ResponseError::Payload(e.to_string()))?;
+    let count: usize = response.vp_token.values().map(Vec::len).sum();
+    if count > MAX_PRESENTATIONS {
+        return Err(ResponseError::Payload(format!(
+            "{count} presentations, more than the {MAX_PRESENTATIONS} this service reads"
+        )));
+    }
+    Ok(response)
 }
 
 fn truncate(text: &str) -> String {

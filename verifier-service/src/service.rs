@@ -253,19 +253,24 @@ impl Verifier {
         };
         let expires_at = request.expires_at;
         lock(&self.store).insert(request, now)?;
-        let request_uri = self.request_uri(&id);
-        let query = serde_urlencoded::to_string([
-            ("client_id", self.client_id()),
-            ("request_uri", request_uri.as_str()),
-        ])
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let query = self.invocation_query(&id)?;
         Ok(CreatedRequest {
-            id,
             openid4vp_uri: format!("openid4vp://?{query}"),
             haip_uri: format!("haip-vp://?{query}"),
-            request_uri,
+            request_uri: self.request_uri(&id),
+            id,
             expires_at,
         })
+    }
+
+    /// The query of an invocation URI (OpenID4VP 1.0 section 9, HAIP 1.0):
+    /// `client_id=…&request_uri=…`.
+    fn invocation_query(&self, id: &str) -> Result<String, ServiceError> {
+        serde_urlencoded::to_string([
+            ("client_id", self.client_id()),
+            ("request_uri", self.request_uri(id).as_str()),
+        ])
+        .map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
     /// The request object of request `id`, signed (OpenID4VP 1.0 section 5, RFC 9101).
@@ -425,13 +430,7 @@ impl Verifier {
     pub fn invocation_uri(&self, id: &str, desk: &str) -> Result<String, ServiceError> {
         let now = self.now();
         lock(&self.store).for_desk(id, desk, now)?;
-        let request_uri = self.request_uri(id);
-        let query = serde_urlencoded::to_string([
-            ("client_id", self.client_id()),
-            ("request_uri", request_uri.as_str()),
-        ])
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(format!("openid4vp://?{query}"))
+        Ok(format!("openid4vp://?{}", self.invocation_query(id)?))
     }
 
     /// Verifies an offline giayto QR text (typed by a barcode scanner or pasted) as the

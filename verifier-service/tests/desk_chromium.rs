@@ -11,14 +11,12 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use giayto_core::wallet::{Binding, Selection, present_credential};
 use giayto_verifier::store::Limits;
 use serde_json::json;
 use support::*;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// A bound on the whole browser run, so a broken page fails the test instead of hanging it
 /// (behaviour, not speed: a healthy run takes a small part of it).
@@ -34,20 +32,10 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Debian chromium and npm playwright-core: run scripts/test-desk.sh"]
 async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/desk/desk.mjs");
-    let modules = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/desk/node_modules/playwright-core"
-    );
-    assert!(
-        std::path::Path::new(modules).exists(),
-        "run `npm ci` in verifier-service/tests/desk (scripts/test-desk.sh does)"
-    );
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists(),
         "install Debian's chromium (scripts/test-desk.sh does)"
     );
-
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let world = world_at(
@@ -62,33 +50,10 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let out = tempfile::tempdir().unwrap();
-    let mut browser = tokio::process::Command::new("node")
-        .arg(script)
-        .arg(&base)
-        .arg(out.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node");
-    let mut stdin = browser.stdin.take().unwrap();
-    let mut lines = BufReader::new(browser.stdout.take().unwrap()).lines();
-
+    let mut browser = NodeScript::spawn("desk.mjs", &[&base, out.path().to_str().unwrap()], &[]);
     let run = async {
-        let mut next = async |prefix: &str| loop {
-            let line = lines
-                .next_line()
-                .await
-                .unwrap()
-                .unwrap_or_else(|| panic!("the browser script ended before {prefix}"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-            eprintln!("desk.mjs: {line}");
-        };
         // The page made a request and shows its QR code; the wallet answers it.
-        let uri = next("INVOCATION").await;
+        let uri = browser.next("INVOCATION").await;
         assert!(
             uri.starts_with("openid4vp://?client_id=x509_hash%3A"),
             "{uri}"
@@ -106,7 +71,7 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
             .await;
         assert_eq!(answer.status.as_u16(), 200, "{}", answer.text());
 
-        let verdict = next("VERDICT").await;
+        let verdict = browser.next("VERDICT").await;
         assert!(verdict.starts_with("HỢP LỆ VALID"), "{verdict}");
         assert!(
             verdict.contains("Thẻ bảo hiểm y tế Health insurance card"),
@@ -127,12 +92,10 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
         )
         .unwrap()
         .qr_text;
-        stdin.write_all(format!("{qr}\n").as_bytes()).await.unwrap();
-        stdin.flush().await.unwrap();
-        drop(stdin);
-        let scanned = next("SCANNED").await;
+        browser.send(&qr).await;
+        let scanned = browser.next("SCANNED").await;
         assert!(scanned.starts_with("HỢP LỆ VALID"), "{scanned}");
-        assert!(browser.wait().await.unwrap().success());
+        browser.succeeds().await;
     };
     tokio::time::timeout(RUN_BOUND, run)
         .await

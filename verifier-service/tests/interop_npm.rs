@@ -12,14 +12,12 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use giayto_core::wallet::Selection;
 use giayto_verifier::store::Limits;
 use serde_json::Value;
 use support::*;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// A bound on the run, so a hang fails the test (behaviour, not speed).
 const RUN_BOUND: Duration = Duration::from_secs(120);
@@ -27,11 +25,6 @@ const RUN_BOUND: Duration = Duration::from_secs(120);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs npm packages: run scripts/test-desk.sh"]
 async fn an_independent_npm_wallet_library_answers_the_giayto_verifier() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/desk");
-    assert!(
-        std::path::Path::new(&format!("{dir}/node_modules/@openid4vc/openid4vp")).exists(),
-        "run `npm ci` in verifier-service/tests/desk (scripts/test-desk.sh does)"
-    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let world = world_at(
@@ -50,32 +43,16 @@ async fn an_independent_npm_wallet_library_answers_the_giayto_verifier() {
     let ca = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca.path(), &world.certs.ca_pem).unwrap();
 
-    let mut wallet = tokio::process::Command::new("node")
-        .arg(format!("{dir}/interop.mjs"))
-        .arg(created["openid4vp_uri"].as_str().unwrap())
-        .arg(ca.path())
-        .env("GIAYTO_TEST_NOW", world.now().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node");
-    let mut stdin = wallet.stdin.take().unwrap();
-    let mut lines = BufReader::new(wallet.stdout.take().unwrap()).lines();
+    let mut wallet = NodeScript::spawn(
+        "interop.mjs",
+        &[
+            created["openid4vp_uri"].as_str().unwrap(),
+            ca.path().to_str().unwrap(),
+        ],
+        &[("GIAYTO_TEST_NOW", world.now().to_string())],
+    );
     let run = async {
-        let mut next = async |prefix: &str| loop {
-            let line = lines
-                .next_line()
-                .await
-                .unwrap()
-                .unwrap_or_else(|| panic!("interop.mjs ended before {prefix}"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.trim().to_owned();
-            }
-            eprintln!("interop.mjs: {line}");
-        };
-        let request: Value = serde_json::from_str(&next("REQUEST").await).unwrap();
+        let request: Value = serde_json::from_str(&wallet.next("REQUEST").await).unwrap();
         assert_eq!(request["prefix"], "x509_hash");
         assert_eq!(request["client_id"], world.service.client_id());
         assert_eq!(
@@ -89,15 +66,10 @@ async fn an_independent_npm_wallet_library_answers_the_giayto_verifier() {
             request["client_id"].as_str().unwrap(),
             request["nonce"].as_str().unwrap(),
         );
-        stdin
-            .write_all(format!("{presentation}\n").as_bytes())
-            .await
-            .unwrap();
-        stdin.flush().await.unwrap();
-        drop(stdin);
-        let submitted = next("SUBMITTED").await;
+        wallet.send(&presentation).await;
+        let submitted = wallet.next("SUBMITTED").await;
         assert!(submitted.starts_with("200 "), "{submitted}");
-        assert!(wallet.wait().await.unwrap().success());
+        wallet.succeeds().await;
     };
     tokio::time::timeout(RUN_BOUND, run)
         .await

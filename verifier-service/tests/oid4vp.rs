@@ -35,12 +35,39 @@ fn error_codes(result: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The desk asks for the insurance check: the created request's JSON.
+async fn ask(world: &World) -> Value {
+    world
+        .desk_request(DESK, "health_insurance_card", "insurance_check")
+        .await
+}
+
+/// A request the desk made and the wallet fetched and verified.
+async fn fetched(world: &World) -> (Value, WalletRequest) {
+    let created = ask(world).await;
+    let (request, _) =
+        wallet_answer(world, &created, &world.credential(3), insurance_check()).await;
+    (created, request)
+}
+
+/// The card's insurance-check presentation key-bound to `aud` and `nonce`.
+fn card_for(world: &World, aud: &str, nonce: &str) -> String {
+    present(world, &world.credential(3), insurance_check(), aud, nonce)
+}
+
+/// The state of the request `created` as its desk sees it.
+async fn state_of(world: &World, created: &Value) -> Value {
+    world
+        .desk_view(DESK, created["id"].as_str().unwrap())
+        .await
+        .json()["state"]
+        .clone()
+}
+
 #[tokio::test]
 async fn a_desk_asks_for_a_preset_and_reads_the_verdict_of_a_wallet_written_from_the_spec() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     assert!(
         created["openid4vp_uri"]
             .as_str()
@@ -123,9 +150,7 @@ async fn a_desk_asks_for_a_preset_and_reads_the_verdict_of_a_wallet_written_from
 #[tokio::test]
 async fn a_replayed_response_is_refused_and_the_first_verdict_stands() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, jwe) =
         wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
     let first = world
@@ -147,25 +172,20 @@ async fn a_replayed_response_is_refused_and_the_first_verdict_stands() {
 #[tokio::test]
 async fn a_response_carrying_another_requests_state_is_refused_and_leaves_the_request_open() {
     let world = world();
-    let a = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
-    let b = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let a = ask(&world).await;
+    let b = ask(&world).await;
     let (request_a, _) = wallet_answer(&world, &a, &world.credential(3), insurance_check()).await;
     let (request_b, _) = wallet_answer(&world, &b, &world.credential(3), insurance_check()).await;
     // Presentation for A, encrypted to A's key, but carrying B's state.
-    let presentation = present(
-        &world,
-        &world.credential(3),
-        insurance_check(),
-        request_a.client_id(),
-        request_a.nonce(),
+    let presentation = card_for(&world, request_a.client_id(), request_a.nonce());
+    let jwe = encrypted_response(
+        &request_a,
+        "health_insurance_card",
+        &[presentation],
+        request_b.state(),
+        None,
+        "A128GCM",
     );
-    let payload = json!({ "vp_token": { "health_insurance_card": [presentation] }, "state": request_b.state() });
-    let jwk = request_a.enc_jwk();
-    let jwe = encrypt(&payload, &jwk, jwk["kid"].as_str().unwrap(), "A128GCM");
     let answer = world
         .post_form(&request_a.response_path(), &[("response", &jwe)])
         .await;
@@ -183,24 +203,20 @@ async fn a_response_carrying_another_requests_state_is_refused_and_leaves_the_re
 #[tokio::test]
 async fn a_response_encrypted_to_one_request_but_naming_anothers_kid_is_refused() {
     let world = world();
-    let a = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
-    let b = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let a = ask(&world).await;
+    let b = ask(&world).await;
     let (request_a, _) = wallet_answer(&world, &a, &world.credential(3), insurance_check()).await;
     let (request_b, _) = wallet_answer(&world, &b, &world.credential(3), insurance_check()).await;
-    let presentation = present(
-        &world,
-        &world.credential(3),
-        insurance_check(),
-        request_b.client_id(),
-        request_b.nonce(),
-    );
-    let payload = json!({ "vp_token": { "health_insurance_card": [presentation] }, "state": request_b.state() });
+    let presentation = card_for(&world, request_b.client_id(), request_b.nonce());
     let kid_b = request_b.enc_jwk()["kid"].as_str().unwrap().to_owned();
-    let jwe = encrypt(&payload, &request_a.enc_jwk(), &kid_b, "A128GCM");
+    let jwe = encrypted_response(
+        &request_a,
+        "health_insurance_card",
+        &[presentation],
+        request_b.state(),
+        Some(&kid_b),
+        "A128GCM",
+    );
     let answer = world
         .post_form(&request_b.response_path(), &[("response", &jwe)])
         .await;
@@ -210,21 +226,13 @@ async fn a_response_encrypted_to_one_request_but_naming_anothers_kid_is_refused(
         "{}",
         answer.text()
     );
-    assert_eq!(
-        world
-            .desk_view(DESK, b["id"].as_str().unwrap())
-            .await
-            .json()["state"],
-        "pending"
-    );
+    assert_eq!(state_of(&world, &b).await, "pending");
 }
 
 #[tokio::test]
 async fn an_expired_request_serves_no_request_object_and_takes_no_response() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, jwe) =
         wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
     world.advance(301);
@@ -241,9 +249,7 @@ async fn an_expired_request_serves_no_request_object_and_takes_no_response() {
 #[tokio::test]
 async fn a_tampered_jwe_is_refused_and_the_request_stays_open_for_the_real_answer() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, jwe) =
         wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
     let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
@@ -273,9 +279,7 @@ async fn a_tampered_jwe_is_refused_and_the_request_stays_open_for_the_real_answe
 #[tokio::test]
 async fn a_revoked_credential_gets_a_refusing_verdict() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, jwe) = wallet_answer(
         &world,
         &created,
@@ -303,21 +307,20 @@ async fn a_key_binding_proof_made_for_another_nonce_or_verifier_is_refused() {
         (None, Some("another-nonce"), "nonce_mismatch"),
         (Some("x509_hash:someone-else"), None, "audience_mismatch"),
     ] {
-        let created = world
-            .desk_request(DESK, "health_insurance_card", "insurance_check")
-            .await;
-        let (request, _) =
-            wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
-        let presentation = present(
+        let (created, request) = fetched(&world).await;
+        let presentation = card_for(
             &world,
-            &world.credential(3),
-            insurance_check(),
             aud.unwrap_or(request.client_id()),
             nonce.unwrap_or(request.nonce()),
         );
-        let payload = json!({ "vp_token": { "health_insurance_card": [presentation] }, "state": request.state() });
-        let jwk = request.enc_jwk();
-        let jwe = encrypt(&payload, &jwk, jwk["kid"].as_str().unwrap(), "A256GCM");
+        let jwe = encrypted_response(
+            &request,
+            "health_insurance_card",
+            &[presentation],
+            request.state(),
+            None,
+            "A256GCM",
+        );
         let answer = world
             .post_form(&request.response_path(), &[("response", &jwe)])
             .await;
@@ -334,9 +337,7 @@ async fn a_key_binding_proof_made_for_another_nonce_or_verifier_is_refused() {
 #[tokio::test]
 async fn a_presentation_missing_a_requested_claim_does_not_answer_the_query() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, _) =
         wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
     let presentation = present(
@@ -346,9 +347,14 @@ async fn a_presentation_missing_a_requested_claim_does_not_answer_the_query() {
         request.client_id(),
         request.nonce(),
     );
-    let payload = json!({ "vp_token": { "health_insurance_card": [presentation] }, "state": request.state() });
-    let jwk = request.enc_jwk();
-    let jwe = encrypt(&payload, &jwk, jwk["kid"].as_str().unwrap(), "A128GCM");
+    let jwe = encrypted_response(
+        &request,
+        "health_insurance_card",
+        &[presentation],
+        request.state(),
+        None,
+        "A128GCM",
+    );
     assert_eq!(
         world
             .post_form(&request.response_path(), &[("response", &jwe)])
@@ -369,9 +375,7 @@ async fn a_presentation_missing_a_requested_claim_does_not_answer_the_query() {
 #[tokio::test]
 async fn a_wallet_error_response_is_shown_as_declined() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let (request, _) =
         wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
     let answer = world
@@ -389,9 +393,7 @@ async fn a_wallet_error_response_is_shown_as_declined() {
 #[tokio::test]
 async fn a_result_is_read_only_by_the_desk_that_made_the_request() {
     let world = world();
-    let created = world
-        .desk_request(DESK, "health_insurance_card", "insurance_check")
-        .await;
+    let created = ask(&world).await;
     let id = created["id"].as_str().unwrap();
     assert_eq!(
         world.desk_view(OTHER_DESK, id).await.status,
@@ -579,4 +581,28 @@ async fn an_offline_giayto_qr_typed_by_a_scanner_is_verified_by_the_service() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn a_response_with_more_presentations_than_the_bound_is_refused_unread() {
+    let world = world();
+    let created = ask(&world).await;
+    let (request, _) =
+        wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
+    let one = card_for(&world, request.client_id(), request.nonce());
+    let many = vec![one; giayto_verifier::response::MAX_PRESENTATIONS + 1];
+    let jwe = encrypted_response(
+        &request,
+        "health_insurance_card",
+        &many,
+        request.state(),
+        None,
+        "A128GCM",
+    );
+    let answer = world
+        .post_form(&request.response_path(), &[("response", &jwe)])
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    assert!(answer.text().contains("presentations"), "{}", answer.text());
+    assert_eq!(state_of(&world, &created).await, "pending");
 }

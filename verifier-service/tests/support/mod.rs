@@ -408,6 +408,96 @@ pub fn encrypt(payload: &Value, jwk: &Value, kid: &str, enc: &str) -> String {
     josekit::jwe::serialize_compact(payload.to_string().as_bytes(), &header, &encrypter).unwrap()
 }
 
+/// The JWE of an Authorization Response carrying `presentations` for Credential Query
+/// `query_id` and `state`, encrypted to `request`'s key with `enc`, naming `kid` (the
+/// request's own unless given).
+pub fn encrypted_response(
+    request: &WalletRequest,
+    query_id: &str,
+    presentations: &[String],
+    state: &str,
+    kid: Option<&str>,
+    enc: &str,
+) -> String {
+    let payload = json!({ "vp_token": { query_id: presentations }, "state": state });
+    let jwk = request.enc_jwk();
+    let kid = kid
+        .unwrap_or_else(|| jwk["kid"].as_str().unwrap())
+        .to_owned();
+    encrypt(&payload, &jwk, &kid, enc)
+}
+
+/// A node script talking line by line with the test (tests/desk/*.mjs).
+pub struct NodeScript {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl NodeScript {
+    /// Runs `tests/desk/<script>` with `args` and `env`; its stderr goes to the test's.
+    pub fn spawn(script: &str, args: &[&str], env: &[(&str, String)]) -> NodeScript {
+        use tokio::io::AsyncBufReadExt;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/desk");
+        assert!(
+            std::path::Path::new(&format!("{dir}/node_modules")).exists(),
+            "run `npm ci` in verifier-service/tests/desk (scripts/test-desk.sh does)"
+        );
+        let mut command = tokio::process::Command::new("node");
+        command.arg(format!("{dir}/{script}")).args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node");
+        let stdin = child.stdin.take();
+        let lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        NodeScript {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// The rest of the next line starting with `prefix` (other lines are echoed).
+    pub async fn next(&mut self, prefix: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .next_line()
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("the script ended before {prefix}"));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.trim().to_owned();
+            }
+            eprintln!("node: {line}");
+        }
+    }
+
+    /// Sends the script its one line of input and closes its stdin.
+    pub async fn send(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = self.stdin.take().expect("one line only");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    /// Waits for the script to end; it must succeed.
+    pub async fn succeeds(mut self) {
+        drop(self.stdin.take());
+        assert!(self.child.wait().await.unwrap().success());
+    }
+}
+
 /// The whole wallet: fetch and verify the request object of `created`, present `credential`
 /// with the request's query preset claims, encrypt, and return (request, JWE).
 pub async fn wallet_answer(
