@@ -320,3 +320,50 @@ fn tokens_it_must_not_trust_are_refused_with_their_reason() {
         Err(DeviceError::Qr(_))
     ));
 }
+
+#[test]
+fn an_online_presentation_is_checked_for_its_requests_audience_and_nonce_and_leaves_the_challenge_pending()
+ {
+    let world = world();
+    let mut device = world.device();
+    let challenge_text = device.new_challenge(Duration::from_secs(120), NOW).unwrap();
+    let client_id = "x509_hash:UVl3bVZ4a2VyLWhhc2gtb2YtdGhlLWxlYWY";
+    let present = |idx: u64, aud: &str, nonce: &str| {
+        let target = giayto_core::qr::KeyBindingTarget {
+            aud: aud.into(),
+            nonce: nonce.into(),
+        };
+        present_credential(
+            &world.credential(idx),
+            &Selection::Preset("traffic_stop".into()),
+            &Binding::Target(target),
+            &world.holder,
+            NOW - 5,
+        )
+        .unwrap()
+        .presentation
+    };
+    let verdict =
+        device.verify_presentation_for(&present(1, client_id, "n-1"), client_id, "n-1", NOW);
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert!(
+        matches!(verdict.holder_binding, HolderBinding::Verified { ref aud, .. } if aud == client_id)
+    );
+    let other_nonce =
+        device.verify_presentation_for(&present(1, client_id, "n-2"), client_id, "n-1", NOW);
+    assert!(other_nonce.has_error(FailureCode::NonceMismatch));
+    let other_verifier = device.verify_presentation_for(
+        &present(1, "x509_hash:another", "n-3"),
+        client_id,
+        "n-3",
+        NOW,
+    );
+    assert!(other_verifier.has_error(FailureCode::AudienceMismatch));
+    let revoked =
+        device.verify_presentation_for(&present(5, client_id, "n-4"), client_id, "n-4", NOW);
+    assert_eq!(revoked.status, StatusView::Revoked);
+    // The offline challenge shown meanwhile is still pending and answered as before.
+    let challenge = Challenge::parse(&challenge_text, NOW).unwrap();
+    let answer = world.show(1, &Binding::Challenge(challenge));
+    assert!(device.verify_qr_text(&answer, NOW).unwrap().verdict.valid);
+}
