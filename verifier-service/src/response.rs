@@ -32,6 +32,10 @@ pub enum ResponseError {
     /// `alg` or `enc` outside what the request offered.
     #[error("the JWE uses {0}, which the request did not offer")]
     Algorithm(String),
+    /// The header asks for compression (`zip`): OpenID4VP responses are not compressed, and
+    /// a compressed plaintext could expand without bound.
+    #[error("the JWE is compressed (zip), which this service does not accept")]
+    Compressed,
     /// The header names no `kid`.
     #[error("the JWE header has no kid naming the request's key")]
     NoKid,
@@ -51,6 +55,7 @@ struct Header {
     alg: Option<String>,
     enc: Option<String>,
     kid: Option<String>,
+    zip: Option<serde_json::Value>,
 }
 
 /// The decrypted Authorization Response (section 8.1).
@@ -62,7 +67,8 @@ pub struct AuthorizationResponse {
     pub state: Option<String>,
 }
 
-/// The `kid` of a compact JWE, after checking `alg` and `enc` (nothing is decrypted).
+/// The `kid` of a compact JWE, after checking `alg`, `enc` and that there is no `zip`
+/// (nothing is decrypted).
 pub fn response_kid(jwe: &str) -> Result<String, ResponseError> {
     if jwe.len() > MAX_RESPONSE_BYTES {
         return Err(ResponseError::TooLarge);
@@ -85,6 +91,9 @@ pub fn response_kid(jwe: &str) -> Result<String, ResponseError> {
     if !JWE_ENC_VALUES.contains(&enc.as_str()) {
         return Err(ResponseError::Algorithm(format!("enc {}", truncate(&enc))));
     }
+    if header.zip.is_some() {
+        return Err(ResponseError::Compressed);
+    }
     header.kid.ok_or(ResponseError::NoKid)
 }
 
@@ -94,8 +103,16 @@ pub fn decrypt(jwe: &str, key_der: &[u8]) -> Result<AuthorizationResponse, Respo
     let decrypter = ECDH_ES
         .decrypter_from_der(key_der)
         .map_err(|_| ResponseError::Decrypt)?;
-    let (payload, _header) =
-        josekit::jwe::deserialize_compact(jwe, &decrypter).map_err(|_| ResponseError::Decrypt)?;
+    // No decompression at all (josekit's DEFLATE reads without bound), whatever the header
+    // that [`response_kid`] checked says.
+    let mut context = josekit::jwe::JweContext::new();
+    context.remove_compression("DEF");
+    let (payload, header) = context
+        .deserialize_compact(jwe, &decrypter)
+        .map_err(|_| ResponseError::Decrypt)?;
+    if header.compression().is_some() {
+        return Err(ResponseError::Compressed);
+    }
     let response: AuthorizationResponse =
         serde_json::from_slice(&payload).map_err(|e| ResponseError::Payload(e.to_string()))?;
     let count: usize = response.vp_token.values().map(Vec::len).sum();

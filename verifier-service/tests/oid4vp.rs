@@ -606,3 +606,26 @@ async fn a_response_with_more_presentations_than_the_bound_is_refused_unread() {
     assert!(answer.text().contains("presentations"), "{}", answer.text());
     assert_eq!(state_of(&world, &created).await, "pending");
 }
+
+#[tokio::test]
+async fn a_compressed_jwe_is_refused_before_anything_is_inflated() {
+    let world = world();
+    let (created, request) = fetched(&world).await;
+    // A DEFLATE bomb: a megabyte of zeros that compresses to a few kilobytes.
+    let payload = json!({ "vp_token": { "health_insurance_card": ["0".repeat(1 << 20)] }, "state": request.state() });
+    let jwk = josekit::jwk::Jwk::from_bytes(request.enc_jwk().to_string().as_bytes()).unwrap();
+    let encrypter = josekit::jwe::ECDH_ES.encrypter_from_jwk(&jwk).unwrap();
+    let mut header = josekit::jwe::JweHeader::new();
+    header.set_content_encryption("A128GCM");
+    header.set_key_id(request.enc_jwk()["kid"].as_str().unwrap());
+    header.set_compression("DEF");
+    let jwe = josekit::jwe::serialize_compact(payload.to_string().as_bytes(), &header, &encrypter)
+        .unwrap();
+    assert!(jwe.len() < 64 * 1024, "{} bytes", jwe.len());
+    let answer = world
+        .post_form(&request.response_path(), &[("response", &jwe)])
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    assert!(answer.text().contains("compressed"), "{}", answer.text());
+    assert_eq!(state_of(&world, &created).await, "pending");
+}
