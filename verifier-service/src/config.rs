@@ -65,6 +65,12 @@ pub struct Settings {
     /// Seconds a result stays readable by its desk after the answer.
     #[arg(long, env = "GIAYTO_VERIFIER_RESULT_TTL", default_value_t = 600)]
     pub result_ttl_seconds: i64,
+    /// The most connections open at once; past it new clients wait in the backlog.
+    #[arg(long, env = "GIAYTO_VERIFIER_MAX_CONNECTIONS", default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds a connection may go without reading or writing a byte before it is closed.
+    #[arg(long, env = "GIAYTO_VERIFIER_IDLE_TIMEOUT", default_value_t = 30)]
+    pub idle_timeout_seconds: u64,
     /// The most requests and results held at once (pending and answered together).
     #[arg(long, env = "GIAYTO_VERIFIER_MAX_REQUESTS", default_value_t = 1024)]
     pub max_requests: usize,

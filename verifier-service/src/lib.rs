@@ -16,6 +16,7 @@ pub mod dcql;
 pub mod desk;
 pub mod http;
 pub mod identity;
+pub mod listener;
 pub mod response;
 pub mod result;
 pub mod service;

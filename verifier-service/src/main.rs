@@ -8,6 +8,7 @@ use clap::Parser;
 use giayto_core::verifier::VerifierDevice;
 use giayto_verifier::config::{Cli, Command, Settings};
 use giayto_verifier::identity::VerifierIdentity;
+use giayto_verifier::listener::BoundedListener;
 use giayto_verifier::service::{Verifier, system_clock};
 use giayto_verifier::store::Limits;
 use giayto_verifier::{certs, http, sync};
@@ -98,6 +99,11 @@ fn serve(settings: Settings) -> Result<(), String> {
             settings.trust_list_url.clone(),
             Duration::from_secs(settings.sync_interval_seconds.max(10)),
         ));
+        let listener = BoundedListener::new(
+            listener,
+            settings.max_connections,
+            Duration::from_secs(settings.idle_timeout_seconds.max(1)),
+        );
         axum::serve(listener, http::router(service))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
