@@ -19,7 +19,9 @@ use crate::dcql::{AnsweredCredential, DcqlError, DcqlQuery};
 use crate::identity::{IdentityError, VerifierIdentity};
 use crate::response::{self, JWE_ALG, JWE_ENC_VALUES, ResponseError};
 use crate::result::{CredentialResult, RequestResult};
-use crate::store::{Limits, Phase, PresentationRequest, RequestLabel, RequestStore, StoreError};
+use crate::store::{
+    EncryptionKey, Limits, Phase, PresentationRequest, RequestLabel, RequestStore, StoreError,
+};
 
 /// The `aud` of a request object under static discovery (OpenID4VP 1.0 section 5.8).
 pub const REQUEST_AUDIENCE: &str = "https://self-issued.me/v2";
@@ -247,7 +249,7 @@ impl Verifier {
             created_at: now,
             expires_at: now.saturating_add(limits.request_ttl),
             enc_kid,
-            enc_key_der: Zeroizing::new(key.to_der_private_key()),
+            enc_key: EncryptionKey(Zeroizing::new(key.to_der_private_key())),
             enc_jwk,
             phase: Phase::Pending { fetched: false },
         };
@@ -330,10 +332,10 @@ impl Verifier {
                 request.state.clone(),
                 request.nonce.clone(),
                 request.query.clone(),
-                request.enc_key_der.clone(),
+                request.enc_key.clone(),
             )
         };
-        let response = response::decrypt(jwe, &key)?;
+        let response = response::decrypt(jwe, &key.0)?;
         if response.state.as_deref() != Some(state.as_str()) {
             return Err(ServiceError::StateMismatch);
         }

@@ -75,12 +75,23 @@ pub struct PresentationRequest {
     pub expires_at: i64,
     /// The `kid` of its response encryption key.
     pub enc_kid: String,
-    /// Its response encryption key (P-256 private key, DER), dropped with the request.
-    pub enc_key_der: Zeroizing<Vec<u8>>,
+    /// Its response encryption key, dropped once answered.
+    pub enc_key: EncryptionKey,
     /// The public half as a JWK (`use: enc`, `alg: ECDH-ES`, `kid`).
     pub enc_jwk: serde_json::Value,
     /// Where it is.
     pub phase: Phase,
+}
+
+/// A request's private response encryption key (P-256, PKCS#8 DER): zeroed when dropped,
+/// never shown by `Debug`.
+#[derive(Clone, Default)]
+pub struct EncryptionKey(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(..)")
+    }
 }
 
 /// Why the store refused.
@@ -259,7 +270,7 @@ impl RequestStore {
                 at: now,
                 result: Box::new(result),
             };
-            request.enc_key_der = Zeroizing::new(Vec::new());
+            request.enc_key = EncryptionKey::default();
         }
     }
 
