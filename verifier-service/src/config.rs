@@ -56,6 +56,11 @@ pub struct Settings {
     /// Verifiable Presentations").
     #[arg(long, env = "GIAYTO_VERIFIER_CERTIFICATE_CHAIN")]
     pub certificate_chain: PathBuf,
+    /// A folder where the trust list and status lists are kept between restarts (the
+    /// service then verifies at once after a restart, even while the issuer's server is
+    /// unreachable); none: they are fetched again at each start.
+    #[arg(long, env = "GIAYTO_VERIFIER_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Seconds between background refreshes of the trust list and status lists.
     #[arg(long, env = "GIAYTO_VERIFIER_SYNC_INTERVAL", default_value_t = 300)]
     pub sync_interval_seconds: u64,

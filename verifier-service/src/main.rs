@@ -62,8 +62,20 @@ fn serve(settings: Settings) -> Result<(), String> {
     let identity =
         VerifierIdentity::from_pem(&read(&settings.key)?, &read(&settings.certificate_chain)?)
             .map_err(|e| e.to_string())?;
-    let device = VerifierDevice::new(anchors.clone(), identity.client_id())
+    let mut device = VerifierDevice::new(anchors.clone(), identity.client_id())
         .map_err(|e| format!("{}: {e}", settings.trust_anchor.display()))?;
+    if let Some(dir) = &settings.state_dir {
+        let now = (system_clock())();
+        match sync::load_state(&mut device, dir, now) {
+            Ok(true) => println!(
+                "loaded the trust list and status lists saved in {}",
+                dir.display()
+            ),
+            Ok(false) => {}
+            // A state that no longer verifies is not fatal: the first sync replaces it.
+            Err(reason) => eprintln!("giayto-verifier: ignoring the saved state: {reason}"),
+        }
+    }
     let limits = Limits {
         request_ttl: settings.request_ttl_seconds.max(1),
         result_ttl: settings.result_ttl_seconds.max(1),
@@ -98,6 +110,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             anchors,
             settings.trust_list_url.clone(),
             Duration::from_secs(settings.sync_interval_seconds.max(10)),
+            settings.state_dir.clone(),
         ));
         let listener = BoundedListener::new(
             listener,

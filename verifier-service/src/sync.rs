@@ -3,15 +3,20 @@
 //! core's sans-IO status sync ([`giayto_core::verifier::StatusSync`]: aggregations,
 //! conditional requests, the offline rules and bounds it already has) runs over ureq. The
 //! sync works on a copy of the device's state and swaps the result in at the end, so
-//! verification never waits for the network.
+//! verification never waits for the network. With a state folder, what was synced is saved
+//! after each run and loaded at start.
 
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use giayto_core::jose::Jwks;
 use giayto_core::limits::MAX_TRUST_LIST_TOKEN_BYTES;
 use giayto_core::oid4vci::{HttpRequest, HttpResponse, Method};
-use giayto_core::verifier::{SyncReport, VerifierDevice};
+use giayto_core::verifier::{
+    DeviceState, MAX_STATUS_CACHE_DECODED_BYTES, SyncReport, VerifierDevice,
+};
 
 use crate::service::Verifier;
 
@@ -126,12 +131,62 @@ pub fn sync_once(
     Ok(SyncOutcome { issuers, status })
 }
 
-/// Runs [`sync_once`] now and then every `interval`, forever, logging each outcome.
+/// The largest `state.json` read: the decoded status cache bound, plus room for base64 and
+/// JSON.
+pub const MAX_STATE_FILE_BYTES: u64 = (MAX_STATUS_CACHE_DECODED_BYTES as u64) * 3 / 2;
+/// The state file's name in the state folder.
+pub const STATE_FILE: &str = "state.json";
+
+/// Loads the state saved in `dir` into `device` (the trust list verified again against the
+/// pinned anchor at `now`); `Ok(false)` when there is none.
+pub fn load_state(device: &mut VerifierDevice, dir: &Path, now: i64) -> Result<bool, String> {
+    let path = dir.join(STATE_FILE);
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_STATE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_STATE_FILE_BYTES {
+        return Err(format!(
+            "{}: larger than {MAX_STATE_FILE_BYTES} bytes",
+            path.display()
+        ));
+    }
+    let state: DeviceState =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    device
+        .import_state(state, now)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(true)
+}
+
+/// Saves `service`'s device state into `dir` atomically (a temporary file in the folder,
+/// synced, renamed over the old one).
+pub fn save_state(service: &Verifier, dir: &Path) -> Result<(), String> {
+    let json = serde_json::to_vec(&service.device().export_state()).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    file.write_all(&json)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    file.persist(dir.join(STATE_FILE))
+        .map_err(|e| format!("{}: {}", dir.display(), e.error))?;
+    Ok(())
+}
+
+/// Runs [`sync_once`] now and then every `interval`, forever, logging each outcome, and
+/// saves the state into `state_dir` after each successful run.
 pub async fn run(
     service: Arc<Verifier>,
     anchors: Jwks,
     trust_list_url: String,
     interval: Duration,
+    state_dir: Option<PathBuf>,
 ) {
     let agent = agent();
     loop {
@@ -147,14 +202,21 @@ pub async fn run(
         })
         .await;
         match outcome {
-            Ok(Ok(outcome)) => tracing::info!(
-                issuers = outcome.issuers,
-                lists = outcome.status.lists,
-                downloaded = outcome.status.downloaded,
-                not_modified = outcome.status.not_modified,
-                failures = outcome.status.failures.len(),
-                "trust list and status lists synced"
-            ),
+            Ok(Ok(outcome)) => {
+                tracing::info!(
+                    issuers = outcome.issuers,
+                    lists = outcome.status.lists,
+                    downloaded = outcome.status.downloaded,
+                    not_modified = outcome.status.not_modified,
+                    failures = outcome.status.failures.len(),
+                    "trust list and status lists synced"
+                );
+                if let Some(dir) = &state_dir
+                    && let Err(reason) = save_state(&service, dir)
+                {
+                    tracing::warn!(%reason, "could not save the state");
+                }
+            }
             Ok(Err(reason)) => tracing::warn!(%reason, "sync failed; keeping the lists in use"),
             Err(e) => tracing::error!(error = %e, "sync task failed"),
         }

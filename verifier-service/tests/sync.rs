@@ -1,7 +1,8 @@
 //! The background refresh over real HTTP: a fresh service learns the trust list and every
 //! status list from the issuer's URLs (core's status sync: the trust list names the
 //! issuer's Status List Aggregation, which names the lists), a revocation published later
-//! shows after the next run, and an unreachable trust list keeps the lists in use.
+//! shows after the next run, an unreachable trust list keeps the lists in use, and the
+//! state saved in a state folder serves a restarted service at once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -145,4 +146,19 @@ async fn a_fresh_service_syncs_from_the_issuers_urls_and_sees_a_later_revocation
     assert!(error.contains("127.0.0.1:9/trust-list"), "{error}");
     assert!(service.device().trust_list().is_some());
     assert_eq!(service.device().status_cache().len(), 1);
+
+    // With a state folder, a restarted service verifies at once, the issuer still down.
+    let dir = tempfile::tempdir().unwrap();
+    let mut restarted = VerifierDevice::new(anchors(&world.anchor), "restarted").unwrap();
+    assert!(!sync::load_state(&mut restarted, dir.path(), world.now()).unwrap());
+    sync::save_state(&service, dir.path()).unwrap();
+    assert!(sync::load_state(&mut restarted, dir.path(), world.now()).unwrap());
+    assert!(restarted.trust_list().is_some());
+    let verdict = restarted
+        .verify_qr_text(&show(world.now()), world.now())
+        .unwrap()
+        .verdict;
+    assert_eq!(verdict.status, StatusView::Revoked);
+    std::fs::write(dir.path().join(sync::STATE_FILE), b"{not json").unwrap();
+    assert!(sync::load_state(&mut restarted, dir.path(), world.now()).is_err());
 }
