@@ -38,6 +38,15 @@ pub fn giayto_binary() -> Result<PathBuf, HarnessError> {
         .map_err(HarnessError::Process)
 }
 
+/// Builds `giayto-verifier` (same profile as the running test) once and returns its path.
+pub fn verifier_binary() -> Result<PathBuf, HarnessError> {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| build_binary("giayto-verifier", "giayto-verifier"))
+        .clone()
+        .map_err(HarnessError::Process)
+}
+
 fn build_binary(package: &str, bin: &str) -> Result<PathBuf, String> {
     // The test executable lives in target/<profile>/deps/.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 // Protocol on stdout/stdin, one line each:
 //   -> "INVOCATION <openid4vp uri>"   the page shows a request; the Rust test's wallet answers
 //   -> "VERDICT <headline text>"      the page shows the wallet's verdict (screenshot desk-online.png)
-//   <- "<QR text>"                     the test gives an offline giayto QR text
+//   <- "<QR text>"                     the test gives an offline giayto QR text (or an empty line)
 //   -> "SCANNED <headline text>"      typed like a USB scanner + Enter, verdict shown (desk-scan.png)
 import { chromium } from "playwright-core";
 import { createInterface } from "node:readline";
@@ -47,14 +47,17 @@ try {
   const expires = (await page.textContent("#verdict-expires")).trim();
   console.log(`VERDICT ${headline} | ${document} | ${expires}`);
 
+  // An empty line: no offline QR to scan in this run.
   const { value: qr } = await lines.next();
-  await page.click("#scan-input");
-  // A USB barcode scanner is a keyboard: it types the text, then Enter.
-  await page.keyboard.type(qr.trim(), { delay: 0 });
-  await page.keyboard.press("Enter");
-  await page.waitForSelector("#verdict[data-source='scan'] #verdict-headline", { state: "visible", ...WAIT });
-  await page.screenshot({ path: join(outDir, "desk-scan.png"), fullPage: true });
-  console.log(`SCANNED ${(await page.textContent("#verdict-headline")).trim()}`);
+  if (qr && qr.trim()) {
+    await page.click("#scan-input");
+    // A USB barcode scanner is a keyboard: it types the text, then Enter.
+    await page.keyboard.type(qr.trim(), { delay: 0 });
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#verdict[data-source='scan'] #verdict-headline", { state: "visible", ...WAIT });
+    await page.screenshot({ path: join(outDir, "desk-scan.png"), fullPage: true });
+    console.log(`SCANNED ${(await page.textContent("#verdict-headline")).trim()}`);
+  }
 } finally {
   reader.close();
   await context.close();
