@@ -60,7 +60,7 @@ fn free_port() -> u16 {
 #[test]
 #[ignore = "needs Debian chromium and npm packages: run scripts/test-desk.sh"]
 fn a_desk_in_chromium_and_a_cli_wallet_complete_a_cross_device_presentation() {
-    let Some(server) = Server::start(Backend::Sqlite).unwrap() else {
+    let Some(mut server) = Server::start(Backend::Sqlite).unwrap() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -98,6 +98,10 @@ fn a_desk_in_chromium_and_a_cli_wallet_complete_a_cross_device_presentation() {
             &format!("health_insurance_card={}", preset.claims.join(",")),
         ])
         .unwrap();
+
+    // The running server keeps serving the trust list it holds until it publishes again at
+    // start: restart it on the same database.
+    server.restart().unwrap();
 
     // The pinned national anchor, as a JWK file.
     let anchors: Value = server

@@ -167,8 +167,8 @@ impl DcqlQuery {
     /// `document`, `vct_values` the document's `vct` and, except for `full`, the purpose
     /// credential's (whichever the wallet holds answers), and one Claims Query per claim
     /// of the preset (catalogue paths `a/*/b` become pointers `["a", null, "b"]`); when the
-    /// preset names optional claims, `claim_sets` asks for all of them, else for the
-    /// required ones.
+    /// preset names optional claims, `claim_sets` asks for the required ones with as many
+    /// of the optional ones as the credential holds (see `optional_subsets`).
     pub fn for_preset(document: &str, preset: &str) -> Result<DcqlQuery, DcqlError> {
         let unknown = || DcqlError::UnknownPreset {
             document: truncate(document),
@@ -182,12 +182,14 @@ impl DcqlQuery {
         {
             vct_values.push(purpose.vct());
         }
-        // A preset names optional claims too (a card without `insurance_region`): the
-        // wallet could not answer "all of them" and MUST NOT return the credential (section
-        // 6.4.1). So the query asks for all of them first and, as a second claim set, for
-        // the required ones only.
+        // A preset names optional claims too (a card without `insurance_region`): asked for
+        // all at once, a card lacking one could not answer and the wallet MUST NOT return it
+        // (section 6.4.1). So `claim_sets` lists the required claims with every subset of
+        // the optional ones, largest first (the wallet returns the first it can satisfy,
+        // i.e. every optional claim the card has), within [`MAX_ALTERNATIVES`] sets; the
+        // last is always the required claims alone.
         let mut claims = Vec::new();
-        let (mut all, mut required) = (Vec::new(), Vec::new());
+        let (mut required, mut optional) = (Vec::new(), Vec::new());
         for (n, path) in found.claims.iter().enumerate() {
             let id = format!("c{n}");
             let keys: Vec<&str> = path.split('/').filter(|s| *s != "*").collect();
@@ -195,9 +197,10 @@ impl DcqlQuery {
                 doc.claim_spec(&keys[..depth])
                     .is_some_and(|spec| spec.required)
             });
-            all.push(id.clone());
             if is_required {
                 required.push(id.clone());
+            } else {
+                optional.push(id.clone());
             }
             claims.push(ClaimsQuery {
                 id: Some(id),
@@ -205,13 +208,13 @@ impl DcqlQuery {
                 values: None,
             });
         }
-        let claim_sets = if required.len() == all.len() || required.is_empty() {
+        let claim_sets = if optional.is_empty() {
             for claim in &mut claims {
                 claim.id = None;
             }
             None
         } else {
-            Some(vec![all, required])
+            Some(optional_subsets(&required, &optional))
         };
         Ok(DcqlQuery {
             credentials: vec![CredentialQuery {
@@ -438,6 +441,45 @@ impl CredentialQuery {
         }
         Ok(())
     }
+}
+
+/// The claim sets for `required` claims and `optional` ones: `required` with each subset of
+/// `optional`, largest subsets first (in claim order within a size), at most
+/// [`MAX_ALTERNATIVES`] sets, the last always `required` alone (or, when nothing is
+/// required, the smallest non-empty subsets: a claim set may not be empty).
+fn optional_subsets(required: &[String], optional: &[String]) -> Vec<Vec<String>> {
+    let k = optional.len().min(16);
+    let mut masks: Vec<u32> = (0..(1u32 << k)).collect();
+    // Larger subsets first; within a size, the one with earlier claims first.
+    masks.sort_by_key(|m| {
+        (
+            std::cmp::Reverse(m.count_ones()),
+            std::cmp::Reverse(m.reverse_bits()),
+        )
+    });
+    let set = |mask: u32| -> Vec<String> {
+        let mut ids = required.to_vec();
+        ids.extend(
+            optional
+                .iter()
+                .take(k)
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, id)| id.clone()),
+        );
+        ids
+    };
+    let mut sets: Vec<Vec<String>> = masks
+        .iter()
+        .map(|m| set(*m))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if sets.len() > MAX_ALTERNATIVES {
+        let last = sets.pop().unwrap_or_default();
+        sets.truncate(MAX_ALTERNATIVES - 1);
+        sets.push(last);
+    }
+    sets
 }
 
 /// A catalogue claim path (`driving_privileges/*/class`) as a claims path pointer
@@ -719,7 +761,7 @@ mod tests {
     }
 
     #[test]
-    fn a_preset_query_asks_for_optional_claims_first_and_required_ones_as_the_fallback() {
+    fn a_preset_query_asks_for_as_many_optional_claims_as_the_credential_holds() {
         let q = DcqlQuery::for_preset("health_insurance_card", "insurance_check").unwrap();
         q.validate().unwrap();
         let credential = &q.credentials[0];
@@ -728,15 +770,27 @@ mod tests {
             [HIC.to_owned(), format!("{HIC}/insurance_check")]
         );
         let sets = credential.claim_sets.as_ref().unwrap();
-        assert_eq!(sets.len(), 2);
-        assert!(sets[0].len() > sets[1].len());
         let claims = credential.claims.as_ref().unwrap();
-        let region = claims
-            .iter()
-            .find(|c| c.path == [json!("insurance_region")])
-            .unwrap();
-        let region_id = region.id.clone().unwrap();
-        assert!(sets[0].contains(&region_id) && !sets[1].contains(&region_id));
+        let id_of = |name: &str| {
+            claims
+                .iter()
+                .find(|c| c.path == [json!(name)])
+                .and_then(|c| c.id.clone())
+                .unwrap()
+        };
+        // Four optional claims: every subset, 16 sets, all first, required alone last.
+        assert_eq!(sets.len(), 16);
+        assert_eq!(sets[0].len(), claims.len());
+        let (region, code) = (
+            id_of("insurance_region"),
+            id_of("initial_care_facility_code"),
+        );
+        assert!(sets[0].contains(&region) && !sets[15].contains(&region));
+        assert!(!sets[15].contains(&code), "the facility code is optional");
+        assert!(sets[15].contains(&id_of("card_number")));
+        // The first set without the region asks for every other claim.
+        let first_without_region = sets.iter().find(|s| !s.contains(&region)).unwrap();
+        assert_eq!(first_without_region.len(), claims.len() - 1);
         // A preset of required claims only needs no claim sets; `full` has no purpose type.
         let full = DcqlQuery::for_preset("driving_licence", "full").unwrap();
         assert_eq!(full.credentials[0].meta.vct_values, [LICENCE]);
