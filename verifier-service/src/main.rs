@@ -82,13 +82,16 @@ fn serve(settings: Settings) -> Result<(), String> {
         max_requests: settings.max_requests.max(1),
     };
     let client_id = identity.client_id().to_owned();
-    let service = Arc::new(Verifier::new(
-        device,
-        identity,
-        settings.public_url.clone(),
-        limits,
-        system_clock(),
-    ));
+    let service = Arc::new(
+        Verifier::new(
+            device,
+            identity,
+            settings.public_url.clone(),
+            limits,
+            system_clock(),
+        )
+        .with_status_fetch(sync::on_demand_agent()),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use giayto_core::verifier::{FailureCode, Verdict, VerifierDevice};
+use giayto_core::verifier::{FailureCode, StatusView, Verdict, VerifierDevice};
 use josekit::jwe::ECDH_ES;
 use josekit::jwk::alg::ec::EcCurve;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -22,6 +22,12 @@ use crate::result::{CredentialResult, RequestResult};
 use crate::store::{
     EncryptionKey, Limits, Phase, PresentationRequest, RequestLabel, RequestStore, StoreError,
 };
+
+/// Whether a verdict failed for lack of a status list (set only once the issuer's signature
+/// verified, so the list named is a trusted issuer's).
+fn lacks_status_list(verdict: &Verdict) -> bool {
+    verdict.status == StatusView::ListMissing && verdict.issuer.is_some()
+}
 
 /// The `aud` of a request object under static discovery (OpenID4VP 1.0 section 5.8).
 pub const REQUEST_AUDIENCE: &str = "https://self-issued.me/v2";
@@ -129,6 +135,9 @@ pub struct Verifier {
     public_url: url::Url,
     clock: Clock,
     rng: SystemRandom,
+    /// Fetches a status list a verified presentation names and the cache lacks, then
+    /// verifies again; `None`: the verdict says the list is missing.
+    status_fetch: Option<ureq::Agent>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -165,7 +174,25 @@ impl Verifier {
             public_url,
             clock,
             rng: SystemRandom::new(),
+            status_fetch: None,
         }
+    }
+
+    /// This service fetching, with `agent`, a status list that a verified presentation
+    /// names and the cache lacks (a document issued since the last sync), then verifying
+    /// again.
+    pub fn with_status_fetch(mut self, agent: ureq::Agent) -> Verifier {
+        self.status_fetch = Some(agent);
+        self
+    }
+
+    /// Fetches the status lists verified presentations named and the cache lacked, when
+    /// this service fetches on demand; whether any was loaded (then verify again: a failed
+    /// verdict left no trace in the replay cache).
+    fn fetch_missing_lists(&self, now: i64) -> bool {
+        self.status_fetch
+            .as_ref()
+            .is_some_and(|agent| crate::sync::fetch_missing_status_lists(self, agent, now) > 0)
     }
 
     /// Now, by the service's clock.
@@ -367,31 +394,45 @@ impl Verifier {
         vp_token: &BTreeMap<String, Vec<String>>,
         now: i64,
     ) -> RequestResult {
-        let mut credentials = Vec::new();
-        let mut answered: BTreeMap<String, Vec<AnsweredCredential>> = BTreeMap::new();
-        {
+        let verify = |device: &mut VerifierDevice, presentation: &str| {
+            device.verify_presentation_for(presentation, self.client_id(), nonce, now)
+        };
+        let mut verdicts: Vec<(&String, &String, Verdict)> = {
             let mut device = lock(&self.device);
-            for (query_id, presentations) in vp_token {
-                for presentation in presentations {
-                    let verdict =
-                        device.verify_presentation_for(presentation, self.client_id(), nonce, now);
-                    if verdict.valid
-                        && let Some(document) = &verdict.document_type
-                    {
-                        answered
-                            .entry(query_id.clone())
-                            .or_default()
-                            .push(AnsweredCredential {
-                                vct: document.vct.clone(),
-                                claims: verdict.claims_json.clone(),
-                            });
-                    }
-                    credentials.push(CredentialResult {
-                        query_id: crate::shown(query_id),
-                        verdict,
-                    });
+            vp_token
+                .iter()
+                .flat_map(|(id, presentations)| presentations.iter().map(move |p| (id, p)))
+                .map(|(id, p)| (id, p, verify(&mut device, p)))
+                .collect()
+        };
+        // Only the presentations that lacked their list are verified again: the others'
+        // proofs are in the replay cache now.
+        if verdicts.iter().any(|(_, _, v)| lacks_status_list(v)) && self.fetch_missing_lists(now) {
+            let mut device = lock(&self.device);
+            for (_, presentation, verdict) in &mut verdicts {
+                if lacks_status_list(verdict) {
+                    *verdict = verify(&mut device, presentation);
                 }
             }
+        }
+        let mut credentials = Vec::new();
+        let mut answered: BTreeMap<String, Vec<AnsweredCredential>> = BTreeMap::new();
+        for (query_id, _, verdict) in verdicts {
+            if verdict.valid
+                && let Some(document) = &verdict.document_type
+            {
+                answered
+                    .entry(query_id.clone())
+                    .or_default()
+                    .push(AnsweredCredential {
+                        vct: document.vct.clone(),
+                        claims: verdict.claims_json.clone(),
+                    });
+            }
+            credentials.push(CredentialResult {
+                query_id: crate::shown(query_id),
+                verdict,
+            });
         }
         let mut errors = Vec::new();
         let all_valid = credentials.iter().all(|c| c.verdict.valid);
@@ -439,9 +480,15 @@ impl Verifier {
     /// roadside device does; an unreadable text is an invalid verdict, not an error.
     pub fn verify_qr_text(&self, text: &str) -> Verdict {
         let now = self.now();
-        match lock(&self.device).verify_qr_text(text, now) {
+        let verify = || match lock(&self.device).verify_qr_text(text, now) {
             Ok(scan) => scan.verdict,
             Err(e) => Verdict::refused(FailureCode::QrUnreadable, e.to_string()),
+        };
+        let verdict = verify();
+        if lacks_status_list(&verdict) && self.fetch_missing_lists(now) {
+            verify()
+        } else {
+            verdict
         }
     }
 }

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use giayto_core::jose::Jwks;
-use giayto_core::limits::MAX_TRUST_LIST_TOKEN_BYTES;
+use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::oid4vci::{HttpRequest, HttpResponse, Method};
+use giayto_core::status_list::Validators;
 use giayto_core::verifier::{
     DeviceState, MAX_STATUS_CACHE_DECODED_BYTES, SyncReport, VerifierDevice,
 };
@@ -79,6 +80,65 @@ fn perform(
 /// The URL without its query and fragment, for messages.
 fn redact(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// How long an on-demand status list fetch may take in all (it runs while a verdict waits).
+pub const ON_DEMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most status lists fetched on demand for one verdict.
+pub const MAX_ON_DEMAND_LISTS: usize = 4;
+
+/// An agent for on-demand fetches: [`ON_DEMAND_TIMEOUT`] in all.
+pub fn on_demand_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(ON_DEMAND_TIMEOUT))
+        .user_agent(concat!("giayto-verifier/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// Fetches the status lists that verified presentations named and the cache lacked (the
+/// device records only those, after the issuer's signature verified), at most
+/// [`MAX_ON_DEMAND_LISTS`], and loads each (verified with its issuer's keys from the trust
+/// list); returns how many loaded. Failures are logged: the verdict then says the list is
+/// missing, as it did.
+pub fn fetch_missing_status_lists(service: &Verifier, agent: &ureq::Agent, now: i64) -> usize {
+    let wanted: Vec<String> = service
+        .device()
+        .missing_status_lists()
+        .iter()
+        .take(MAX_ON_DEMAND_LISTS)
+        .cloned()
+        .collect();
+    let mut loaded = 0;
+    for uri in wanted {
+        let request = HttpRequest {
+            method: Method::Get,
+            url: uri.clone(),
+            headers: vec![("Accept".into(), "application/statuslist+jwt".into())],
+            body: None,
+        };
+        let outcome = perform(agent, &request, MAX_STATUS_LIST_TOKEN_BYTES).and_then(|response| {
+            if response.status != 200 {
+                return Err(format!("{}: HTTP status {}", redact(&uri), response.status));
+            }
+            let token = std::str::from_utf8(&response.body)
+                .map_err(|_| format!("{}: not text", redact(&uri)))?;
+            let validators = Validators {
+                etag: response.header("etag").map(str::to_owned),
+                last_modified: response.header("last-modified").map(str::to_owned),
+            };
+            service
+                .device()
+                .load_status_list_with_validators(&uri, token.trim(), validators, now)
+                .map_err(|e| format!("{}: {e}", redact(&uri)))
+        });
+        match outcome {
+            Ok(()) => loaded += 1,
+            Err(reason) => tracing::warn!(%reason, "on-demand status list fetch failed"),
+        }
+    }
+    loaded
 }
 
 /// One blocking sync run against `trust_list_url` at `now`, on a copy of `service`'s

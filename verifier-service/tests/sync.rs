@@ -162,3 +162,92 @@ async fn a_fresh_service_syncs_from_the_issuers_urls_and_sees_a_later_revocation
     std::fs::write(dir.path().join(sync::STATE_FILE), b"{not json").unwrap();
     assert!(sync::load_state(&mut restarted, dir.path(), world.now()).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_list_issued_since_the_last_sync_is_fetched_when_a_verified_document_names_it() {
+    let world = world();
+    let published = Published::default();
+    let base = issuer_server(published.clone()).await;
+    let list_uri = format!("{base}/status-lists/1");
+    *published.status_list.lock().unwrap() =
+        status_list_token_at(&world.issuer, &list_uri, &[9], NOW - 60);
+    // A service synced before the list existed: it has the trust list, not the list.
+    let fresh_service = || {
+        let identity = VerifierIdentity::from_pem(
+            world.certs.leaf_key_pem.as_bytes(),
+            world.certs.leaf_pem.as_bytes(),
+        )
+        .unwrap();
+        let mut device = VerifierDevice::new(anchors(&world.anchor), identity.client_id()).unwrap();
+        device.load_trust_list(&world.trust_list, NOW).unwrap();
+        let clock = world.clock.clone();
+        Arc::new(
+            Verifier::new(
+                device,
+                identity,
+                url::Url::parse("https://verifier.example").unwrap(),
+                Limits {
+                    request_ttl: 60,
+                    result_ttl: 60,
+                    max_requests: 8,
+                },
+                Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst)),
+            )
+            .with_status_fetch(sync::on_demand_agent()),
+        )
+    };
+    let service = fresh_service();
+
+    // An OpenID4VP answer with a card on the new list: fetched, verified again, valid.
+    let (svc, world_ref) = (service.clone(), &world);
+    let created = svc
+        .create_request(
+            "desk",
+            giayto_verifier::service::NewRequest::Preset {
+                document: "health_insurance_card".into(),
+                preset: "insurance_check".into(),
+            },
+        )
+        .unwrap();
+    let jwt = svc.request_object(&created.id).unwrap();
+    let request = verify_request_object(&jwt, &world_ref.certs.ca_pem, svc.client_id());
+    let card = world.credential_at(&list_uri, 3);
+    let presentation = present(
+        &world,
+        &card,
+        Selection::Preset("insurance_check".into()),
+        request.client_id(),
+        request.nonce(),
+    );
+    let jwe = encrypted_response(
+        &request,
+        "health_insurance_card",
+        &[presentation],
+        request.state(),
+        None,
+        "A128GCM",
+    );
+    let result = tokio::task::spawn_blocking(move || svc.take_response(&jwe))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.valid, "{result:?}");
+    assert_eq!(result.credentials[0].verdict.status, StatusView::Valid);
+
+    // A scanned QR of a revoked card on that list, at another fresh service: fetched too.
+    let revoked = present_credential(
+        &world.credential_at(&list_uri, 9),
+        &Selection::Preset("insurance_check".into()),
+        &Binding::OneWay,
+        &world.holder,
+        world.now(),
+    )
+    .unwrap()
+    .qr_text;
+    let other = fresh_service();
+    assert!(other.device().status_cache().is_empty());
+    let verdict = tokio::task::spawn_blocking(move || other.verify_qr_text(&revoked))
+        .await
+        .unwrap();
+    assert_eq!(verdict.status, StatusView::Revoked);
+}

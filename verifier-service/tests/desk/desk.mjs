@@ -41,6 +41,8 @@ try {
   await page.waitForSelector("#verdict-headline", { state: "visible", ...WAIT });
   await page.screenshot({ path: join(outDir, "desk-online.png"), fullPage: true });
   const shown = await page.textContent("#verdict");
+  // The whole verdict, for the test's log when an assertion fails.
+  console.log(`DETAIL ${shown.replace(/\s+/g, " ")}`);
   if (/\bnull\b|undefined|NaN/.test(shown)) throw new Error(`the verdict shows a missing value: ${shown}`);
   const headline = (await page.textContent("#verdict-headline")).trim();
   const document = (await page.textContent("#verdict-document")).trim();
