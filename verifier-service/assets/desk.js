@@ -163,7 +163,11 @@ async function createRequest() {
   const response = await fetch("/api/requests", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ document: $("document").value, preset: $("preset").value }),
+    body: JSON.stringify({
+      document: $("document").value,
+      preset: $("preset").value,
+      same_device: $("same-device").checked,
+    }),
   });
   const body = await response.json();
   if (!response.ok) {
@@ -171,6 +175,7 @@ async function createRequest() {
     setStatus("Không tạo được yêu cầu: " + body.error_description, "Could not create the request.");
     return;
   }
+  $("qr").hidden = false;
   $("qr").src = `/api/requests/${encodeURIComponent(body.id)}/qr.png`;
   $("invocation").href = body.openid4vp_uri;
   $("invocation").dataset.uri = body.openid4vp_uri;
@@ -200,7 +205,19 @@ async function scan(event) {
   $("scan-input").focus();
 }
 
+// Back from a wallet on this device (same-device flow): show that request's result.
+function resumeFromWallet() {
+  const id = new URLSearchParams(window.location.search).get("request");
+  if (!id) return;
+  $("request").hidden = false;
+  $("qr").hidden = true;
+  setStatus("Đang lấy kết quả…", "Fetching the result…");
+  poll(id).catch(() => {});
+  polling = setInterval(() => poll(id).catch(() => {}), 1000);
+}
+
 $("document").addEventListener("change", fillPresets);
 $("create").addEventListener("click", () => createRequest().catch((e) => setStatus("Lỗi: " + e, "Error")));
 $("scan-form").addEventListener("submit", (e) => scan(e).catch(() => {}));
 loadCatalogue();
+resumeFromWallet();

@@ -238,7 +238,7 @@ async fn response(
         (Some(jwe), _, _) => {
             let service = service.clone();
             // Decryption and verification are CPU work: off the async workers.
-            tokio::task::spawn_blocking(move || service.take_response(&jwe).map(|_| ()))
+            tokio::task::spawn_blocking(move || service.take_response(&jwe).map(|t| t.redirect_uri))
                 .await
                 .unwrap_or_else(|e| Err(ServiceError::Internal(e.to_string())))
         }
@@ -252,8 +252,9 @@ async fn response(
         }
     };
     match outcome {
-        // Cross-device flow: nothing to redirect to (section 8.2: the body is JSON).
-        Ok(()) => Json(json!({})).into_response(),
+        // Section 8.2: a JSON body, with `redirect_uri` in the same-device flow only.
+        Ok(Some(redirect_uri)) => Json(json!({ "redirect_uri": redirect_uri })).into_response(),
+        Ok(None) => Json(json!({})).into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -80,12 +80,28 @@ pub enum NewRequest {
         document: String,
         /// The preset name (`insurance_check`).
         preset: String,
+        /// Same-device flow: the wallet runs on the device showing the desk page.
+        #[serde(default)]
+        same_device: bool,
     },
     /// A DCQL query.
     Query {
         /// The query.
         dcql_query: DcqlQuery,
+        /// Same-device flow: the wallet runs on the device showing the desk page.
+        #[serde(default)]
+        same_device: bool,
     },
+}
+
+/// What the wallet is told after its response: in the same-device flow, where to send the
+/// user back to (the desk page showing this request's result; OpenID4VP 1.0 section 8.2).
+#[derive(Debug, Clone)]
+pub struct Taken {
+    /// The outcome, as the desk will read it.
+    pub result: RequestResult,
+    /// `redirect_uri` for the wallet, same-device requests only.
+    pub redirect_uri: Option<String>,
 }
 
 /// A request as the desk sees it after creating it.
@@ -245,12 +261,20 @@ impl Verifier {
         desk: &str,
         new: NewRequest,
     ) -> Result<CreatedRequest, ServiceError> {
-        let (query, label) = match new {
-            NewRequest::Preset { document, preset } => (
+        let (query, label, same_device) = match new {
+            NewRequest::Preset {
+                document,
+                preset,
+                same_device,
+            } => (
                 DcqlQuery::for_preset(&document, &preset)?,
                 Some(RequestLabel { document, preset }),
+                same_device,
             ),
-            NewRequest::Query { dcql_query } => (dcql_query, None),
+            NewRequest::Query {
+                dcql_query,
+                same_device,
+            } => (dcql_query, None, same_device),
         };
         query.validate()?;
         let now = self.now();
@@ -278,6 +302,7 @@ impl Verifier {
             enc_kid,
             enc_key: EncryptionKey(Zeroizing::new(key.to_der_private_key())),
             enc_jwk,
+            same_device,
             phase: Phase::Pending { fetched: false },
         };
         let expires_at = request.expires_at;
@@ -348,10 +373,10 @@ impl Verifier {
     /// other response) verifies each presentation for the request's Client Identifier and
     /// nonce and checks they answer the query (section 8.6). A response that does not
     /// decrypt or carries another `state` leaves the request open.
-    pub fn take_response(&self, jwe: &str) -> Result<RequestResult, ServiceError> {
+    pub fn take_response(&self, jwe: &str) -> Result<Taken, ServiceError> {
         let now = self.now();
         let kid = response::response_kid(jwe)?;
-        let (id, state, nonce, query, key) = {
+        let (id, state, nonce, query, key, same_device) = {
             let store = lock(&self.store);
             let request = store.pending_by_kid(&kid, now)?;
             (
@@ -360,6 +385,7 @@ impl Verifier {
                 request.nonce.clone(),
                 request.query.clone(),
                 request.enc_key.clone(),
+                request.same_device,
             )
         };
         let response = response::decrypt(jwe, &key.0)?;
@@ -369,13 +395,26 @@ impl Verifier {
         lock(&self.store).claim(&id, now)?;
         let result = self.judge(&query, &nonce, &response.vp_token, now);
         lock(&self.store).complete(&id, result.clone(), now);
-        Ok(result)
+        Ok(Taken {
+            result,
+            redirect_uri: same_device.then(|| self.result_page(&id)),
+        })
     }
 
-    /// A wallet's error response (section 8.5): `error` for the request with `state`.
-    pub fn take_error(&self, state: &str, error: &str) -> Result<(), ServiceError> {
+    /// The desk page showing request `id`'s result (readable only by its desk session).
+    fn result_page(&self, id: &str) -> String {
+        self.url(&format!("/?request={id}"))
+    }
+
+    /// A wallet's error response (section 8.5): `error` for the request with `state`; the
+    /// `redirect_uri` for a same-device request.
+    pub fn take_error(&self, state: &str, error: &str) -> Result<Option<String>, ServiceError> {
         let now = self.now();
-        let id = lock(&self.store).pending_by_state(state, now)?.id.clone();
+        let (id, same_device) = {
+            let store = lock(&self.store);
+            let request = store.pending_by_state(state, now)?;
+            (request.id.clone(), request.same_device)
+        };
         lock(&self.store).claim(&id, now)?;
         let result = RequestResult {
             valid: false,
@@ -384,7 +423,7 @@ impl Verifier {
             credentials: Vec::new(),
         };
         lock(&self.store).complete(&id, result, now);
-        Ok(())
+        Ok(same_device.then(|| self.result_page(&id)))
     }
 
     fn judge(

@@ -79,6 +79,8 @@ pub struct PresentationRequest {
     pub enc_key: EncryptionKey,
     /// The public half as a JWK (`use: enc`, `alg: ECDH-ES`, `kid`).
     pub enc_jwk: serde_json::Value,
+    /// Same-device flow: the wallet is sent back to the desk page after answering.
+    pub same_device: bool,
     /// Where it is.
     pub phase: Phase,
 }

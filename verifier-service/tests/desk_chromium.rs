@@ -95,6 +95,9 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
         browser.send(&qr).await;
         let scanned = browser.next("SCANNED").await;
         assert!(scanned.starts_with("HỢP LỆ VALID"), "{scanned}");
+        // Where a same-device wallet sends the user back: the request's result again.
+        let resumed = browser.next("RESUMED").await;
+        assert!(resumed.starts_with("HỢP LỆ VALID"), "{resumed}");
         browser.succeeds().await;
     };
     tokio::time::timeout(RUN_BOUND, run)

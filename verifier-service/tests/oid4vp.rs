@@ -629,3 +629,33 @@ async fn a_compressed_jwe_is_refused_before_anything_is_inflated() {
     assert!(answer.text().contains("compressed"), "{}", answer.text());
     assert_eq!(state_of(&world, &created).await, "pending");
 }
+
+#[tokio::test]
+async fn a_same_device_request_sends_the_wallet_back_to_the_desk_page_showing_its_result() {
+    let world = world();
+    let created = world
+        .post_json(
+            "/api/requests",
+            Some(DESK),
+            json!({ "document": "health_insurance_card", "preset": "insurance_check", "same_device": true }),
+        )
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let (request, jwe) =
+        wallet_answer(&world, &created, &world.credential(3), insurance_check()).await;
+    let answer = world
+        .post_form(&request.response_path(), &[("response", &jwe)])
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(
+        answer.json()["redirect_uri"],
+        format!("https://verifier.benhvien.example/?request={id}")
+    );
+    assert_eq!(answered(&world, DESK, id).await["valid"], true);
+    // The page it lands on reads the result only with the desk's own session.
+    assert_eq!(
+        world.desk_view(OTHER_DESK, id).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -206,6 +206,7 @@ async fn a_status_list_issued_since_the_last_sync_is_fetched_when_a_verified_doc
             giayto_verifier::service::NewRequest::Preset {
                 document: "health_insurance_card".into(),
                 preset: "insurance_check".into(),
+                same_device: false,
             },
         )
         .unwrap();
@@ -230,7 +231,8 @@ async fn a_status_list_issued_since_the_last_sync_is_fetched_when_a_verified_doc
     let result = tokio::task::spawn_blocking(move || svc.take_response(&jwe))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .result;
     assert!(result.valid, "{result:?}");
     assert_eq!(result.credentials[0].verdict.status, StatusView::Valid);
 

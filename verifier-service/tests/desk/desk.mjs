@@ -5,6 +5,7 @@
 //   -> "VERDICT <headline text>"      the page shows the wallet's verdict (screenshot desk-online.png)
 //   <- "<QR text>"                     the test gives an offline giayto QR text (or an empty line)
 //   -> "SCANNED <headline text>"      typed like a USB scanner + Enter, verdict shown (desk-scan.png)
+//   -> "RESUMED <headline text>"      the same-device landing page (/?request=ID) shows the result
 import { chromium } from "playwright-core";
 import { createInterface } from "node:readline";
 import { mkdtempSync } from "node:fs";
@@ -60,6 +61,11 @@ try {
     await page.screenshot({ path: join(outDir, "desk-scan.png"), fullPage: true });
     console.log(`SCANNED ${(await page.textContent("#verdict-headline")).trim()}`);
   }
+  // The page a same-device wallet sends the user back to shows that request's result.
+  const requestId = await page.getAttribute("#request", "data-request-id");
+  await page.goto(`${base}/?request=${encodeURIComponent(requestId)}`, WAIT);
+  await page.waitForSelector("#verdict[data-source='request'] #verdict-headline", { state: "visible", ...WAIT });
+  console.log(`RESUMED ${(await page.textContent("#verdict-headline")).trim()}`);
 } finally {
   reader.close();
   await context.close();
