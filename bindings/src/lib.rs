@@ -37,7 +37,8 @@ pub use result::{
 };
 pub use verifier::{SyncFailure, SyncResult, Verifier};
 pub use wallet::{
-    ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr, Wallet,
+    ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr,
+    PresentationSource, PurposeCount, PurposeFailure, PurposeFallback, RefillResult, Wallet,
 };
 
 /// The phone's clock, Unix seconds; a clock before 1970 reads as 0.
