@@ -25,6 +25,8 @@ mod qr;
 mod result;
 mod verifier;
 mod wallet;
+#[cfg(test)]
+mod wallet_tests;
 
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;

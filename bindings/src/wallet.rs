@@ -429,8 +429,8 @@ impl NewKeys {
         Ok((alias, key))
     }
 
-    /// The credentials these keys are bound to are stored: the keys stay; the others
-    /// (`unused`, and any not named) are deleted when `self` is dropped.
+    /// The credentials these keys are bound to are stored: the keys stay; the others are
+    /// deleted when `self` is dropped (as are aliases added to `aliases` after this).
     fn keep<'a>(&mut self, stored: impl IntoIterator<Item = &'a String>) {
         let stored: Vec<&String> = stored.into_iter().collect();
         self.aliases.retain(|alias| !stored.contains(&alias));
@@ -661,12 +661,13 @@ impl Wallet {
         // what was stored are kept).
         let wallet = self.inner.clone();
         let id = blocking::unblock(move || -> Result<String, GiaytoError> {
-            let id = lock(&wallet)
-                .store_with_purposes(&credential, &alias, &receipt, unix_now())?
-                .id;
+            let kept =
+                lock(&wallet).store_with_purposes(&credential, &alias, &receipt, unix_now())?;
             new_keys
                 .keep(std::iter::once(&alias).chain(receipt.credentials.iter().map(|(_, a)| a)));
-            Ok(id)
+            // The keys of used purpose credentials that fresh ones replaced go too.
+            new_keys.aliases.extend(kept.dropped_keys);
+            Ok(kept.id)
         })
         .await?;
         let info = DocumentInfo::of(&self.inner(), &id)?;
@@ -734,8 +735,10 @@ impl Wallet {
                 .collect();
             let (wallet, id) = (self.inner.clone(), id.clone());
             blocking::unblock(move || -> Result<(), GiaytoError> {
-                lock(&wallet).keep_purposes(&id, &receipt, unix_now())?;
+                let kept = lock(&wallet).keep_purposes(&id, &receipt, unix_now())?;
                 new_keys.keep(receipt.credentials.iter().map(|(_, a)| a));
+                // The keys of the used credentials that the fresh ones replaced go too.
+                new_keys.aliases.extend(kept.dropped_keys);
                 Ok(())
             })
             .await?;
@@ -913,95 +916,4 @@ fn new_alias(prefix: &str) -> Result<String, GiaytoError> {
         })?;
     let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{prefix}{hex}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::future::Future;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::{Context, Waker};
-
-    use super::*;
-    use crate::HttpRequest;
-    use crate::http::HttpResponse;
-    use crate::keys::{SigningKey, software_key_store};
-
-    /// An HTTP client whose requests are never answered: a call waits until cancelled.
-    #[derive(Default)]
-    struct Silent {
-        sent: AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl HttpClient for Silent {
-        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, GiaytoError> {
-            self.sent.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
-    /// A software key store that lists its aliases.
-    struct Listed {
-        inner: Arc<dyn KeyStore>,
-        aliases: Mutex<Vec<String>>,
-    }
-
-    impl Listed {
-        fn aliases(&self) -> Vec<String> {
-            self.aliases.lock().unwrap().clone()
-        }
-    }
-
-    impl KeyStore for Listed {
-        fn get_or_create_key(&self, alias: String) -> Result<Arc<dyn SigningKey>, GiaytoError> {
-            self.aliases.lock().unwrap().push(alias.clone());
-            self.inner.get_or_create_key(alias)
-        }
-        fn get_key(&self, alias: String) -> Result<Arc<dyn SigningKey>, GiaytoError> {
-            self.inner.get_key(alias)
-        }
-        fn delete_key(&self, alias: String) -> Result<(), GiaytoError> {
-            self.aliases.lock().unwrap().retain(|a| *a != alias);
-            self.inner.delete_key(alias)
-        }
-    }
-
-    #[test]
-    fn a_cancelled_receive_deletes_its_new_key_and_leaves_the_vault_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wallet.vault");
-        let keys = Arc::new(Listed {
-            inner: software_key_store(),
-            aliases: Mutex::new(Vec::new()),
-        });
-        let http = Arc::new(Silent::default());
-        let wallet = futures_lite::future::block_on(Wallet::open(
-            path.to_string_lossy().into_owned(),
-            vec![7; VAULT_KEY_LEN],
-            keys.clone(),
-            http.clone(),
-        ))
-        .unwrap();
-        let vault_before = std::fs::read(&path).unwrap();
-        let offer: oid4vci::CredentialOffer = serde_json::from_value(serde_json::json!({
-            "credential_issuer": "https://issuer.example",
-            "credential_configuration_ids": ["driving_licence"],
-            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {
-                "pre-authorized_code": "code", "tx_code": {"input_mode": "numeric", "length": 6}
-            }}
-        }))
-        .unwrap();
-        {
-            let mut call =
-                Box::pin(wallet.receive(offer.to_uri().unwrap(), Some("123456".into()), None));
-            let poll = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-            assert!(poll.is_pending());
-            // Waiting on the issuer metadata, with the new holder key made.
-            assert_eq!(http.sent.load(Ordering::SeqCst), 1);
-            assert_eq!(keys.aliases().len(), 1);
-        } // Dropping the future is what a cancelled coroutine or task does.
-        assert_eq!(keys.aliases(), Vec::<String>::new());
-        assert!(wallet.documents().unwrap().is_empty());
-        assert_eq!(std::fs::read(&path).unwrap(), vault_before);
-    }
 }

@@ -8,7 +8,8 @@ pub mod purpose_issuance;
 pub mod purposes;
 
 pub use purpose_issuance::{
-    PURPOSE_BATCH, PurposeFailure, PurposeIssuance, PurposeReceipt, PurposeStep, offered_purposes,
+    KeptPurposes, PURPOSE_BATCH, PurposeFailure, PurposeIssuance, PurposeReceipt, PurposeStep,
+    offered_purposes,
 };
 pub use purposes::{
     Fallback, HolderKeys, MAX_PURPOSE_CREDENTIALS, PurposeCount, REFILL_BELOW, ShownPreset, Source,

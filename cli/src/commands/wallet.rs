@@ -306,7 +306,13 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::Present(args) => present(&layout, args, json),
         WalletCommand::Refill { id } => refill(&layout, &id, json),
         WalletCommand::Delete { id } => {
-            layout.open()?.delete(&id)?;
+            let mut wallet = layout.open()?;
+            let purposes = wallet.stored(&id)?.purposes.clone();
+            wallet.delete(&id)?;
+            // The purpose credentials' keys go with them (the holder key serves every
+            // document of this wallet and stays).
+            let keys = layout.purpose_keys();
+            purposes.iter().for_each(|p| keys.delete(&p.holder_key_id));
             if json {
                 print!(
                     "{}",
@@ -459,7 +465,10 @@ pub fn receive_offer(
     if let (Some(document), Some(keys)) = (stored.first(), purpose_keys) {
         let (run, step) = PurposeIssuance::after_document(session, &document.vct);
         let receipt = run_purposes(run, step, &agent, keys, |_| Ok(()))?;
-        wallet.keep_purposes(&document.id, &receipt, unix_now())?;
+        let kept = wallet.keep_purposes(&document.id, &receipt, unix_now())?;
+        kept.dropped_keys
+            .iter()
+            .for_each(|alias| keys.delete(alias));
     }
     Ok(stored)
 }
@@ -477,15 +486,19 @@ fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
     })?;
     let before: usize = wallet.purpose_counts(id)?.iter().map(|c| c.unused).sum();
     if let Some((run, request)) = PurposeIssuance::refill(&grant, &low)? {
+        let keys = layout.purpose_keys();
         let receipt = run_purposes(
             run,
             PurposeStep::Send(request),
             &net::agent(),
-            &layout.purpose_keys(),
+            &keys,
             // The refresh token was rotated: kept before anything else.
             |rotated| Ok(wallet.set_refill(id, rotated)?),
         )?;
-        wallet.keep_purposes(id, &receipt, unix_now())?;
+        let kept = wallet.keep_purposes(id, &receipt, unix_now())?;
+        kept.dropped_keys
+            .iter()
+            .for_each(|alias| keys.delete(alias));
     }
     let counts = wallet.purpose_counts(id)?;
     let after: usize = counts.iter().map(|c| c.unused).sum();

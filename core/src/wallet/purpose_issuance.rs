@@ -127,6 +127,8 @@ pub struct PurposeIssuance {
     /// RFC 7638 thumbprint and alias of each key proved in the last request.
     proved: Vec<(String, String)>,
     nonce_retried: bool,
+    /// A request to send at the next [`PurposeIssuance::next_step`].
+    queued: Option<HttpRequest>,
     receipt: PurposeReceipt,
 }
 
@@ -191,6 +193,7 @@ impl PurposeIssuance {
             made: Vec::new(),
             proved: Vec::new(),
             nonce_retried: false,
+            queued: None,
             receipt: PurposeReceipt::default(),
             session,
         }
@@ -216,6 +219,9 @@ impl PurposeIssuance {
     /// calls that take the caller's answers, and this says [`PurposeStep::Done`] while a
     /// response is awaited.
     pub fn next_step(&mut self) -> PurposeStep {
+        if let Some(request) = self.queued.take() {
+            return PurposeStep::Send(request);
+        }
         loop {
             match self.phase {
                 Phase::Next => {}
@@ -317,9 +323,16 @@ impl PurposeIssuance {
                 )),
             },
             Phase::Token => {
-                // The nonce request of the first configuration is made by `next_step`.
-                let _ = self.session.on_token(response)?;
-                self.phase = Phase::Next;
+                // The session selected the first configuration asked; its nonce request,
+                // if any, comes with the token response.
+                let nonce = self.session.on_token(response)?;
+                self.current = self.pending.pop_front();
+                self.batch = batch_size(&self.session);
+                self.phase = match nonce {
+                    Some(_) => Phase::Nonce,
+                    None => Phase::NewKeys,
+                };
+                self.queued = nonce;
                 match self.refill_grant() {
                     Some(grant) => Ok(PurposeStep::KeepRefill(grant)),
                     None => Ok(self.next_step()),
@@ -378,6 +391,7 @@ impl PurposeIssuance {
             });
         }
         self.keys.clear();
+        self.queued = None;
         self.phase = Phase::Done;
     }
 
@@ -475,10 +489,21 @@ fn batch_size(session: &IssuanceSession) -> usize {
         .clamp(1, PURPOSE_BATCH)
 }
 
+/// What storing a [`PurposeReceipt`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPurposes {
+    /// The document's id.
+    pub id: String,
+    /// Purpose credentials added.
+    pub added: usize,
+    /// Key aliases of the used purpose credentials dropped for the fresh ones of their
+    /// preset: the caller deletes those keys.
+    pub dropped_keys: Vec<String>,
+}
+
 impl Wallet {
     /// Keeps what a run brought for document `id`: its purpose credentials (as
     /// [`Wallet::add_purpose_credentials`]) and its refill grant, in one vault write.
-    /// Returns how many credentials were added.
     ///
     /// Errors: those of [`Wallet::add_purpose_credentials`]; nothing is stored then.
     pub fn keep_purposes(
@@ -486,15 +511,20 @@ impl Wallet {
         id: &str,
         receipt: &PurposeReceipt,
         now: i64,
-    ) -> Result<usize, WalletError> {
+    ) -> Result<KeptPurposes, WalletError> {
         let mut stored = self.stored(id)?.clone();
-        let added = merge_receipt(&mut stored, receipt, now)?;
+        let (added, dropped_keys) = merge_receipt(&mut stored, receipt, now)?;
         self.vault.insert(stored)?;
-        Ok(added)
+        Ok(KeptPurposes {
+            id: id.to_owned(),
+            added,
+            dropped_keys,
+        })
     }
 
-    /// Stores a received document (as [`Wallet::store`]) with what a run brought for it,
-    /// in one vault write: the document is stored whole or not at all.
+    /// Stores a received document (as [`Wallet::store`], under key alias `holder_key_id`)
+    /// with what a run brought for it, in one vault write: the document is stored whole or
+    /// not at all. A document received again keeps the purpose credentials it held.
     ///
     /// Errors: those of [`Wallet::store`] and [`Wallet::add_purpose_credentials`].
     pub fn store_with_purposes(
@@ -503,16 +533,21 @@ impl Wallet {
         holder_key_id: &str,
         receipt: &PurposeReceipt,
         now: i64,
-    ) -> Result<StoredCredential, WalletError> {
+    ) -> Result<KeptPurposes, WalletError> {
         let mut stored = super::Parsed::read(credential)?.into_stored(holder_key_id, now);
         if let Some(old) = self.vault.get(&stored.id) {
             // Received again: the purpose credentials already held stay.
             stored.purposes = old.purposes.clone();
             stored.refill = old.refill.clone();
         }
-        merge_receipt(&mut stored, receipt, now)?;
-        self.vault.insert(stored.clone())?;
-        Ok(stored)
+        let (added, dropped_keys) = merge_receipt(&mut stored, receipt, now)?;
+        let id = stored.id.clone();
+        self.vault.insert(stored)?;
+        Ok(KeptPurposes {
+            id,
+            added,
+            dropped_keys,
+        })
     }
 }
 
@@ -520,10 +555,10 @@ fn merge_receipt(
     stored: &mut StoredCredential,
     receipt: &PurposeReceipt,
     now: i64,
-) -> Result<usize, WalletError> {
-    let added = super::purposes::merge_purposes(stored, &receipt.credentials, now)?;
+) -> Result<(usize, Vec<String>), WalletError> {
+    let merged = super::purposes::merge_purposes(stored, &receipt.credentials, now)?;
     if let Some(grant) = &receipt.refill {
         stored.refill = Some(grant.clone());
     }
-    Ok(added)
+    Ok(merged)
 }

@@ -120,7 +120,7 @@ impl Wallet {
         now: i64,
     ) -> Result<usize, WalletError> {
         let mut stored = self.stored(id)?.clone();
-        let added = merge_purposes(&mut stored, batch, now)?;
+        let (added, _) = merge_purposes(&mut stored, batch, now)?;
         self.vault.insert(stored)?;
         Ok(added)
     }
@@ -256,12 +256,13 @@ fn choose(stored: &StoredCredential, preset: &str, fallback: Fallback) -> Choice
 
 /// Adds a batch of purpose credentials (each with the alias of its own holder key) to
 /// `stored`, as [`Wallet::add_purpose_credentials`] describes, without writing the vault.
-/// Returns how many were added; `stored` is unchanged on an error.
+/// Returns how many were added and the key aliases of the used credentials dropped;
+/// `stored` is unchanged on an error.
 pub(super) fn merge_purposes(
     stored: &mut StoredCredential,
     batch: &[(String, String)],
     now: i64,
-) -> Result<usize, WalletError> {
+) -> Result<(usize, Vec<String>), WalletError> {
     let mut fresh: Vec<PurposeCredential> = Vec::with_capacity(batch.len());
     for (credential, holder_key_id) in batch {
         let parsed = Parsed::read(credential)?;
@@ -299,12 +300,18 @@ pub(super) fn merge_purposes(
             max: MAX_PURPOSE_CREDENTIALS,
         });
     }
-    stored
-        .purposes
-        .retain(|old| old.shown_at.is_none() || !fresh.iter().any(|new| new.preset == old.preset));
+    let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut stored.purposes)
+        .into_iter()
+        .partition(|old| {
+            old.shown_at.is_none() || !fresh.iter().any(|new| new.preset == old.preset)
+        });
+    stored.purposes = kept;
     let added = fresh.len();
     stored.purposes.extend(fresh);
-    Ok(added)
+    Ok((
+        added,
+        dropped.into_iter().map(|p| p.holder_key_id).collect(),
+    ))
 }
 
 fn holder_key<'k>(keys: &'k dyn HolderKeys, alias: &str) -> Result<&'k dyn Signer, WalletError> {
