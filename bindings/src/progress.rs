@@ -90,8 +90,9 @@ impl Reporter {
         }
     }
 
-    /// `steps` more steps than announced: the operation learnt them on the way (the
-    /// purpose configurations of an offer).
+    /// `steps` more steps than announced: the operation learnt them before its second
+    /// report (the further configurations of an offer fetched by reference), so that
+    /// `completed / total` still only grows.
     pub(crate) fn add_steps(&mut self, steps: u32) {
         self.total = self.total.saturating_add(steps);
     }

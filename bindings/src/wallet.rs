@@ -628,7 +628,8 @@ impl Wallet {
     /// Async: waits for the network and for the keys' `sign` (one per purpose credential:
     /// a key store that prompts the user for each should make purpose keys without a
     /// prompt). `progress`, when given, hears each step start ([`ProgressStage`]: 7 steps,
-    /// and one per purpose configuration, announced once the offer's are known).
+    /// and one per further configuration the offer names, counted once the offer is read:
+    /// an offer by reference reports its first step with `total` 7).
     /// Cancelling the call (the coroutine, Swift task or asyncio task) stops it at the
     /// request or signature it is waiting on, cancels that request, and deletes every key
     /// it made; the vault is written only after the last network or key wait, on a worker
@@ -644,18 +645,21 @@ impl Wallet {
     ) -> Result<DocumentInfo, GiaytoError> {
         let mut progress = Reporter::new(progress, RECEIVE_STEPS);
         let offer = self.fetch_offer(&offer_uri, &progress).await?;
+        // Every configuration offered after the document's may be one of its purposes: a
+        // step each (those that are not count as completed).
+        let extra = offer.credential_configuration_ids.len().saturating_sub(1);
+        let extra = u32::try_from(extra).unwrap_or(u32::MAX);
+        progress.add_steps(extra);
         let mut new_keys = NewKeys::new(self.keys.clone());
         let (alias, holder) = new_keys.create(ALIAS_PREFIX)?;
         let (credential, vct, session) = self
             .issue(offer, tx_code.as_deref(), &holder, &progress)
             .await?;
         let (run, step) = PurposeIssuance::after_document(session, &vct);
-        let purposes = u32::try_from(run.configurations_to_ask()).unwrap_or(u32::MAX);
-        progress.add_steps(purposes);
         let receipt = self
             .run_purposes(run, step, &mut new_keys, None, &progress, RECEIVE_STEPS - 1)
             .await?;
-        progress.report(ProgressStage::Storing, RECEIVE_STEPS - 1 + purposes, None);
+        progress.report(ProgressStage::Storing, RECEIVE_STEPS - 1 + extra, None);
         // On a worker thread, which owns the new keys from here: a call cancelled now
         // either never starts the write (the keys are deleted) or completes it (the keys of
         // what was stored are kept).
