@@ -43,6 +43,8 @@ struct IssuerState {
     next_idx: u64,
     /// Give no refresh token.
     no_refresh_token: bool,
+    /// Fail the `n`-th request (0-based) to this path, as a lost connection does.
+    fail: Option<(String, usize)>,
     /// Never answer the `n`-th request (0-based) to this path: a call waits there until it
     /// is cancelled.
     hang: Option<(String, usize)>,
@@ -203,6 +205,11 @@ impl HttpClient for FakeIssuer {
             let mut state = self.state.lock().unwrap();
             let nth = state.sent.iter().filter(|p| **p == path).count();
             state.sent.push(path.clone());
+            if state.fail.as_ref() == Some(&(path.clone(), nth)) {
+                return Err(GiaytoError::Network {
+                    reason: "connection reset".into(),
+                });
+            }
             if state.hang.as_ref() == Some(&(path.clone(), nth)) {
                 None
             } else {
@@ -432,6 +439,29 @@ fn a_cancelled_receive_deletes_its_new_keys_and_leaves_the_vault_as_it_was() {
         assert!(phone.wallet.documents().unwrap().is_empty());
         assert_eq!(std::fs::read(&phone.path).unwrap(), vault_before);
     }
+}
+
+#[test]
+fn a_batch_lost_on_the_network_leaves_the_document_and_the_other_batches_and_no_unused_key() {
+    let phone = phone();
+    // The second purpose batch (traffic_stop: presets go in name order) is lost.
+    phone.issuer.state.lock().unwrap().fail = Some(("/credential".into(), 2));
+    let info = block_on(phone.wallet.receive(phone.issuer.offer(), None, None)).unwrap();
+    assert_eq!(
+        left(&phone, &info.id),
+        HashMap::from([("traffic_stop".into(), 0), ("age_over_18".into(), 3)])
+    );
+    // The lost batch's keys are deleted; the document's and the kept batch's stay.
+    assert_eq!(phone.keys.aliases().len(), 1 + BATCH);
+    // Its preset falls back openly, and a refill fetches it.
+    let shown = present(&phone, &info.id, None);
+    assert_eq!(
+        shown.source,
+        PresentationSource::FullCredential { fallback: true }
+    );
+    assert!(shown.notice_vi.is_some() && shown.notice_en.is_some());
+    let refilled = block_on(phone.wallet.refill(info.id.clone(), None)).unwrap();
+    assert_eq!(refilled.added, 2 * BATCH as u32);
 }
 
 #[test]
