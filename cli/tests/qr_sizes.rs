@@ -5,14 +5,14 @@
 //! decoys), so this fails as soon as a preset grows past its target. Each preset's QR is
 //! also drawn at 4 px per module, rotated 8 degrees, downscaled by half and blurred, and must
 //! still be read by rqrr and by zbarimg and verify; the terminal drawing of the traffic stop
-//! must fit 100 columns.
+//! must fit 100 columns. The README's table is the example's output, as it says.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 
 use giayto_cli::sizes::{
-    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status, measure,
-    target_version,
+    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status,
+    markdown_table, measure, target_version,
 };
 use giayto_core::catalogue;
 use giayto_core::jose::{Jwks, Signer, SoftwareSigner};
@@ -58,6 +58,23 @@ fn every_purpose_credential_fits_its_target() {
     assert_eq!(target_version("driving_licence", "traffic_stop"), Some(18));
     assert_eq!(target_version("health_book", "age_over_18"), Some(15));
     assert_eq!(target_version("can_cuoc", "full"), None);
+}
+
+#[test]
+fn the_readme_table_is_the_examples_output_and_says_how_it_was_made() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table = markdown_table(&rows().0);
+    assert!(
+        readme.contains(&table),
+        "README.md's QR size table differs from the example's output: regenerate it with \
+         `cargo run --release -p giayto-cli --example qr_sizes`; the example prints:\n{table}"
+    );
+    let said = readme.split(&table).next().unwrap();
+    assert!(
+        said.contains("cargo run --release -p giayto-cli --example qr_sizes"),
+        "the README does not say how its table was made"
+    );
 }
 
 #[test]
