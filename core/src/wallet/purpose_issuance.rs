@@ -562,3 +562,78 @@ fn merge_receipt(
     }
     Ok(merged)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn grant() -> RefillGrant {
+        RefillGrant {
+            credential_issuer: "https://issuer.example".into(),
+            configurations: BTreeMap::from([
+                ("age_over_18".into(), "driving_licence.age_over_18".into()),
+                ("traffic_stop".into(), "driving_licence.traffic_stop".into()),
+            ]),
+            refresh_token: "refresh".into(),
+        }
+    }
+
+    #[test]
+    fn a_refill_asks_only_for_the_low_presets_the_grant_covers() {
+        assert!(
+            PurposeIssuance::refill(&grant(), &["identity".into()])
+                .unwrap()
+                .is_none()
+        );
+        let (run, request) =
+            PurposeIssuance::refill(&grant(), &["identity".into(), "traffic_stop".into()])
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            request.url,
+            "https://issuer.example/.well-known/openid-credential-issuer"
+        );
+        assert_eq!(run.configurations_to_ask(), 1);
+        // Nothing came yet: the grant is kept whole, with its refresh token.
+        let receipt = run.finish();
+        assert_eq!(receipt.failures.len(), 1);
+        assert_eq!(
+            receipt.failures[0].configuration,
+            "driving_licence.traffic_stop"
+        );
+        assert_eq!(receipt.refill.unwrap(), grant());
+    }
+
+    #[test]
+    fn a_refill_from_an_insecure_issuer_is_refused() {
+        let mut insecure = grant();
+        insecure.credential_issuer = "http://issuer.example".into();
+        assert!(PurposeIssuance::refill(&insecure, &["traffic_stop".into()]).is_err());
+    }
+
+    #[test]
+    fn a_lost_request_fails_what_is_left_and_ends_the_run() {
+        let (mut run, _) =
+            PurposeIssuance::refill(&grant(), &["age_over_18".into(), "traffic_stop".into()])
+                .unwrap()
+                .unwrap();
+        run.interrupted("connection reset");
+        assert_eq!(run.next_step(), PurposeStep::Done);
+        assert!(run.with_keys(vec!["k".into()]).is_err());
+        let receipt = run.finish();
+        let failed: Vec<_> = receipt
+            .failures
+            .iter()
+            .map(|f| (f.configuration.as_str(), f.reason.as_str()))
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                ("driving_licence.age_over_18", "connection reset"),
+                ("driving_licence.traffic_stop", "connection reset")
+            ]
+        );
+        assert!(receipt.credentials.is_empty() && receipt.unused_keys.is_empty());
+    }
+}
