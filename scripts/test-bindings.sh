@@ -141,6 +141,15 @@ export GIAYTO_OFFER_URI GIAYTO_TX_CODE GIAYTO_CANCEL_OFFER_URI GIAYTO_CANCEL_TX_
 java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/test.jar:$kotlin_stdlib" BindingsTestKt
 
+# --- Kotlin: purpose credentials (bindings/tests/kotlin/PurposeTest.kt) ---------------------
+"$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/purpose-test.jar" \
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PurposeTest.kt
+echo "== running the Kotlin purpose-credential test"
+read -r GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE < <(publish_licence "kotlin-purposes-$port")
+GIAYTO_PURPOSE_OFFER_URI=$GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE=$GIAYTO_PURPOSE_TX_CODE \
+  java -Djna.library.path="$lib_dir" \
+  -cp "$jna:$coroutines:$work/bindings.jar:$work/purpose-test.jar:$kotlin_stdlib" PurposeTestKt
+
 # --- Python ------------------------------------------------------------------------------
 echo "== building the Python wheel (maturin) and installing it in $venv"
 "$venv/bin/maturin" build --quiet -m bindings/Cargo.toml --out "$work/wheels" >&2
@@ -151,3 +160,9 @@ read -r GIAYTO_CANCEL_OFFER_URI GIAYTO_CANCEL_TX_CODE < <(publish_licence "pytho
 export GIAYTO_OFFER_URI GIAYTO_TX_CODE GIAYTO_CANCEL_OFFER_URI GIAYTO_CANCEL_TX_CODE
 # From another directory, so `import giayto` can only find the installed package.
 (cd "$work" && "$venv/bin/python" "$root/bindings/tests/python/test_bindings.py")
+
+# --- Python: purpose credentials (bindings/tests/python/test_purposes.py) ------------------
+echo "== running the Python purpose-credential test"
+read -r GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE < <(publish_licence "python-purposes-$port")
+(cd "$work" && GIAYTO_PURPOSE_OFFER_URI=$GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE=$GIAYTO_PURPOSE_TX_CODE \
+  "$venv/bin/python" "$root/bindings/tests/python/test_purposes.py")

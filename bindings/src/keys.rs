@@ -82,21 +82,26 @@ impl HolderKey {
         &self,
         mut step: impl FnMut(&dyn Signer) -> Result<T, E>,
     ) -> Result<T, GiaytoError> {
-        let recorder = OneSignature::recording(self.public.clone());
-        let first = step(&recorder);
-        let message = match recorder.into_state() {
-            SignatureState::Recorded(message) => message,
-            SignatureState::Failed(failure) => return Err(failure),
-            SignatureState::Recording | SignatureState::Signed { .. } => {
-                return first.map_err(Into::into);
-            }
+        let mut one = |signers: &[&dyn Signer]| match signers {
+            [signer] => step(*signer).map_err(Into::into),
+            _ => Err(GiaytoError::KeyStore {
+                reason: "one signer expected".into(),
+            }),
         };
-        let signature = self.key.sign(message.clone()).await?;
-        // Checked here so a key store that returns DER, or signs with another key, is
-        // named at once instead of surfacing as a verifier's "bad signature" later.
+        match sign_each(&[self], &mut one).await? {
+            Signing::Finished(result) => result,
+            Signing::Ready(signatures) => signatures.run(one),
+        }
+    }
+
+    /// Signs `message` with the app's key and checks the signature: a key store that
+    /// returns DER, or signs with another key, is named at once instead of surfacing as a
+    /// verifier's "bad signature" later.
+    async fn sign_checked(&self, message: &[u8]) -> Result<Vec<u8>, GiaytoError> {
+        let signature = self.key.sign(message.to_vec()).await?;
         if self
             .public
-            .verify(Algorithm::Es256, &message, &signature)
+            .verify(Algorithm::Es256, message, &signature)
             .is_err()
         {
             return Err(GiaytoError::KeyStore {
@@ -107,17 +112,116 @@ impl HolderKey {
                 ),
             });
         }
-        let signed = OneSignature::signed(self.public.clone(), message, signature);
-        let second = step(&signed);
-        match signed.into_state() {
-            SignatureState::Failed(failure) => Err(failure),
-            _ => second.map_err(Into::into),
+        Ok(signature)
+    }
+}
+
+/// Where [`sign_each`] left a step.
+pub(crate) enum Signing<T> {
+    /// A run asked for no new signature, so it ran to its end: its result.
+    Finished(Result<T, GiaytoError>),
+    /// Every key signed the one message the step asks of it: run the step once more with
+    /// these signers (here, or on a worker thread when it writes a file).
+    Ready(Signatures),
+}
+
+/// Signers that answer the signatures [`sign_each`] obtained, one per key, in order.
+pub(crate) struct Signatures {
+    signers: Vec<OneSignature>,
+}
+
+impl Signatures {
+    /// Signers for a step that should sign nothing (a paper form): asked for a signature,
+    /// they fail the step with a `KeyStore` error.
+    pub(crate) fn none(keys: &[&HolderKey]) -> Signatures {
+        Signatures {
+            signers: keys
+                .iter()
+                .map(|key| OneSignature::recording(key.public.clone()))
+                .collect(),
+        }
+    }
+
+    /// The last run of `step`, with every signature known. Its error is a key store error
+    /// when the step asked for a message other than the one signed, else the step's.
+    pub(crate) fn run<T, E: Into<GiaytoError>>(
+        self,
+        mut step: impl FnMut(&[&dyn Signer]) -> Result<T, E>,
+    ) -> Result<T, GiaytoError> {
+        let refs: Vec<&dyn Signer> = self.signers.iter().map(|s| s as &dyn Signer).collect();
+        let result = step(&refs);
+        for signer in self.signers {
+            match signer.into_state() {
+                SignatureState::Failed(failure) => return Err(failure),
+                SignatureState::Recorded(_) => {
+                    return Err(GiaytoError::KeyStore {
+                        reason: "a step asked for a signature it had not asked for before".into(),
+                    });
+                }
+                SignatureState::Recording | SignatureState::Signed { .. } => {}
+            }
+        }
+        result.map_err(Into::into)
+    }
+}
+
+/// Runs the core step `step`, which signs one message with each of `keys` (a batch of
+/// key proofs, OpenID4VCI 1.0 section 8.2), until the app's async `sign` has given every
+/// signature: each run records the message of the first key not signed yet (the step stops
+/// there, as a failing signer stops it), the key signs it, and the next run goes one key
+/// further; at most one run per key, plus one. Every input of the messages (time, nonce)
+/// must be fixed by the caller, so every run builds the same ones.
+///
+/// Errors: the key store's own error (an exception, a cancelled prompt, a signature in
+/// the wrong form); a `KeyStore` error when the step asks one key for two messages.
+pub(crate) async fn sign_each<T, E: Into<GiaytoError>>(
+    keys: &[&HolderKey],
+    step: &mut impl FnMut(&[&dyn Signer]) -> Result<T, E>,
+) -> Result<Signing<T>, GiaytoError> {
+    let mut signed: Vec<Option<(Vec<u8>, Vec<u8>)>> = vec![None; keys.len()];
+    loop {
+        let signers: Vec<OneSignature> = keys
+            .iter()
+            .zip(&signed)
+            .map(|(key, known)| match known {
+                Some((message, signature)) => {
+                    OneSignature::signed(key.public.clone(), message.clone(), signature.clone())
+                }
+                None => OneSignature::recording(key.public.clone()),
+            })
+            .collect();
+        let refs: Vec<&dyn Signer> = signers.iter().map(|s| s as &dyn Signer).collect();
+        let result = step(&refs);
+        let mut asked = Vec::new();
+        for (index, signer) in signers.into_iter().enumerate() {
+            match signer.into_state() {
+                SignatureState::Failed(failure) => return Err(failure),
+                SignatureState::Recorded(message) => asked.push((index, message)),
+                SignatureState::Recording | SignatureState::Signed { .. } => {}
+            }
+        }
+        if asked.is_empty() {
+            return Ok(Signing::Finished(result.map_err(Into::into)));
+        }
+        for (index, message) in asked {
+            let signature = keys[index].sign_checked(&message).await?;
+            signed[index] = Some((message, signature));
+        }
+        if let Some(all) = signed.iter().cloned().collect::<Option<Vec<_>>>() {
+            let signers = keys
+                .iter()
+                .zip(all)
+                .map(|(key, (message, signature))| {
+                    OneSignature::signed(key.public.clone(), message, signature)
+                })
+                .collect();
+            return Ok(Signing::Ready(Signatures { signers }));
         }
     }
 }
 
-/// The `Signer` of one run of [`HolderKey::run`]: recording the message (first run), or
-/// answering it with its signature (second run).
+/// The `Signer` of one key in one run of [`sign_each`]: recording the message (a run
+/// before the key signed), or answering it with its signature (the runs after).
 struct OneSignature {
     public: Jwk,
     state: Mutex<SignatureState>,

@@ -25,6 +25,8 @@ mod qr;
 mod result;
 mod verifier;
 mod wallet;
+#[cfg(test)]
+mod wallet_tests;
 
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
@@ -37,7 +39,8 @@ pub use result::{
 };
 pub use verifier::{SyncFailure, SyncResult, Verifier};
 pub use wallet::{
-    ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr, Wallet,
+    ClaimSelection, DocumentInfo, OfferSummary, PresentationMode, PresentationQr,
+    PresentationSource, PurposeCount, PurposeFailure, PurposeFallback, RefillResult, Wallet,
 };
 
 /// The phone's clock, Unix seconds; a clock before 1970 reads as 0.

@@ -23,6 +23,10 @@ pub enum ProgressStage {
     /// Signing the key proof and requesting the credential (OpenID4VCI 1.0 §8); the holder
     /// key's `sign` (and any biometric prompt) happens here.
     Credential,
+    /// Requesting a batch of one purpose credential configuration (OpenID4VCI 1.0 §8.2,
+    /// one key proof per credential; `item` is the configuration id); each new key's
+    /// `sign` happens here.
+    PurposeCredentials,
     /// Storing the document in the vault.
     Storing,
     /// Downloading the trust list (`item` is its URL).
@@ -84,6 +88,13 @@ impl Reporter {
                 item: item.map(str::to_owned),
             });
         }
+    }
+
+    /// `steps` more steps than announced: the operation learnt them before its second
+    /// report (the further configurations of an offer fetched by reference), so that
+    /// `completed / total` still only grows.
+    pub(crate) fn add_steps(&mut self, steps: u32) {
+        self.total = self.total.saturating_add(steps);
     }
 
     /// The operation finished.

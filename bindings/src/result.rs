@@ -126,6 +126,13 @@ pub struct VerificationResult {
     pub document_name_vi: Option<String>,
     /// The document type's English name.
     pub document_name_en: Option<String>,
+    /// For a purpose credential (one preset's claims, issued for that situation), the
+    /// preset it serves (`traffic_stop`); `None` for a full credential.
+    pub purpose: Option<String>,
+    /// The purpose's Vietnamese name (`Kiểm tra của cảnh sát giao thông`).
+    pub purpose_name_vi: Option<String>,
+    /// The purpose's English name (`Traffic stop`).
+    pub purpose_name_en: Option<String>,
     /// The issuer identifier (`iss`).
     pub issuer_id: Option<String>,
     /// The issuer's Vietnamese name, from the trust list.
@@ -163,6 +170,7 @@ impl VerificationResult {
     pub(crate) fn from_verdict(v: &Verdict, key_binding: bool) -> Self {
         let doc_name = v.document_type.as_ref().and_then(|d| d.name.as_ref());
         let issuer_name = v.issuer.as_ref().and_then(|i| i.name.as_ref());
+        let purpose = v.document_type.as_ref().and_then(|d| d.purpose.as_ref());
         VerificationResult {
             valid: v.valid,
             paper_form: !key_binding,
@@ -170,6 +178,9 @@ impl VerificationResult {
             document_type_id: v.document_type.as_ref().and_then(|d| d.id.clone()),
             document_name_vi: doc_name.map(vi),
             document_name_en: doc_name.map(en),
+            purpose: purpose.map(|p| p.preset.clone()),
+            purpose_name_vi: purpose.map(|p| vi(&p.name)),
+            purpose_name_en: purpose.map(|p| en(&p.name)),
             issuer_id: v.issuer.as_ref().map(|i| i.id.clone()),
             issuer_name_vi: issuer_name.map(vi),
             issuer_name_en: issuer_name.map(en),

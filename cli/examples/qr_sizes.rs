@@ -6,36 +6,10 @@
 //!
 //! `cargo run --release -p giayto-cli --example qr_sizes`
 
-use giayto_cli::sizes::{CredentialKind, Way, demo_keys, measure, target_version};
+use giayto_cli::sizes::{demo_keys, markdown_table, measure};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (issuer, holder) = demo_keys()?;
-    println!(
-        "| document | preset | credential | binding | compact SD-JWT+KB (bytes) | QR text (chars) | version M | target |"
-    );
-    println!("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |");
-    for row in measure(&issuer, &holder)? {
-        let v = |v: Option<u8>| v.map_or("-".to_owned(), |v| v.to_string());
-        let kind = match row.kind {
-            CredentialKind::Full => "full SD",
-            CredentialKind::Purpose => "purpose",
-        };
-        let way = match row.way {
-            Way::OneWay => "one-way",
-            Way::TwoWay => "two-way",
-        };
-        let target = match row.kind {
-            CredentialKind::Purpose => v(target_version(row.document.id, row.preset)),
-            CredentialKind::Full => "-".to_owned(),
-        };
-        println!(
-            "| {} | {} | {kind} | {way} | {} | {} | {} | {target} |",
-            row.document.id,
-            row.preset,
-            row.report.compact_len,
-            row.report.qr_text_len,
-            v(row.report.version_m),
-        );
-    }
+    print!("{}", markdown_table(&measure(&issuer, &holder)?));
     Ok(())
 }

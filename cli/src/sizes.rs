@@ -1,8 +1,9 @@
 //! The QR size table of the README: every catalogue document type and preset presented
 //! from the full SD credential and, for every preset but `full`, from its purpose
 //! credential, one-way and two-way, with the demo server's issuer and status URLs.
-//! Printed by `cargo run --release -p giayto-cli --example qr_sizes` and held to the
-//! targets of [`target_version`] by `cli/tests/qr_sizes.rs`.
+//! Printed by `cargo run --release -p giayto-cli --example qr_sizes` ([`markdown_table`]) and
+//! held to the targets of [`target_version`], and the README to that table, by
+//! `cli/tests/qr_sizes.rs`.
 //!
 //! Sizes are deterministic: ES256 signatures and keys have fixed lengths, salts and nonces
 //! are 128 bits, catalogue credentials carry no decoy digests, and every number (times,
@@ -184,4 +185,38 @@ pub fn demo_keys() -> Result<(SoftwareSigner, SoftwareSigner), CliError> {
         SoftwareSigner::generate(Algorithm::Es256).map_err(format_error)?,
         SoftwareSigner::generate(Algorithm::Es256).map_err(format_error)?,
     ))
+}
+
+/// The README's table of `rows` (GitHub Markdown, a header and one line per row, each ending
+/// in a newline): document, preset, credential, binding, compact SD-JWT+KB bytes, QR text
+/// characters, QR version at level M, and the purpose credential's target version.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| document | preset | credential | binding | compact SD-JWT+KB (bytes) | QR text (chars) | version M | target |\n\
+         | --- | --- | --- | --- | ---: | ---: | ---: | ---: |\n",
+    );
+    for row in rows {
+        let v = |v: Option<u8>| v.map_or("-".to_owned(), |v| v.to_string());
+        let kind = match row.kind {
+            CredentialKind::Full => "full SD",
+            CredentialKind::Purpose => "purpose",
+        };
+        let way = match row.way {
+            Way::OneWay => "one-way",
+            Way::TwoWay => "two-way",
+        };
+        let target = match row.kind {
+            CredentialKind::Purpose => v(target_version(row.document.id, row.preset)),
+            CredentialKind::Full => "-".to_owned(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {kind} | {way} | {} | {} | {} | {target} |\n",
+            row.document.id,
+            row.preset,
+            row.report.compact_len,
+            row.report.qr_text_len,
+            v(row.report.version_m),
+        ));
+    }
+    out
 }

@@ -128,6 +128,38 @@ impl Server {
     }
 }
 
+/// Publishes a driving licence with `claims` as `document_id` and receives it into a new
+/// wallet; returns the folder that holds it, the wallet folder and the document's id.
+fn wallet_with_licence(
+    server: &Server,
+    document_id: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let published = server.api(
+        "/api/v1/documents",
+        &json!({
+            "document_id": document_id,
+            "citizen_id": "001090012345",
+            "vct": "https://giayto.gov.vn/vct/driving_licence",
+            "claims": claims,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = dir.path().join("w");
+    let w = wallet.to_str().unwrap();
+    run_json(&["wallet", "--dir", w, "init"], 0);
+    let offer = published["offer"]["offer_uri_by_reference"]
+        .as_str()
+        .unwrap();
+    let tx_code = published["offer"]["tx_code"].as_str().unwrap();
+    let received = run_json(
+        &["wallet", "--dir", w, "receive", offer, "--tx-code", tx_code],
+        0,
+    );
+    let id = received[0]["id"].as_str().unwrap().to_owned();
+    (dir, wallet, id)
+}
+
 /// The purpose credentials the wallet in `dir` holds for its `n`th document.
 fn held(dir: &Path, n: usize) -> Vec<(String, String, Option<i64>)> {
     let encoded = std::fs::read_to_string(dir.join("vault.key")).unwrap();
@@ -184,28 +216,8 @@ fn present(w: &str, id: &str, extra: &[&str]) -> (String, String) {
 fn batches_are_received_used_once_counted_revoked_together_and_refilled() {
     let server = Server::start();
     let claims = common::sample_claims("driving_licence");
-    let published = server.api(
-        "/api/v1/documents",
-        &json!({
-            "document_id": "gplx-purpose-1",
-            "citizen_id": "001090012345",
-            "vct": "https://giayto.gov.vn/vct/driving_licence",
-            "claims": claims,
-        }),
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let wallet = dir.path().join("w");
+    let (dir, wallet, id) = wallet_with_licence(&server, "gplx-purpose-1", &claims);
     let w = wallet.to_str().unwrap();
-    run_json(&["wallet", "--dir", w, "init"], 0);
-    let offer = published["offer"]["offer_uri_by_reference"]
-        .as_str()
-        .unwrap();
-    let tx_code = published["offer"]["tx_code"].as_str().unwrap();
-    let received = run_json(
-        &["wallet", "--dir", w, "receive", offer, "--tx-code", tx_code],
-        0,
-    );
-    let id = received[0]["id"].as_str().unwrap().to_owned();
 
     // Ten of each of the licence's four purposes, each bound to its own key file.
     let show = run_json(&["wallet", "--dir", w, "show", &id], 0);
@@ -343,4 +355,59 @@ fn batches_are_received_used_once_counted_revoked_together_and_refilled() {
     for (_, credential, _) in &refilled {
         assert_eq!(server.status_of(credential), 1);
     }
+}
+
+#[test]
+fn refill_brings_a_batch_of_the_low_presets_with_the_rotating_refresh_token() {
+    let server = Server::start();
+    let claims = common::sample_claims("driving_licence");
+    let (_dir, wallet, id) = wallet_with_licence(&server, "gplx-refill-1", &claims);
+    let w = wallet.to_str().unwrap();
+    let key_files = || std::fs::read_dir(wallet.join("keys")).unwrap().count();
+    let traffic_stops = || left(&run_json(&["wallet", "--dir", w, "show", &id], 0))["traffic_stop"];
+
+    // Nothing is low: nothing is asked.
+    assert_eq!(
+        run_json(&["wallet", "--dir", w, "refill", &id], 0)["added"],
+        0
+    );
+    for _ in 0..6 {
+        present(w, &id, &[]);
+    }
+    assert_eq!(traffic_stops(), 4);
+    // A batch of the low preset (the issuer has a Nonce Endpoint: a fresh c_nonce after
+    // the refresh token grant); the six used credentials and their key files are dropped.
+    let refilled = run_json(&["wallet", "--dir", w, "refill", &id], 0);
+    assert_eq!(refilled["added"], 10);
+    assert_eq!(traffic_stops(), 14);
+    assert_eq!(held(&wallet, 0).len(), 40 - 6 + 10);
+    assert_eq!(key_files(), 40 - 6 + 10);
+    // The issuer took the first refresh token once and gave a new one, which the wallet
+    // kept: a second refill works.
+    for _ in 0..10 {
+        present(w, &id, &[]);
+    }
+    assert_eq!(
+        run_json(&["wallet", "--dir", w, "refill", &id], 0)["added"],
+        10
+    );
+    assert_eq!(traffic_stops(), 14);
+
+    // Revoked: the issuer refuses the refresh token, and the wallet says so.
+    server.api("/api/v1/documents/gplx-refill-1/revoke", &json!({}));
+    for _ in 0..10 {
+        present(w, &id, &[]);
+    }
+    let out = run(&["wallet", "--dir", w, "refill", &id]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid_grant"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Deleting the document deletes its purpose keys; the wallet's holder key stays.
+    run_json(&["wallet", "--dir", w, "delete", &id], 0);
+    assert_eq!(key_files(), 0);
+    assert!(wallet.join("holder.jwk").is_file());
 }

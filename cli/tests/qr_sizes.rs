@@ -5,14 +5,14 @@
 //! decoys), so this fails as soon as a preset grows past its target. Each preset's QR is
 //! also drawn at 4 px per module, rotated 8 degrees, downscaled by half and blurred, and must
 //! still be read by rqrr and by zbarimg and verify; the terminal drawing of the traffic stop
-//! must fit 100 columns.
+//! must fit 100 columns. The README's table is the example's output, as it says.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 
 use giayto_cli::sizes::{
-    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status, measure,
-    target_version,
+    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status,
+    markdown_table, measure, target_version,
 };
 use giayto_core::catalogue;
 use giayto_core::jose::{Jwks, Signer, SoftwareSigner};
@@ -58,6 +58,49 @@ fn every_purpose_credential_fits_its_target() {
     assert_eq!(target_version("driving_licence", "traffic_stop"), Some(18));
     assert_eq!(target_version("health_book", "age_over_18"), Some(15));
     assert_eq!(target_version("can_cuoc", "full"), None);
+}
+
+/// How many characters a row's QR text may differ from the README's: the ECDSA signatures
+/// and keys are random, and DEFLATE packs random bytes a few bits longer or shorter (3 at
+/// most over 12 runs of every row); all else is the same on every run.
+const QR_TEXT_SPREAD: i64 = 8;
+
+#[test]
+fn the_readme_table_is_the_examples_output_and_says_how_it_was_made() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table = markdown_table(&rows().0);
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    let (before, after) = readme
+        .split_once(header)
+        .expect("the README has no QR size table");
+    assert!(
+        before.contains("cargo run --release -p giayto-cli --example qr_sizes"),
+        "the README does not say how its table was made"
+    );
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let regenerate = "regenerate it: `cargo run --release -p giayto-cli --example qr_sizes`";
+    let after = after.trim_start_matches('\n');
+    for (measured, kept) in lines.zip(after.lines()) {
+        let (measured, kept) = (cells(measured), cells(kept));
+        let number = |row: &[String], i: usize| row[i].parse::<i64>().unwrap_or(-1);
+        let same = measured.len() == kept.len()
+            && [0, 1, 2, 3, 4, 7].iter().all(|&i| measured[i] == kept[i])
+            && (number(&measured, 5) - number(&kept, 5)).abs() <= QR_TEXT_SPREAD
+            && (number(&measured, 6) - number(&kept, 6)).abs() <= 1;
+        assert!(
+            same,
+            "README row {kept:?} is not the example's {measured:?}: {regenerate}"
+        );
+    }
+    let rows_kept = after.lines().take_while(|l| l.starts_with('|')).count();
+    assert_eq!(rows_kept, table.lines().count() - 1, "{regenerate}");
 }
 
 #[test]

@@ -4,8 +4,13 @@
 //! credentials ([`purposes`]), and delete. Shared by the `giayto` command and the mobile
 //! bindings; sans-IO apart from the vault's own file.
 
+pub mod purpose_issuance;
 pub mod purposes;
 
+pub use purpose_issuance::{
+    KeptPurposes, PURPOSE_BATCH, PurposeFailure, PurposeIssuance, PurposeReceipt, PurposeStep,
+    offered_purposes,
+};
 pub use purposes::{
     Fallback, HolderKeys, MAX_PURPOSE_CREDENTIALS, PurposeCount, REFILL_BELOW, ShownPreset, Source,
 };
@@ -190,27 +195,7 @@ impl Wallet {
         holder_key_id: &str,
         now: i64,
     ) -> Result<StoredCredential, WalletError> {
-        self.insert(Parsed::read(credential)?, holder_key_id, now)
-    }
-
-    fn insert(
-        &mut self,
-        parsed: Parsed,
-        holder_key_id: &str,
-        now: i64,
-    ) -> Result<StoredCredential, WalletError> {
-        let stored = StoredCredential {
-            id: document_id(parsed.sd_jwt.issuer_jwt()),
-            vct: parsed.envelope.vct.clone(),
-            format: SD_JWT_VC_TYP.to_owned(),
-            credential: parsed.sd_jwt.to_compact(),
-            holder_key_id: holder_key_id.to_owned(),
-            issuer: parsed.envelope.iss.clone(),
-            received_at: now,
-            display: display_snapshot(&parsed.envelope, &parsed.claims),
-            purposes: Vec::new(),
-            refill: None,
-        };
+        let stored = Parsed::read(credential)?.into_stored(holder_key_id, now);
         self.vault.insert(stored.clone())?;
         Ok(stored)
     }
@@ -339,6 +324,23 @@ struct Parsed {
 }
 
 impl Parsed {
+    /// The vault entry of a credential received just now, kept under key alias
+    /// `holder_key_id`; its id comes from the issuer-signed JWT.
+    fn into_stored(self, holder_key_id: &str, now: i64) -> StoredCredential {
+        StoredCredential {
+            id: document_id(self.sd_jwt.issuer_jwt()),
+            vct: self.envelope.vct.clone(),
+            format: SD_JWT_VC_TYP.to_owned(),
+            credential: self.sd_jwt.to_compact(),
+            holder_key_id: holder_key_id.to_owned(),
+            issuer: self.envelope.iss.clone(),
+            received_at: now,
+            display: display_snapshot(&self.envelope, &self.claims),
+            purposes: Vec::new(),
+            refill: None,
+        }
+    }
+
     fn read(credential: &str) -> Result<Parsed, WalletError> {
         let sd_jwt = SdJwt::parse(credential.trim()).map_err(WalletError::Credential)?;
         let processed = sd_jwt.process().map_err(WalletError::Credential)?;

@@ -12,17 +12,19 @@ use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use giayto_core::catalogue::Purpose;
 use giayto_core::jose::{Algorithm, Signer, SoftwareSigner, b64};
 use giayto_core::oid4vci::{
-    CredentialOutcome, IssuanceSession, OfferSource, SecretString, TokenStep, fetch_offer_request,
-    on_offer, parse_offer_uri,
+    CredentialOutcome, IssuanceSession, OfferSource, TokenStep, fetch_offer_request, on_offer,
+    parse_offer_uri,
 };
 use giayto_core::qr::{QrPayload, classify};
 use giayto_core::vault::{RefillGrant, VAULT_KEY_LEN, Vault, VaultKey};
-use giayto_core::wallet::{Binding, DocumentView, Fallback, Selection, Source, Wallet};
+use giayto_core::wallet::{
+    Binding, DocumentView, Fallback, PurposeIssuance, PurposeReceipt, PurposeStep, Selection,
+    Source, Wallet,
+};
 use zeroize::Zeroizing;
 
 use crate::commands::issue::signer_for;
@@ -47,9 +49,6 @@ const MAX_DEFERRED_POLLS: u32 = 5;
 const MAX_DEFERRED_WAIT: Duration = Duration::from_secs(30);
 /// The folder of the purpose credentials' private keys, one 0600 JWK file each.
 const PURPOSE_KEYS_DIR: &str = "keys";
-/// Purpose credentials asked for per preset on each receive (fewer when the issuer's
-/// `batch_size` is smaller).
-const PURPOSE_BATCH: usize = 10;
 
 /// `giayto wallet` options.
 #[derive(Debug, Args)]
@@ -222,6 +221,12 @@ impl PurposeKeyDir {
         Ok((alias, signer_for(&jwk)?))
     }
 
+    /// Deletes the key file of `alias`, if any (best effort: an orphan key file is
+    /// harmless, and the run's own result matters more).
+    pub fn delete(&self, alias: &str) {
+        let _ = fs::remove_file(self.path(alias));
+    }
+
     /// The keys of document `id`'s purpose credentials for `preset`, by alias; a key whose
     /// file is gone is left out (showing that credential then fails with a clear error).
     pub fn of_preset(
@@ -301,7 +306,13 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::Present(args) => present(&layout, args, json),
         WalletCommand::Refill { id } => refill(&layout, &id, json),
         WalletCommand::Delete { id } => {
-            layout.open()?.delete(&id)?;
+            let mut wallet = layout.open()?;
+            let purposes = wallet.stored(&id)?.purposes.clone();
+            wallet.delete(&id)?;
+            // The purpose credentials' keys go with them (the holder key serves every
+            // document of this wallet and stays).
+            let keys = layout.purpose_keys();
+            purposes.iter().for_each(|p| keys.delete(&p.holder_key_id));
             if json {
                 print!(
                     "{}",
@@ -452,26 +463,12 @@ pub fn receive_offer(
         stored.push(wallet.document(&document.id)?);
     }
     if let (Some(document), Some(keys)) = (stored.first(), purpose_keys) {
-        let configurations = receive_purposes(
-            wallet,
-            keys,
-            &mut session,
-            &agent,
-            &document.id,
-            &document.vct,
-        )?;
-        if let Some(refresh_token) = session.refresh_token()
-            && !configurations.is_empty()
-        {
-            wallet.set_refill(
-                &document.id,
-                RefillGrant {
-                    credential_issuer: session.offer().credential_issuer.clone(),
-                    configurations,
-                    refresh_token: refresh_token.expose().to_owned(),
-                },
-            )?;
-        }
+        let (run, step) = PurposeIssuance::after_document(session, &document.vct);
+        let receipt = run_purposes(run, step, &agent, keys, |_| Ok(()))?;
+        let kept = wallet.keep_purposes(&document.id, &receipt, unix_now())?;
+        kept.dropped_keys
+            .iter()
+            .for_each(|alias| keys.delete(alias));
     }
     Ok(stored)
 }
@@ -487,52 +484,21 @@ fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
                 .into(),
         )
     })?;
-    let configurations: Vec<String> = low
-        .iter()
-        .filter_map(|preset| grant.configurations.get(preset).cloned())
-        .collect();
     let before: usize = wallet.purpose_counts(id)?.iter().map(|c| c.unused).sum();
-    if !configurations.is_empty() {
-        let agent = net::agent();
-        let (mut session, request) = IssuanceSession::resume(
-            &grant.credential_issuer,
-            configurations.clone(),
-            SecretString::new(grant.refresh_token.clone()),
-        )?;
-        let request = session.on_issuer_metadata(&net::perform(&agent, &request)?)?;
-        let TokenStep::Request(token_request) =
-            session.on_as_metadata(&net::perform(&agent, &request)?)?
-        else {
-            return Err(CliError::Format(
-                "a refresh needs no transaction code".into(),
-            ));
-        };
-        let _ = session.on_token(&net::perform(&agent, &token_request)?)?;
-        // The refresh token was rotated: keep the new one before anything else.
-        if let Some(rotated) = session.refresh_token() {
-            wallet.set_refill(
-                id,
-                RefillGrant {
-                    refresh_token: rotated.expose().to_owned(),
-                    ..grant.clone()
-                },
-            )?;
-        }
-        let batch = batch_size(&session);
+    if let Some((run, request)) = PurposeIssuance::refill(&grant, &low)? {
         let keys = layout.purpose_keys();
-        for configuration in &configurations {
-            if let Err(error) = receive_batch(
-                &mut wallet,
-                &keys,
-                &mut session,
-                &agent,
-                id,
-                configuration,
-                batch,
-            ) {
-                eprintln!("giayto: {configuration}: {error}");
-            }
-        }
+        let receipt = run_purposes(
+            run,
+            PurposeStep::Send(request),
+            &net::agent(),
+            &keys,
+            // The refresh token was rotated: kept before anything else.
+            |rotated| Ok(wallet.set_refill(id, rotated)?),
+        )?;
+        let kept = wallet.keep_purposes(id, &receipt, unix_now())?;
+        kept.dropped_keys
+            .iter()
+            .for_each(|alias| keys.delete(alias));
     }
     let counts = wallet.purpose_counts(id)?;
     let after: usize = counts.iter().map(|c| c.unused).sum();
@@ -551,103 +517,60 @@ fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-/// How many purpose credentials to ask for at once: [`PURPOSE_BATCH`], or fewer when the
-/// issuer's `batch_size` is smaller (1 without batch issuance).
-fn batch_size(session: &IssuanceSession) -> usize {
-    session
-        .issuer_metadata()
-        .and_then(|m| m.batch_credential_issuance.as_ref())
-        .map_or(1, |b| usize::try_from(b.batch_size).unwrap_or(1))
-        .clamp(1, PURPOSE_BATCH)
-}
-
-/// With the same access token, asks for a batch of each purpose credential of the document
-/// that the offer covers (one key per credential, written first) and stores them with it.
-/// A purpose the issuer refuses is reported and skipped: the document itself is kept.
-/// Returns the purpose configurations offered, by preset.
-fn receive_purposes(
-    wallet: &mut Wallet,
-    keys: &PurposeKeyDir,
-    session: &mut IssuanceSession,
+/// Drives a purpose-credential run ([`PurposeIssuance`]) from `step` over HTTP, with new
+/// keys written to `key_dir` before use; `keep_refill` stores a rotated refresh token at
+/// once. The configurations that failed are reported on stderr, the keys left unused are
+/// deleted. Returns what to store.
+fn run_purposes(
+    mut run: PurposeIssuance,
+    mut step: PurposeStep,
     agent: &ureq::Agent,
-    id: &str,
-    vct: &str,
-) -> Result<BTreeMap<String, String>, CliError> {
-    let Some(metadata) = session.issuer_metadata().cloned() else {
-        return Ok(BTreeMap::new());
-    };
-    let batch = batch_size(session);
-    let purposes: BTreeMap<String, String> = session
-        .offer()
-        .credential_configuration_ids
-        .iter()
-        .filter_map(|c| {
-            let purpose = metadata
-                .configuration(c)
-                .ok()
-                .and_then(|c| c.vct.as_deref())
-                .and_then(Purpose::by_vct)
-                .filter(|p| p.document().vct == vct)?;
-            Some((purpose.preset().name.to_owned(), c.clone()))
-        })
-        .collect();
-    for configuration in purposes.values() {
-        if let Err(error) = receive_batch(wallet, keys, session, agent, id, configuration, batch) {
-            eprintln!("giayto: {configuration}: {error}");
-        }
-    }
-    Ok(purposes)
-}
-
-fn receive_batch(
-    wallet: &mut Wallet,
     key_dir: &PurposeKeyDir,
-    session: &mut IssuanceSession,
-    agent: &ureq::Agent,
-    id: &str,
-    configuration: &str,
-    batch: usize,
-) -> Result<(), CliError> {
-    if let Some(nonce) = session.next_configuration(configuration)? {
-        session.on_nonce(&net::perform(agent, &nonce)?)?;
+    mut keep_refill: impl FnMut(RefillGrant) -> Result<(), CliError>,
+) -> Result<PurposeReceipt, CliError> {
+    let mut keys: HashMap<String, SoftwareSigner> = HashMap::new();
+    loop {
+        step = match step {
+            PurposeStep::Send(request) => match net::perform(agent, &request) {
+                Ok(response) => run.on_response(&response)?,
+                Err(error) => {
+                    run.interrupted(&error.to_string());
+                    PurposeStep::Done
+                }
+            },
+            PurposeStep::NewKeys(count) => {
+                let mut aliases = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let (alias, key) = key_dir.new_key()?;
+                    aliases.push(alias.clone());
+                    keys.insert(alias, key);
+                }
+                run.with_keys(aliases)?
+            }
+            PurposeStep::Sign => {
+                let aliases = run.batch_keys().to_vec();
+                let signers = aliases
+                    .iter()
+                    .map(|alias| keys.get(alias).map(|k| k as &dyn Signer))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| CliError::Format("a purpose key went missing".into()))?;
+                run.credential_request(&signers, unix_now().unsigned_abs())?
+            }
+            PurposeStep::KeepRefill(grant) => {
+                keep_refill(grant)?;
+                run.next_step()
+            }
+            PurposeStep::Done => break,
+        };
     }
-    let keys = (0..batch)
-        .map(|_| key_dir.new_key())
-        .collect::<Result<Vec<_>, _>>()?;
-    let signers: Vec<&dyn Signer> = keys.iter().map(|(_, k)| k as &dyn Signer).collect();
-    let request = session.build_batch_credential_request(&signers, unix_now().unsigned_abs())?;
-    let mut outcome = session.on_credential(&net::perform(agent, &request)?)?;
-    if let CredentialOutcome::RetryWithFreshNonce(nonce) = outcome {
-        session.on_nonce(&net::perform(agent, &nonce)?)?;
-        let request =
-            session.build_batch_credential_request(&signers, unix_now().unsigned_abs())?;
-        outcome = session.on_credential(&net::perform(agent, &request)?)?;
+    let receipt = run.finish();
+    for failure in &receipt.failures {
+        eprintln!("giayto: {}: {}", failure.configuration, failure.reason);
     }
-    let CredentialOutcome::Issued(credentials) = outcome else {
-        return Err(CliError::Network(
-            "the issuer deferred the purpose credentials; they are not fetched later".into(),
-        ));
-    };
-    // Each credential with the alias of the key it is bound to.
-    let mut batch = Vec::with_capacity(credentials.len());
-    for credential in credentials {
-        let jwk = giayto_core::wallet::holder_jwk_of(&credential.credential)?;
-        let thumbprint = jwk.thumbprint()?;
-        let alias = keys
-            .iter()
-            .find(|(_, key)| {
-                key.public_jwk()
-                    .and_then(|k| k.thumbprint())
-                    .is_ok_and(|t| t == thumbprint)
-            })
-            .map(|(alias, _)| alias.clone())
-            .ok_or_else(|| {
-                CliError::Format("a purpose credential bound to an unknown key".into())
-            })?;
-        batch.push((credential.credential, alias));
+    for alias in &receipt.unused_keys {
+        key_dir.delete(alias);
     }
-    wallet.add_purpose_credentials(id, &batch, unix_now())?;
-    Ok(())
+    Ok(receipt)
 }
 
 /// How many purpose credentials are left, per preset, for `wallet show`.

@@ -120,43 +120,7 @@ impl Wallet {
         now: i64,
     ) -> Result<usize, WalletError> {
         let mut stored = self.stored(id)?.clone();
-        let mut fresh: Vec<PurposeCredential> = Vec::with_capacity(batch.len());
-        for (credential, holder_key_id) in batch {
-            let parsed = Parsed::read(credential)?;
-            let purpose = Purpose::by_vct(&parsed.envelope.vct)
-                .filter(|p| p.document().vct == stored.vct)
-                .filter(|_| parsed.envelope.iss == stored.issuer)
-                .filter(|_| parsed.envelope.holder_key.is_some())
-                .ok_or_else(|| WalletError::NotAPurposeCredential {
-                    vct: parsed.envelope.vct.clone(),
-                    document: stored.vct.clone(),
-                })?;
-            let credential = parsed.sd_jwt.to_compact();
-            let known = stored
-                .purposes
-                .iter()
-                .chain(&fresh)
-                .any(|p| p.credential == credential);
-            if !known {
-                fresh.push(PurposeCredential {
-                    preset: purpose.preset().name.to_owned(),
-                    credential,
-                    holder_key_id: holder_key_id.clone(),
-                    received_at: now,
-                    shown_at: None,
-                });
-            }
-        }
-        stored.purposes.retain(|old| {
-            old.shown_at.is_none() || !fresh.iter().any(|new| new.preset == old.preset)
-        });
-        let added = fresh.len();
-        stored.purposes.extend(fresh);
-        if stored.purposes.len() > MAX_PURPOSE_CREDENTIALS {
-            return Err(WalletError::TooManyPurposeCredentials {
-                max: MAX_PURPOSE_CREDENTIALS,
-            });
-        }
+        let (added, _) = merge_purposes(&mut stored, batch, now)?;
         self.vault.insert(stored)?;
         Ok(added)
     }
@@ -205,37 +169,19 @@ impl Wallet {
     ) -> Result<ShownPreset, WalletError> {
         let stored = self.stored(id)?;
         let selection = Selection::Preset(preset.to_owned());
-        let purpose = catalogue::by_vct(&stored.vct).and_then(|d| Purpose::of(d, preset));
-        let of_preset = |p: &PurposeCredential| p.preset == preset;
-        let unused = stored
-            .purposes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| of_preset(p) && p.shown_at.is_none())
-            .min_by_key(|(_, p)| p.received_at);
-        let least_recent = stored
-            .purposes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| of_preset(p))
-            .min_by_key(|(_, p)| p.shown_at);
-        let chosen = match (purpose, unused, fallback) {
-            (None, ..) => None,
-            (Some(_), Some((index, _)), _) => Some(index),
-            (Some(_), None, Fallback::ReuseLeastRecentlyShown) => least_recent.map(|(i, _)| i),
-            (Some(_), None, Fallback::FullCredential) => None,
-        };
-        let Some(index) = chosen else {
+        let choice = choose(stored, preset, fallback);
+        let Choice::Purpose(index) = choice else {
             let key = holder_key(keys, &stored.holder_key_id)?;
             let output =
                 super::present_credential(&stored.credential, &selection, binding, key, now)?;
             return Ok(ShownPreset {
                 output,
                 source: Source::FullCredential {
-                    fallback: purpose.is_some(),
+                    fallback: choice == Choice::FullFallback,
                 },
             });
         };
+        let of_preset = |p: &PurposeCredential| p.preset == preset;
         let credential = &stored.purposes[index];
         let key = holder_key(keys, &credential.holder_key_id)?;
         let output =
@@ -256,6 +202,116 @@ impl Wallet {
         self.vault.insert(updated)?;
         Ok(ShownPreset { output, source })
     }
+
+    /// The alias of the holder key that [`Wallet::present_preset`] will sign with for the
+    /// same arguments, as the vault is now: for an app whose key store is reached
+    /// asynchronously and must be asked for that one key first.
+    ///
+    /// Errors: [`WalletError::NotFound`].
+    pub fn preset_key_alias(
+        &self,
+        id: &str,
+        preset: &str,
+        fallback: Fallback,
+    ) -> Result<String, WalletError> {
+        let stored = self.stored(id)?;
+        Ok(match choose(stored, preset, fallback) {
+            Choice::Purpose(index) => stored.purposes[index].holder_key_id.clone(),
+            Choice::Full | Choice::FullFallback => stored.holder_key_id.clone(),
+        })
+    }
+}
+
+/// Which credential shows a preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// The purpose credential at this index.
+    Purpose(usize),
+    /// The full credential: the preset has no purpose type.
+    Full,
+    /// The full credential, standing in for a purpose credential that was not there.
+    FullFallback,
+}
+
+/// The oldest unused purpose credential of `preset`, else as `fallback` says.
+fn choose(stored: &StoredCredential, preset: &str, fallback: Fallback) -> Choice {
+    let purpose = catalogue::by_vct(&stored.vct).and_then(|d| Purpose::of(d, preset));
+    let of_preset = |p: &&PurposeCredential| p.preset == preset;
+    let indexed = || stored.purposes.iter().enumerate();
+    let unused = indexed()
+        .filter(|(_, p)| of_preset(p) && p.shown_at.is_none())
+        .min_by_key(|(_, p)| p.received_at);
+    let least_recent = indexed()
+        .filter(|(_, p)| of_preset(p))
+        .min_by_key(|(_, p)| p.shown_at);
+    match (purpose, unused, fallback) {
+        (None, ..) => Choice::Full,
+        (Some(_), Some((index, _)), _) => Choice::Purpose(index),
+        (Some(_), None, Fallback::ReuseLeastRecentlyShown) => {
+            least_recent.map_or(Choice::FullFallback, |(index, _)| Choice::Purpose(index))
+        }
+        (Some(_), None, Fallback::FullCredential) => Choice::FullFallback,
+    }
+}
+
+/// Adds a batch of purpose credentials (each with the alias of its own holder key) to
+/// `stored`, as [`Wallet::add_purpose_credentials`] describes, without writing the vault.
+/// Returns how many were added and the key aliases of the used credentials dropped;
+/// `stored` is unchanged on an error.
+pub(super) fn merge_purposes(
+    stored: &mut StoredCredential,
+    batch: &[(String, String)],
+    now: i64,
+) -> Result<(usize, Vec<String>), WalletError> {
+    let mut fresh: Vec<PurposeCredential> = Vec::with_capacity(batch.len());
+    for (credential, holder_key_id) in batch {
+        let parsed = Parsed::read(credential)?;
+        let purpose = Purpose::by_vct(&parsed.envelope.vct)
+            .filter(|p| p.document().vct == stored.vct)
+            .filter(|_| parsed.envelope.iss == stored.issuer)
+            .filter(|_| parsed.envelope.holder_key.is_some())
+            .ok_or_else(|| WalletError::NotAPurposeCredential {
+                vct: parsed.envelope.vct.clone(),
+                document: stored.vct.clone(),
+            })?;
+        let credential = parsed.sd_jwt.to_compact();
+        let known = stored
+            .purposes
+            .iter()
+            .chain(&fresh)
+            .any(|p| p.credential == credential);
+        if !known {
+            fresh.push(PurposeCredential {
+                preset: purpose.preset().name.to_owned(),
+                credential,
+                holder_key_id: holder_key_id.clone(),
+                received_at: now,
+                shown_at: None,
+            });
+        }
+    }
+    let kept = stored
+        .purposes
+        .iter()
+        .filter(|old| old.shown_at.is_none() || !fresh.iter().any(|new| new.preset == old.preset))
+        .count();
+    if kept + fresh.len() > MAX_PURPOSE_CREDENTIALS {
+        return Err(WalletError::TooManyPurposeCredentials {
+            max: MAX_PURPOSE_CREDENTIALS,
+        });
+    }
+    let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut stored.purposes)
+        .into_iter()
+        .partition(|old| {
+            old.shown_at.is_none() || !fresh.iter().any(|new| new.preset == old.preset)
+        });
+    stored.purposes = kept;
+    let added = fresh.len();
+    stored.purposes.extend(fresh);
+    Ok((
+        added,
+        dropped.into_iter().map(|p| p.holder_key_id).collect(),
+    ))
 }
 
 fn holder_key<'k>(keys: &'k dyn HolderKeys, alias: &str) -> Result<&'k dyn Signer, WalletError> {

@@ -2195,8 +2195,9 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
-     * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
-     * worker thread, never on the caller's; a cancelled call deletes both or neither.
+     * Deletes document `id`, its holder key and its purpose credentials' keys. Async:
+     * the vault file is rewritten on a worker thread, never on the caller's; a cancelled
+     * call deletes all or none.
      */
     func delete(id: String) async throws 
     
@@ -2220,26 +2221,61 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Presents the claims of `selection` from document `id` as a QR (text and PNG),
      * one-way, answering a verifier's challenge, or as the paper form.
      *
+     * A preset with purpose credentials (every preset but `full` of a catalogue type whose
+     * issuer sent them) comes from an unused one, marked used in the vault before the QR
+     * is returned (on a worker thread): each is shown once, so two verifiers who compare
+     * what they scanned find nothing in common. When none is left, `fallback` (default:
+     * reuse the least recently shown) says what to show instead, and the result's
+     * `source` and notice (Vietnamese and English) say so: show the notice to the holder,
+     * and `refill` when online. `full` and claim choices come from the full credential.
+     *
      * Async: the holder key's `sign` may ask for the user's fingerprint or face first.
      * Cancelling the call while it waits for the key leaves nothing behind.
      */
-    func present(id: String, selection: ClaimSelection, mode: PresentationMode) async throws  -> PresentationQr
+    func present(id: String, selection: ClaimSelection, mode: PresentationMode, fallback: PurposeFallback?) async throws  -> PresentationQr
     
     /**
      * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
      * by value or by reference) by the Pre-Authorized Code Flow, with the transaction code
-     * the citizen got separately. A new holder key is made in the key store for it.
+     * the citizen got separately. A new holder key is made in the key store for it. When
+     * the offer also covers the document type's purpose credentials (one configuration per
+     * preset shown offline), a batch of each comes with the same access token (OpenID4VCI
+     * 1.0 §8.2, one key proof per credential), each credential bound to its own new key
+     * in the key store; the issuer's refresh token is kept for `refill`. A batch the issuer
+     * refuses, or that a network or key store failure interrupts, is left out: the
+     * document is still stored, and `DocumentInfo.purposes` says what came.
      *
-     * Async: waits for the network and for the holder key's `sign`. `progress`, when
-     * given, hears each step start ([`ProgressStage`], 7 steps). Cancelling the call (the
-     * coroutine, Swift task or asyncio task) stops it at the request or signature it is
-     * waiting on, cancels that request, and deletes the new holder key; the vault is
-     * written only after the last network or key wait, on a worker thread, in one atomic
-     * file replacement, so a cancelled call leaves it as it was (or, cancelled during that
-     * write, with the document and its key both stored). The same cleanup happens on any
-     * error.
+     * Async: waits for the network and for the keys' `sign` (one per purpose credential:
+     * a key store that prompts the user for each should make purpose keys without a
+     * prompt). `progress`, when given, hears each step start ([`ProgressStage`]: 7 steps,
+     * and one per further configuration the offer names, counted once the offer is read:
+     * an offer by reference reports its first step with `total` 7).
+     * Cancelling the call (the coroutine, Swift task or asyncio task) stops it at the
+     * request or signature it is waiting on, cancels that request, and deletes every key
+     * it made; the vault is written only after the last network or key wait, on a worker
+     * thread, in one atomic file replacement (document, purpose credentials and refresh
+     * token together), so a cancelled call leaves it as it was (or, cancelled during that
+     * write, with everything and its keys stored). The same cleanup happens on any error.
      */
     func receive(offerUri: String, txCode: String?, progress: ProgressListener?) async throws  -> DocumentInfo
+    
+    /**
+     * Asks the issuer of document `id` for more purpose credentials of the presets with
+     * few unused left (`DocumentInfo.presets_to_refill`), with the refresh token kept
+     * from its issuance (RFC 6749 §6, OpenID4VCI 1.0 §6.3): a batch per preset, each
+     * credential bound to its own new key. The used credentials of a refilled preset are
+     * dropped. Nothing is asked when no preset is low.
+     *
+     * Errors: `NotFound` for an unknown id; `Unsupported` when the issuer gave no refresh
+     * token for it (receive a new offer); `IssuerRefused` when the refresh token is no
+     * longer valid (the document was revoked, or the token expired); `Network`.
+     *
+     * Async, cancellable and reported as `receive` is (3 steps, one per preset asked,
+     * then storing). The issuer replaces the refresh token at each use, and the new one is
+     * written at once; apart from it, a cancelled or failed call leaves the vault and the
+     * key store as they were.
+     */
+    func refill(id: String, progress: ProgressListener?) async throws  -> RefillResult
     
 }
 /**
@@ -2323,8 +2359,9 @@ public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http
 
     
     /**
-     * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
-     * worker thread, never on the caller's; a cancelled call deletes both or neither.
+     * Deletes document `id`, its holder key and its purpose credentials' keys. Async:
+     * the vault file is rewritten on a worker thread, never on the caller's; a cancelled
+     * call deletes all or none.
      */
 open func delete(id: String)async throws   {
     return
@@ -2391,15 +2428,23 @@ open func inspectOffer(offerUri: String)async throws  -> OfferSummary  {
      * Presents the claims of `selection` from document `id` as a QR (text and PNG),
      * one-way, answering a verifier's challenge, or as the paper form.
      *
+     * A preset with purpose credentials (every preset but `full` of a catalogue type whose
+     * issuer sent them) comes from an unused one, marked used in the vault before the QR
+     * is returned (on a worker thread): each is shown once, so two verifiers who compare
+     * what they scanned find nothing in common. When none is left, `fallback` (default:
+     * reuse the least recently shown) says what to show instead, and the result's
+     * `source` and notice (Vietnamese and English) say so: show the notice to the holder,
+     * and `refill` when online. `full` and claim choices come from the full credential.
+     *
      * Async: the holder key's `sign` may ask for the user's fingerprint or face first.
      * Cancelling the call while it waits for the key leaves nothing behind.
      */
-open func present(id: String, selection: ClaimSelection, mode: PresentationMode)async throws  -> PresentationQr  {
+open func present(id: String, selection: ClaimSelection, mode: PresentationMode, fallback: PurposeFallback? = nil)async throws  -> PresentationQr  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_giayto_bindings_fn_method_wallet_present(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeClaimSelection_lower(selection),FfiConverterTypePresentationMode_lower(mode)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeClaimSelection_lower(selection),FfiConverterTypePresentationMode_lower(mode),FfiConverterOptionTypePurposeFallback.lower(fallback)
                 )
             },
             pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
@@ -2413,16 +2458,25 @@ open func present(id: String, selection: ClaimSelection, mode: PresentationMode)
     /**
      * Receives the document of an OpenID4VCI credential offer (`openid-credential-offer://`
      * by value or by reference) by the Pre-Authorized Code Flow, with the transaction code
-     * the citizen got separately. A new holder key is made in the key store for it.
+     * the citizen got separately. A new holder key is made in the key store for it. When
+     * the offer also covers the document type's purpose credentials (one configuration per
+     * preset shown offline), a batch of each comes with the same access token (OpenID4VCI
+     * 1.0 §8.2, one key proof per credential), each credential bound to its own new key
+     * in the key store; the issuer's refresh token is kept for `refill`. A batch the issuer
+     * refuses, or that a network or key store failure interrupts, is left out: the
+     * document is still stored, and `DocumentInfo.purposes` says what came.
      *
-     * Async: waits for the network and for the holder key's `sign`. `progress`, when
-     * given, hears each step start ([`ProgressStage`], 7 steps). Cancelling the call (the
-     * coroutine, Swift task or asyncio task) stops it at the request or signature it is
-     * waiting on, cancels that request, and deletes the new holder key; the vault is
-     * written only after the last network or key wait, on a worker thread, in one atomic
-     * file replacement, so a cancelled call leaves it as it was (or, cancelled during that
-     * write, with the document and its key both stored). The same cleanup happens on any
-     * error.
+     * Async: waits for the network and for the keys' `sign` (one per purpose credential:
+     * a key store that prompts the user for each should make purpose keys without a
+     * prompt). `progress`, when given, hears each step start ([`ProgressStage`]: 7 steps,
+     * and one per further configuration the offer names, counted once the offer is read:
+     * an offer by reference reports its first step with `total` 7).
+     * Cancelling the call (the coroutine, Swift task or asyncio task) stops it at the
+     * request or signature it is waiting on, cancels that request, and deletes every key
+     * it made; the vault is written only after the last network or key wait, on a worker
+     * thread, in one atomic file replacement (document, purpose credentials and refresh
+     * token together), so a cancelled call leaves it as it was (or, cancelled during that
+     * write, with everything and its keys stored). The same cleanup happens on any error.
      */
 open func receive(offerUri: String, txCode: String?, progress: ProgressListener? = nil)async throws  -> DocumentInfo  {
     return
@@ -2436,6 +2490,38 @@ open func receive(offerUri: String, txCode: String?, progress: ProgressListener?
             completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
             freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeDocumentInfo_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Asks the issuer of document `id` for more purpose credentials of the presets with
+     * few unused left (`DocumentInfo.presets_to_refill`), with the refresh token kept
+     * from its issuance (RFC 6749 §6, OpenID4VCI 1.0 §6.3): a batch per preset, each
+     * credential bound to its own new key. The used credentials of a refilled preset are
+     * dropped. Nothing is asked when no preset is low.
+     *
+     * Errors: `NotFound` for an unknown id; `Unsupported` when the issuer gave no refresh
+     * token for it (receive a new offer); `IssuerRefused` when the refresh token is no
+     * longer valid (the document was revoked, or the token expired); `Network`.
+     *
+     * Async, cancellable and reported as `receive` is (3 steps, one per preset asked,
+     * then storing). The issuer replaces the refresh token at each use, and the new one is
+     * written at once; apart from it, a cancelled or failed call leaves the vault and the
+     * key store as they were.
+     */
+open func refill(id: String, progress: ProgressListener? = nil)async throws  -> RefillResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_refill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRefillResult_lift,
             errorHandler: FfiConverterTypeGiaytoError_lift
         )
 }
@@ -2528,6 +2614,19 @@ public struct DocumentInfo: Equatable, Hashable {
      * Every claim, labelled.
      */
     public let claims: [LabelledClaim]
+    /**
+     * For each purpose of the type (every preset but `full` shown offline), how many
+     * purpose credentials are left; empty for a type without purposes.
+     */
+    public let purposes: [PurposeCount]
+    /**
+     * The presets with few unused purpose credentials left: call `refill` when online.
+     */
+    public let presetsToRefill: [String]
+    /**
+     * Whether the issuer gave a refresh token, so that `refill` can work.
+     */
+    public let refillable: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2558,7 +2657,17 @@ public struct DocumentInfo: Equatable, Hashable {
          */receivedAt: Int64, 
         /**
          * Every claim, labelled.
-         */claims: [LabelledClaim]) {
+         */claims: [LabelledClaim], 
+        /**
+         * For each purpose of the type (every preset but `full` shown offline), how many
+         * purpose credentials are left; empty for a type without purposes.
+         */purposes: [PurposeCount], 
+        /**
+         * The presets with few unused purpose credentials left: call `refill` when online.
+         */presetsToRefill: [String], 
+        /**
+         * Whether the issuer gave a refresh token, so that `refill` can work.
+         */refillable: Bool) {
         self.id = id
         self.vct = vct
         self.documentTypeId = documentTypeId
@@ -2568,6 +2677,9 @@ public struct DocumentInfo: Equatable, Hashable {
         self.expiresAt = expiresAt
         self.receivedAt = receivedAt
         self.claims = claims
+        self.purposes = purposes
+        self.presetsToRefill = presetsToRefill
+        self.refillable = refillable
     }
 
     
@@ -2594,7 +2706,10 @@ public struct FfiConverterTypeDocumentInfo: FfiConverterRustBuffer {
                 issuer: FfiConverterString.read(from: &buf), 
                 expiresAt: FfiConverterOptionInt64.read(from: &buf), 
                 receivedAt: FfiConverterInt64.read(from: &buf), 
-                claims: FfiConverterSequenceTypeLabelledClaim.read(from: &buf)
+                claims: FfiConverterSequenceTypeLabelledClaim.read(from: &buf), 
+                purposes: FfiConverterSequenceTypePurposeCount.read(from: &buf), 
+                presetsToRefill: FfiConverterSequenceString.read(from: &buf), 
+                refillable: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2608,6 +2723,9 @@ public struct FfiConverterTypeDocumentInfo: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
         FfiConverterInt64.write(value.receivedAt, into: &buf)
         FfiConverterSequenceTypeLabelledClaim.write(value.claims, into: &buf)
+        FfiConverterSequenceTypePurposeCount.write(value.purposes, into: &buf)
+        FfiConverterSequenceString.write(value.presetsToRefill, into: &buf)
+        FfiConverterBool.write(value.refillable, into: &buf)
     }
 }
 
@@ -3219,6 +3337,19 @@ public struct PresentationQr: Equatable, Hashable {
      * The SD-JWT presentation itself (compact), for online use.
      */
     public let presentation: String
+    /**
+     * Which credential it was made from.
+     */
+    public let source: PresentationSource
+    /**
+     * What to tell the holder, in Vietnamese, when it is not a fresh purpose credential
+     * (a reused one, or the full credential standing in): show it before the QR.
+     */
+    public let noticeVi: String?
+    /**
+     * The same notice in English.
+     */
+    public let noticeEn: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3231,10 +3362,23 @@ public struct PresentationQr: Equatable, Hashable {
          */png: Data, 
         /**
          * The SD-JWT presentation itself (compact), for online use.
-         */presentation: String) {
+         */presentation: String, 
+        /**
+         * Which credential it was made from.
+         */source: PresentationSource, 
+        /**
+         * What to tell the holder, in Vietnamese, when it is not a fresh purpose credential
+         * (a reused one, or the full credential standing in): show it before the QR.
+         */noticeVi: String?, 
+        /**
+         * The same notice in English.
+         */noticeEn: String?) {
         self.qrText = qrText
         self.png = png
         self.presentation = presentation
+        self.source = source
+        self.noticeVi = noticeVi
+        self.noticeEn = noticeEn
     }
 
     
@@ -3255,7 +3399,10 @@ public struct FfiConverterTypePresentationQr: FfiConverterRustBuffer {
             try PresentationQr(
                 qrText: FfiConverterString.read(from: &buf), 
                 png: FfiConverterData.read(from: &buf), 
-                presentation: FfiConverterString.read(from: &buf)
+                presentation: FfiConverterString.read(from: &buf), 
+                source: FfiConverterTypePresentationSource.read(from: &buf), 
+                noticeVi: FfiConverterOptionString.read(from: &buf), 
+                noticeEn: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3263,6 +3410,9 @@ public struct FfiConverterTypePresentationQr: FfiConverterRustBuffer {
         FfiConverterString.write(value.qrText, into: &buf)
         FfiConverterData.write(value.png, into: &buf)
         FfiConverterString.write(value.presentation, into: &buf)
+        FfiConverterTypePresentationSource.write(value.source, into: &buf)
+        FfiConverterOptionString.write(value.noticeVi, into: &buf)
+        FfiConverterOptionString.write(value.noticeEn, into: &buf)
     }
 }
 
@@ -3460,6 +3610,233 @@ public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> Pro
 #endif
 public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
     return FfiConverterTypeProgressReport.lower(value)
+}
+
+
+/**
+ * How many purpose credentials a document holds for one preset.
+ */
+public struct PurposeCount: Equatable, Hashable {
+    /**
+     * The preset (`traffic_stop`, `age_over_18`, ...).
+     */
+    public let preset: String
+    /**
+     * Not shown yet.
+     */
+    public let unused: UInt32
+    /**
+     * Shown at least once (kept only for the fallback; dropped at the next refill).
+     */
+    public let used: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The preset (`traffic_stop`, `age_over_18`, ...).
+         */preset: String, 
+        /**
+         * Not shown yet.
+         */unused: UInt32, 
+        /**
+         * Shown at least once (kept only for the fallback; dropped at the next refill).
+         */used: UInt32) {
+        self.preset = preset
+        self.unused = unused
+        self.used = used
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PurposeCount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurposeCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PurposeCount {
+        return
+            try PurposeCount(
+                preset: FfiConverterString.read(from: &buf), 
+                unused: FfiConverterUInt32.read(from: &buf), 
+                used: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PurposeCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.preset, into: &buf)
+        FfiConverterUInt32.write(value.unused, into: &buf)
+        FfiConverterUInt32.write(value.used, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeCount_lift(_ buf: RustBuffer) throws -> PurposeCount {
+    return try FfiConverterTypePurposeCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeCount_lower(_ value: PurposeCount) -> RustBuffer {
+    return FfiConverterTypePurposeCount.lower(value)
+}
+
+
+/**
+ * A purpose credential configuration that brought nothing, and why.
+ */
+public struct PurposeFailure: Equatable, Hashable {
+    /**
+     * The credential configuration id.
+     */
+    public let configuration: String
+    /**
+     * Why (an issuer's refusal, a network or key store failure).
+     */
+    public let reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The credential configuration id.
+         */configuration: String, 
+        /**
+         * Why (an issuer's refusal, a network or key store failure).
+         */reason: String) {
+        self.configuration = configuration
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PurposeFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurposeFailure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PurposeFailure {
+        return
+            try PurposeFailure(
+                configuration: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PurposeFailure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.configuration, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeFailure_lift(_ buf: RustBuffer) throws -> PurposeFailure {
+    return try FfiConverterTypePurposeFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeFailure_lower(_ value: PurposeFailure) -> RustBuffer {
+    return FfiConverterTypePurposeFailure.lower(value)
+}
+
+
+/**
+ * What `Wallet.refill` did.
+ */
+public struct RefillResult: Equatable, Hashable {
+    /**
+     * Purpose credentials added.
+     */
+    public let added: UInt32
+    /**
+     * How many are left per preset now.
+     */
+    public let purposes: [PurposeCount]
+    /**
+     * The presets' configurations that brought nothing.
+     */
+    public let failures: [PurposeFailure]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Purpose credentials added.
+         */added: UInt32, 
+        /**
+         * How many are left per preset now.
+         */purposes: [PurposeCount], 
+        /**
+         * The presets' configurations that brought nothing.
+         */failures: [PurposeFailure]) {
+        self.added = added
+        self.purposes = purposes
+        self.failures = failures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefillResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefillResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefillResult {
+        return
+            try RefillResult(
+                added: FfiConverterUInt32.read(from: &buf), 
+                purposes: FfiConverterSequenceTypePurposeCount.read(from: &buf), 
+                failures: FfiConverterSequenceTypePurposeFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefillResult, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.added, into: &buf)
+        FfiConverterSequenceTypePurposeCount.write(value.purposes, into: &buf)
+        FfiConverterSequenceTypePurposeFailure.write(value.failures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefillResult_lift(_ buf: RustBuffer) throws -> RefillResult {
+    return try FfiConverterTypeRefillResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefillResult_lower(_ value: RefillResult) -> RustBuffer {
+    return FfiConverterTypeRefillResult.lower(value)
 }
 
 
@@ -3779,6 +4156,19 @@ public struct VerificationResult: Equatable, Hashable {
      */
     public let documentNameEn: String?
     /**
+     * For a purpose credential (one preset's claims, issued for that situation), the
+     * preset it serves (`traffic_stop`); `None` for a full credential.
+     */
+    public let purpose: String?
+    /**
+     * The purpose's Vietnamese name (`Kiểm tra của cảnh sát giao thông`).
+     */
+    public let purposeNameVi: String?
+    /**
+     * The purpose's English name (`Traffic stop`).
+     */
+    public let purposeNameEn: String?
+    /**
      * The issuer identifier (`iss`).
      */
     public let issuerId: String?
@@ -3859,6 +4249,16 @@ public struct VerificationResult: Equatable, Hashable {
          * The document type's English name.
          */documentNameEn: String?, 
         /**
+         * For a purpose credential (one preset's claims, issued for that situation), the
+         * preset it serves (`traffic_stop`); `None` for a full credential.
+         */purpose: String?, 
+        /**
+         * The purpose's Vietnamese name (`Kiểm tra của cảnh sát giao thông`).
+         */purposeNameVi: String?, 
+        /**
+         * The purpose's English name (`Traffic stop`).
+         */purposeNameEn: String?, 
+        /**
          * The issuer identifier (`iss`).
          */issuerId: String?, 
         /**
@@ -3908,6 +4308,9 @@ public struct VerificationResult: Equatable, Hashable {
         self.documentTypeId = documentTypeId
         self.documentNameVi = documentNameVi
         self.documentNameEn = documentNameEn
+        self.purpose = purpose
+        self.purposeNameVi = purposeNameVi
+        self.purposeNameEn = purposeNameEn
         self.issuerId = issuerId
         self.issuerNameVi = issuerNameVi
         self.issuerNameEn = issuerNameEn
@@ -3946,6 +4349,9 @@ public struct FfiConverterTypeVerificationResult: FfiConverterRustBuffer {
                 documentTypeId: FfiConverterOptionString.read(from: &buf), 
                 documentNameVi: FfiConverterOptionString.read(from: &buf), 
                 documentNameEn: FfiConverterOptionString.read(from: &buf), 
+                purpose: FfiConverterOptionString.read(from: &buf), 
+                purposeNameVi: FfiConverterOptionString.read(from: &buf), 
+                purposeNameEn: FfiConverterOptionString.read(from: &buf), 
                 issuerId: FfiConverterOptionString.read(from: &buf), 
                 issuerNameVi: FfiConverterOptionString.read(from: &buf), 
                 issuerNameEn: FfiConverterOptionString.read(from: &buf), 
@@ -3970,6 +4376,9 @@ public struct FfiConverterTypeVerificationResult: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.documentTypeId, into: &buf)
         FfiConverterOptionString.write(value.documentNameVi, into: &buf)
         FfiConverterOptionString.write(value.documentNameEn, into: &buf)
+        FfiConverterOptionString.write(value.purpose, into: &buf)
+        FfiConverterOptionString.write(value.purposeNameVi, into: &buf)
+        FfiConverterOptionString.write(value.purposeNameEn, into: &buf)
         FfiConverterOptionString.write(value.issuerId, into: &buf)
         FfiConverterOptionString.write(value.issuerNameVi, into: &buf)
         FfiConverterOptionString.write(value.issuerNameEn, into: &buf)
@@ -4645,6 +5054,112 @@ public func FfiConverterTypePresentationMode_lower(_ value: PresentationMode) ->
 
 
 /**
+ * Which credential a presentation was made from.
+ */
+
+public enum PresentationSource: Equatable, Hashable {
+    
+    /**
+     * An unused purpose credential of the preset, now marked used (each is shown once,
+     * so two verifiers find nothing in common); `left` unused remain for the preset.
+     */
+    case purposeCredential(
+        /**
+         * Unused purpose credentials left for this preset.
+         */left: UInt32
+    )
+    /**
+     * None was unused: the least recently shown purpose credential, shown again (the
+     * verifier who saw it then can recognise it).
+     */
+    case reusedPurposeCredential(
+        /**
+         * When it had been shown last, Unix seconds.
+         */lastShownAt: Int64
+    )
+    /**
+     * The full credential: for `full`, claim choices and presets without purpose
+     * credentials, or (`fallback`) standing in for a purpose credential that was not there.
+     */
+    case fullCredential(
+        /**
+         * Whether it stands in for a purpose credential.
+         */fallback: Bool
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PresentationSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationSource: FfiConverterRustBuffer {
+    typealias SwiftType = PresentationSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .purposeCredential(left: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .reusedPurposeCredential(lastShownAt: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .fullCredential(fallback: try FfiConverterBool.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PresentationSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .purposeCredential(left):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt32.write(left, into: &buf)
+            
+        
+        case let .reusedPurposeCredential(lastShownAt):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(lastShownAt, into: &buf)
+            
+        
+        case let .fullCredential(fallback):
+            writeInt(&buf, Int32(3))
+            FfiConverterBool.write(fallback, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationSource_lift(_ buf: RustBuffer) throws -> PresentationSource {
+    return try FfiConverterTypePresentationSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationSource_lower(_ value: PresentationSource) -> RustBuffer {
+    return FfiConverterTypePresentationSource.lower(value)
+}
+
+
+
+/**
  * Which step a long operation is starting.
  */
 
@@ -4675,6 +5190,12 @@ public enum ProgressStage: Equatable, Hashable {
      * key's `sign` (and any biometric prompt) happens here.
      */
     case credential
+    /**
+     * Requesting a batch of one purpose credential configuration (OpenID4VCI 1.0 §8.2,
+     * one key proof per credential; `item` is the configuration id); each new key's
+     * `sign` happens here.
+     */
+    case purposeCredentials
     /**
      * Storing the document in the vault.
      */
@@ -4729,15 +5250,17 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case 6: return .credential
         
-        case 7: return .storing
+        case 7: return .purposeCredentials
         
-        case 8: return .trustList
+        case 8: return .storing
         
-        case 9: return .statusListAggregation
+        case 9: return .trustList
         
-        case 10: return .statusList
+        case 10: return .statusListAggregation
         
-        case 11: return .done
+        case 11: return .statusList
+        
+        case 12: return .done
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4771,24 +5294,28 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         
         
-        case .storing:
+        case .purposeCredentials:
             writeInt(&buf, Int32(7))
         
         
-        case .trustList:
+        case .storing:
             writeInt(&buf, Int32(8))
         
         
-        case .statusListAggregation:
+        case .trustList:
             writeInt(&buf, Int32(9))
         
         
-        case .statusList:
+        case .statusListAggregation:
             writeInt(&buf, Int32(10))
         
         
-        case .done:
+        case .statusList:
             writeInt(&buf, Int32(11))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(12))
         
         }
     }
@@ -4807,6 +5334,83 @@ public func FfiConverterTypeProgressStage_lift(_ buf: RustBuffer) throws -> Prog
 #endif
 public func FfiConverterTypeProgressStage_lower(_ value: ProgressStage) -> RustBuffer {
     return FfiConverterTypeProgressStage.lower(value)
+}
+
+
+
+/**
+ * What to show when a preset has no unused purpose credential left.
+ */
+
+public enum PurposeFallback: Equatable, Hashable {
+    
+    /**
+     * The least recently shown purpose credential again: a small QR, but the verifier
+     * who saw it before can recognise it (the default).
+     */
+    case reuseLeastRecentlyShown
+    /**
+     * The preset's claims from the full credential: a larger QR, the same issuer
+     * signature wherever it is shown.
+     */
+    case fullCredential
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PurposeFallback: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurposeFallback: FfiConverterRustBuffer {
+    typealias SwiftType = PurposeFallback
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PurposeFallback {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reuseLeastRecentlyShown
+        
+        case 2: return .fullCredential
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PurposeFallback, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reuseLeastRecentlyShown:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .fullCredential:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeFallback_lift(_ buf: RustBuffer) throws -> PurposeFallback {
+    return try FfiConverterTypePurposeFallback.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurposeFallback_lower(_ value: PurposeFallback) -> RustBuffer {
+    return FfiConverterTypePurposeFallback.lower(value)
 }
 
 
@@ -4901,6 +5505,30 @@ fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePurposeFallback: FfiConverterRustBuffer {
+    typealias SwiftType = PurposeFallback?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePurposeFallback.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePurposeFallback.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5051,6 +5679,56 @@ fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePresetInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePurposeCount: FfiConverterRustBuffer {
+    typealias SwiftType = [PurposeCount]
+
+    public static func write(_ value: [PurposeCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePurposeCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PurposeCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PurposeCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePurposeCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePurposeFailure: FfiConverterRustBuffer {
+    typealias SwiftType = [PurposeFailure]
+
+    public static func write(_ value: [PurposeFailure], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePurposeFailure.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PurposeFailure] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PurposeFailure]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePurposeFailure.read(from: &buf))
         }
         return seq
     }
@@ -5397,7 +6075,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 2710) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 43867) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_document() != 38215) {
@@ -5409,10 +6087,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_wallet_inspect_offer() != 61198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_present() != 36445) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_present() != 641) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_receive() != 52033) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_receive() != 3899) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_refill() != 64342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_constructor_verifier_new() != 40302) {

@@ -551,12 +551,17 @@ uint64_t uniffi_giayto_bindings_fn_method_wallet_inspect_offer(uint64_t ptr, Rus
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_PRESENT
-uint64_t uniffi_giayto_bindings_fn_method_wallet_present(uint64_t ptr, RustBuffer id, RustBuffer selection, RustBuffer mode
+uint64_t uniffi_giayto_bindings_fn_method_wallet_present(uint64_t ptr, RustBuffer id, RustBuffer selection, RustBuffer mode, RustBuffer fallback
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RECEIVE
 uint64_t uniffi_giayto_bindings_fn_method_wallet_receive(uint64_t ptr, RustBuffer offer_uri, RustBuffer tx_code, RustBuffer progress
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_REFILL
+uint64_t uniffi_giayto_bindings_fn_method_wallet_refill(uint64_t ptr, RustBuffer id, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FUNC_DOCUMENT_TYPES
@@ -1041,6 +1046,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_wallet_present(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RECEIVE
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RECEIVE
 uint16_t uniffi_giayto_bindings_checksum_method_wallet_receive(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_REFILL
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_refill(void
     
 );
 #endif
