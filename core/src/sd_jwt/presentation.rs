@@ -236,7 +236,7 @@ impl Presentation {
         let jwt = format!("{protected}.{payload}.{signature}");
         let issuer_jwt = CompactJws::parse_with_limit(&jwt, MAX_PRESENTATION_BYTES)
             .map_err(SdJwtError::jose("issuer-signed JWT"))?;
-        let disclosures = parse_disclosures(encoded.iter().copied())?;
+        let disclosures = parse_disclosures(encoded.iter().copied(), encoded.len())?;
         // sd_hash is computed over the compact form even here (RFC 9901 section 8.1).
         let sd_jwt = compact(&jwt, disclosures.iter());
         Ok(Presentation {
@@ -296,7 +296,9 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
         .next()
         .filter(|jwt| !jwt.is_empty())
         .ok_or(SdJwtError::Malformed("missing issuer-signed JWT"))?;
-    let disclosures = parse_disclosures(parts)?;
+    // One `~` ends each disclosure (and the issuer-signed JWT): the list is sized once.
+    let count = memchr::memchr_iter(b'~', sd_jwt.as_bytes()).count();
+    let disclosures = parse_disclosures(parts, count.saturating_sub(1))?;
     let kb_jwt = (!kb.is_empty()).then_some(kb);
     Ok(CompactParts {
         issuer_jwt,
@@ -306,22 +308,26 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
     })
 }
 
+/// How many disclosures [`parse_disclosures`] reserves room for before reading any.
+const MAX_PRESIZED_DISCLOSURES: usize = 128;
+
 fn parse_disclosures<'a>(
     encoded: impl Iterator<Item = &'a str>,
+    count: usize,
 ) -> Result<Vec<Disclosure>, SdJwtError> {
-    encoded
-        .enumerate()
-        .map(|(index, d)| {
-            if d.is_empty() {
-                Err(SdJwtError::MalformedDisclosure {
-                    index,
-                    reason: "empty disclosure",
-                })
-            } else {
-                Disclosure::parse(d, index)
-            }
-        })
-        .collect()
+    // Sized from the input, but never more than a real credential carries up front: a
+    // presentation of bare `~` must not reserve more than it could ever fill.
+    let mut disclosures = Vec::with_capacity(count.min(MAX_PRESIZED_DISCLOSURES));
+    for (index, d) in encoded.enumerate() {
+        if d.is_empty() {
+            return Err(SdJwtError::MalformedDisclosure {
+                index,
+                reason: "empty disclosure",
+            });
+        }
+        disclosures.push(Disclosure::parse(d, index)?);
+    }
+    Ok(disclosures)
 }
 
 fn compact<'a>(issuer_jwt: &str, disclosures: impl Iterator<Item = &'a Disclosure>) -> String {

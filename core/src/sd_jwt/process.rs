@@ -4,7 +4,7 @@
 //! rule (digest at most once, disclosure referenced exactly once, reserved names, no
 //! overwriting) is enforced with its own error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -38,8 +38,11 @@ pub struct ProcessedPayload {
 }
 
 /// Processes `payload` (the issuer-signed JWT's claims) with `disclosures`.
+///
+/// The payload is processed in place: each object keeps its members in their order (after
+/// `_sd` is taken out) and gains its disclosed claims after them, in digest order.
 pub fn process_payload(
-    payload: Map<String, Value>,
+    mut payload: Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<ProcessedPayload, SdJwtError> {
     let hash_alg = match payload.get("_sd_alg") {
@@ -47,7 +50,9 @@ pub fn process_payload(
         Some(Value::String(name)) => HashAlg::from_name(name)?,
         Some(_) => return Err(SdJwtError::UnsupportedHashAlg("(not a string)".into())),
     };
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
+    // Ordered maps, not hash maps: no hashing of (possibly attacker-chosen) digests, and a
+    // bounded cost per look-up whatever the digests are.
+    let mut by_digest = BTreeMap::new();
     for (index, disclosure) in disclosures.iter().enumerate() {
         if by_digest
             .insert(disclosure.digest(hash_alg), index)
@@ -59,7 +64,7 @@ pub fn process_payload(
     let mut walker = Walker {
         disclosures,
         by_digest,
-        seen: HashSet::new(),
+        seen: BTreeSet::new(),
         used: vec![false; disclosures.len()],
         disclosed: Vec::with_capacity(disclosures.len()),
     };
@@ -67,38 +72,67 @@ pub fn process_payload(
     // `_sd_alg` meets it and is refused as a name conflict (step 3, "If the claim name
     // already exists at the level of the `_sd` key"); it is removed only afterwards (step
     // 3.6).
-    let mut claims = walker.object(payload, &ClaimPath::default(), None, 0)?;
-    claims.shift_remove("_sd_alg");
+    walker.object(&mut payload, None, None, 0)?;
+    payload.shift_remove("_sd_alg");
     if let Some(index) = walker.used.iter().position(|used| !used) {
         return Err(SdJwtError::UnreferencedDisclosure { index });
     }
     Ok(ProcessedPayload {
-        claims,
+        claims: payload,
         hash_alg,
         disclosed: walker.disclosed,
     })
 }
 
+/// Where the walker is: one step, and the steps above it (a path built on the stack, so
+/// that only the paths of disclosed claims are ever allocated).
+struct Step<'a> {
+    up: Option<&'a Step<'a>>,
+    segment: StepSegment<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum StepSegment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl Step<'_> {
+    fn to_path(step: Option<&Step<'_>>) -> ClaimPath {
+        let mut segments = Vec::new();
+        let mut at = step;
+        while let Some(step) = at {
+            segments.push(match step.segment {
+                StepSegment::Key(key) => PathSegment::Key(key.to_owned()),
+                StepSegment::Index(index) => PathSegment::Index(index),
+            });
+            at = step.up;
+        }
+        segments.reverse();
+        ClaimPath(segments)
+    }
+}
+
 struct Walker<'a> {
     disclosures: &'a [Disclosure],
-    by_digest: HashMap<String, usize>,
-    seen: HashSet<String>,
+    by_digest: BTreeMap<String, usize>,
+    seen: BTreeSet<String>,
     used: Vec<bool>,
     disclosed: Vec<DisclosedClaim>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn value(
         &mut self,
-        value: Value,
-        path: &ClaimPath,
+        value: &mut Value,
+        path: Option<&Step<'_>>,
         parent: Option<usize>,
         depth: usize,
-    ) -> Result<Value, SdJwtError> {
+    ) -> Result<(), SdJwtError> {
         match value {
-            Value::Object(map) => self.object(map, path, parent, depth).map(Value::Object),
-            Value::Array(items) => self.array(items, path, parent, depth).map(Value::Array),
-            other => Ok(other),
+            Value::Object(map) => self.object(map, path, parent, depth),
+            Value::Array(items) => self.array(items, path, parent, depth),
+            _ => Ok(()),
         }
     }
 
@@ -118,11 +152,11 @@ impl Walker<'_> {
 
     fn object(
         &mut self,
-        mut map: Map<String, Value>,
-        path: &ClaimPath,
+        map: &mut Map<String, Value>,
+        path: Option<&Step<'_>>,
         parent: Option<usize>,
         depth: usize,
-    ) -> Result<Map<String, Value>, SdJwtError> {
+    ) -> Result<(), SdJwtError> {
         if depth > MAX_PROCESSING_DEPTH {
             return Err(SdJwtError::TooDeep);
         }
@@ -131,14 +165,15 @@ impl Walker<'_> {
             Some(Value::Array(items)) => items,
             Some(_) => return Err(SdJwtError::InvalidDigestContainer("_sd must be an array")),
         };
-        let mut out = Map::with_capacity(map.len() + digests.len());
-        for (key, value) in map {
+        for (key, value) in map.iter_mut() {
             if key == "..." {
-                return Err(SdJwtError::ReservedClaimName(key));
+                return Err(SdJwtError::ReservedClaimName(key.clone()));
             }
-            let child = path.child(PathSegment::Key(key.clone()));
-            let processed = self.value(value, &child, parent, depth + 1)?;
-            out.insert(key, processed);
+            let child = Step {
+                up: path,
+                segment: StepSegment::Key(key),
+            };
+            self.value(value, Some(&child), parent, depth + 1)?;
         }
         for digest in digests {
             let Value::String(digest) = digest else {
@@ -149,45 +184,56 @@ impl Walker<'_> {
             let Some(index) = self.claim_digest(digest)? else {
                 continue; // a decoy, or a claim the holder did not disclose
             };
-            let disclosure = &self.disclosures[index];
+            let disclosures: &'a [Disclosure] = self.disclosures;
+            let disclosure = &disclosures[index];
             let name = disclosure
                 .name()
                 .ok_or(SdJwtError::ObjectDisclosureExpected)?;
             if name == "_sd" || name == "..." {
                 return Err(SdJwtError::ReservedClaimName(name.to_owned()));
             }
-            if out.contains_key(name) {
+            if map.contains_key(name) {
                 return Err(SdJwtError::ClaimNameConflict(crate::jose::truncate(name)));
             }
-            let name = name.to_owned();
-            let child = path.child(PathSegment::Key(name.clone()));
+            let child = Step {
+                up: path,
+                segment: StepSegment::Key(name),
+            };
             self.disclosed.push(DisclosedClaim {
-                path: child.clone(),
+                path: Step::to_path(Some(&child)),
                 disclosure: index,
                 parent,
             });
-            let value = disclosure.value().clone();
-            let processed = self.value(value, &child, Some(index), depth + 1)?;
-            out.insert(name, processed);
+            let mut value = disclosure.value().clone();
+            self.value(&mut value, Some(&child), Some(index), depth + 1)?;
+            map.insert(name.to_owned(), value);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn array(
         &mut self,
-        items: Vec<Value>,
-        path: &ClaimPath,
+        items: &mut Vec<Value>,
+        path: Option<&Step<'_>>,
         parent: Option<usize>,
         depth: usize,
-    ) -> Result<Vec<Value>, SdJwtError> {
+    ) -> Result<(), SdJwtError> {
         if depth > MAX_PROCESSING_DEPTH {
             return Err(SdJwtError::TooDeep);
         }
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let child = path.child(PathSegment::Index(out.len()));
+        let received = std::mem::take(items);
+        let out = items;
+        out.reserve(received.len());
+        for item in received {
+            let child = Step {
+                up: path,
+                segment: StepSegment::Index(out.len()),
+            };
             match array_digest(item)? {
-                Err(item) => out.push(self.value(item, &child, parent, depth + 1)?),
+                Err(mut item) => {
+                    self.value(&mut item, Some(&child), parent, depth + 1)?;
+                    out.push(item);
+                }
                 Ok(digest) => {
                     let Some(index) = self.claim_digest(digest)? else {
                         continue;
@@ -197,16 +243,17 @@ impl Walker<'_> {
                         return Err(SdJwtError::ArrayDisclosureExpected);
                     }
                     self.disclosed.push(DisclosedClaim {
-                        path: child.clone(),
+                        path: Step::to_path(Some(&child)),
                         disclosure: index,
                         parent,
                     });
-                    let value = disclosure.value().clone();
-                    out.push(self.value(value, &child, Some(index), depth + 1)?);
+                    let mut value = disclosure.value().clone();
+                    self.value(&mut value, Some(&child), Some(index), depth + 1)?;
+                    out.push(value);
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

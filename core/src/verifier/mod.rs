@@ -18,6 +18,8 @@ mod status_source;
 mod sync;
 mod verdict;
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 pub use device::{
@@ -147,7 +149,8 @@ fn check(
         expires_at: envelope.exp,
     };
 
-    verdict.claims_json = subject_claims(&processed.claims, document);
+    let hash_alg = processed.hash_alg;
+    verdict.claims_json = subject_claims(processed.claims, document);
     verdict.claims = claim_views(&verdict.claims_json, document);
 
     if is_vc
@@ -161,14 +164,7 @@ fn check(
     }
     check_validity(&envelope, policy, now, verdict);
     check_audience(&envelope, policy, verdict);
-    let kb_proof = check_key_binding(
-        &presentation,
-        &envelope,
-        processed.hash_alg,
-        policy,
-        now,
-        verdict,
-    );
+    let kb_proof = check_key_binding(&presentation, &envelope, hash_alg, policy, now, verdict);
     check_status(&envelope, trust, policy, statuses, now, verdict);
 
     // Remember the proof only once everything else passed: a holder whose presentation
@@ -575,34 +571,43 @@ fn check_status(
     }
 }
 
-/// The claims about the subject: everything but the envelope, in the document's order.
+/// Where a claim comes in the document's own order (unknown claims last).
+fn document_position(document: &DocumentType, name: &str) -> usize {
+    document
+        .claims
+        .iter()
+        .position(|spec| spec.name == name)
+        .unwrap_or(usize::MAX)
+}
+
+/// The claims about the subject: everything but the envelope, in the document's order
+/// (claims of equal position, such as unknown ones, keep their processed order).
 fn subject_claims(
-    claims: &Map<String, Value>,
+    claims: Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let mut subject: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        subject.sort_by_key(|(name, _)| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name.as_str())
-                .unwrap_or(usize::MAX)
-        });
-    }
-    subject
+    let mut subject: Vec<(usize, String, Value)> = claims
         .into_iter()
         .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(name, value)| {
+            let position = document.map_or(0, |d| document_position(d, &name));
+            (position, name, value)
+        })
+        .collect();
+    subject.sort_by_key(|(position, _, _)| *position);
+    subject
+        .into_iter()
+        .map(|(_, name, value)| (name, value))
         .collect()
 }
 
-/// Flattens the claims into labelled leaves, in the document's order.
+/// Flattens the subject's claims (already in the document's order, [`subject_claims`])
+/// into labelled leaves.
 fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> Vec<ClaimView> {
-    fn walk(
-        value: &Value,
+    fn walk<'v>(
+        value: &'v Value,
         path: &mut String,
-        keys: &mut Vec<String>,
+        keys: &mut Vec<&'v str>,
         document: Option<&DocumentType>,
         out: &mut Vec<ClaimView>,
     ) {
@@ -614,7 +619,7 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
                         path.push('.');
                     }
                     path.push_str(key);
-                    keys.push(key.clone());
+                    keys.push(key);
                     walk(child, path, keys, document, out);
                     keys.pop();
                     path.truncate(len);
@@ -623,18 +628,16 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
             Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
                 for (index, child) in items.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("[{index}]"));
+                    // Writing to a String cannot fail.
+                    let _ = write!(path, "[{index}]");
                     walk(child, path, keys, document, out);
                     path.truncate(len);
                 }
             }
             leaf => {
-                let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
                 out.push(ClaimView {
                     path: path.clone(),
-                    label: document
-                        .and_then(|d| d.claim_label(&key_refs))
-                        .map(Names::from),
+                    label: document.and_then(|d| d.claim_label(keys)).map(Names::from),
                     value: leaf.clone(),
                 });
             }
@@ -642,23 +645,11 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
     }
     let mut out = Vec::new();
     let (mut path, mut keys) = (String::new(), Vec::new());
-    // Disclosed claims arrive in digest order; show them in the document's own order.
-    let mut ordered: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        let position = |name: &str| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name)
-                .unwrap_or(usize::MAX)
-        };
-        ordered.sort_by_key(|(name, _)| position(name));
-    }
-    for (key, value) in ordered {
+    for (key, value) in claims {
         path.clear();
         path.push_str(key);
         keys.clear();
-        keys.push(key.clone());
+        keys.push(key.as_str());
         walk(value, &mut path, &mut keys, document, &mut out);
     }
     out
