@@ -83,9 +83,13 @@ pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
 }
 
 /// Parses JSON after the depth check.
+///
+/// JSON text is UTF-8 (RFC 8259 section 8.1): the whole text is checked once up front, so
+/// the parser reads it as `&str` instead of validating every string it meets.
 pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, String> {
     check_json_depth(json).map_err(|e| e.to_string())?;
-    serde_json::from_slice(json).map_err(|e| e.to_string())
+    let text = std::str::from_utf8(json).map_err(|e| format!("JSON text is not UTF-8: {e}"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -220,27 +220,39 @@ impl Jwk {
         missing: &'static str,
     ) -> Result<&'a str, JoseError> {
         let text = value.as_deref().ok_or(JoseError::InvalidKey(missing))?;
-        let bytes = b64::decode(text).map_err(|_| JoseError::InvalidKey("bad coordinate"))?;
-        if bytes.len() != 32 {
+        Self::coordinate_bytes(text, &mut Vec::with_capacity(33))?;
+        Ok(text)
+    }
+
+    /// Decodes a coordinate into `out`, refusing anything but canonical base64url of 32
+    /// bytes.
+    fn coordinate_bytes(text: &str, out: &mut Vec<u8>) -> Result<(), JoseError> {
+        b64::decode_into(text, out).map_err(|_| JoseError::InvalidKey("bad coordinate"))?;
+        if out.len() != 32 {
             return Err(JoseError::InvalidKey("coordinate must be 32 bytes"));
         }
-        Ok(text)
+        Ok(())
     }
 
     /// The public key bytes as ring wants them: SEC1 uncompressed for P-256, raw for Ed25519.
     pub(crate) fn public_key_bytes(&self) -> Result<Vec<u8>, JoseError> {
+        let mut point = Vec::with_capacity(65);
+        let mut coordinate = Vec::with_capacity(33);
+        let mut append = |point: &mut Vec<u8>, value: &Option<String>, missing| {
+            let text = value.as_deref().ok_or(JoseError::InvalidKey(missing))?;
+            Self::coordinate_bytes(text, &mut coordinate)?;
+            point.extend_from_slice(&coordinate);
+            Ok::<(), JoseError>(())
+        };
         match self.algorithm()? {
             Algorithm::Es256 => {
-                let x = b64::decode(self.coordinate(&self.x, "missing x")?)?;
-                let y = b64::decode(self.coordinate(&self.y, "missing y")?)?;
-                let mut point = Vec::with_capacity(65);
                 point.push(0x04);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                Ok(point)
+                append(&mut point, &self.x, "missing x")?;
+                append(&mut point, &self.y, "missing y")?;
             }
-            Algorithm::EdDsa => b64::decode(self.coordinate(&self.x, "missing x")?),
+            Algorithm::EdDsa => append(&mut point, &self.x, "missing x")?,
         }
+        Ok(point)
     }
 
     /// The private key bytes (P-256 scalar or Ed25519 seed); zeroized by the caller.

@@ -46,9 +46,29 @@ impl Disclosure {
 
     /// Decodes a received disclosure; `index` is its position, for error messages.
     pub fn parse(encoded: &str, index: usize) -> Result<Disclosure, SdJwtError> {
+        Disclosure::parse_with_buffer(encoded, index, &mut Vec::new())
+    }
+
+    /// [`Disclosure::parse`] decoding into `buffer`, which a caller parsing many
+    /// disclosures reuses.
+    pub(crate) fn parse_with_buffer(
+        encoded: &str,
+        index: usize,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Disclosure, SdJwtError> {
         let malformed = |reason| SdJwtError::MalformedDisclosure { index, reason };
-        let bytes = b64::decode(encoded).map_err(|_| malformed("not base64url"))?;
-        let value: Value = limits::parse_json(&bytes).map_err(|_| malformed("not JSON"))?;
+        b64::decode_into(encoded, buffer).map_err(|_| malformed("not base64url"))?;
+        // The usual shape is read straight into its parts; anything else (or any fault)
+        // is read again as a whole value below, which names the fault exactly.
+        if let Ok(Shape { salt, name, value }) = limits::parse_json::<Shape>(buffer) {
+            return Ok(Disclosure {
+                encoded: encoded.to_owned(),
+                salt,
+                name,
+                value,
+            });
+        }
+        let value: Value = limits::parse_json(buffer).map_err(|_| malformed("not JSON"))?;
         let Value::Array(items) = value else {
             return Err(malformed("not a JSON array"));
         };
@@ -92,9 +112,67 @@ impl Disclosure {
         &self.value
     }
 
+    /// Moves the claim name and value out (leaving `None` and `null`), for processing that
+    /// consumes the disclosures instead of copying what they hold.
+    pub(crate) fn take_claim(&mut self) -> (Option<String>, Value) {
+        (self.name.take(), std::mem::take(&mut self.value))
+    }
+
     /// The digest of the encoded disclosure under `alg`.
     pub fn digest(&self, alg: HashAlg) -> String {
         alg.digest_b64(self.encoded.as_bytes())
+    }
+}
+
+/// A well-formed disclosure array, `[salt, name, value]` or `[salt, value]`, read without
+/// building the array first. Any other shape is an error, and the caller then reads the
+/// input as a plain value to say what is wrong with it.
+struct Shape {
+    salt: String,
+    name: Option<String>,
+    value: Value,
+}
+
+impl<'de> serde::Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Shape, D::Error> {
+        deserializer.deserialize_seq(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a disclosure array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        use serde::de::Error as _;
+        let salt: String = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("no salt"))?;
+        let first: Value = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("no value"))?;
+        let second: Option<Value> = seq.next_element()?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("too many elements"));
+        }
+        match (first, second) {
+            (value, None) => Ok(Shape {
+                salt,
+                name: None,
+                value,
+            }),
+            (Value::String(name), Some(value)) => Ok(Shape {
+                salt,
+                name: Some(name),
+                value,
+            }),
+            _ => Err(A::Error::custom("claim name is not a string")),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::path::{self, Pattern};
+use super::process::process_payload_consuming;
 use super::{Disclosure, HashAlg, ProcessedPayload, SdJwtError, create_kb_jwt, process_payload};
 use crate::jose::Signer;
 use crate::jose::jws::CompactJws;
@@ -277,6 +278,15 @@ impl Presentation {
     pub fn process(&self) -> Result<ProcessedPayload, SdJwtError> {
         process_payload(self.issuer_payload()?, &self.disclosures)
     }
+
+    /// [`Presentation::process`] moving the disclosed values into the processed payload
+    /// instead of copying them: afterwards the presentation holds no disclosures (its
+    /// [`Presentation::sd_jwt_part`], which `sd_hash` covers, is kept).
+    pub(crate) fn process_consuming(&mut self) -> Result<ProcessedPayload, SdJwtError> {
+        let payload = self.issuer_payload()?;
+        let mut disclosures = std::mem::take(&mut self.disclosures);
+        process_payload_consuming(payload, &mut disclosures)
+    }
 }
 
 struct CompactParts<'a> {
@@ -318,6 +328,7 @@ fn parse_disclosures<'a>(
     // Sized from the input, but never more than a real credential carries up front: a
     // presentation of bare `~` must not reserve more than it could ever fill.
     let mut disclosures = Vec::with_capacity(count.min(MAX_PRESIZED_DISCLOSURES));
+    let mut buffer = Vec::new();
     for (index, d) in encoded.enumerate() {
         if d.is_empty() {
             return Err(SdJwtError::MalformedDisclosure {
@@ -325,7 +336,7 @@ fn parse_disclosures<'a>(
                 reason: "empty disclosure",
             });
         }
-        disclosures.push(Disclosure::parse(d, index)?);
+        disclosures.push(Disclosure::parse_with_buffer(d, index, &mut buffer)?);
     }
     Ok(disclosures)
 }

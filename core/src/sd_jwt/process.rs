@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::hash::DigestText;
 use super::{ClaimPath, Disclosure, HashAlg, PathSegment, SdJwtError};
 
 /// Key-binding-free processing keeps recursion bounded: payload and disclosures are each
@@ -42,9 +43,52 @@ pub struct ProcessedPayload {
 /// The payload is processed in place: each object keeps its members in their order (after
 /// `_sd` is taken out) and gains its disclosed claims after them, in digest order.
 pub fn process_payload(
-    mut payload: Map<String, Value>,
+    payload: Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<ProcessedPayload, SdJwtError> {
+    process(payload, Disclosures::Shared(disclosures))
+}
+
+/// [`process_payload`] moving each disclosed name and value out of `disclosures` instead of
+/// copying it (each disclosure is used at most once); they are left empty.
+pub(crate) fn process_payload_consuming(
+    payload: Map<String, Value>,
+    disclosures: &mut [Disclosure],
+) -> Result<ProcessedPayload, SdJwtError> {
+    process(payload, Disclosures::Owned(disclosures))
+}
+
+/// The disclosures being put in place: read (and copied from), or consumed.
+enum Disclosures<'a> {
+    Shared(&'a [Disclosure]),
+    Owned(&'a mut [Disclosure]),
+}
+
+impl Disclosures<'_> {
+    fn all(&self) -> &[Disclosure] {
+        match self {
+            Disclosures::Shared(all) => all,
+            Disclosures::Owned(all) => all,
+        }
+    }
+
+    /// The claim name and value of disclosure `index`.
+    fn claim(&mut self, index: usize) -> (Option<String>, Value) {
+        match self {
+            Disclosures::Shared(all) => (
+                all[index].name().map(str::to_owned),
+                all[index].value().clone(),
+            ),
+            Disclosures::Owned(all) => all[index].take_claim(),
+        }
+    }
+}
+
+fn process(
+    mut payload: Map<String, Value>,
+    disclosures: Disclosures<'_>,
+) -> Result<ProcessedPayload, SdJwtError> {
+    let count = disclosures.all().len();
     let hash_alg = match payload.get("_sd_alg") {
         None => HashAlg::default(),
         Some(Value::String(name)) => HashAlg::from_name(name)?,
@@ -53,9 +97,9 @@ pub fn process_payload(
     // Ordered maps, not hash maps: no hashing of (possibly attacker-chosen) digests, and a
     // bounded cost per look-up whatever the digests are.
     let mut by_digest = BTreeMap::new();
-    for (index, disclosure) in disclosures.iter().enumerate() {
+    for (index, disclosure) in disclosures.all().iter().enumerate() {
         if by_digest
-            .insert(disclosure.digest(hash_alg), index)
+            .insert(hash_alg.digest_text(disclosure.encoded().as_bytes()), index)
             .is_some()
         {
             return Err(SdJwtError::DuplicateDisclosure { index });
@@ -65,8 +109,8 @@ pub fn process_payload(
         disclosures,
         by_digest,
         seen: BTreeSet::new(),
-        used: vec![false; disclosures.len()],
-        disclosed: Vec::with_capacity(disclosures.len()),
+        used: vec![false; count],
+        disclosed: Vec::with_capacity(count),
     };
     // `_sd_alg` stays in place while disclosures are put in, so a disclosure named
     // `_sd_alg` meets it and is refused as a name conflict (step 3, "If the claim name
@@ -114,14 +158,14 @@ impl Step<'_> {
 }
 
 struct Walker<'a> {
-    disclosures: &'a [Disclosure],
-    by_digest: BTreeMap<String, usize>,
+    disclosures: Disclosures<'a>,
+    by_digest: BTreeMap<DigestText, usize>,
     seen: BTreeSet<String>,
     used: Vec<bool>,
     disclosed: Vec<DisclosedClaim>,
 }
 
-impl<'a> Walker<'a> {
+impl Walker<'_> {
     fn value(
         &mut self,
         value: &mut Value,
@@ -138,7 +182,7 @@ impl<'a> Walker<'a> {
 
     /// Looks a digest up, refusing one met before; returns the disclosure it names, if any.
     fn claim_digest(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
-        let found = self.by_digest.get(digest.as_str()).copied();
+        let found = self.by_digest.get(digest.as_bytes()).copied();
         if let Some(repeated) = self.seen.replace(digest) {
             return Err(SdJwtError::DuplicateDigest {
                 digest: crate::jose::truncate(&repeated),
@@ -184,9 +228,7 @@ impl<'a> Walker<'a> {
             let Some(index) = self.claim_digest(digest)? else {
                 continue; // a decoy, or a claim the holder did not disclose
             };
-            let disclosures: &'a [Disclosure] = self.disclosures;
-            let disclosure = &disclosures[index];
-            let name = disclosure
+            let name = self.disclosures.all()[index]
                 .name()
                 .ok_or(SdJwtError::ObjectDisclosureExpected)?;
             if name == "_sd" || name == "..." {
@@ -195,18 +237,20 @@ impl<'a> Walker<'a> {
             if map.contains_key(name) {
                 return Err(SdJwtError::ClaimNameConflict(crate::jose::truncate(name)));
             }
+            let (Some(name), mut value) = self.disclosures.claim(index) else {
+                return Err(SdJwtError::ObjectDisclosureExpected);
+            };
             let child = Step {
                 up: path,
-                segment: StepSegment::Key(name),
+                segment: StepSegment::Key(&name),
             };
             self.disclosed.push(DisclosedClaim {
                 path: Step::to_path(Some(&child)),
                 disclosure: index,
                 parent,
             });
-            let mut value = disclosure.value().clone();
             self.value(&mut value, Some(&child), Some(index), depth + 1)?;
-            map.insert(name.to_owned(), value);
+            map.insert(name, value);
         }
         Ok(())
     }
@@ -238,8 +282,7 @@ impl<'a> Walker<'a> {
                     let Some(index) = self.claim_digest(digest)? else {
                         continue;
                     };
-                    let disclosure = &self.disclosures[index];
-                    if disclosure.name().is_some() {
+                    if self.disclosures.all()[index].name().is_some() {
                         return Err(SdJwtError::ArrayDisclosureExpected);
                     }
                     self.disclosed.push(DisclosedClaim {
@@ -247,7 +290,7 @@ impl<'a> Walker<'a> {
                         disclosure: index,
                         parent,
                     });
-                    let mut value = disclosure.value().clone();
+                    let (_, mut value) = self.disclosures.claim(index);
                     self.value(&mut value, Some(&child), Some(index), depth + 1)?;
                     out.push(value);
                 }

@@ -15,6 +15,7 @@
 //! - plain SD-JWT (RFC 9901 alone): no claim is forbidden in a disclosure; every one above
 //!   is honoured from the processed payload.
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::jose::{Jwk, NumericDateError, numeric_date_claim};
@@ -122,8 +123,7 @@ impl VcEnvelope {
             None => None,
             Some(Value::Object(cnf)) => match cnf.get("jwk") {
                 Some(jwk) => {
-                    let jwk: Jwk =
-                        serde_json::from_value(jwk.clone()).map_err(|_| VcError::BadHolderKey)?;
+                    let jwk = Jwk::deserialize(jwk).map_err(|_| VcError::BadHolderKey)?;
                     if jwk.is_private() || jwk.algorithm().is_err() {
                         return Err(VcError::BadHolderKey);
                     }
@@ -136,9 +136,9 @@ impl VcEnvelope {
         let status = match payload.get("status") {
             None => None,
             Some(Value::Object(status)) => match status.get("status_list") {
-                Some(list) => Some(
-                    serde_json::from_value(list.clone()).map_err(|_| VcError::Claim("status"))?,
-                ),
+                Some(list) => {
+                    Some(StatusReference::deserialize(list).map_err(|_| VcError::Claim("status"))?)
+                }
                 // Other status mechanisms are not understood; they are not a status list.
                 None => None,
             },

@@ -82,24 +82,25 @@ fn check(
     now: i64,
     verdict: &mut Verdict,
 ) -> Result<(), Failure> {
-    let presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
-    let header = presentation.issuer_jwt().header();
+    let mut presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
+    let typ = presentation.issuer_jwt().header().typ.as_deref();
     let is_vc = policy.profile == Profile::SdJwtVc;
-    if is_vc && !typ_matches(header.typ.as_deref(), SD_JWT_VC_TYP) {
+    if is_vc && !typ_matches(typ, SD_JWT_VC_TYP) {
         return Err(Failure::new(
             FailureCode::WrongType,
             format!(
                 "issuer-signed JWT has {}, expected {SD_JWT_VC_TYP}",
-                crate::jose::shown_typ(header.typ.as_deref())
+                crate::jose::shown_typ(typ)
             ),
         ));
     }
-    let payload = presentation.issuer_payload().map_err(sd_jwt_failure)?;
     // RFC 9901 section 7.1: every claim the verifier acts on is read from the Processed
     // SD-JWT Payload (step 6), after the disclosures are in place and the digest and
     // name-conflict rules have run (steps 3 to 5). Processing is pure and bounded, so it
     // runs before the signature check, which needs `iss` (and `vct`) to choose the keys.
-    let processed = process_payload(payload, presentation.disclosures()).map_err(sd_jwt_failure)?;
+    // The disclosures are not needed afterwards (`sd_hash` covers the SD-JWT as sent): their
+    // values move into the processed payload.
+    let processed = presentation.process_consuming().map_err(sd_jwt_failure)?;
     if is_vc {
         check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
     }
@@ -113,7 +114,7 @@ fn check(
 
     let (keys, issuer) = issuer_keys(
         &envelope,
-        header.kid.as_deref(),
+        presentation.issuer_jwt().header().kid.as_deref(),
         is_vc,
         policy,
         trust,
@@ -643,7 +644,16 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
             }
         }
     }
-    let mut out = Vec::new();
+    fn leaves(value: &Value) -> usize {
+        match value {
+            Value::Object(map) => map.values().map(leaves).sum(),
+            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+                items.iter().map(leaves).sum()
+            }
+            _ => 1,
+        }
+    }
+    let mut out = Vec::with_capacity(claims.values().map(leaves).sum());
     let (mut path, mut keys) = (String::new(), Vec::new());
     for (key, value) in claims {
         path.clear();
