@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::path::{self, Pattern};
-use super::process::process_payload_consuming;
+use super::process::{ConsumedPayload, process_payload_consuming};
 use super::{Disclosure, HashAlg, ProcessedPayload, SdJwtError, create_kb_jwt, process_payload};
 use crate::jose::Signer;
 use crate::jose::jws::CompactJws;
@@ -281,11 +281,15 @@ impl Presentation {
 
     /// [`Presentation::process`] moving the disclosed values into the processed payload
     /// instead of copying them: afterwards the presentation holds no disclosures (its
-    /// [`Presentation::sd_jwt_part`], which `sd_hash` covers, is kept).
-    pub(crate) fn process_consuming(&mut self) -> Result<ProcessedPayload, SdJwtError> {
+    /// [`Presentation::sd_jwt_part`], which `sd_hash` covers, is kept). Of the disclosed
+    /// claims it reports only the first under a top-level name `watch` accepts.
+    pub(crate) fn process_consuming(
+        &mut self,
+        watch: &dyn Fn(&str) -> bool,
+    ) -> Result<ConsumedPayload, SdJwtError> {
         let payload = self.issuer_payload()?;
         let mut disclosures = std::mem::take(&mut self.disclosures);
-        process_payload_consuming(payload, &mut disclosures)
+        process_payload_consuming(payload, &mut disclosures, watch)
     }
 }
 
@@ -301,7 +305,7 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
         .rfind('~')
         .ok_or(SdJwtError::Malformed("no ~ separator"))?;
     let (sd_jwt, kb) = input.split_at(last_tilde + 1);
-    let mut parts = sd_jwt[..last_tilde].split('~');
+    let mut parts = split_tildes(&sd_jwt[..last_tilde]);
     let issuer_jwt = parts
         .next()
         .filter(|jwt| !jwt.is_empty())
@@ -315,6 +319,25 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
         disclosures,
         kb_jwt,
         sd_jwt,
+    })
+}
+
+/// `text.split('~')`, each cut found by one `memchr` jump.
+fn split_tildes(text: &str) -> impl Iterator<Item = &str> {
+    let mut cuts = memchr::memchr_iter(b'~', text.as_bytes());
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        match cuts.next() {
+            Some(end) => {
+                start = Some(end + 1);
+                text.get(from..end)
+            }
+            None => {
+                start = None;
+                text.get(from..)
+            }
+        }
     })
 }
 
@@ -376,5 +399,21 @@ fn hash_alg_of(payload: &Map<String, Value>) -> Result<HashAlg, SdJwtError> {
         None => Ok(HashAlg::default()),
         Some(Value::String(name)) => HashAlg::from_name(name),
         Some(_) => Err(SdJwtError::UnsupportedHashAlg("(not a string)".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_tildes_is_split() {
+        for text in ["", "~", "a", "a~", "~a", "a~b", "a~~b~", "~~", "ab~cd~ef"] {
+            assert_eq!(
+                split_tildes(text).collect::<Vec<_>>(),
+                text.split('~').collect::<Vec<_>>(),
+                "{text:?}"
+            );
+        }
     }
 }

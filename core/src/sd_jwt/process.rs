@@ -4,11 +4,11 @@
 //! rule (digest at most once, disclosure referenced exactly once, reserved names, no
 //! overwriting) is enforced with its own error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::hash::DigestText;
 use super::{ClaimPath, Disclosure, HashAlg, PathSegment, SdJwtError};
 
 /// Key-binding-free processing keeps recursion bounded: payload and disclosures are each
@@ -46,16 +46,67 @@ pub fn process_payload(
     payload: Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<ProcessedPayload, SdJwtError> {
-    process(payload, Disclosures::Shared(disclosures))
+    let (claims, hash_alg, record) = process(
+        payload,
+        Disclosures::Shared(disclosures),
+        Record::Paths(Vec::new()),
+    )?;
+    let disclosed = match record {
+        Record::Paths(disclosed) => disclosed,
+        Record::FirstUnder { .. } => Vec::new(),
+    };
+    Ok(ProcessedPayload {
+        claims,
+        hash_alg,
+        disclosed,
+    })
+}
+
+/// What [`process_payload_consuming`] gives: the processed claims, and instead of every
+/// disclosed claim's path, only the first top-level name the caller asked about.
+pub(crate) struct ConsumedPayload {
+    /// The claims, as [`ProcessedPayload::claims`].
+    pub(crate) claims: Map<String, Value>,
+    /// The hash algorithm from `_sd_alg`.
+    pub(crate) hash_alg: HashAlg,
+    /// The top-level name of the first disclosed claim (in processing order, as
+    /// [`ProcessedPayload::disclosed`] lists them) whose top-level name `watch` matched.
+    pub(crate) first_watched: Option<String>,
 }
 
 /// [`process_payload`] moving each disclosed name and value out of `disclosures` instead of
-/// copying it (each disclosure is used at most once); they are left empty.
+/// copying it (each disclosure is used at most once; they are left empty), and recording
+/// no paths: only the first disclosed claim found under a top-level name `watch` accepts.
 pub(crate) fn process_payload_consuming(
     payload: Map<String, Value>,
     disclosures: &mut [Disclosure],
-) -> Result<ProcessedPayload, SdJwtError> {
-    process(payload, Disclosures::Owned(disclosures))
+    watch: &dyn Fn(&str) -> bool,
+) -> Result<ConsumedPayload, SdJwtError> {
+    let (claims, hash_alg, record) = process(
+        payload,
+        Disclosures::Owned(disclosures),
+        Record::FirstUnder { watch, first: None },
+    )?;
+    let first_watched = match record {
+        Record::FirstUnder { first, .. } => first,
+        Record::Paths(_) => None,
+    };
+    Ok(ConsumedPayload {
+        claims,
+        hash_alg,
+        first_watched,
+    })
+}
+
+/// What the walker keeps of each disclosed claim.
+enum Record<'w> {
+    /// Its full path and origin.
+    Paths(Vec<DisclosedClaim>),
+    /// Only the first top-level name (of the claim or of its ancestor) `watch` accepts.
+    FirstUnder {
+        watch: &'w dyn Fn(&str) -> bool,
+        first: Option<String>,
+    },
 }
 
 /// The disclosures being put in place: read (and copied from), or consumed.
@@ -84,33 +135,29 @@ impl Disclosures<'_> {
     }
 }
 
-fn process(
+fn process<'w>(
     mut payload: Map<String, Value>,
     disclosures: Disclosures<'_>,
-) -> Result<ProcessedPayload, SdJwtError> {
+    record: Record<'w>,
+) -> Result<(Map<String, Value>, HashAlg, Record<'w>), SdJwtError> {
     let count = disclosures.all().len();
     let hash_alg = match payload.get("_sd_alg") {
         None => HashAlg::default(),
         Some(Value::String(name)) => HashAlg::from_name(name)?,
         Some(_) => return Err(SdJwtError::UnsupportedHashAlg("(not a string)".into())),
     };
-    // Ordered maps, not hash maps: no hashing of (possibly attacker-chosen) digests, and a
-    // bounded cost per look-up whatever the digests are.
-    let mut by_digest = BTreeMap::new();
-    for (index, disclosure) in disclosures.all().iter().enumerate() {
-        if by_digest
-            .insert(hash_alg.digest_text(disclosure.encoded().as_bytes()), index)
-            .is_some()
-        {
-            return Err(SdJwtError::DuplicateDisclosure { index });
-        }
-    }
+    let by_digest = DigestIndex::new(hash_alg, disclosures.all())?;
     let mut walker = Walker {
         disclosures,
         by_digest,
+        // Ordered, not hashed: no hashing of (possibly attacker-chosen) digests, and a
+        // bounded cost per look-up whatever the digests are.
         seen: BTreeSet::new(),
         used: vec![false; count],
-        disclosed: Vec::with_capacity(count),
+        record: match record {
+            Record::Paths(_) => Record::Paths(Vec::with_capacity(count)),
+            watching => watching,
+        },
     };
     // `_sd_alg` stays in place while disclosures are put in, so a disclosure named
     // `_sd_alg` meets it and is refused as a name conflict (step 3, "If the claim name
@@ -121,11 +168,64 @@ fn process(
     if let Some(index) = walker.used.iter().position(|used| !used) {
         return Err(SdJwtError::UnreferencedDisclosure { index });
     }
-    Ok(ProcessedPayload {
-        claims: payload,
-        hash_alg,
-        disclosed: walker.disclosed,
-    })
+    Ok((payload, hash_alg, walker.record))
+}
+
+/// The disclosures' digests (base64url text, one length under one algorithm) side by side
+/// in one buffer, with their positions sorted by text for binary search: two allocations
+/// whatever the number of disclosures, and no hashing of digests.
+struct DigestIndex {
+    texts: Vec<u8>,
+    width: usize,
+    sorted: Vec<usize>,
+}
+
+impl DigestIndex {
+    /// Digests every disclosure; refuses two with the same digest (RFC 9901 section 7.1,
+    /// step 3.2.3), naming the first one, in the order sent, whose digest came before.
+    fn new(alg: HashAlg, disclosures: &[Disclosure]) -> Result<DigestIndex, SdJwtError> {
+        let mut texts = Vec::new();
+        let mut width = 0;
+        for disclosure in disclosures {
+            let text = alg.digest_text(disclosure.encoded().as_bytes());
+            width = text.as_bytes().len();
+            texts.extend_from_slice(text.as_bytes());
+        }
+        let mut index = DigestIndex {
+            texts,
+            width,
+            sorted: (0..disclosures.len()).collect(),
+        };
+        let mut sorted = std::mem::take(&mut index.sorted);
+        sorted.sort_unstable_by(|&a, &b| index.text(a).cmp(index.text(b)).then(a.cmp(&b)));
+        // Equal digests sit next to each other, in the order sent: the second of each run
+        // is the first repeat of that digest.
+        let repeat = sorted
+            .windows(2)
+            .filter(|pair| index.text(pair[0]) == index.text(pair[1]))
+            .map(|pair| pair[1])
+            .min();
+        if let Some(index) = repeat {
+            return Err(SdJwtError::DuplicateDisclosure { index });
+        }
+        index.sorted = sorted;
+        Ok(index)
+    }
+
+    fn text(&self, position: usize) -> &[u8] {
+        let start = position * self.width;
+        self.texts
+            .get(start..start + self.width)
+            .unwrap_or_default()
+    }
+
+    /// The disclosure whose digest is `digest`, if any.
+    fn find(&self, digest: &str) -> Option<usize> {
+        self.sorted
+            .binary_search_by(|&position| self.text(position).cmp(digest.as_bytes()))
+            .ok()
+            .map(|found| self.sorted[found])
+    }
 }
 
 /// Where the walker is: one step, and the steps above it (a path built on the stack, so
@@ -142,6 +242,19 @@ enum StepSegment<'a> {
 }
 
 impl Step<'_> {
+    /// The first segment of the path, when it is a name (it always is: a payload is an
+    /// object).
+    fn top_name(&self) -> Option<&str> {
+        let mut at = self;
+        while let Some(up) = at.up {
+            at = up;
+        }
+        match at.segment {
+            StepSegment::Key(name) => Some(name),
+            StepSegment::Index(_) => None,
+        }
+    }
+
     fn to_path(step: Option<&Step<'_>>) -> ClaimPath {
         let mut segments = Vec::new();
         let mut at = step;
@@ -157,15 +270,15 @@ impl Step<'_> {
     }
 }
 
-struct Walker<'a> {
+struct Walker<'a, 'w> {
     disclosures: Disclosures<'a>,
-    by_digest: BTreeMap<DigestText, usize>,
+    by_digest: DigestIndex,
     seen: BTreeSet<String>,
     used: Vec<bool>,
-    disclosed: Vec<DisclosedClaim>,
+    record: Record<'w>,
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
     fn value(
         &mut self,
         value: &mut Value,
@@ -180,9 +293,28 @@ impl Walker<'_> {
         }
     }
 
+    /// Keeps what was asked of the claim disclosed at `at` by disclosure `index`.
+    fn note(&mut self, at: &Step<'_>, index: usize, parent: Option<usize>) {
+        match &mut self.record {
+            Record::Paths(disclosed) => disclosed.push(DisclosedClaim {
+                path: Step::to_path(Some(at)),
+                disclosure: index,
+                parent,
+            }),
+            Record::FirstUnder { watch, first } => {
+                if first.is_none()
+                    && let Some(name) = at.top_name()
+                    && watch(name)
+                {
+                    *first = Some(name.to_owned());
+                }
+            }
+        }
+    }
+
     /// Looks a digest up, refusing one met before; returns the disclosure it names, if any.
     fn claim_digest(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
-        let found = self.by_digest.get(digest.as_bytes()).copied();
+        let found = self.by_digest.find(&digest);
         if let Some(repeated) = self.seen.replace(digest) {
             return Err(SdJwtError::DuplicateDigest {
                 digest: crate::jose::truncate(&repeated),
@@ -234,23 +366,24 @@ impl Walker<'_> {
             if name == "_sd" || name == "..." {
                 return Err(SdJwtError::ReservedClaimName(name.to_owned()));
             }
-            if map.contains_key(name) {
-                return Err(SdJwtError::ClaimNameConflict(crate::jose::truncate(name)));
-            }
             let (Some(name), mut value) = self.disclosures.claim(index) else {
                 return Err(SdJwtError::ObjectDisclosureExpected);
             };
+            let slot = match map.entry(name) {
+                Entry::Occupied(taken) => {
+                    return Err(SdJwtError::ClaimNameConflict(crate::jose::truncate(
+                        taken.key(),
+                    )));
+                }
+                Entry::Vacant(slot) => slot,
+            };
             let child = Step {
                 up: path,
-                segment: StepSegment::Key(&name),
+                segment: StepSegment::Key(slot.key()),
             };
-            self.disclosed.push(DisclosedClaim {
-                path: Step::to_path(Some(&child)),
-                disclosure: index,
-                parent,
-            });
+            self.note(&child, index, parent);
             self.value(&mut value, Some(&child), Some(index), depth + 1)?;
-            map.insert(name, value);
+            slot.insert(value);
         }
         Ok(())
     }
@@ -285,11 +418,7 @@ impl Walker<'_> {
                     if self.disclosures.all()[index].name().is_some() {
                         return Err(SdJwtError::ArrayDisclosureExpected);
                     }
-                    self.disclosed.push(DisclosedClaim {
-                        path: Step::to_path(Some(&child)),
-                        disclosure: index,
-                        parent,
-                    });
+                    self.note(&child, index, parent);
                     let (_, mut value) = self.disclosures.claim(index);
                     self.value(&mut value, Some(&child), Some(index), depth + 1)?;
                     out.push(value);

@@ -42,9 +42,7 @@ pub use verdict::{
 use crate::catalogue::{self, DocumentType};
 use crate::jose::{JoseError, Jwk, Jwks, typ_matches};
 use crate::sd_jwt::{KbExpectations, Presentation, SdJwtError, process_payload, verify_kb_jwt};
-use crate::sd_jwt_vc::{
-    ENVELOPE_CLAIMS, SD_JWT_VC_TYP, VcEnvelope, VcError, check_no_protected_disclosed,
-};
+use crate::sd_jwt_vc::{ENVELOPE_CLAIMS, PROTECTED_CLAIMS, SD_JWT_VC_TYP, VcEnvelope, VcError};
 use crate::status_list::{Status, StatusCache, StatusLookup};
 use crate::trust_list::{TrustListError, VerifiedTrustList};
 
@@ -99,10 +97,15 @@ fn check(
     // name-conflict rules have run (steps 3 to 5). Processing is pure and bounded, so it
     // runs before the signature check, which needs `iss` (and `vct`) to choose the keys.
     // The disclosures are not needed afterwards (`sd_hash` covers the SD-JWT as sent): their
-    // values move into the processed payload.
-    let processed = presentation.process_consuming().map_err(sd_jwt_failure)?;
-    if is_vc {
-        check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
+    // values move into the processed payload. Of the disclosed claims only one thing is
+    // needed: in SD-JWT VC, the first one under a protected claim (what
+    // `check_no_protected_disclosed` finds in the full list).
+    let protected = |name: &str| is_vc && PROTECTED_CLAIMS.contains(&name);
+    let processed = presentation
+        .process_consuming(&protected)
+        .map_err(sd_jwt_failure)?;
+    if let Some(name) = processed.first_watched {
+        return Err(envelope_failure(VcError::ProtectedClaimDisclosed(name)));
     }
     let envelope = VcEnvelope::read(&processed.claims, is_vc).map_err(envelope_failure)?;
     // A purpose credential is its document's type holding one preset's claims: named and
