@@ -54,7 +54,10 @@ impl SdJwt {
 
     /// The compact serialization with every disclosure.
     pub fn to_compact(&self) -> String {
-        compact(&self.issuer_jwt, self.disclosures.iter())
+        compact(
+            &self.issuer_jwt,
+            self.disclosures.iter().map(Disclosure::encoded),
+        )
     }
 
     /// Processes the SD-JWT with all its disclosures (the holder's own check, without the
@@ -104,7 +107,7 @@ impl SdJwt {
         let chosen = self.select(selectors)?;
         Ok(compact(
             &self.issuer_jwt,
-            chosen.iter().map(|&i| &self.disclosures[i]),
+            chosen.iter().map(|&i| self.disclosures[i].encoded()),
         ))
     }
 
@@ -134,10 +137,12 @@ impl SdJwt {
 /// A presentation as a verifier receives it, parsed but not yet verified.
 #[derive(Debug, Clone)]
 pub struct Presentation {
+    /// The issuer-signed JWT, holding the whole presentation in compact form as its text:
+    /// `<issuer JWT>~<disclosures>~` (`sd_jwt_len` bytes) followed by the KB-JWT, if any.
     issuer_jwt: CompactJws,
     disclosures: Vec<Disclosure>,
-    kb_jwt: Option<String>,
-    sd_jwt: String,
+    sd_jwt_len: usize,
+    has_kb_jwt: bool,
 }
 
 impl Presentation {
@@ -160,13 +165,17 @@ impl Presentation {
 
     fn parse_compact(input: &str) -> Result<Presentation, SdJwtError> {
         let parts = split_compact(input)?;
-        let issuer_jwt = CompactJws::parse_with_limit(parts.issuer_jwt, MAX_PRESENTATION_BYTES)
-            .map_err(SdJwtError::jose("issuer-signed JWT"))?;
+        let issuer_jwt = CompactJws::parse_prefix(
+            input.to_owned(),
+            parts.issuer_jwt.len(),
+            MAX_PRESENTATION_BYTES,
+        )
+        .map_err(SdJwtError::jose("issuer-signed JWT"))?;
         Ok(Presentation {
             issuer_jwt,
             disclosures: parts.disclosures,
-            kb_jwt: parts.kb_jwt.map(str::to_owned),
-            sd_jwt: parts.sd_jwt.to_owned(),
+            sd_jwt_len: parts.sd_jwt.len(),
+            has_kb_jwt: parts.kb_jwt.is_some(),
         })
     }
 
@@ -231,20 +240,23 @@ impl Presentation {
         };
         let kb_jwt = match kb_value {
             None => None,
-            Some(Value::String(kb)) => Some(kb.clone()),
+            Some(Value::String(kb)) => Some(kb.as_str()),
             Some(_) => return Err(SdJwtError::Malformed("kb_jwt must be a string")),
         };
         let jwt = format!("{protected}.{payload}.{signature}");
-        let issuer_jwt = CompactJws::parse_with_limit(&jwt, MAX_PRESENTATION_BYTES)
+        let jwt_len = jwt.len();
+        // sd_hash is computed over the compact form even here (RFC 9901 section 8.1).
+        let mut text = compact(&jwt, encoded.iter().copied());
+        let sd_jwt_len = text.len();
+        text.push_str(kb_jwt.unwrap_or_default());
+        let issuer_jwt = CompactJws::parse_prefix(text, jwt_len, MAX_PRESENTATION_BYTES)
             .map_err(SdJwtError::jose("issuer-signed JWT"))?;
         let disclosures = parse_disclosures(encoded.iter().copied(), encoded.len())?;
-        // sd_hash is computed over the compact form even here (RFC 9901 section 8.1).
-        let sd_jwt = compact(&jwt, disclosures.iter());
         Ok(Presentation {
             issuer_jwt,
             disclosures,
-            kb_jwt,
-            sd_jwt,
+            sd_jwt_len,
+            has_kb_jwt: kb_jwt.is_some(),
         })
     }
 
@@ -260,12 +272,17 @@ impl Presentation {
 
     /// The key-binding JWT, if one was sent.
     pub fn key_binding_jwt(&self) -> Option<&str> {
-        self.kb_jwt.as_deref()
+        self.has_kb_jwt
+            .then(|| self.issuer_jwt.text().get(self.sd_jwt_len..))
+            .flatten()
     }
 
     /// `<issuer JWT>~<disclosures>~` in compact form: what `sd_hash` covers.
     pub fn sd_jwt_part(&self) -> &str {
-        &self.sd_jwt
+        self.issuer_jwt
+            .text()
+            .get(..self.sd_jwt_len)
+            .unwrap_or_default()
     }
 
     /// The issuer-signed payload as sent (unverified, undisclosed).
@@ -364,12 +381,13 @@ fn parse_disclosures<'a>(
     Ok(disclosures)
 }
 
-fn compact<'a>(issuer_jwt: &str, disclosures: impl Iterator<Item = &'a Disclosure>) -> String {
-    let mut out = String::with_capacity(issuer_jwt.len() + 1);
+fn compact<'a>(issuer_jwt: &str, disclosures: impl Iterator<Item = &'a str> + Clone) -> String {
+    let len = issuer_jwt.len() + 1 + disclosures.clone().map(|d| d.len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len);
     out.push_str(issuer_jwt);
     out.push('~');
     for disclosure in disclosures {
-        out.push_str(disclosure.encoded());
+        out.push_str(disclosure);
         out.push('~');
     }
     out

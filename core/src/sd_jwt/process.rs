@@ -188,7 +188,10 @@ impl DigestIndex {
         let mut width = 0;
         for disclosure in disclosures {
             let text = alg.digest_text(disclosure.encoded().as_bytes());
-            width = text.as_bytes().len();
+            if texts.is_empty() {
+                width = text.as_bytes().len();
+                texts.reserve_exact(width * disclosures.len());
+            }
             texts.extend_from_slice(text.as_bytes());
         }
         let mut index = DigestIndex {
