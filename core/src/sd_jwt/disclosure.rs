@@ -206,6 +206,35 @@ mod tests {
     }
 
     #[test]
+    fn read_straight_into_parts_as_the_whole_value_says() {
+        // Property and element disclosures of every value kind, escapes included: the parts
+        // are those of the array the JSON text holds.
+        for text in [
+            r#"["salt","name","value"]"#,
+            r#"["salt","name",{"a":[1,{"b":null}],"c":"d"}]"#,
+            r#"["salt",{"a":1}]"#,
+            r#"["salt",null]"#,
+            r#"["salt","name",null]"#,
+            r#"["s\u0061lt","n\"ame",-1.5e3]"#,
+            r#" [ "salt" , "name" , [ ] ] "#,
+        ] {
+            let d = Disclosure::parse(&b64::encode(text), 0).unwrap();
+            let Value::Array(items) = serde_json::from_str::<Value>(text).unwrap() else {
+                panic!("{text}")
+            };
+            assert_eq!(Some(d.salt()), items[0].as_str(), "{text}");
+            match items.len() {
+                2 => assert_eq!((d.name(), d.value()), (None, &items[1]), "{text}"),
+                _ => assert_eq!(
+                    (d.name(), d.value()),
+                    (items[1].as_str(), &items[2]),
+                    "{text}"
+                ),
+            }
+        }
+    }
+
+    #[test]
     fn shapes() {
         let enc = |s: &str| b64::encode(s);
         assert!(

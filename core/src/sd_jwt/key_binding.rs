@@ -220,3 +220,36 @@ impl<'de> Deserialize<'de> for KbMember {
         deserializer.deserialize_identifier(NameVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_reads_like_the_map_it_replaces() {
+        // A repeated member counts by its last value, as in a serde_json map.
+        let text = r#"{"aud":"a","iat":1,"aud":"b","nonce":"n","x":{"y":[1]},"sd_hash":"h"}"#;
+        let payload: KbPayload = crate::limits::parse_json(text.as_bytes()).unwrap();
+        let map: serde_json::Map<String, Value> =
+            crate::limits::parse_json(text.as_bytes()).unwrap();
+        assert_eq!(payload.aud.as_ref(), map.get("aud"));
+        assert_eq!(payload.aud, Some(Value::String("b".into())));
+        assert_eq!(payload.iat.as_ref(), map.get("iat"));
+        assert_eq!(payload.nonce.as_ref(), map.get("nonce"));
+        assert_eq!(payload.sd_hash.as_ref(), map.get("sd_hash"));
+        // Anything that is not an object, or not JSON, is refused with the map's words.
+        for bad in [
+            "[1]",
+            "\"aud\"",
+            "{\"aud\":}",
+            "{\"a\":1e999}",
+            "{\"aud\":\"a\"} x",
+        ] {
+            let ours = crate::limits::parse_json::<KbPayload>(bad.as_bytes()).err();
+            let map =
+                crate::limits::parse_json::<serde_json::Map<String, Value>>(bad.as_bytes()).err();
+            assert!(ours.is_some(), "{bad}");
+            assert_eq!(ours, map, "{bad}");
+        }
+    }
+}

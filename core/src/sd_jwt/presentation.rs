@@ -425,6 +425,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_copy_holds_every_part() {
+        let jwt = format!(
+            "{}.{}.{}",
+            crate::jose::b64::encode(r#"{"alg":"ES256","typ":"dc+sd-jwt"}"#),
+            crate::jose::b64::encode(r#"{"iss":"i","_sd":[]}"#),
+            crate::jose::b64::encode([7u8; 64])
+        );
+        let one = crate::jose::b64::encode(r#"["s1","a",1]"#);
+        let two = crate::jose::b64::encode(r#"["s2","b",2]"#);
+        let sd_jwt = format!("{jwt}~{one}~{two}~");
+        let json = |kb: &str| {
+            let [protected, payload, signature]: [&str; 3] =
+                jwt.split('.').collect::<Vec<_>>().try_into().unwrap();
+            serde_json::json!({
+                "protected": protected, "payload": payload, "signature": signature,
+                "header": {"disclosures": [one, two], "kb_jwt": kb},
+            })
+            .to_string()
+        };
+        for (text, kb) in [
+            (sd_jwt.clone(), None),
+            (format!("{sd_jwt}kb.jwt.x"), Some("kb.jwt.x")),
+            (json("kb.jwt.x"), Some("kb.jwt.x")),
+        ] {
+            let presentation = Presentation::parse(&text).unwrap();
+            assert_eq!(presentation.issuer_jwt().as_str(), jwt, "{text}");
+            assert_eq!(presentation.sd_jwt_part(), sd_jwt, "{text}");
+            assert_eq!(presentation.key_binding_jwt(), kb, "{text}");
+            assert_eq!(presentation.disclosures().len(), 2);
+            assert_eq!(presentation.disclosures()[1].encoded(), two);
+        }
+    }
+
+    #[test]
     fn split_tildes_is_split() {
         for text in ["", "~", "a", "a~", "~a", "a~b", "a~~b~", "~~", "ab~cd~ef"] {
             assert_eq!(

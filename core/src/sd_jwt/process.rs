@@ -445,3 +445,119 @@ fn array_digest(item: Value) -> Result<Result<String, Value>, SdJwtError> {
         other => Ok(Err(other)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// Runs `payload` with `disclosures` through both ways in, which must agree: the same
+    /// claims or the same error, and the consuming one's first watched name is the first
+    /// disclosed path's top name the public one lists under `watch`.
+    fn both(payload: Value, disclosures: &[&Disclosure], watch: &dyn Fn(&str) -> bool) {
+        let shared: Vec<Disclosure> = disclosures.iter().map(|d| (*d).clone()).collect();
+        let mut owned = shared.clone();
+        let public = process_payload(object(payload.clone()), &shared);
+        let consuming = process_payload_consuming(object(payload.clone()), &mut owned, watch);
+        match (public, consuming) {
+            (Ok(public), Ok(consuming)) => {
+                assert_eq!(
+                    Value::Object(public.claims.clone()).to_string(),
+                    Value::Object(consuming.claims).to_string(),
+                    "{payload}"
+                );
+                assert_eq!(public.hash_alg, consuming.hash_alg);
+                let first = public
+                    .disclosed
+                    .iter()
+                    .find_map(|claim| match claim.path.0.first() {
+                        Some(PathSegment::Key(name)) if watch(name) => Some(name.clone()),
+                        _ => None,
+                    });
+                assert_eq!(first, consuming.first_watched, "{payload}");
+            }
+            (Err(public), Err(consuming)) => assert_eq!(public, consuming, "{payload}"),
+            (public, consuming) => panic!("{payload}: {public:?} but {:?}", consuming.err()),
+        }
+    }
+
+    #[test]
+    fn consuming_agrees_with_the_public_processing() {
+        let d = |name: &str, value: Value| {
+            Disclosure::for_property(format!("salt-{name}"), name, value).unwrap()
+        };
+        let a = d("a", json!(1));
+        let b = d("b", json!({"x": [1, 2]}));
+        let cnf_jwk = d("jwk", json!({"kty": "EC"}));
+        let status = d("status", json!({"status_list": {"idx": 1}}));
+        let element = Disclosure::for_element("salt-e".into(), json!({"class": "B"})).unwrap();
+        let nested = d("n", json!({"_sd": [a.digest(HashAlg::Sha256)]}));
+        let digest = |d: &Disclosure| Value::String(d.digest(HashAlg::Sha256));
+        let protected = |name: &str| ["cnf", "status"].contains(&name);
+        let none = |_: &str| false;
+        let cases: Vec<(Value, Vec<&Disclosure>)> = vec![
+            (
+                json!({"iss": "i", "_sd": [digest(&a), digest(&b), "decoy"]}),
+                vec![&a, &b],
+            ),
+            (
+                json!({"cnf": {"_sd": [digest(&cnf_jwk)]}, "_sd": [digest(&a)]}),
+                vec![&a, &cnf_jwk],
+            ),
+            (
+                json!({"_sd": [digest(&a), digest(&status)]}),
+                vec![&status, &a],
+            ),
+            (
+                json!({"list": [{"...": digest(&element)}, 3, {"...": "decoy"}]}),
+                vec![&element],
+            ),
+            (json!({"_sd": [digest(&nested)]}), vec![&nested, &a]),
+            (
+                json!({"_sd_alg": "sha-256", "z": 1, "_sd": [digest(&a)], "y": {"_sd": []}}),
+                vec![&a],
+            ),
+            // Faults, each with its error.
+            (json!({"a": 0, "_sd": [digest(&a)]}), vec![&a]),
+            (json!({"_sd": [digest(&a), digest(&a)]}), vec![&a]),
+            (json!({"_sd": [digest(&a)]}), vec![&a, &b]),
+            (json!({"_sd": [digest(&a)]}), vec![&a, &a]),
+            (json!({"_sd": [digest(&element)]}), vec![&element]),
+            (json!({"l": [{"...": digest(&a)}]}), vec![&a]),
+            (json!({"_sd": "no"}), vec![]),
+            (json!({"_sd": [1]}), vec![]),
+            (json!({"...": 1}), vec![]),
+        ];
+        for (payload, disclosures) in cases {
+            both(payload.clone(), &disclosures, &protected);
+            both(payload, &disclosures, &none);
+        }
+    }
+
+    #[test]
+    fn a_repeated_disclosure_is_named_by_its_first_repeat() {
+        let one = Disclosure::for_property("s1".into(), "a", json!(1)).unwrap();
+        let two = Disclosure::for_property("s2".into(), "b", json!(2)).unwrap();
+        // In the order sent: the first disclosure whose digest an earlier one has.
+        for (sent, index) in [
+            (vec![&one, &two, &two, &one], 2),
+            (vec![&one, &two, &one, &two], 2),
+            (vec![&two, &one, &one], 2),
+            (vec![&one, &one, &two, &two], 1),
+        ] {
+            let sent: Vec<Disclosure> = sent.into_iter().cloned().collect();
+            assert_eq!(
+                process_payload(Map::new(), &sent),
+                Err(SdJwtError::DuplicateDisclosure { index })
+            );
+        }
+    }
+}

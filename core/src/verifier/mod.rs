@@ -125,7 +125,7 @@ fn check(
         verdict,
     )?;
     let mut signature = Err(JoseError::BadSignature);
-    for key in &keys {
+    for key in keys {
         signature = presentation.issuer_jwt().verify(key);
         if signature.is_ok() {
             break;
@@ -231,24 +231,24 @@ fn check_audience(envelope: &VcEnvelope, policy: &Policy, verdict: &mut Verdict)
 }
 
 /// The keys that may have signed this credential, after the trust checks.
-fn issuer_keys(
+fn issuer_keys<'t>(
     envelope: &VcEnvelope,
     kid: Option<&str>,
     is_vc: bool,
     policy: &Policy,
-    trust: &IssuerTrust,
+    trust: &'t IssuerTrust,
     now: i64,
     verdict: &mut Verdict,
-) -> Result<(Vec<Jwk>, IssuerView), Failure> {
+) -> Result<(&'t [Jwk], IssuerView), Failure> {
     match trust {
         IssuerTrust::Keys(jwks) => {
             let view = IssuerView {
                 id: envelope.iss.clone(),
                 name: None,
             };
-            let keys: Vec<Jwk> = match kid.and_then(|kid| jwks.find(kid)) {
-                Some(key) => vec![key.clone()],
-                None => jwks.keys.clone(),
+            let keys = match kid.and_then(|kid| jwks.find(kid)) {
+                Some(key) => std::slice::from_ref(key),
+                None => jwks.keys.as_slice(),
             };
             if keys.is_empty() {
                 return Err(Failure::new(
@@ -288,12 +288,12 @@ fn issuer_keys(
                 }),
             };
             if !is_vc {
-                return Ok((issuer.jwks.keys.clone(), view));
+                return Ok((issuer.jwks.keys.as_slice(), view));
             }
             match kid {
                 Some(kid) => list
                     .authorise(&envelope.iss, kid, &envelope.vct)
-                    .map(|key| (vec![key.clone()], view))
+                    .map(|key| (std::slice::from_ref(key), view))
                     .map_err(trust_failure),
                 None => {
                     // No kid: every key of the issuer, once the type is authorised.
@@ -303,7 +303,7 @@ fn issuer_keys(
                             vct: envelope.vct.clone(),
                         }));
                     }
-                    Ok((issuer.jwks.keys.clone(), view))
+                    Ok((issuer.jwks.keys.as_slice(), view))
                 }
             }
         }
@@ -590,18 +590,23 @@ fn subject_claims(
     claims: Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let mut subject: Vec<(usize, String, Value)> = claims
+    let mut subject: Vec<(String, Value)> = claims
         .into_iter()
         .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
-        .map(|(name, value)| {
-            let position = document.map_or(0, |d| document_position(d, &name));
-            (position, name, value)
-        })
         .collect();
-    subject.sort_by_key(|(position, _, _)| *position);
-    subject
+    let Some(document) = document else {
+        return subject.into_iter().collect();
+    };
+    // Sorted as small (position, index) pairs; the claims then move out in that order.
+    let mut order: Vec<(usize, usize)> = subject
+        .iter()
+        .enumerate()
+        .map(|(index, (name, _))| (document_position(document, name), index))
+        .collect();
+    order.sort_unstable();
+    order
         .into_iter()
-        .map(|(_, name, value)| (name, value))
+        .map(|(_, index)| std::mem::take(&mut subject[index]))
         .collect()
 }
 
