@@ -87,6 +87,13 @@ pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
 /// JSON text is UTF-8 (RFC 8259 section 8.1): the whole text is checked once up front, so
 /// the parser reads it as `&str` instead of validating every string it meets.
 pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, String> {
+    parse_json_borrowed(json)
+}
+
+/// [`parse_json`] into a value that may borrow from `json`.
+pub(crate) fn parse_json_borrowed<'a, T: serde::Deserialize<'a>>(
+    json: &'a [u8],
+) -> Result<T, String> {
     check_json_depth(json).map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(json).map_err(|e| format!("JSON text is not UTF-8: {e}"))?;
     serde_json::from_str(text).map_err(|e| e.to_string())

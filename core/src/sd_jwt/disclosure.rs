@@ -2,6 +2,8 @@
 //! object property or `[salt, value]` for an array element. The encoded string is kept
 //! as received, because digests are computed over it, never over a re-encoding.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{HashAlg, SdJwtError};
@@ -11,8 +13,9 @@ use crate::limits;
 /// One disclosure: its encoded form as sent, and its decoded contents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disclosure {
-    encoded: String,
-    salt: String,
+    /// The encoded form (`encoded_len` bytes) followed by the salt: one allocation for both.
+    text: String,
+    encoded_len: usize,
     name: Option<String>,
     value: Value,
 }
@@ -25,23 +28,30 @@ impl Disclosure {
             Value::String(name.to_owned()),
             value.clone(),
         ]);
-        Ok(Disclosure {
-            encoded: encode_json(&array)?,
-            salt,
-            name: Some(name.to_owned()),
+        Ok(Disclosure::new(
+            &encode_json(&array)?,
+            &salt,
+            Some(name.to_owned()),
             value,
-        })
+        ))
     }
 
     /// Creates a disclosure for an array element.
     pub fn for_element(salt: String, value: Value) -> Result<Disclosure, SdJwtError> {
         let array = Value::Array(vec![Value::String(salt.clone()), value.clone()]);
-        Ok(Disclosure {
-            encoded: encode_json(&array)?,
-            salt,
-            name: None,
+        Ok(Disclosure::new(&encode_json(&array)?, &salt, None, value))
+    }
+
+    fn new(encoded: &str, salt: &str, name: Option<String>, value: Value) -> Disclosure {
+        let mut text = String::with_capacity(encoded.len() + salt.len());
+        text.push_str(encoded);
+        text.push_str(salt);
+        Disclosure {
+            text,
+            encoded_len: encoded.len(),
+            name,
             value,
-        })
+        }
     }
 
     /// Decodes a received disclosure; `index` is its position, for error messages.
@@ -60,13 +70,8 @@ impl Disclosure {
         b64::decode_into(encoded, buffer).map_err(|_| malformed("not base64url"))?;
         // The usual shape is read straight into its parts; anything else (or any fault)
         // is read again as a whole value below, which names the fault exactly.
-        if let Ok(Shape { salt, name, value }) = limits::parse_json::<Shape>(buffer) {
-            return Ok(Disclosure {
-                encoded: encoded.to_owned(),
-                salt,
-                name,
-                value,
-            });
+        if let Ok(Shape { salt, name, value }) = limits::parse_json_borrowed::<Shape<'_>>(buffer) {
+            return Ok(Disclosure::new(encoded, &salt, name, value));
         }
         let value: Value = limits::parse_json(buffer).map_err(|_| malformed("not JSON"))?;
         let Value::Array(items) = value else {
@@ -84,22 +89,17 @@ impl Disclosure {
             (Some(_), Some(_), None) => return Err(malformed("claim name must be a string")),
             _ => return Err(malformed("must have two or three elements")),
         };
-        Ok(Disclosure {
-            encoded: encoded.to_owned(),
-            salt,
-            name,
-            value,
-        })
+        Ok(Disclosure::new(encoded, &salt, name, value))
     }
 
     /// The encoded form, as sent and hashed.
     pub fn encoded(&self) -> &str {
-        &self.encoded
+        self.text.get(..self.encoded_len).unwrap_or_default()
     }
 
     /// The salt.
     pub fn salt(&self) -> &str {
-        &self.salt
+        self.text.get(self.encoded_len..).unwrap_or_default()
     }
 
     /// The claim name (`None` for an array element).
@@ -120,37 +120,66 @@ impl Disclosure {
 
     /// The digest of the encoded disclosure under `alg`.
     pub fn digest(&self, alg: HashAlg) -> String {
-        alg.digest_b64(self.encoded.as_bytes())
+        alg.digest_b64(self.encoded().as_bytes())
     }
 }
 
 /// A well-formed disclosure array, `[salt, name, value]` or `[salt, value]`, read without
 /// building the array first. Any other shape is an error, and the caller then reads the
 /// input as a plain value to say what is wrong with it.
-struct Shape {
-    salt: String,
+struct Shape<'de> {
+    salt: Cow<'de, str>,
     name: Option<String>,
     value: Value,
 }
 
-impl<'de> serde::Deserialize<'de> for Shape {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Shape, D::Error> {
+impl<'de> serde::Deserialize<'de> for Shape<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Shape<'de>, D::Error> {
         deserializer.deserialize_seq(ShapeVisitor)
+    }
+}
+
+/// A string borrowed from the decoded text when it has no escapes (the salt is copied
+/// once, next to the encoded form, instead of into its own allocation).
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
+        struct TextVisitor;
+        impl<'de> serde::de::Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
     }
 }
 
 struct ShapeVisitor;
 
 impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
-    type Value = Shape;
+    type Value = Shape<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a disclosure array")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape<'de>, A::Error> {
         use serde::de::Error as _;
-        let salt: String = seq
+        let Text(salt) = seq
             .next_element()?
             .ok_or_else(|| A::Error::custom("no salt"))?;
         let first: Value = seq
