@@ -44,7 +44,7 @@ pub enum LimitError {
 
 /// Refuses JSON text nested deeper than [`MAX_JSON_DEPTH`]. Runs in one pass without
 /// allocating; brackets inside strings (and escaped quotes) are skipped, each string in one
-/// `memchr` jump to its next `"` or `\\`. It does not validate the JSON: the parser that
+/// `memchr` jump to its next `"` or `\`. It does not validate the JSON: the parser that
 /// follows does.
 pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
     let mut depth = 0usize;
@@ -69,15 +69,23 @@ pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
                     at += 1;
                 }
             }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_JSON_DEPTH {
-                    return Err(LimitError::TooDeep);
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            other => nest(&mut depth, other)?,
         }
+    }
+    Ok(())
+}
+
+/// Counts one byte outside strings: brackets open and close a level.
+fn nest(depth: &mut usize, byte: u8) -> Result<(), LimitError> {
+    match byte {
+        b'{' | b'[' => {
+            *depth += 1;
+            if *depth > MAX_JSON_DEPTH {
+                return Err(LimitError::TooDeep);
+            }
+        }
+        b'}' | b']' => *depth = depth.saturating_sub(1),
+        _ => {}
     }
     Ok(())
 }
@@ -103,8 +111,8 @@ pub(crate) fn parse_json_borrowed<'a, T: serde::Deserialize<'a>>(
 mod tests {
     use super::*;
 
-    /// The byte-at-a-time scan the `memchr` one replaced, kept as the reference it must
-    /// agree with.
+    /// The byte-at-a-time string skipping the `memchr` one replaced, kept as the
+    /// reference it must agree with.
     fn reference_depth(json: &[u8]) -> Result<(), LimitError> {
         let mut depth = 0usize;
         let mut in_string = false;
@@ -122,14 +130,7 @@ mod tests {
             }
             match byte {
                 b'"' => in_string = true,
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth > MAX_JSON_DEPTH {
-                        return Err(LimitError::TooDeep);
-                    }
-                }
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                _ => {}
+                other => nest(&mut depth, other)?,
             }
         }
         Ok(())
