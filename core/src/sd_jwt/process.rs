@@ -177,7 +177,17 @@ fn process<'w>(
 struct DigestIndex {
     texts: Vec<u8>,
     width: usize,
-    sorted: Vec<usize>,
+    /// (first eight bytes of the text as a big-endian number, position), sorted: the
+    /// number orders as the bytes do, so most comparisons need no text.
+    sorted: Vec<(u64, usize)>,
+}
+
+/// The first eight bytes of `text` (zero-padded), as a number that orders as they do.
+fn prefix(text: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let len = text.len().min(8);
+    bytes[..len].copy_from_slice(&text[..len]);
+    u64::from_be_bytes(bytes)
 }
 
 impl DigestIndex {
@@ -197,16 +207,22 @@ impl DigestIndex {
         let mut index = DigestIndex {
             texts,
             width,
-            sorted: (0..disclosures.len()).collect(),
+            sorted: Vec::new(),
         };
-        let mut sorted = std::mem::take(&mut index.sorted);
-        sorted.sort_unstable_by(|&a, &b| index.text(a).cmp(index.text(b)).then(a.cmp(&b)));
+        let mut sorted: Vec<(u64, usize)> = (0..disclosures.len())
+            .map(|position| (prefix(index.text(position)), position))
+            .collect();
+        sorted.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb)
+                .then_with(|| index.text(a).cmp(index.text(b)))
+                .then(a.cmp(&b))
+        });
         // Equal digests sit next to each other, in the order sent: the second of each run
         // is the first repeat of that digest.
         let repeat = sorted
             .windows(2)
-            .filter(|pair| index.text(pair[0]) == index.text(pair[1]))
-            .map(|pair| pair[1])
+            .filter(|pair| pair[0].0 == pair[1].0 && index.text(pair[0].1) == index.text(pair[1].1))
+            .map(|pair| pair[1].1)
             .min();
         if let Some(index) = repeat {
             return Err(SdJwtError::DuplicateDisclosure { index });
@@ -224,10 +240,15 @@ impl DigestIndex {
 
     /// The disclosure whose digest is `digest`, if any.
     fn find(&self, digest: &str) -> Option<usize> {
+        let key = prefix(digest.as_bytes());
         self.sorted
-            .binary_search_by(|&position| self.text(position).cmp(digest.as_bytes()))
+            .binary_search_by(|&(first, position)| {
+                first
+                    .cmp(&key)
+                    .then_with(|| self.text(position).cmp(digest.as_bytes()))
+            })
             .ok()
-            .map(|found| self.sorted[found])
+            .map(|found| self.sorted[found].1)
     }
 }
 
@@ -317,16 +338,22 @@ impl Walker<'_, '_> {
 
     /// Looks a digest up, refusing one met before; returns the disclosure it names, if any.
     fn claim_digest(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
-        let found = self.by_digest.find(&digest);
-        if let Some(repeated) = self.seen.replace(digest) {
-            return Err(SdJwtError::DuplicateDigest {
+        // A digest naming a disclosure was met before exactly when that disclosure is
+        // already used; only the others (decoys, claims not disclosed) need remembering.
+        let repeated = match self.by_digest.find(&digest) {
+            Some(index) if self.used[index] => Some(digest),
+            Some(index) => {
+                self.used[index] = true;
+                return Ok(Some(index));
+            }
+            None => self.seen.replace(digest),
+        };
+        match repeated {
+            Some(repeated) => Err(SdJwtError::DuplicateDigest {
                 digest: crate::jose::truncate(&repeated),
-            });
+            }),
+            None => Ok(None),
         }
-        if let Some(index) = found {
-            self.used[index] = true;
-        }
-        Ok(found)
     }
 
     fn object(
