@@ -118,7 +118,7 @@ pub fn verify_kb_jwt(
         nonce: string(claims.nonce, "nonce")?,
         sd_hash: string(claims.sd_hash, "sd_hash")?,
     };
-    if claims.sd_hash != hash_alg.digest_b64(sd_jwt.as_bytes()) {
+    if claims.sd_hash.as_bytes() != hash_alg.digest_text(sd_jwt.as_bytes()).as_bytes() {
         return Err(SdJwtError::KeyBindingSdHashMismatch);
     }
     let earliest = expect

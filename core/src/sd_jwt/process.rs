@@ -366,7 +366,9 @@ impl Walker<'_, '_> {
         if depth > MAX_PROCESSING_DEPTH {
             return Err(SdJwtError::TooDeep);
         }
-        let digests = match map.remove("_sd") {
+        // Most objects have no `_sd`: a look at their few keys is cheaper than hashing.
+        let has_digests = map.len() > 16 || map.keys().any(|key| key == "_sd");
+        let digests = match has_digests.then(|| map.remove("_sd")).flatten() {
             None => Vec::new(),
             Some(Value::Array(items)) => items,
             Some(_) => return Err(SdJwtError::InvalidDigestContainer("_sd must be an array")),
