@@ -43,47 +43,126 @@ pub enum LimitError {
 }
 
 /// Refuses JSON text nested deeper than [`MAX_JSON_DEPTH`]. Runs in one pass without
-/// allocating; brackets inside strings (and escaped quotes) are skipped. It does not
-/// validate the JSON: the parser that follows does.
+/// allocating; brackets inside strings (and escaped quotes) are skipped, each string in one
+/// `memchr` jump to its next `"` or `\`. It does not validate the JSON: the parser that
+/// follows does.
 pub fn check_json_depth(json: &[u8]) -> Result<(), LimitError> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut at = 0usize;
+    while let Some(&byte) = json.get(at) {
+        at += 1;
         match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_JSON_DEPTH {
-                    return Err(LimitError::TooDeep);
+            b'"' => {
+                // Skip to the byte after the closing quote; a backslash skips the byte it
+                // escapes. An unterminated string ends the scan (the parser refuses it).
+                loop {
+                    let Some(found) = json
+                        .get(at..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        return Ok(());
+                    };
+                    at += found + 1;
+                    if json[at - 1] == b'"' {
+                        break;
+                    }
+                    at += 1;
                 }
             }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            other => nest(&mut depth, other)?,
         }
     }
     Ok(())
 }
 
+/// Counts one byte outside strings: brackets open and close a level.
+fn nest(depth: &mut usize, byte: u8) -> Result<(), LimitError> {
+    match byte {
+        b'{' | b'[' => {
+            *depth += 1;
+            if *depth > MAX_JSON_DEPTH {
+                return Err(LimitError::TooDeep);
+            }
+        }
+        b'}' | b']' => *depth = depth.saturating_sub(1),
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Parses JSON after the depth check.
+///
+/// JSON text is UTF-8 (RFC 8259 section 8.1): the whole text is checked once up front, so
+/// the parser reads it as `&str` instead of validating every string it meets.
 pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, String> {
+    parse_json_borrowed(json)
+}
+
+/// [`parse_json`] into a value that may borrow from `json`.
+pub(crate) fn parse_json_borrowed<'a, T: serde::Deserialize<'a>>(
+    json: &'a [u8],
+) -> Result<T, String> {
     check_json_depth(json).map_err(|e| e.to_string())?;
-    serde_json::from_slice(json).map_err(|e| e.to_string())
+    let text = std::str::from_utf8(json).map_err(|e| format!("JSON text is not UTF-8: {e}"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time string skipping the `memchr` one replaced, kept as the
+    /// reference it must agree with.
+    fn reference_depth(json: &[u8]) -> Result<(), LimitError> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for &byte in json {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                other => nest(&mut depth, other)?,
+            }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_verdict_as_the_byte_scan(
+            json in proptest::collection::vec(
+                proptest::sample::select(b"[]{}\"\\a ".to_vec()),
+                0..200,
+            )
+        ) {
+            proptest::prop_assert_eq!(check_json_depth(&json), reference_depth(&json));
+        }
+    }
+
+    #[test]
+    fn escapes_at_the_end() {
+        for text in ["\"\\", "\"\\\"", "\"abc\\", "[\"\\\"[", "\""] {
+            assert_eq!(
+                check_json_depth(text.as_bytes()),
+                reference_depth(text.as_bytes()),
+                "{text}"
+            );
+        }
+        let deep_after_escape = format!("\"\\\\\"{}", "[".repeat(MAX_JSON_DEPTH + 1));
+        assert_eq!(
+            check_json_depth(deep_after_escape.as_bytes()),
+            Err(LimitError::TooDeep)
+        );
+    }
 
     #[test]
     fn depth() {

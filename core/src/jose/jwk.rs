@@ -195,17 +195,29 @@ impl Jwk {
     /// The RFC 7638 thumbprint: base64url SHA-256 of the required members in lexicographic
     /// order, without whitespace.
     pub fn thumbprint(&self) -> Result<String, JoseError> {
-        let canonical = match self.algorithm()? {
-            Algorithm::Es256 => format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-                self.coordinate(&self.x, "missing x")?,
-                self.coordinate(&self.y, "missing y")?
-            ),
-            Algorithm::EdDsa => format!(
-                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-                self.coordinate(&self.x, "missing x")?
-            ),
-        };
+        // The members in lexicographic order, no whitespace (RFC 7638 section 3).
+        let mut canonical = String::with_capacity(128);
+        match self.algorithm()? {
+            Algorithm::Es256 => {
+                let x = self.coordinate(&self.x, "missing x")?;
+                let y = self.coordinate(&self.y, "missing y")?;
+                for part in [
+                    r#"{"crv":"P-256","kty":"EC","x":""#,
+                    x,
+                    r#"","y":""#,
+                    y,
+                    r#""}"#,
+                ] {
+                    canonical.push_str(part);
+                }
+            }
+            Algorithm::EdDsa => {
+                let x = self.coordinate(&self.x, "missing x")?;
+                for part in [r#"{"crv":"Ed25519","kty":"OKP","x":""#, x, r#""}"#] {
+                    canonical.push_str(part);
+                }
+            }
+        }
         Ok(b64::encode(ring::digest::digest(
             &ring::digest::SHA256,
             canonical.as_bytes(),
@@ -220,27 +232,54 @@ impl Jwk {
         missing: &'static str,
     ) -> Result<&'a str, JoseError> {
         let text = value.as_deref().ok_or(JoseError::InvalidKey(missing))?;
-        let bytes = b64::decode(text).map_err(|_| JoseError::InvalidKey("bad coordinate"))?;
-        if bytes.len() != 32 {
-            return Err(JoseError::InvalidKey("coordinate must be 32 bytes"));
+        // Up to 64 characters decode into a buffer on the stack; longer text is too long
+        // for a coordinate, and decoding it says whether it is also not base64url.
+        let mut bytes = [0u8; 48];
+        if text.len() <= 64 {
+            let decoded = base64::Engine::decode_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                text,
+                &mut bytes,
+            )
+            .map_err(|_| JoseError::InvalidKey("bad coordinate"))?;
+            if decoded != 32 {
+                return Err(JoseError::InvalidKey("coordinate must be 32 bytes"));
+            }
+        } else {
+            Self::coordinate_bytes(text, &mut Vec::new())?;
         }
         Ok(text)
     }
 
+    /// Decodes a coordinate into `out`, refusing anything but canonical base64url of 32
+    /// bytes.
+    fn coordinate_bytes(text: &str, out: &mut Vec<u8>) -> Result<(), JoseError> {
+        b64::decode_into(text, out).map_err(|_| JoseError::InvalidKey("bad coordinate"))?;
+        if out.len() != 32 {
+            return Err(JoseError::InvalidKey("coordinate must be 32 bytes"));
+        }
+        Ok(())
+    }
+
     /// The public key bytes as ring wants them: SEC1 uncompressed for P-256, raw for Ed25519.
     pub(crate) fn public_key_bytes(&self) -> Result<Vec<u8>, JoseError> {
+        let mut point = Vec::with_capacity(65);
+        let mut coordinate = Vec::with_capacity(33);
+        let mut append = |point: &mut Vec<u8>, value: &Option<String>, missing| {
+            let text = value.as_deref().ok_or(JoseError::InvalidKey(missing))?;
+            Self::coordinate_bytes(text, &mut coordinate)?;
+            point.extend_from_slice(&coordinate);
+            Ok::<(), JoseError>(())
+        };
         match self.algorithm()? {
             Algorithm::Es256 => {
-                let x = b64::decode(self.coordinate(&self.x, "missing x")?)?;
-                let y = b64::decode(self.coordinate(&self.y, "missing y")?)?;
-                let mut point = Vec::with_capacity(65);
                 point.push(0x04);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                Ok(point)
+                append(&mut point, &self.x, "missing x")?;
+                append(&mut point, &self.y, "missing y")?;
             }
-            Algorithm::EdDsa => b64::decode(self.coordinate(&self.x, "missing x")?),
+            Algorithm::EdDsa => append(&mut point, &self.x, "missing x")?,
         }
+        Ok(point)
     }
 
     /// The private key bytes (P-256 scalar or Ed25519 seed); zeroized by the caller.

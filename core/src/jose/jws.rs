@@ -25,7 +25,10 @@ pub struct JwsHeader {
 /// A parsed compact JWS whose signature has not been verified yet.
 #[derive(Debug, Clone)]
 pub struct CompactJws {
+    /// The token, possibly followed by the rest of the text it came in (a presentation
+    /// keeps one copy of all it received): the JWS is `token[..token_len]`.
     token: String,
+    token_len: usize,
     signing_input_len: usize,
     header: JwsHeader,
     payload: Vec<u8>,
@@ -41,6 +44,52 @@ impl CompactJws {
     /// Parses a compact JWS of at most `limit` bytes, enforcing the allow-list and header
     /// rules before anything else looks at it.
     pub fn parse_with_limit(token: &str, limit: usize) -> Result<CompactJws, JoseError> {
+        let parts = Parts::parse(token, limit)?;
+        Ok(parts.into_jws(token.to_owned(), token.len()))
+    }
+
+    /// Parses the compact JWS `text[..len]` (of at most `limit` bytes) and keeps `text`
+    /// whole, so that a caller holding more than the JWS needs one copy of it all
+    /// ([`CompactJws::text`]).
+    pub(crate) fn parse_prefix(
+        text: String,
+        len: usize,
+        limit: usize,
+    ) -> Result<CompactJws, JoseError> {
+        let token = text
+            .get(..len)
+            .ok_or(JoseError::Malformed("expected three dot-separated parts"))?;
+        let parts = Parts::parse(token, limit)?;
+        Ok(parts.into_jws(text, len))
+    }
+
+    /// The whole text the JWS was parsed from ([`CompactJws::parse_prefix`]).
+    pub(crate) fn text(&self) -> &str {
+        &self.token
+    }
+}
+
+/// A compact JWS taken apart, before its text is stored.
+struct Parts {
+    signing_input_len: usize,
+    header: JwsHeader,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Parts {
+    fn into_jws(self, token: String, token_len: usize) -> CompactJws {
+        CompactJws {
+            token,
+            token_len,
+            signing_input_len: self.signing_input_len,
+            header: self.header,
+            payload: self.payload,
+            signature: self.signature,
+        }
+    }
+
+    fn parse(token: &str, limit: usize) -> Result<Parts, JoseError> {
         if token.len() > limit {
             return Err(JoseError::TooLarge {
                 size: token.len(),
@@ -61,15 +110,16 @@ impl CompactJws {
         if signature.len() != 64 {
             return Err(JoseError::Malformed("signature must be 64 bytes"));
         }
-        Ok(CompactJws {
+        Ok(Parts {
             signing_input_len: header_b64.len() + 1 + payload_b64.len(),
-            token: token.to_owned(),
             header,
             payload,
             signature,
         })
     }
+}
 
+impl CompactJws {
     /// The protected header.
     pub fn header(&self) -> &JwsHeader {
         &self.header
@@ -92,7 +142,7 @@ impl CompactJws {
 
     /// The whole compact token.
     pub fn as_str(&self) -> &str {
-        &self.token
+        self.token.get(..self.token_len).unwrap_or_default()
     }
 
     /// Verifies the signature with `key`, whose type must fit the header's algorithm.
@@ -106,12 +156,28 @@ impl CompactJws {
 }
 
 fn parse_header(raw: Map<String, Value>) -> Result<JwsHeader, JoseError> {
-    let alg = match raw.get("alg") {
+    // One pass over the members finds the ones read here (instead of one look-up each);
+    // the rules then run in their order.
+    let (mut alg, mut crit, mut jku, mut x5u, mut typ, mut kid, mut jwk) =
+        (None, None, false, false, None, None, None);
+    for (name, value) in &raw {
+        match name.as_str() {
+            "alg" => alg = Some(value),
+            "crit" => crit = Some(value),
+            "jku" => jku = true,
+            "x5u" => x5u = true,
+            "typ" => typ = Some(value),
+            "kid" => kid = Some(value),
+            "jwk" => jwk = Some(value),
+            _ => {}
+        }
+    }
+    let alg = match alg {
         Some(Value::String(name)) => Algorithm::from_name(name)?,
         Some(_) => return Err(JoseError::Malformed("alg must be a string")),
         None => return Err(JoseError::Malformed("missing alg")),
     };
-    if let Some(crit) = raw.get("crit") {
+    if let Some(crit) = crit {
         // giayto understands no JWS extension, so any critical one is unknown.
         let first = crit
             .as_array()
@@ -120,21 +186,21 @@ fn parse_header(raw: Map<String, Value>) -> Result<JwsHeader, JoseError> {
             .unwrap_or("crit");
         return Err(JoseError::UnknownCritical(truncate(first)));
     }
-    for url_member in ["jku", "x5u"] {
-        if raw.contains_key(url_member) {
+    for (present, url_member) in [(jku, "jku"), (x5u, "x5u")] {
+        if present {
             return Err(JoseError::KeyUrlRefused(url_member));
         }
     }
-    let string_member = |name: &'static str| -> Result<Option<String>, JoseError> {
-        match raw.get(name) {
+    let string_member = |value: Option<&Value>| -> Result<Option<String>, JoseError> {
+        match value {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(JoseError::Malformed("typ and kid must be strings")),
         }
     };
-    let typ = string_member("typ")?;
-    let kid = string_member("kid")?;
-    let jwk = match raw.get("jwk") {
+    let typ = string_member(typ)?;
+    let kid = string_member(kid)?;
+    let jwk = match jwk {
         None => None,
         Some(value) => {
             let jwk: Jwk = serde_json::from_value(value.clone())

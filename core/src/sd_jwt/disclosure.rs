@@ -2,6 +2,8 @@
 //! object property or `[salt, value]` for an array element. The encoded string is kept
 //! as received, because digests are computed over it, never over a re-encoding.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{HashAlg, SdJwtError};
@@ -11,8 +13,9 @@ use crate::limits;
 /// One disclosure: its encoded form as sent, and its decoded contents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disclosure {
-    encoded: String,
-    salt: String,
+    /// The encoded form (`encoded_len` bytes) followed by the salt: one allocation for both.
+    text: String,
+    encoded_len: usize,
     name: Option<String>,
     value: Value,
 }
@@ -25,30 +28,52 @@ impl Disclosure {
             Value::String(name.to_owned()),
             value.clone(),
         ]);
-        Ok(Disclosure {
-            encoded: encode_json(&array)?,
-            salt,
-            name: Some(name.to_owned()),
+        Ok(Disclosure::new(
+            &encode_json(&array)?,
+            &salt,
+            Some(name.to_owned()),
             value,
-        })
+        ))
     }
 
     /// Creates a disclosure for an array element.
     pub fn for_element(salt: String, value: Value) -> Result<Disclosure, SdJwtError> {
         let array = Value::Array(vec![Value::String(salt.clone()), value.clone()]);
-        Ok(Disclosure {
-            encoded: encode_json(&array)?,
-            salt,
-            name: None,
+        Ok(Disclosure::new(&encode_json(&array)?, &salt, None, value))
+    }
+
+    fn new(encoded: &str, salt: &str, name: Option<String>, value: Value) -> Disclosure {
+        let mut text = String::with_capacity(encoded.len() + salt.len());
+        text.push_str(encoded);
+        text.push_str(salt);
+        Disclosure {
+            text,
+            encoded_len: encoded.len(),
+            name,
             value,
-        })
+        }
     }
 
     /// Decodes a received disclosure; `index` is its position, for error messages.
     pub fn parse(encoded: &str, index: usize) -> Result<Disclosure, SdJwtError> {
+        Disclosure::parse_with_buffer(encoded, index, &mut Vec::new())
+    }
+
+    /// [`Disclosure::parse`] decoding into `buffer`, which a caller parsing many
+    /// disclosures reuses.
+    pub(crate) fn parse_with_buffer(
+        encoded: &str,
+        index: usize,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Disclosure, SdJwtError> {
         let malformed = |reason| SdJwtError::MalformedDisclosure { index, reason };
-        let bytes = b64::decode(encoded).map_err(|_| malformed("not base64url"))?;
-        let value: Value = limits::parse_json(&bytes).map_err(|_| malformed("not JSON"))?;
+        b64::decode_into(encoded, buffer).map_err(|_| malformed("not base64url"))?;
+        // The usual shape is read straight into its parts; anything else (or any fault)
+        // is read again as a whole value below, which names the fault exactly.
+        if let Ok(Shape { salt, name, value }) = limits::parse_json_borrowed::<Shape<'_>>(buffer) {
+            return Ok(Disclosure::new(encoded, &salt, name, value));
+        }
+        let value: Value = limits::parse_json(buffer).map_err(|_| malformed("not JSON"))?;
         let Value::Array(items) = value else {
             return Err(malformed("not a JSON array"));
         };
@@ -64,22 +89,17 @@ impl Disclosure {
             (Some(_), Some(_), None) => return Err(malformed("claim name must be a string")),
             _ => return Err(malformed("must have two or three elements")),
         };
-        Ok(Disclosure {
-            encoded: encoded.to_owned(),
-            salt,
-            name,
-            value,
-        })
+        Ok(Disclosure::new(encoded, &salt, name, value))
     }
 
     /// The encoded form, as sent and hashed.
     pub fn encoded(&self) -> &str {
-        &self.encoded
+        self.text.get(..self.encoded_len).unwrap_or_default()
     }
 
     /// The salt.
     pub fn salt(&self) -> &str {
-        &self.salt
+        self.text.get(self.encoded_len..).unwrap_or_default()
     }
 
     /// The claim name (`None` for an array element).
@@ -92,9 +112,96 @@ impl Disclosure {
         &self.value
     }
 
+    /// Moves the claim name and value out (leaving `None` and `null`), for processing that
+    /// consumes the disclosures instead of copying what they hold.
+    pub(crate) fn take_claim(&mut self) -> (Option<String>, Value) {
+        (self.name.take(), std::mem::take(&mut self.value))
+    }
+
     /// The digest of the encoded disclosure under `alg`.
     pub fn digest(&self, alg: HashAlg) -> String {
-        alg.digest_b64(self.encoded.as_bytes())
+        alg.digest_b64(self.encoded().as_bytes())
+    }
+}
+
+/// A well-formed disclosure array, `[salt, name, value]` or `[salt, value]`, read without
+/// building the array first. Any other shape is an error, and the caller then reads the
+/// input as a plain value to say what is wrong with it.
+struct Shape<'de> {
+    salt: Cow<'de, str>,
+    name: Option<String>,
+    value: Value,
+}
+
+impl<'de> serde::Deserialize<'de> for Shape<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Shape<'de>, D::Error> {
+        deserializer.deserialize_seq(ShapeVisitor)
+    }
+}
+
+/// A string borrowed from the decoded text when it has no escapes (the salt is copied
+/// once, next to the encoded form, instead of into its own allocation).
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
+        struct TextVisitor;
+        impl<'de> serde::de::Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+    type Value = Shape<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a disclosure array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape<'de>, A::Error> {
+        use serde::de::Error as _;
+        let Text(salt) = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("no salt"))?;
+        let first: Value = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("no value"))?;
+        let second: Option<Value> = seq.next_element()?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("too many elements"));
+        }
+        match (first, second) {
+            (value, None) => Ok(Shape {
+                salt,
+                name: None,
+                value,
+            }),
+            (Value::String(name), Some(value)) => Ok(Shape {
+                salt,
+                name: Some(name),
+                value,
+            }),
+            _ => Err(A::Error::custom("claim name is not a string")),
+        }
     }
 }
 
@@ -125,6 +232,35 @@ mod tests {
             d.digest(HashAlg::Sha256),
             "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0"
         );
+    }
+
+    #[test]
+    fn read_straight_into_parts_as_the_whole_value_says() {
+        // Property and element disclosures of every value kind, escapes included: the parts
+        // are those of the array the JSON text holds.
+        for text in [
+            r#"["salt","name","value"]"#,
+            r#"["salt","name",{"a":[1,{"b":null}],"c":"d"}]"#,
+            r#"["salt",{"a":1}]"#,
+            r#"["salt",null]"#,
+            r#"["salt","name",null]"#,
+            r#"["s\u0061lt","n\"ame",-1.5e3]"#,
+            r#" [ "salt" , "name" , [ ] ] "#,
+        ] {
+            let d = Disclosure::parse(&b64::encode(text), 0).unwrap();
+            let Value::Array(items) = serde_json::from_str::<Value>(text).unwrap() else {
+                panic!("{text}")
+            };
+            assert_eq!(Some(d.salt()), items[0].as_str(), "{text}");
+            match items.len() {
+                2 => assert_eq!((d.name(), d.value()), (None, &items[1]), "{text}"),
+                _ => assert_eq!(
+                    (d.name(), d.value()),
+                    (items[1].as_str(), &items[2]),
+                    "{text}"
+                ),
+            }
+        }
     }
 
     #[test]

@@ -37,11 +37,91 @@ impl HashAlg {
 
     /// base64url of the digest of `data` (a disclosure's ASCII bytes or an SD-JWT).
     pub fn digest_b64(self, data: &[u8]) -> String {
+        b64::encode(self.digest(data))
+    }
+
+    /// [`HashAlg::digest_b64`] held inline, without allocating.
+    pub(crate) fn digest_text(self, data: &[u8]) -> DigestText {
+        let mut text = DigestText {
+            len: 0,
+            bytes: [0; DIGEST_TEXT_CAPACITY],
+        };
+        // 86 characters hold the largest digest (SHA-512, 64 bytes): encoding cannot fail.
+        let written = base64::Engine::encode_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            self.digest(data),
+            &mut text.bytes,
+        )
+        .unwrap_or(0);
+        text.len = written;
+        text
+    }
+
+    fn digest(self, data: &[u8]) -> ring::digest::Digest {
         let alg = match self {
             HashAlg::Sha256 => &ring::digest::SHA256,
             HashAlg::Sha384 => &ring::digest::SHA384,
             HashAlg::Sha512 => &ring::digest::SHA512,
         };
-        b64::encode(ring::digest::digest(alg, data))
+        ring::digest::digest(alg, data)
+    }
+}
+
+/// Room for the base64url of a SHA-512 digest (86 characters).
+const DIGEST_TEXT_CAPACITY: usize = 86;
+
+/// The base64url text of a digest, held inline; ordered (and looked up) as its bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DigestText {
+    len: usize,
+    bytes: [u8; DIGEST_TEXT_CAPACITY],
+}
+
+impl DigestText {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl PartialEq for DigestText {
+    fn eq(&self, other: &DigestText) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for DigestText {}
+
+impl PartialOrd for DigestText {
+    fn partial_cmp(&self, other: &DigestText) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DigestText {
+    fn cmp(&self, other: &DigestText) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for DigestText {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_text_is_the_base64url_digest() {
+        for alg in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+            for data in [&b""[..], b"WyJzYWx0IiwibmFtZSIsInZhbHVlIl0", &[7u8; 300]] {
+                assert_eq!(
+                    alg.digest_text(data).as_bytes(),
+                    alg.digest_b64(data).as_bytes()
+                );
+            }
+        }
     }
 }

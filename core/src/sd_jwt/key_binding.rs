@@ -98,28 +98,27 @@ pub fn verify_kb_jwt(
     }
     jws.verify(holder_key)
         .map_err(SdJwtError::jose("key binding JWT"))?;
-    let claims: serde_json::Map<String, Value> =
-        jws.payload_json().map_err(|e| SdJwtError::Json {
-            context: "key binding JWT",
-            reason: e.to_string(),
-        })?;
-    let string = |name: &'static str| -> Result<String, SdJwtError> {
-        match claims.get(name) {
-            Some(Value::String(s)) => Ok(s.clone()),
+    let claims: KbPayload = jws.payload_json().map_err(|e| SdJwtError::Json {
+        context: "key binding JWT",
+        reason: e.to_string(),
+    })?;
+    let string = |value: Option<Value>, name: &'static str| -> Result<String, SdJwtError> {
+        match value {
+            Some(Value::String(s)) => Ok(s),
             _ => Err(SdJwtError::KeyBindingClaim(name)),
         }
     };
-    let iat = match claims.get("iat") {
+    let iat = match &claims.iat {
         None => return Err(SdJwtError::KeyBindingClaim("iat")),
         Some(value) => numeric_date(value).map_err(SdJwtError::KeyBindingIat)?,
     };
     let claims = KeyBindingClaims {
         iat,
-        aud: string("aud")?,
-        nonce: string("nonce")?,
-        sd_hash: string("sd_hash")?,
+        aud: string(claims.aud, "aud")?,
+        nonce: string(claims.nonce, "nonce")?,
+        sd_hash: string(claims.sd_hash, "sd_hash")?,
     };
-    if claims.sd_hash != hash_alg.digest_b64(sd_jwt.as_bytes()) {
+    if claims.sd_hash.as_bytes() != hash_alg.digest_text(sd_jwt.as_bytes()).as_bytes() {
         return Err(SdJwtError::KeyBindingSdHashMismatch);
     }
     let earliest = expect
@@ -145,4 +144,112 @@ pub fn verify_kb_jwt(
         ));
     }
     Ok(claims)
+}
+
+/// The members of a KB-JWT payload the verifier reads, each as sent, read like the JSON
+/// object it is: every member is parsed, the others are dropped, and a repeated member
+/// counts by its last value (as a `serde_json` map keeps it), without building the map.
+#[derive(Default)]
+struct KbPayload {
+    iat: Option<Value>,
+    aud: Option<Value>,
+    nonce: Option<Value>,
+    sd_hash: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for KbPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KbPayload, D::Error> {
+        deserializer.deserialize_map(KbPayloadVisitor)
+    }
+}
+
+struct KbPayloadVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KbPayloadVisitor {
+    type Value = KbPayload;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The words `serde_json` uses for a map, so a payload that is not an object is
+        // refused with the same message as before.
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KbPayload, A::Error> {
+        let mut payload = KbPayload::default();
+        while let Some(member) = map.next_key::<KbMember>()? {
+            let value: Value = map.next_value()?;
+            match member {
+                KbMember::Iat => payload.iat = Some(value),
+                KbMember::Aud => payload.aud = Some(value),
+                KbMember::Nonce => payload.nonce = Some(value),
+                KbMember::SdHash => payload.sd_hash = Some(value),
+                KbMember::Other => {}
+            }
+        }
+        Ok(payload)
+    }
+}
+
+/// A KB-JWT payload member name, read without allocating.
+enum KbMember {
+    Iat,
+    Aud,
+    Nonce,
+    SdHash,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for KbMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KbMember, D::Error> {
+        struct NameVisitor;
+        impl serde::de::Visitor<'_> for NameVisitor {
+            type Value = KbMember;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<KbMember, E> {
+                Ok(match name {
+                    "iat" => KbMember::Iat,
+                    "aud" => KbMember::Aud,
+                    "nonce" => KbMember::Nonce,
+                    "sd_hash" => KbMember::SdHash,
+                    _ => KbMember::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(NameVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_reads_like_the_map_it_replaces() {
+        // A repeated member counts by its last value, as in a serde_json map.
+        let text = r#"{"aud":"a","iat":1,"aud":"b","nonce":"n","x":{"y":[1]},"sd_hash":"h"}"#;
+        let payload: KbPayload = crate::limits::parse_json(text.as_bytes()).unwrap();
+        let map: serde_json::Map<String, Value> =
+            crate::limits::parse_json(text.as_bytes()).unwrap();
+        assert_eq!(payload.aud.as_ref(), map.get("aud"));
+        assert_eq!(payload.aud, Some(Value::String("b".into())));
+        assert_eq!(payload.iat.as_ref(), map.get("iat"));
+        assert_eq!(payload.nonce.as_ref(), map.get("nonce"));
+        assert_eq!(payload.sd_hash.as_ref(), map.get("sd_hash"));
+        // Anything that is not an object, or not JSON, is refused with the map's words.
+        for bad in [
+            "[1]",
+            "\"aud\"",
+            "{\"aud\":}",
+            "{\"a\":1e999}",
+            "{\"aud\":\"a\"} x",
+        ] {
+            let ours = crate::limits::parse_json::<KbPayload>(bad.as_bytes()).err();
+            let map =
+                crate::limits::parse_json::<serde_json::Map<String, Value>>(bad.as_bytes()).err();
+            assert!(ours.is_some(), "{bad}");
+            assert_eq!(ours, map, "{bad}");
+        }
+    }
 }

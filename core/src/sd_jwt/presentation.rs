@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::path::{self, Pattern};
+use super::process::{ConsumedPayload, process_payload_consuming};
 use super::{Disclosure, HashAlg, ProcessedPayload, SdJwtError, create_kb_jwt, process_payload};
 use crate::jose::Signer;
 use crate::jose::jws::CompactJws;
@@ -53,7 +54,10 @@ impl SdJwt {
 
     /// The compact serialization with every disclosure.
     pub fn to_compact(&self) -> String {
-        compact(&self.issuer_jwt, self.disclosures.iter())
+        compact(
+            &self.issuer_jwt,
+            self.disclosures.iter().map(Disclosure::encoded),
+        )
     }
 
     /// Processes the SD-JWT with all its disclosures (the holder's own check, without the
@@ -103,7 +107,7 @@ impl SdJwt {
         let chosen = self.select(selectors)?;
         Ok(compact(
             &self.issuer_jwt,
-            chosen.iter().map(|&i| &self.disclosures[i]),
+            chosen.iter().map(|&i| self.disclosures[i].encoded()),
         ))
     }
 
@@ -133,10 +137,12 @@ impl SdJwt {
 /// A presentation as a verifier receives it, parsed but not yet verified.
 #[derive(Debug, Clone)]
 pub struct Presentation {
+    /// The issuer-signed JWT, holding the whole presentation in compact form as its text:
+    /// `<issuer JWT>~<disclosures>~` (`sd_jwt_len` bytes) followed by the KB-JWT, if any.
     issuer_jwt: CompactJws,
     disclosures: Vec<Disclosure>,
-    kb_jwt: Option<String>,
-    sd_jwt: String,
+    sd_jwt_len: usize,
+    has_kb_jwt: bool,
 }
 
 impl Presentation {
@@ -159,13 +165,17 @@ impl Presentation {
 
     fn parse_compact(input: &str) -> Result<Presentation, SdJwtError> {
         let parts = split_compact(input)?;
-        let issuer_jwt = CompactJws::parse_with_limit(parts.issuer_jwt, MAX_PRESENTATION_BYTES)
-            .map_err(SdJwtError::jose("issuer-signed JWT"))?;
+        let issuer_jwt = CompactJws::parse_prefix(
+            input.to_owned(),
+            parts.issuer_jwt.len(),
+            MAX_PRESENTATION_BYTES,
+        )
+        .map_err(SdJwtError::jose("issuer-signed JWT"))?;
         Ok(Presentation {
             issuer_jwt,
             disclosures: parts.disclosures,
-            kb_jwt: parts.kb_jwt.map(str::to_owned),
-            sd_jwt: parts.sd_jwt.to_owned(),
+            sd_jwt_len: parts.sd_jwt.len(),
+            has_kb_jwt: parts.kb_jwt.is_some(),
         })
     }
 
@@ -230,20 +240,23 @@ impl Presentation {
         };
         let kb_jwt = match kb_value {
             None => None,
-            Some(Value::String(kb)) => Some(kb.clone()),
+            Some(Value::String(kb)) => Some(kb.as_str()),
             Some(_) => return Err(SdJwtError::Malformed("kb_jwt must be a string")),
         };
         let jwt = format!("{protected}.{payload}.{signature}");
-        let issuer_jwt = CompactJws::parse_with_limit(&jwt, MAX_PRESENTATION_BYTES)
-            .map_err(SdJwtError::jose("issuer-signed JWT"))?;
-        let disclosures = parse_disclosures(encoded.iter().copied())?;
+        let jwt_len = jwt.len();
         // sd_hash is computed over the compact form even here (RFC 9901 section 8.1).
-        let sd_jwt = compact(&jwt, disclosures.iter());
+        let mut text = compact(&jwt, encoded.iter().copied());
+        let sd_jwt_len = text.len();
+        text.push_str(kb_jwt.unwrap_or_default());
+        let issuer_jwt = CompactJws::parse_prefix(text, jwt_len, MAX_PRESENTATION_BYTES)
+            .map_err(SdJwtError::jose("issuer-signed JWT"))?;
+        let disclosures = parse_disclosures(encoded.iter().copied(), encoded.len())?;
         Ok(Presentation {
             issuer_jwt,
             disclosures,
-            kb_jwt,
-            sd_jwt,
+            sd_jwt_len,
+            has_kb_jwt: kb_jwt.is_some(),
         })
     }
 
@@ -259,12 +272,17 @@ impl Presentation {
 
     /// The key-binding JWT, if one was sent.
     pub fn key_binding_jwt(&self) -> Option<&str> {
-        self.kb_jwt.as_deref()
+        self.has_kb_jwt
+            .then(|| self.issuer_jwt.text().get(self.sd_jwt_len..))
+            .flatten()
     }
 
     /// `<issuer JWT>~<disclosures>~` in compact form: what `sd_hash` covers.
     pub fn sd_jwt_part(&self) -> &str {
-        &self.sd_jwt
+        self.issuer_jwt
+            .text()
+            .get(..self.sd_jwt_len)
+            .unwrap_or_default()
     }
 
     /// The issuer-signed payload as sent (unverified, undisclosed).
@@ -276,6 +294,19 @@ impl Presentation {
     /// The issuer signature is checked separately, with the key the trust list names.
     pub fn process(&self) -> Result<ProcessedPayload, SdJwtError> {
         process_payload(self.issuer_payload()?, &self.disclosures)
+    }
+
+    /// [`Presentation::process`] moving the disclosed values into the processed payload
+    /// instead of copying them: afterwards the presentation holds no disclosures (its
+    /// [`Presentation::sd_jwt_part`], which `sd_hash` covers, is kept). Of the disclosed
+    /// claims it reports only the first under a top-level name `watch` accepts.
+    pub(crate) fn process_consuming(
+        &mut self,
+        watch: &dyn Fn(&str) -> bool,
+    ) -> Result<ConsumedPayload, SdJwtError> {
+        let payload = self.issuer_payload()?;
+        let mut disclosures = std::mem::take(&mut self.disclosures);
+        process_payload_consuming(payload, &mut disclosures, watch)
     }
 }
 
@@ -291,12 +322,14 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
         .rfind('~')
         .ok_or(SdJwtError::Malformed("no ~ separator"))?;
     let (sd_jwt, kb) = input.split_at(last_tilde + 1);
-    let mut parts = sd_jwt[..last_tilde].split('~');
+    let mut parts = split_tildes(&sd_jwt[..last_tilde]);
     let issuer_jwt = parts
         .next()
         .filter(|jwt| !jwt.is_empty())
         .ok_or(SdJwtError::Malformed("missing issuer-signed JWT"))?;
-    let disclosures = parse_disclosures(parts)?;
+    // One `~` ends each disclosure (and the issuer-signed JWT): the list is sized once.
+    let count = memchr::memchr_iter(b'~', sd_jwt.as_bytes()).count();
+    let disclosures = parse_disclosures(parts, count.saturating_sub(1))?;
     let kb_jwt = (!kb.is_empty()).then_some(kb);
     Ok(CompactParts {
         issuer_jwt,
@@ -306,30 +339,55 @@ fn split_compact(input: &str) -> Result<CompactParts<'_>, SdJwtError> {
     })
 }
 
-fn parse_disclosures<'a>(
-    encoded: impl Iterator<Item = &'a str>,
-) -> Result<Vec<Disclosure>, SdJwtError> {
-    encoded
-        .enumerate()
-        .map(|(index, d)| {
-            if d.is_empty() {
-                Err(SdJwtError::MalformedDisclosure {
-                    index,
-                    reason: "empty disclosure",
-                })
-            } else {
-                Disclosure::parse(d, index)
+/// `text.split('~')`, each cut found by one `memchr` jump.
+fn split_tildes(text: &str) -> impl Iterator<Item = &str> {
+    let mut cuts = memchr::memchr_iter(b'~', text.as_bytes());
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        match cuts.next() {
+            Some(end) => {
+                start = Some(end + 1);
+                text.get(from..end)
             }
-        })
-        .collect()
+            None => {
+                start = None;
+                text.get(from..)
+            }
+        }
+    })
 }
 
-fn compact<'a>(issuer_jwt: &str, disclosures: impl Iterator<Item = &'a Disclosure>) -> String {
-    let mut out = String::with_capacity(issuer_jwt.len() + 1);
+/// How many disclosures [`parse_disclosures`] reserves room for before reading any.
+const MAX_PRESIZED_DISCLOSURES: usize = 128;
+
+fn parse_disclosures<'a>(
+    encoded: impl Iterator<Item = &'a str>,
+    count: usize,
+) -> Result<Vec<Disclosure>, SdJwtError> {
+    // Sized from the input, but never more than a real credential carries up front: a
+    // presentation of bare `~` must not reserve more than it could ever fill.
+    let mut disclosures = Vec::with_capacity(count.min(MAX_PRESIZED_DISCLOSURES));
+    let mut buffer = Vec::new();
+    for (index, d) in encoded.enumerate() {
+        if d.is_empty() {
+            return Err(SdJwtError::MalformedDisclosure {
+                index,
+                reason: "empty disclosure",
+            });
+        }
+        disclosures.push(Disclosure::parse_with_buffer(d, index, &mut buffer)?);
+    }
+    Ok(disclosures)
+}
+
+fn compact<'a>(issuer_jwt: &str, disclosures: impl Iterator<Item = &'a str> + Clone) -> String {
+    let len = issuer_jwt.len() + 1 + disclosures.clone().map(|d| d.len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len);
     out.push_str(issuer_jwt);
     out.push('~');
     for disclosure in disclosures {
-        out.push_str(disclosure.encoded());
+        out.push_str(disclosure);
         out.push('~');
     }
     out
@@ -359,5 +417,55 @@ fn hash_alg_of(payload: &Map<String, Value>) -> Result<HashAlg, SdJwtError> {
         None => Ok(HashAlg::default()),
         Some(Value::String(name)) => HashAlg::from_name(name),
         Some(_) => Err(SdJwtError::UnsupportedHashAlg("(not a string)".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_copy_holds_every_part() {
+        let jwt = format!(
+            "{}.{}.{}",
+            crate::jose::b64::encode(r#"{"alg":"ES256","typ":"dc+sd-jwt"}"#),
+            crate::jose::b64::encode(r#"{"iss":"i","_sd":[]}"#),
+            crate::jose::b64::encode([7u8; 64])
+        );
+        let one = crate::jose::b64::encode(r#"["s1","a",1]"#);
+        let two = crate::jose::b64::encode(r#"["s2","b",2]"#);
+        let sd_jwt = format!("{jwt}~{one}~{two}~");
+        let json = |kb: &str| {
+            let [protected, payload, signature]: [&str; 3] =
+                jwt.split('.').collect::<Vec<_>>().try_into().unwrap();
+            serde_json::json!({
+                "protected": protected, "payload": payload, "signature": signature,
+                "header": {"disclosures": [one, two], "kb_jwt": kb},
+            })
+            .to_string()
+        };
+        for (text, kb) in [
+            (sd_jwt.clone(), None),
+            (format!("{sd_jwt}kb.jwt.x"), Some("kb.jwt.x")),
+            (json("kb.jwt.x"), Some("kb.jwt.x")),
+        ] {
+            let presentation = Presentation::parse(&text).unwrap();
+            assert_eq!(presentation.issuer_jwt().as_str(), jwt, "{text}");
+            assert_eq!(presentation.sd_jwt_part(), sd_jwt, "{text}");
+            assert_eq!(presentation.key_binding_jwt(), kb, "{text}");
+            assert_eq!(presentation.disclosures().len(), 2);
+            assert_eq!(presentation.disclosures()[1].encoded(), two);
+        }
+    }
+
+    #[test]
+    fn split_tildes_is_split() {
+        for text in ["", "~", "a", "a~", "~a", "a~b", "a~~b~", "~~", "ab~cd~ef"] {
+            assert_eq!(
+                split_tildes(text).collect::<Vec<_>>(),
+                text.split('~').collect::<Vec<_>>(),
+                "{text:?}"
+            );
+        }
     }
 }

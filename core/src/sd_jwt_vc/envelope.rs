@@ -15,9 +15,10 @@
 //! - plain SD-JWT (RFC 9901 alone): no claim is forbidden in a disclosure; every one above
 //!   is honoured from the processed payload.
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
-use crate::jose::{Jwk, NumericDateError, numeric_date_claim};
+use crate::jose::{Jwk, NumericDateError, numeric_date};
 use crate::sd_jwt::ProcessedPayload;
 use crate::status_list::StatusReference;
 
@@ -98,15 +99,31 @@ impl VcEnvelope {
     /// VC demands; without it (a plain RFC 9901 SD-JWT), absent ones read as empty strings.
     /// Dates are RFC 7519 NumericDates ([`crate::jose::numeric_date`]: fractions floored).
     pub fn read(payload: &Map<String, Value>, require_vc: bool) -> Result<VcEnvelope, VcError> {
-        let string = |name: &'static str| match payload.get(name) {
+        // One pass over the claims finds the envelope's (instead of one look-up each).
+        let mut found: [Option<&Value>; ENVELOPE_CLAIMS.len()] = [None; ENVELOPE_CLAIMS.len()];
+        for (name, value) in payload {
+            if let Some(slot) = ENVELOPE_CLAIMS.iter().position(|claim| claim == name) {
+                found[slot] = Some(value);
+            }
+        }
+        let get = |name: &str| {
+            ENVELOPE_CLAIMS
+                .iter()
+                .position(|claim| *claim == name)
+                .and_then(|slot| found[slot])
+        };
+        let string = |name: &'static str| match get(name) {
             Some(Value::String(s)) => Ok(s.clone()),
             None if !require_vc => Ok(String::new()),
             _ => Err(VcError::Claim(name)),
         };
         let time = |claim: &'static str| {
-            numeric_date_claim(payload, claim).map_err(|reason| VcError::Date { claim, reason })
+            get(claim)
+                .map(numeric_date)
+                .transpose()
+                .map_err(|reason| VcError::Date { claim, reason })
         };
-        let aud = match payload.get("aud") {
+        let aud = match get("aud") {
             None => None,
             Some(Value::String(aud)) => Some(vec![aud.clone()]),
             Some(Value::Array(items)) => Some(
@@ -118,12 +135,11 @@ impl VcEnvelope {
             ),
             Some(_) => return Err(VcError::Claim("aud")),
         };
-        let holder_key = match payload.get("cnf") {
+        let holder_key = match get("cnf") {
             None => None,
             Some(Value::Object(cnf)) => match cnf.get("jwk") {
                 Some(jwk) => {
-                    let jwk: Jwk =
-                        serde_json::from_value(jwk.clone()).map_err(|_| VcError::BadHolderKey)?;
+                    let jwk = Jwk::deserialize(jwk).map_err(|_| VcError::BadHolderKey)?;
                     if jwk.is_private() || jwk.algorithm().is_err() {
                         return Err(VcError::BadHolderKey);
                     }
@@ -133,12 +149,12 @@ impl VcEnvelope {
             },
             Some(_) => return Err(VcError::Claim("cnf")),
         };
-        let status = match payload.get("status") {
+        let status = match get("status") {
             None => None,
             Some(Value::Object(status)) => match status.get("status_list") {
-                Some(list) => Some(
-                    serde_json::from_value(list.clone()).map_err(|_| VcError::Claim("status"))?,
-                ),
+                Some(list) => {
+                    Some(StatusReference::deserialize(list).map_err(|_| VcError::Claim("status"))?)
+                }
                 // Other status mechanisms are not understood; they are not a status list.
                 None => None,
             },

@@ -18,6 +18,8 @@ mod status_source;
 mod sync;
 mod verdict;
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 pub use device::{
@@ -40,9 +42,7 @@ pub use verdict::{
 use crate::catalogue::{self, DocumentType};
 use crate::jose::{JoseError, Jwk, Jwks, typ_matches};
 use crate::sd_jwt::{KbExpectations, Presentation, SdJwtError, process_payload, verify_kb_jwt};
-use crate::sd_jwt_vc::{
-    ENVELOPE_CLAIMS, SD_JWT_VC_TYP, VcEnvelope, VcError, check_no_protected_disclosed,
-};
+use crate::sd_jwt_vc::{ENVELOPE_CLAIMS, PROTECTED_CLAIMS, SD_JWT_VC_TYP, VcEnvelope, VcError};
 use crate::status_list::{Status, StatusCache, StatusLookup};
 use crate::trust_list::{TrustListError, VerifiedTrustList};
 
@@ -80,26 +80,32 @@ fn check(
     now: i64,
     verdict: &mut Verdict,
 ) -> Result<(), Failure> {
-    let presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
-    let header = presentation.issuer_jwt().header();
+    let mut presentation = Presentation::parse(input).map_err(sd_jwt_failure)?;
+    let typ = presentation.issuer_jwt().header().typ.as_deref();
     let is_vc = policy.profile == Profile::SdJwtVc;
-    if is_vc && !typ_matches(header.typ.as_deref(), SD_JWT_VC_TYP) {
+    if is_vc && !typ_matches(typ, SD_JWT_VC_TYP) {
         return Err(Failure::new(
             FailureCode::WrongType,
             format!(
                 "issuer-signed JWT has {}, expected {SD_JWT_VC_TYP}",
-                crate::jose::shown_typ(header.typ.as_deref())
+                crate::jose::shown_typ(typ)
             ),
         ));
     }
-    let payload = presentation.issuer_payload().map_err(sd_jwt_failure)?;
     // RFC 9901 section 7.1: every claim the verifier acts on is read from the Processed
     // SD-JWT Payload (step 6), after the disclosures are in place and the digest and
     // name-conflict rules have run (steps 3 to 5). Processing is pure and bounded, so it
     // runs before the signature check, which needs `iss` (and `vct`) to choose the keys.
-    let processed = process_payload(payload, presentation.disclosures()).map_err(sd_jwt_failure)?;
-    if is_vc {
-        check_no_protected_disclosed(&processed).map_err(envelope_failure)?;
+    // The disclosures are not needed afterwards (`sd_hash` covers the SD-JWT as sent): their
+    // values move into the processed payload. Of the disclosed claims only one thing is
+    // needed: in SD-JWT VC, the first one under a protected claim (what
+    // `check_no_protected_disclosed` finds in the full list).
+    let protected = |name: &str| is_vc && PROTECTED_CLAIMS.contains(&name);
+    let processed = presentation
+        .process_consuming(&protected)
+        .map_err(sd_jwt_failure)?;
+    if let Some(name) = processed.first_watched {
+        return Err(envelope_failure(VcError::ProtectedClaimDisclosed(name)));
     }
     let envelope = VcEnvelope::read(&processed.claims, is_vc).map_err(envelope_failure)?;
     // A purpose credential is its document's type holding one preset's claims: named and
@@ -111,7 +117,7 @@ fn check(
 
     let (keys, issuer) = issuer_keys(
         &envelope,
-        header.kid.as_deref(),
+        presentation.issuer_jwt().header().kid.as_deref(),
         is_vc,
         policy,
         trust,
@@ -119,7 +125,7 @@ fn check(
         verdict,
     )?;
     let mut signature = Err(JoseError::BadSignature);
-    for key in &keys {
+    for key in keys {
         signature = presentation.issuer_jwt().verify(key);
         if signature.is_ok() {
             break;
@@ -147,7 +153,8 @@ fn check(
         expires_at: envelope.exp,
     };
 
-    verdict.claims_json = subject_claims(&processed.claims, document);
+    let hash_alg = processed.hash_alg;
+    verdict.claims_json = subject_claims(processed.claims, document);
     verdict.claims = claim_views(&verdict.claims_json, document);
 
     if is_vc
@@ -161,14 +168,7 @@ fn check(
     }
     check_validity(&envelope, policy, now, verdict);
     check_audience(&envelope, policy, verdict);
-    let kb_proof = check_key_binding(
-        &presentation,
-        &envelope,
-        processed.hash_alg,
-        policy,
-        now,
-        verdict,
-    );
+    let kb_proof = check_key_binding(&presentation, &envelope, hash_alg, policy, now, verdict);
     check_status(&envelope, trust, policy, statuses, now, verdict);
 
     // Remember the proof only once everything else passed: a holder whose presentation
@@ -231,24 +231,24 @@ fn check_audience(envelope: &VcEnvelope, policy: &Policy, verdict: &mut Verdict)
 }
 
 /// The keys that may have signed this credential, after the trust checks.
-fn issuer_keys(
+fn issuer_keys<'t>(
     envelope: &VcEnvelope,
     kid: Option<&str>,
     is_vc: bool,
     policy: &Policy,
-    trust: &IssuerTrust,
+    trust: &'t IssuerTrust,
     now: i64,
     verdict: &mut Verdict,
-) -> Result<(Vec<Jwk>, IssuerView), Failure> {
+) -> Result<(&'t [Jwk], IssuerView), Failure> {
     match trust {
         IssuerTrust::Keys(jwks) => {
             let view = IssuerView {
                 id: envelope.iss.clone(),
                 name: None,
             };
-            let keys: Vec<Jwk> = match kid.and_then(|kid| jwks.find(kid)) {
-                Some(key) => vec![key.clone()],
-                None => jwks.keys.clone(),
+            let keys = match kid.and_then(|kid| jwks.find(kid)) {
+                Some(key) => std::slice::from_ref(key),
+                None => jwks.keys.as_slice(),
             };
             if keys.is_empty() {
                 return Err(Failure::new(
@@ -288,12 +288,12 @@ fn issuer_keys(
                 }),
             };
             if !is_vc {
-                return Ok((issuer.jwks.keys.clone(), view));
+                return Ok((issuer.jwks.keys.as_slice(), view));
             }
             match kid {
                 Some(kid) => list
                     .authorise(&envelope.iss, kid, &envelope.vct)
-                    .map(|key| (vec![key.clone()], view))
+                    .map(|key| (std::slice::from_ref(key), view))
                     .map_err(trust_failure),
                 None => {
                     // No kid: every key of the issuer, once the type is authorised.
@@ -303,7 +303,7 @@ fn issuer_keys(
                             vct: envelope.vct.clone(),
                         }));
                     }
-                    Ok((issuer.jwks.keys.clone(), view))
+                    Ok((issuer.jwks.keys.as_slice(), view))
                 }
             }
         }
@@ -575,34 +575,48 @@ fn check_status(
     }
 }
 
-/// The claims about the subject: everything but the envelope, in the document's order.
+/// Where a claim comes in the document's own order (unknown claims last).
+fn document_position(document: &DocumentType, name: &str) -> usize {
+    document
+        .claims
+        .iter()
+        .position(|spec| spec.name == name)
+        .unwrap_or(usize::MAX)
+}
+
+/// The claims about the subject: everything but the envelope, in the document's order
+/// (claims of equal position, such as unknown ones, keep their processed order).
 fn subject_claims(
-    claims: &Map<String, Value>,
+    claims: Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let mut subject: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        subject.sort_by_key(|(name, _)| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name.as_str())
-                .unwrap_or(usize::MAX)
-        });
-    }
-    subject
+    let mut subject: Vec<(String, Value)> = claims
         .into_iter()
         .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let Some(document) = document else {
+        return subject.into_iter().collect();
+    };
+    // Sorted as small (position, index) pairs; the claims then move out in that order.
+    let mut order: Vec<(usize, usize)> = subject
+        .iter()
+        .enumerate()
+        .map(|(index, (name, _))| (document_position(document, name), index))
+        .collect();
+    order.sort_unstable();
+    order
+        .into_iter()
+        .map(|(_, index)| std::mem::take(&mut subject[index]))
         .collect()
 }
 
-/// Flattens the claims into labelled leaves, in the document's order.
+/// Flattens the subject's claims (already in the document's order, [`subject_claims`])
+/// into labelled leaves.
 fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> Vec<ClaimView> {
-    fn walk(
-        value: &Value,
+    fn walk<'v>(
+        value: &'v Value,
         path: &mut String,
-        keys: &mut Vec<String>,
+        keys: &mut Vec<&'v str>,
         document: Option<&DocumentType>,
         out: &mut Vec<ClaimView>,
     ) {
@@ -614,7 +628,7 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
                         path.push('.');
                     }
                     path.push_str(key);
-                    keys.push(key.clone());
+                    keys.push(key);
                     walk(child, path, keys, document, out);
                     keys.pop();
                     path.truncate(len);
@@ -623,42 +637,37 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
             Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
                 for (index, child) in items.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("[{index}]"));
+                    // Writing to a String cannot fail.
+                    let _ = write!(path, "[{index}]");
                     walk(child, path, keys, document, out);
                     path.truncate(len);
                 }
             }
             leaf => {
-                let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
                 out.push(ClaimView {
                     path: path.clone(),
-                    label: document
-                        .and_then(|d| d.claim_label(&key_refs))
-                        .map(Names::from),
+                    label: document.and_then(|d| d.claim_label(keys)).map(Names::from),
                     value: leaf.clone(),
                 });
             }
         }
     }
-    let mut out = Vec::new();
-    let (mut path, mut keys) = (String::new(), Vec::new());
-    // Disclosed claims arrive in digest order; show them in the document's own order.
-    let mut ordered: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        let position = |name: &str| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name)
-                .unwrap_or(usize::MAX)
-        };
-        ordered.sort_by_key(|(name, _)| position(name));
+    fn leaves(value: &Value) -> usize {
+        match value {
+            Value::Object(map) => map.values().map(leaves).sum(),
+            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+                items.iter().map(leaves).sum()
+            }
+            _ => 1,
+        }
     }
-    for (key, value) in ordered {
+    let mut out = Vec::with_capacity(claims.values().map(leaves).sum());
+    let (mut path, mut keys) = (String::new(), Vec::new());
+    for (key, value) in claims {
         path.clear();
         path.push_str(key);
         keys.clear();
-        keys.push(key.clone());
+        keys.push(key.as_str());
         walk(value, &mut path, &mut keys, document, &mut out);
     }
     out
