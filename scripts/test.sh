@@ -58,6 +58,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== feature unification (the server alone reuses a workspace build)"
+scripts/feature-unification.sh
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== bindings (Kotlin, Python, Swift freshness)"; scripts/test-bindings.sh

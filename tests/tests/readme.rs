@@ -52,10 +52,7 @@ fn parse(readme: &str) -> Vec<Block> {
         }
         let mode = match i.checked_sub(1).map(|p| lines[p].trim()) {
             Some(m) if m.starts_with(MARKER) => {
-                let inner = m
-                    .trim_start_matches(MARKER)
-                    .trim_end_matches("-->")
-                    .trim();
+                let inner = m.trim_start_matches(MARKER).trim_end_matches("-->").trim();
                 if let Some(reason) = inner.strip_prefix("skip:") {
                     assert!(
                         !reason.trim().is_empty(),
@@ -127,7 +124,10 @@ fn script(blocks: &[Block], port: u16) -> String {
             }
         }
     }
-    assert_eq!(bind_lines, 1, "one GIAYTO_BIND=127.0.0.1:8080 line sets the port");
+    assert_eq!(
+        bind_lines, 1,
+        "one GIAYTO_BIND=127.0.0.1:8080 line sets the port"
+    );
     out
 }
 
@@ -185,7 +185,9 @@ fn every_readme_block_runs_as_written() {
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&tmp).unwrap();
-    let real_home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let real_home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
 
     let mut cmd = Command::new("timeout");
     // A generous bound: the blocks build debug binaries and play the demo.
@@ -236,5 +238,8 @@ fn every_readme_block_runs_as_written() {
     // Nothing was left in the repository.
     let after = git_status(&root);
     let new: Vec<&String> = after.difference(&before).collect();
-    assert!(new.is_empty(), "the blocks wrote into the repository: {new:?}");
+    assert!(
+        new.is_empty(),
+        "the blocks wrote into the repository: {new:?}"
+    );
 }

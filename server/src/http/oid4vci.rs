@@ -221,7 +221,8 @@ pub async fn credential(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return res;
     };
-    let req: CredentialRequest = match serde_json::from_slice(&body) {
+    // Core's nesting bound first (serde_json's own may be lifted in a workspace build).
+    let req: CredentialRequest = match giayto_core::limits::parse_json(&body) {
         Ok(r) => r,
         Err(_) => {
             return GrantError::Credential {
