@@ -329,3 +329,46 @@ fn qr_encode_and_decode_round_trip_and_corrupted_text_is_reported() {
         "{out:?}"
     );
 }
+
+/// A copy of the built `giayto` alone in a temporary folder (nothing beside it).
+fn lone_giayto(dir: &std::path::Path) -> std::path::PathBuf {
+    let exe = dir.join("giayto");
+    std::fs::copy(env!("CARGO_BIN_EXE_giayto"), &exe).unwrap();
+    exe
+}
+
+/// Issue 16: the demo is its own program (`giayto-demo`) so that `giayto` does not depend on
+/// the server; `giayto demo` without it says how to build it.
+#[test]
+fn demo_without_the_demo_program_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(lone_giayto(dir.path()))
+        .args(["demo", "--non-interactive"])
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cargo build -p giayto-demo"), "{stderr}");
+}
+
+/// `giayto demo ARGS` runs the `giayto-demo` beside it with the same arguments (and
+/// `--json`), and ends with its exit code.
+#[test]
+fn demo_runs_the_demo_program_beside_it_with_the_same_arguments() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = lone_giayto(dir.path());
+    let fake = dir.path().join("giayto-demo");
+    std::fs::write(&fake, "#!/bin/sh\necho \"demo got: $*\"\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--json", "demo", "--non-interactive", "--dir", "kept"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "demo got: --json --non-interactive --dir kept"
+    );
+}

@@ -124,7 +124,7 @@ fn sync(args: SyncArgs, json: bool) -> Result<u8, CliError> {
 
 /// Performs the sync's requests one after the other; a request that fails on the network
 /// is reported by the sync, which goes on.
-pub(crate) fn run_sync(agent: &ureq::Agent, device: &mut VerifierDevice, sync: &mut StatusSync) {
+pub fn run_sync(agent: &ureq::Agent, device: &mut VerifierDevice, sync: &mut StatusSync) {
     while let Some(request) = sync.next_request(device) {
         match net::perform_bounded(agent, &request.http, request.max_body_bytes) {
             Ok(response) => sync.on_response(device, &response),

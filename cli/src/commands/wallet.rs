@@ -40,7 +40,7 @@ const VAULT_FILE: &str = "vault.giayto";
 const KEY_FILE: &str = "vault.key";
 const HOLDER_KEY_FILE: &str = "holder.jwk";
 /// The alias recorded for the holder key in stored credentials.
-pub(crate) const HOLDER_KEY_ID: &str = "holder.jwk";
+pub const HOLDER_KEY_ID: &str = "holder.jwk";
 /// How many times a deferred issuance is polled before giving up.
 const MAX_DEFERRED_POLLS: u32 = 5;
 /// The longest wait between deferred polls.

@@ -1,14 +1,38 @@
-//! `giayto demo`: the whole journey with its own embedded server, run as a user would,
+//! `giayto-demo`: the whole journey with its own embedded server, run as a user would,
 //! in text and in JSON, and kept in a folder of the user's choice (twice in the same one).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use std::process::{Command, Stdio};
 
-use common::{run_expect, run_json};
+use serde_json::Value;
+
+/// Runs `giayto-demo args...` with no terminal, expecting `code`; returns stdout.
+fn run_expect(args: &[&str], code: i32) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_giayto-demo"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "giayto-demo {args:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `giayto-demo --json args...` expecting `code`; returns the parsed report.
+fn run_json(args: &[&str], code: i32) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&run_expect(&all, code)).unwrap()
+}
 
 #[test]
 fn the_demo_plays_the_journey_and_every_check_holds() {
-    let text = run_expect(&["demo", "--non-interactive"], 0);
+    let text = run_expect(&["--non-interactive"], 0);
     for line in [
         "[1/7]",
         "[7/7]",
@@ -51,7 +75,7 @@ fn the_demo_reports_json_and_can_run_twice_in_a_kept_folder() {
     let folder = folder.to_str().unwrap();
     for _ in 0..2 {
         // The second run finds the agencies of the first and gives them new API keys.
-        let report = run_json(&["demo", "--non-interactive", "--dir", folder], 0);
+        let report = run_json(&["--non-interactive", "--dir", folder], 0);
         assert_eq!(report["ok"], true, "{report}");
         assert_eq!(report["documents"], 6);
         let checks = report["checks"].as_array().unwrap();

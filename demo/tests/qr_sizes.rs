@@ -10,16 +10,16 @@
 
 use std::process::Command;
 
-use giayto_cli::sizes::{
-    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status, measure,
-    target_version,
-};
 use giayto_core::catalogue;
 use giayto_core::jose::{Jwks, Signer, SoftwareSigner};
 use giayto_core::qr::{EcLevel, decode_image, render_png, render_terminal};
 use giayto_core::status_list::{StatusList, sign_token};
 use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
 use giayto_core::verifier::VerifierDevice;
+use giayto_demo::sizes::{
+    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status, measure,
+    target_version,
+};
 use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageFormat, Luma};
 

@@ -16,7 +16,7 @@ use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::StatusReference;
 use giayto_core::wallet::{Binding, Selection, present_credential};
 
-use crate::CliError;
+use giayto_cli::CliError;
 
 /// A fixed issuance time, so the table does not change with the date.
 pub const NOW: i64 = 1_760_000_000;

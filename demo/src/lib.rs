@@ -1,4 +1,6 @@
-//! `giayto demo`: the whole journey in the terminal, against its own embedded server.
+//! giayto-demo (the `giayto-demo` program, also run as `giayto demo`): the whole journey
+//! in the terminal, against its own embedded server. Its own crate so that the `giayto`
+//! verifier and wallet tool does not depend on the server (axum, sqlx).
 //! Three agencies publish six documents for one citizen; the citizen's phone receives them
 //! by OpenID4VCI into an encrypted wallet; the officer's device syncs the trust list and
 //! status lists, then goes offline; the citizen shows the driving licence (traffic-stop
@@ -9,6 +11,7 @@
 
 mod embedded;
 mod narrator;
+pub mod sizes;
 
 use std::path::{Path, PathBuf};
 
@@ -24,15 +27,15 @@ use giayto_core::verifier::{
 use giayto_core::wallet::{Binding, DocumentView, Fallback, HolderKeys, Source, Wallet};
 use serde_json::{Value, json};
 
-use crate::commands::demo::embedded::EmbeddedServer;
-use crate::commands::demo::narrator::Narrator;
-use crate::commands::issue::signer_for;
-use crate::commands::{keygen, wallet};
-use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
-use crate::output::{QR_EC_LEVEL, verdict_text};
-use crate::{net, unix_now};
+use crate::embedded::EmbeddedServer;
+use crate::narrator::Narrator;
+use giayto_cli::commands::issue::signer_for;
+use giayto_cli::commands::{keygen, wallet};
+use giayto_cli::error::{CliError, EXIT_INVALID, EXIT_OK};
+use giayto_cli::output::{QR_EC_LEVEL, verdict_text};
+use giayto_cli::{net, unix_now};
 
-/// `giayto demo` options.
+/// `giayto-demo` options.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Do not wait for Enter between steps (the default when stdin is not a terminal).
@@ -86,7 +89,7 @@ struct Published {
     status_uri: Option<String>,
 }
 
-/// Runs `giayto demo`.
+/// Runs the demo; `Ok` carries the exit code (0: every check held, 1: one did not).
 pub fn run(args: DemoArgs, json: bool) -> Result<u8, CliError> {
     use std::io::IsTerminal as _;
     let interactive = !args.non_interactive && std::io::stdin().is_terminal();
@@ -384,7 +387,7 @@ impl Journey {
             .load_trust_list(&self.get_text(&self.server_url("/trust-list"))?, now)
             .map_err(device_error)?;
         let mut sync = officer.start_status_sync(now).map_err(device_error)?;
-        super::verifier::run_sync(&self.agent, officer, &mut sync);
+        giayto_cli::commands::verifier::run_sync(&self.agent, officer, &mut sync);
         let report = sync.finish();
         if let Some(failure) = report.failures.first() {
             return Err(CliError::Network(format!(
