@@ -372,3 +372,35 @@ fn demo_runs_the_demo_program_beside_it_with_the_same_arguments() {
         "demo got: --json --non-interactive --dir kept"
     );
 }
+
+/// Issue 16: `giayto ... | head -c 10` panicked ("failed printing to stdout: Broken pipe",
+/// exit 101) in about a third of runs. Here the pipe's reading end is closed before the
+/// command starts, so every print meets the closed pipe: each command ends with exit 0 and
+/// says nothing.
+#[test]
+fn a_closed_pipe_is_a_normal_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.jwk");
+    let key = key.to_str().unwrap();
+    let wallet = dir.path().join("w");
+    let wallet = wallet.to_str().unwrap();
+    for args in [
+        vec!["keygen", "--out", key],
+        vec!["verify", "--help"],
+        vec!["--version"],
+        vec!["--json", "wallet", "--dir", wallet, "init"],
+        vec!["--json", "wallet", "--dir", wallet, "list"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = common::giayto()
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "giayto {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "giayto {args:?}: {stderr}");
+    }
+}

@@ -96,6 +96,7 @@ enum TrustListAction {
 }
 
 fn main() -> ExitCode {
+    giayto_core::broken_pipe::end_quietly_on_broken_pipe();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GIAYTO_LOG")
