@@ -15,8 +15,24 @@ use crate::files;
 /// The error-correction level of every QR code the command draws (about 15 % damage).
 pub const QR_EC_LEVEL: EcLevel = EcLevel::M;
 
-/// Prints a presentation, or renders its QR code as `qr` asks and prints its QR text.
+/// Prints a presentation, or renders its QR code as `qr` asks: a file is named (the text
+/// is in `--json`), a terminal drawing is followed by its size.
 pub fn presentation(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(), CliError> {
+    render(out, qr, json, false)
+}
+
+/// `giayto qr encode`: as [`presentation`], but the QR text is the product, printed on
+/// stdout even when an image file is written too (which is then named on stderr).
+pub fn qr_text(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(), CliError> {
+    render(out, qr, json, true)
+}
+
+fn render(
+    out: &PresentationOutput,
+    qr: &QrOutArgs,
+    json: bool,
+    text_is_the_product: bool,
+) -> Result<(), CliError> {
     let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
     let mut file = None;
     if let Some(path) = &qr.qr_png {
@@ -41,13 +57,22 @@ pub fn presentation(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Res
             "QR version {version}, level M, {} characters",
             out.qr_text.len()
         );
-    } else if let Some(path) = file {
+    } else if let Some(path) = file.filter(|_| text_is_the_product) {
         println!("{}", out.qr_text);
         eprintln!(
             "QR code written to {} (version {version}, level M, {} characters)",
             path.display(),
             out.qr_text.len()
         );
+    } else if let Some(path) = file {
+        // The file is what was asked for: the text stays out of the way (`--json` has it).
+        println!(
+            "Đã ghi mã QR vào / QR code written to {} (phiên bản / version {version}, mức / level M, {} ký tự / characters)",
+            path.display(),
+            out.qr_text.len()
+        );
+    } else if text_is_the_product {
+        println!("{}", out.qr_text);
     } else {
         println!("{}", out.presentation);
     }

@@ -404,3 +404,83 @@ fn a_closed_pipe_is_a_normal_end() {
         assert!(!stderr.contains("panicked"), "giayto {args:?}: {stderr}");
     }
 }
+
+/// Issue 16: `--qr-png` wrote the image and also dumped the 1,779-character QR text; now
+/// it says where the image went, and `--json` still carries the text.
+#[test]
+fn a_qr_written_to_a_file_is_not_also_dumped_as_text() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("driving_licence");
+    let png = keys.path("stop.png");
+    let stdout = run_expect(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "traffic_stop",
+            "--qr-png",
+            &png,
+        ],
+        0,
+    );
+    assert!(!stdout.contains("GT2:"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("QR code written to {png}")),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(std::path::Path::new(&png).is_file());
+}
+
+/// Issue 16: `wallet init` printed an unlabelled JWK, and a second `wallet init` said
+/// `File exists (os error 17)`.
+#[test]
+fn wallet_init_labels_the_key_and_a_second_init_says_the_wallet_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w");
+    let w = w.to_str().unwrap();
+    let first = run_expect(&["wallet", "--dir", w, "init"], 0);
+    let label = first.lines().nth(1).unwrap();
+    assert!(label.contains("public holder key (JWK)"), "{first}");
+    let vault_before = std::fs::read(dir.path().join("w/vault.giayto")).unwrap();
+    let again = run(&["wallet", "--dir", w, "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains(&format!("a wallet already exists in {w}")) && !stderr.contains("os error"),
+        "{stderr}"
+    );
+    // Nothing was touched.
+    assert_eq!(
+        std::fs::read(dir.path().join("w/vault.giayto")).unwrap(),
+        vault_before
+    );
+}
+
+/// `giayto qr encode P` prints the QR text it made (it printed its input back).
+#[test]
+fn qr_encode_prints_the_qr_text() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("can_cuoc");
+    let presentation = run_expect(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "age_over_18",
+        ],
+        0,
+    );
+    let text = run_expect(&["qr", "encode", presentation.trim()], 0);
+    assert!(text.starts_with("GT2:"), "{text}");
+    assert_eq!(
+        run_expect(&["qr", "decode", text.trim()], 0).trim(),
+        presentation.trim()
+    );
+}

@@ -41,7 +41,7 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         QrCommand::Encode(args) => {
             let presentation = scan::read_input(&args.input)?;
             let qr_text = qr::pack(&presentation)?;
-            output::presentation(
+            output::qr_text(
                 &PresentationOutput {
                     presentation,
                     qr_text,

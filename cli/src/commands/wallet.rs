@@ -316,6 +316,19 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
 }
 
 fn init(layout: &Layout, json: bool) -> Result<u8, CliError> {
+    // A second `init` said `File exists (os error 17)`: say which wallet is there instead,
+    // before anything is written.
+    if let Some(existing) = [layout.vault(), layout.key_file(), layout.holder_key()]
+        .into_iter()
+        .find(|p| p.exists())
+    {
+        return Err(CliError::Usage(format!(
+            "Ví đã có / a wallet already exists in {} ({} is there): use it as it is, or choose \
+             another folder with --dir or GIAYTO_WALLET",
+            layout.dir.display(),
+            existing.file_name().unwrap_or_default().to_string_lossy()
+        )));
+    }
     create_private_dir(&layout.dir)?;
     let key = if std::env::var_os(VAULT_KEY_ENV).is_some() {
         layout.read_key()?
@@ -339,6 +352,10 @@ fn init(layout: &Layout, json: bool) -> Result<u8, CliError> {
         print!("{}", files::pretty_json(&body)?);
     } else {
         println!("Đã tạo ví / Wallet created in {}", layout.dir.display());
+        println!(
+            "Khóa công khai của thiết bị (JWK) / The device's public holder key (JWK), to which \
+             documents are bound:"
+        );
         print!("{}", files::pretty_json(&public)?);
     }
     Ok(EXIT_OK)
