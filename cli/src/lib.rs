@@ -72,7 +72,7 @@ pub struct SelectArgs {
     #[arg(long, value_delimiter = ',')]
     pub claims: Vec<String>,
     /// A disclosure preset of the document type (`traffic_stop`, `age_over_18`, `full`, ...).
-    #[arg(long)]
+    #[arg(long, long_help = output::presets_help())]
     pub preset: Option<String>,
 }
 

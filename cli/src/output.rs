@@ -228,8 +228,27 @@ pub fn document_json(doc: &DocumentView, with_claims: bool) -> Value {
                 })
             })
             .collect();
+        body["presets"] = json!(presets_of(&doc.vct));
     }
     body
+}
+
+/// The preset names of a document type (`--preset`), in catalogue order; none outside the
+/// catalogue.
+pub fn presets_of(vct: &str) -> Vec<&'static str> {
+    giayto_core::catalogue::by_vct(vct).map_or_else(Vec::new, |t| t.preset_names())
+}
+
+/// Every document type's presets, for `--preset`'s help.
+pub fn presets_help() -> String {
+    let mut s = String::from(
+        "A disclosure preset of the document type (`giayto wallet show ID` lists the document's). \
+         Presets by type:",
+    );
+    for t in giayto_core::catalogue::all() {
+        let _ = write!(s, "\n  {}: {}", t.id, t.preset_names().join(", "));
+    }
+    s
 }
 
 /// A wallet document for people: one line, or the claims too.
@@ -240,6 +259,14 @@ pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
         for claim in &doc.claims {
             let label = claim.label.as_ref().map_or(claim.path.clone(), both);
             let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+        }
+        let presets = presets_of(&doc.vct);
+        if !presets.is_empty() {
+            let _ = writeln!(
+                s,
+                "  Cách trình bày / Presets (--preset): {}",
+                presets.join(", ")
+            );
         }
     }
     s

@@ -484,3 +484,37 @@ fn qr_encode_prints_the_qr_text() {
         presentation.trim()
     );
 }
+
+/// Issue 16: `--preset hospital` failed without listing the presets that exist; `--help`
+/// and `wallet show` did not list them either.
+#[test]
+fn presets_are_listed_where_one_is_chosen() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("driving_licence");
+    let out = run(&[
+        "present",
+        "--credential",
+        &credential,
+        "--holder-key",
+        &keys.path("holder.jwk"),
+        "--preset",
+        "hospital",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "no preset \"hospital\"; its presets: full, identity, age_over_18, traffic_stop, vehicle_rental"
+        ),
+        "{stderr}"
+    );
+    let help = run_expect(&["wallet", "present", "--help"], 0);
+    assert!(
+        help.contains("driving_licence: full, identity, age_over_18, traffic_stop, vehicle_rental"),
+        "{help}"
+    );
+    assert!(
+        help.contains("judicial_record: full, identity, age_over_18, employment"),
+        "{help}"
+    );
+}

@@ -19,6 +19,7 @@ mod health_book;
 mod health_insurance_card;
 mod judicial_record;
 mod metadata;
+mod order;
 pub mod paths;
 mod purpose;
 pub mod schema;
@@ -245,6 +246,11 @@ impl DocumentType {
     /// The disclosure presets; the first is `full`.
     pub fn presets(&self) -> &'static [Preset] {
         self.presets
+    }
+
+    /// The names of the type's presets, in catalogue order.
+    pub fn preset_names(&self) -> Vec<&'static str> {
+        self.presets.iter().map(|preset| preset.name).collect()
     }
 
     /// The preset with this name.

@@ -580,18 +580,11 @@ fn subject_claims(
     claims: &Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let mut subject: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        subject.sort_by_key(|(name, _)| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name.as_str())
-                .unwrap_or(usize::MAX)
-        });
-    }
-    subject
-        .into_iter()
+    let ordered = document.map(|d| d.in_catalogue_order(claims));
+    ordered
+        .as_ref()
+        .unwrap_or(claims)
+        .iter()
         .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
@@ -642,19 +635,10 @@ fn claim_views(claims: &Map<String, Value>, document: Option<&DocumentType>) -> 
     }
     let mut out = Vec::new();
     let (mut path, mut keys) = (String::new(), Vec::new());
-    // Disclosed claims arrive in digest order; show them in the document's own order.
-    let mut ordered: Vec<(&String, &Value)> = claims.iter().collect();
-    if let Some(document) = document {
-        let position = |name: &str| {
-            document
-                .claims
-                .iter()
-                .position(|spec| spec.name == name)
-                .unwrap_or(usize::MAX)
-        };
-        ordered.sort_by_key(|(name, _)| position(name));
-    }
-    for (key, value) in ordered {
+    // Disclosed claims arrive in digest order; show them in the document's own order, at
+    // every level.
+    let ordered = document.map(|d| d.in_catalogue_order(claims));
+    for (key, value) in ordered.as_ref().unwrap_or(claims) {
         path.clear();
         path.push_str(key);
         keys.clear();
