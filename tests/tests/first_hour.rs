@@ -1,6 +1,7 @@
 //! Issue 16, what a newcomer met right after the README, against the real server and the
 //! real `giayto` command: `giayto publish` prints the offers and `tx_code`s an agency must
-//! hand out (and `--json` carries them); a wrong `tx_code` says how many tries are left.
+//! hand out (and `--json` carries them); a wrong `tx_code` says how many tries are left;
+//! `giayto qr decode` and `giayto wallet receive` read the server's own offer QR image.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::Path;
@@ -123,5 +124,34 @@ fn publish_prints_the_offers_and_a_wrong_tx_code_says_the_tries_left() {
         &["wallet", "receive", uri, "--tx-code", tx_code],
     );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // The server's own offer QR image (`qr_png_url`) is read by `qr decode` and received
+    // by `wallet receive offer.png`: only an outside decoder could read it before.
+    let card = offers
+        .iter()
+        .find(|o| o["document_id"] == "can-cuoc-0001")
+        .unwrap();
+    let png = ureq::get(card["qr_png_url"].as_str().unwrap())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_vec()
+        .unwrap();
+    std::fs::write(dir.path().join("offer.png"), png).unwrap();
+    let out = giayto(dir.path(), &["qr", "decode", "offer.png"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        card["offer_uri_by_reference"].as_str().unwrap()
+    );
+    let card_tx_code = card["tx_code"].as_str().unwrap();
+    let out = giayto(
+        dir.path(),
+        &["wallet", "receive", "offer.png", "--tx-code", card_tx_code],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = giayto(dir.path(), &["--json", "wallet", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
     server.stop().unwrap();
 }

@@ -14,7 +14,8 @@ use crate::{QrOutArgs, files, output, scan, unix_now};
 pub enum QrCommand {
     /// Pack a compact SD-JWT presentation into QR text, and optionally an image.
     Encode(EncodeArgs),
-    /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back.
+    /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back; a credential offer's
+    /// QR (the server's `qr_png_url`) gives its `openid-credential-offer://` URI.
     Decode(DecodeArgs),
 }
 
@@ -52,6 +53,21 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         }
         QrCommand::Decode(args) => {
             let text = scan::read_input(&args.input)?;
+            // The issuance server's offer QR (`qr_png_url`) carries an OpenID4VCI offer URI.
+            if text.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME) {
+                if json {
+                    let body = json!({"kind": "credential_offer", "offer_uri": text});
+                    print!("{}", files::pretty_json(&body)?);
+                } else {
+                    println!("{text}");
+                    eprintln!(
+                        "Lời mời nhận giấy tờ (OpenID4VCI) / A credential offer (OpenID4VCI): \
+                         receive it with `giayto wallet receive {} --tx-code CODE`",
+                        args.input
+                    );
+                }
+                return Ok(EXIT_OK);
+            }
             let (kind, body) = match qr::classify(&text, unix_now())? {
                 QrPayload::Presentation(p) => ("presentation", json!({"presentation": p})),
                 QrPayload::Paper(p) => ("paper", json!({"presentation": p})),

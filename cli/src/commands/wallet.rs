@@ -69,7 +69,8 @@ pub enum WalletCommand {
     Init,
     /// Receive a document from an issuer by OpenID4VCI (pre-authorized code flow).
     Receive {
-        /// The credential offer (`openid-credential-offer://?...`).
+        /// The credential offer: `openid-credential-offer://?...`, or a file or PNG/JPEG
+        /// image of its QR code (the server's `qr_png_url`), or `-` for stdin.
         offer_uri: String,
         /// The transaction code the issuer sent by another channel.
         #[arg(long)]
@@ -261,6 +262,7 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
     match args.command {
         WalletCommand::Init => init(&layout, json),
         WalletCommand::Receive { offer_uri, tx_code } => {
+            let offer_uri = offer_text(&offer_uri)?;
             receive(&layout, &offer_uri, tx_code.as_deref(), json)
         }
         WalletCommand::List => {
@@ -370,6 +372,14 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
         builder.mode(0o700);
     }
     builder.create(dir).map_err(|e| CliError::write(dir, e))
+}
+
+/// The offer URI itself, or the text of the file, image (QR code) or stdin it names.
+fn offer_text(input: &str) -> Result<String, CliError> {
+    if input.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME) {
+        return Ok(input.to_owned());
+    }
+    scan::read_input(input)
 }
 
 fn receive(
