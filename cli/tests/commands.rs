@@ -518,3 +518,83 @@ fn presets_are_listed_where_one_is_chosen() {
         "{help}"
     );
 }
+
+/// Issue 16: the command had no way to make a `GTC1:` challenge, so two-way presentation
+/// could not be tried with it alone. The challenge's nonce and audience bind the answer,
+/// which verifies with them and not with another nonce.
+#[test]
+fn a_verifier_challenge_is_answered_and_verified_two_way() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("can_cuoc");
+    let challenge = run_json(
+        &[
+            "verifier",
+            "challenge",
+            "--verifier-id",
+            "quay-3",
+            "--ttl",
+            "120",
+        ],
+        0,
+    );
+    let text = challenge["qr_text"].as_str().unwrap();
+    assert!(text.starts_with("GTC1:"), "{challenge}");
+    let nonce = challenge["nonce"].as_str().unwrap();
+    assert_eq!(challenge["verifier_id"], "quay-3");
+    let decoded = run_json(&["qr", "decode", text], 0);
+    assert_eq!(decoded["kind"], "challenge");
+    assert_eq!(decoded["nonce"], nonce);
+    let answer = run_expect(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "age_over_18",
+            "--nonce",
+            nonce,
+            "--aud",
+            "quay-3",
+        ],
+        0,
+    );
+    let issuer = keys.issuer_public();
+    let answer = answer.trim();
+    let verdict = run_json(
+        &[
+            "verify",
+            answer,
+            "--issuer-jwk",
+            &issuer,
+            "--nonce",
+            nonce,
+            "--aud",
+            "quay-3",
+        ],
+        0,
+    );
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    run_json(
+        &[
+            "verify",
+            answer,
+            "--issuer-jwk",
+            &issuer,
+            "--nonce",
+            "another",
+            "--aud",
+            "quay-3",
+        ],
+        1,
+    );
+    // For people: the text, when it ends, and the command that verifies the answer.
+    let text = run_expect(&["verifier", "challenge"], 0);
+    assert!(text.starts_with("GTC1:"), "{text}");
+    assert!(
+        text.contains("Verify the answer with: giayto verify ANSWER --nonce "),
+        "{text}"
+    );
+    assert!(!text.contains("Unix"), "{text}");
+}

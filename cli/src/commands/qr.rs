@@ -84,10 +84,13 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
                 println!("{p}");
             } else {
                 println!(
-                    "challenge from {} (nonce {}, expires at {})",
+                    "Thách thức / Challenge from {} (nonce {}, hết hạn / valid until {})",
                     body["verifier_id"].as_str().unwrap_or_default(),
                     body["nonce"].as_str().unwrap_or_default(),
                     body["expires_at"]
+                        .as_i64()
+                        .map(crate::dates::date_time)
+                        .unwrap_or_default()
                 );
             }
         }
