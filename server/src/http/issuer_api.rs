@@ -469,6 +469,7 @@ fn problem_of(e: &ApiError) -> Problem {
         status: p.status,
         detail: p.detail.clone(),
         field: p.field.clone(),
+        errors: p.errors.clone(),
     }
 }
 
@@ -522,6 +523,7 @@ fn is_line_error(e: &DomainError) -> bool {
         e,
         DomainError::Conflict(_)
             | DomainError::Invalid { .. }
+            | DomainError::InvalidClaims(_)
             | DomainError::Forbidden(_)
             | DomainError::NotFound(_)
     )
