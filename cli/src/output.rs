@@ -87,7 +87,16 @@ fn both(names: &Names) -> String {
     }
 }
 
+/// A claim value for people: booleans and word enumerations in both languages
+/// (`không / no`, `nữ / female`), other strings as they are.
 fn value_text(value: &Value) -> String {
+    if let Some(names) = giayto_core::catalogue::value_names(value) {
+        return if names.vi == names.en {
+            names.vi.to_owned()
+        } else {
+            format!("{} / {}", names.vi, names.en)
+        };
+    }
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -256,6 +265,14 @@ pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
     let name = doc.name.as_ref().map_or(doc.vct.clone(), both);
     let mut s = format!("{}  {}  ({})\n", doc.id, name, doc.issuer);
     if with_claims {
+        let _ = writeln!(
+            s,
+            "  Đã nhận / Received: {}",
+            crate::dates::date_time(doc.received_at)
+        );
+        if let Some(exp) = doc.expires_at {
+            let _ = writeln!(s, "  Hết hạn / Expires: {}", crate::dates::date_time(exp));
+        }
         for claim in &doc.claims {
             let label = claim.label.as_ref().map_or(claim.path.clone(), both);
             let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));

@@ -598,3 +598,50 @@ fn a_verifier_challenge_is_answered_and_verified_two_way() {
     );
     assert!(!text.contains("Unix"), "{text}");
 }
+
+/// Issue 16: `Có án tích / Has criminal convictions: false`: booleans and word enumerations
+/// read in both languages; claims come in the catalogue's order; dates as dates.
+#[test]
+fn verdicts_show_booleans_and_enumerations_in_both_languages() {
+    let keys = Keys::new("ES256");
+    let credential = keys.issue("judicial_record");
+    let presentation = run_expect(
+        &[
+            "present",
+            "--credential",
+            &credential,
+            "--holder-key",
+            &keys.path("holder.jwk"),
+            "--preset",
+            "full",
+        ],
+        0,
+    );
+    let text = run_expect(
+        &[
+            "verify",
+            presentation.trim(),
+            "--issuer-jwk",
+            &keys.issuer_public(),
+        ],
+        0,
+    );
+    let convicted = text
+        .lines()
+        .find(|l| l.contains("Has criminal convictions"))
+        .unwrap_or_default();
+    assert!(convicted.ends_with(": không / no"), "{text}");
+    let sex = text
+        .lines()
+        .find(|l| l.contains("/ Sex:"))
+        .unwrap_or_default();
+    assert!(sex.ends_with(": nam / male"), "{text}");
+    assert!(!text.contains("Unix time"), "{text}");
+    // The ages, 14 to 60, in the catalogue's order.
+    let ages: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("tuổi trở lên"))
+        .collect();
+    assert_eq!(ages.len(), 5, "{text}");
+    assert!(ages[0].contains("14") && ages[4].contains("60"), "{text}");
+}

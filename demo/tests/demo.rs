@@ -40,7 +40,7 @@ fn the_demo_plays_the_journey_and_every_check_holds() {
         "✓ justice: Phiếu lý lịch tư pháp / Judicial record certificate",
         "HỢP LỆ / VALID",
         "Lỗi / Error [replayed]",
-        "Đủ 18 tuổi trở lên / Aged 18 or over: true",
+        "Đủ 18 tuổi trở lên / Aged 18 or over: có / yes",
         "Trạng thái / Status: đã thu hồi / REVOKED",
         "Lỗi / Error [revoked]: the issuer has revoked this document",
         "Journey complete: 7/7 checks as expected",

@@ -23,7 +23,8 @@ mod order;
 pub mod paths;
 mod purpose;
 pub mod schema;
-mod vehicle_registration;
+mod values;
+pub(crate) mod vehicle_registration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -32,6 +33,7 @@ pub use age::{AGE_THRESHOLDS, CivilDate, age_on};
 pub use metadata::{INPUT_MEMBER, LOCALES};
 pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct, issued_vcts};
 pub use schema::{ClaimKind, ClaimSpec, ListSpec, Rule, SchemaError, Sd};
+pub use values::value_names;
 
 use schema::{Loc, Origin};
 

@@ -263,14 +263,18 @@ fn issuer_keys(
             if now > expires_at.saturating_add(policy.trust_list_grace_seconds) {
                 return Err(Failure::new(
                     FailureCode::TrustListExpired,
-                    format!("the trust list expired at {expires_at}; refresh it"),
+                    format!(
+                        "the trust list expired at {}; refresh it",
+                        format_date(expires_at)
+                    ),
                 ));
             }
             if now > expires_at {
                 verdict.warnings.push(Failure::new(
                     FailureCode::TrustListInGrace,
                     format!(
-                        "the trust list expired at {expires_at} and is used within its grace period"
+                        "the trust list expired at {} and is used within its grace period",
+                        format_date(expires_at)
                     ),
                 ));
             }
@@ -317,7 +321,7 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::Expired,
-            format!("the document expired at {exp}"),
+            format!("the document expired at {}", format_date(exp)),
         ));
     }
     if let Some(nbf) = envelope.nbf
@@ -325,7 +329,7 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::NotYetValid,
-            format!("the document is not valid before {nbf}"),
+            format!("the document is not valid before {}", format_date(nbf)),
         ));
     }
     if let Some(iat) = envelope.iat
@@ -333,7 +337,10 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::IssuedInFuture,
-            format!("the document claims to be issued in the future ({iat})"),
+            format!(
+                "the document claims to be issued in the future ({})",
+                format_date(iat)
+            ),
         ));
     }
 }
