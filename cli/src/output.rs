@@ -52,7 +52,10 @@ fn render(
         });
         print!("{}", files::pretty_json(&body)?);
     } else if qr.qr_terminal {
-        print!("{}", render_terminal(&out.qr_text, QR_EC_LEVEL)?);
+        match terminal_qr(&out.qr_text)? {
+            TerminalQr::Fits(drawing) => print!("{drawing}"),
+            TerminalQr::TooSmall(message) => println!("{message}"),
+        }
         println!(
             "QR version {version}, level M, {} characters",
             out.qr_text.len()
@@ -77,6 +80,46 @@ fn render(
         println!("{}", out.presentation);
     }
     Ok(())
+}
+
+/// A QR code for the terminal: its half-block drawing, or why it is not drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalQr {
+    /// The drawing fits the terminal (or stdout is not a terminal, which has no size).
+    Fits(String),
+    /// The terminal is too small for a scannable drawing: says its size and the size
+    /// needed, instead of a wrapped drawing no camera can read.
+    TooSmall(String),
+}
+
+/// Draws `text` as a QR code with half blocks (two module rows per line) when stdout's
+/// terminal can hold it whole; otherwise says plainly that it cannot.
+pub fn terminal_qr(text: &str) -> Result<TerminalQr, CliError> {
+    let drawing = render_terminal(text, QR_EC_LEVEL)?;
+    Ok(fit_terminal(
+        drawing,
+        console::Term::stdout().size_checked(),
+    ))
+}
+
+/// [`terminal_qr`] for a terminal of `size` (rows, columns); `None`: not a terminal.
+pub fn fit_terminal(drawing: String, size: Option<(u16, u16)>) -> TerminalQr {
+    let width = drawing
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let height = drawing.lines().count();
+    match size {
+        Some((rows, columns)) if usize::from(columns) < width || usize::from(rows) < height => {
+            TerminalQr::TooSmall(format!(
+                "Cửa sổ quá nhỏ để vẽ mã QR (cần {width}×{height}, có {columns}×{rows}): phóng to \
+                 cửa sổ hoặc dùng --qr-png / The terminal is too small for the QR code ({columns} \
+                 columns × {rows} rows; it needs {width} × {height}): enlarge it or use --qr-png"
+            ))
+        }
+        _ => TerminalQr::Fits(drawing),
+    }
 }
 
 fn both(names: &Names) -> String {
@@ -320,5 +363,31 @@ mod tests {
         );
         let fresh = verdict_text(&with_status(1_795_421_105, 200));
         assert!(!fresh.contains("Status as of"), "{fresh}");
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::{TerminalQr, fit_terminal};
+
+    /// Issue 16: at 80 columns the QR was drawn wrapped, without a word.
+    #[test]
+    fn a_qr_too_large_for_the_terminal_is_not_drawn_and_the_sizes_are_said() {
+        let drawing = "█".repeat(89) + "\n" + &("█".repeat(89) + "\n").repeat(44);
+        assert_eq!(
+            fit_terminal(drawing.clone(), Some((60, 200))),
+            TerminalQr::Fits(drawing.clone())
+        );
+        assert_eq!(
+            fit_terminal(drawing.clone(), None),
+            TerminalQr::Fits(drawing.clone())
+        );
+        let TerminalQr::TooSmall(message) = fit_terminal(drawing, Some((24, 80))) else {
+            panic!("drawn in 80 columns");
+        };
+        assert!(
+            message.contains("80 columns × 24 rows; it needs 89 × 45"),
+            "{message}"
+        );
     }
 }

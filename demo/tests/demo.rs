@@ -48,6 +48,21 @@ fn the_demo_plays_the_journey_and_every_check_holds() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     assert!(!text.contains('✗'), "a check failed:\n{text}");
+    // Issue 16: the agency developer sees the publish request (the API key masked), the
+    // offer, and where the API is described.
+    assert!(text.contains("/api/v1/documents"), "{text}");
+    assert!(text.contains("Authorization: Bearer gyk_…("), "{text}");
+    assert!(
+        !text.contains("Bearer gyk_")
+            || !text
+                .split("Bearer gyk_")
+                .nth(1)
+                .unwrap()
+                .starts_with(|c: char| c.is_ascii_alphanumeric()),
+        "an API key was printed:\n{text}"
+    );
+    assert!(text.contains("\"offer_uri_by_reference\""), "{text}");
+    assert!(text.contains("docs/ISSUER_API.md"), "{text}");
     // The QR is drawn in the terminal (half blocks), and the age check shows nothing else.
     assert!(text.contains('▀') && text.contains('▄'));
     assert!(!text.contains("Aged 21 or over"), "{text}");
@@ -90,4 +105,31 @@ fn the_demo_reports_json_and_can_run_twice_in_a_kept_folder() {
     }
     assert!(dir.path().join("demo/giayto.db").is_file());
     assert!(dir.path().join("demo/giayto-master.key").is_file());
+    // Issue 16: a kept folder holds what is needed to carry on by hand: the wallet opens
+    // (its vault key was thrown away before), and the agencies' API keys are kept.
+    let keys = std::fs::read_to_string(dir.path().join("demo/api-keys.txt")).unwrap();
+    assert!(keys.lines().any(|l| l.starts_with("police gyk_")), "{keys}");
+    for wallet in ["demo/wallet", "demo/wallet-2"] {
+        let folder = dir.path().join(wallet);
+        for file in ["vault.giayto", "vault.key", "holder.jwk"] {
+            assert!(folder.join(file).is_file(), "{wallet}/{file}");
+        }
+        let key = std::fs::read_to_string(folder.join("vault.key")).unwrap();
+        let key = giayto_core::jose::b64::decode(key.trim()).unwrap();
+        let key = giayto_core::vault::VaultKey::from_bytes(key.try_into().unwrap());
+        let vault = giayto_core::vault::Vault::open(folder.join("vault.giayto"), &key).unwrap();
+        // Six received, the revoked licence deleted.
+        assert_eq!(
+            giayto_core::wallet::Wallet::new(vault)
+                .documents()
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+    // The text run says how to carry on.
+    let text = run_expect(&["--non-interactive", "--dir", folder], 0);
+    assert!(text.contains("Carry on by hand"), "{text}");
+    assert!(text.contains("api-keys.txt"), "{text}");
+    assert!(text.contains("giayto wallet --dir "), "{text}");
 }

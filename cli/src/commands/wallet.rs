@@ -36,9 +36,12 @@ pub const VAULT_KEY_ENV: &str = "GIAYTO_VAULT_KEY";
 /// The environment variable naming the wallet folder.
 pub const WALLET_DIR_ENV: &str = "GIAYTO_WALLET";
 
-const VAULT_FILE: &str = "vault.giayto";
-const KEY_FILE: &str = "vault.key";
-const HOLDER_KEY_FILE: &str = "holder.jwk";
+/// The vault file of a wallet folder.
+pub const VAULT_FILE: &str = "vault.giayto";
+/// The vault key file of a wallet folder (base64url, 0600).
+pub const KEY_FILE: &str = "vault.key";
+/// The holder key file of a wallet folder (private JWK, 0600).
+pub const HOLDER_KEY_FILE: &str = "holder.jwk";
 /// The alias recorded for the holder key in stored credentials.
 pub const HOLDER_KEY_ID: &str = "holder.jwk";
 /// How many times a deferred issuance is polled before giving up.
@@ -46,7 +49,7 @@ const MAX_DEFERRED_POLLS: u32 = 5;
 /// The longest wait between deferred polls.
 const MAX_DEFERRED_WAIT: Duration = Duration::from_secs(30);
 /// The folder of the purpose credentials' private keys, one 0600 JWK file each.
-const PURPOSE_KEYS_DIR: &str = "keys";
+pub const PURPOSE_KEYS_DIR: &str = "keys";
 /// Purpose credentials asked for per preset on each receive (fewer when the issuer's
 /// `batch_size` is smaller).
 const PURPOSE_BATCH: usize = 10;
