@@ -330,6 +330,23 @@ fn qr_encode_and_decode_round_trip_and_corrupted_text_is_reported() {
     );
 }
 
+/// `giayto present` of `credential` with the keys' holder key and `preset`, plus `extra`
+/// arguments, expecting success; its stdout.
+fn present_preset(keys: &Keys, credential: &str, preset: &str, extra: &[&str]) -> String {
+    let holder = keys.path("holder.jwk");
+    let mut args = vec![
+        "present",
+        "--credential",
+        credential,
+        "--holder-key",
+        &holder,
+        "--preset",
+        preset,
+    ];
+    args.extend_from_slice(extra);
+    run_expect(&args, 0)
+}
+
 /// A copy of the built `giayto` alone in a temporary folder (nothing beside it).
 fn lone_giayto(dir: &std::path::Path) -> std::path::PathBuf {
     let exe = dir.join("giayto");
@@ -412,20 +429,7 @@ fn a_qr_written_to_a_file_is_not_also_dumped_as_text() {
     let keys = Keys::new("ES256");
     let credential = keys.issue("driving_licence");
     let png = keys.path("stop.png");
-    let stdout = run_expect(
-        &[
-            "present",
-            "--credential",
-            &credential,
-            "--holder-key",
-            &keys.path("holder.jwk"),
-            "--preset",
-            "traffic_stop",
-            "--qr-png",
-            &png,
-        ],
-        0,
-    );
+    let stdout = present_preset(&keys, &credential, "traffic_stop", &["--qr-png", &png]);
     assert!(!stdout.contains("GT2:"), "{stdout}");
     assert!(
         stdout.contains(&format!("QR code written to {png}")),
@@ -465,18 +469,7 @@ fn wallet_init_labels_the_key_and_a_second_init_says_the_wallet_exists() {
 fn qr_encode_prints_the_qr_text() {
     let keys = Keys::new("ES256");
     let credential = keys.issue("can_cuoc");
-    let presentation = run_expect(
-        &[
-            "present",
-            "--credential",
-            &credential,
-            "--holder-key",
-            &keys.path("holder.jwk"),
-            "--preset",
-            "age_over_18",
-        ],
-        0,
-    );
+    let presentation = present_preset(&keys, &credential, "age_over_18", &[]);
     let text = run_expect(&["qr", "encode", presentation.trim()], 0);
     assert!(text.starts_with("GT2:"), "{text}");
     assert_eq!(
@@ -544,21 +537,11 @@ fn a_verifier_challenge_is_answered_and_verified_two_way() {
     let decoded = run_json(&["qr", "decode", text], 0);
     assert_eq!(decoded["kind"], "challenge");
     assert_eq!(decoded["nonce"], nonce);
-    let answer = run_expect(
-        &[
-            "present",
-            "--credential",
-            &credential,
-            "--holder-key",
-            &keys.path("holder.jwk"),
-            "--preset",
-            "age_over_18",
-            "--nonce",
-            nonce,
-            "--aud",
-            "quay-3",
-        ],
-        0,
+    let answer = present_preset(
+        &keys,
+        &credential,
+        "age_over_18",
+        &["--nonce", nonce, "--aud", "quay-3"],
     );
     let issuer = keys.issuer_public();
     let answer = answer.trim();
@@ -605,18 +588,7 @@ fn a_verifier_challenge_is_answered_and_verified_two_way() {
 fn verdicts_show_booleans_and_enumerations_in_both_languages() {
     let keys = Keys::new("ES256");
     let credential = keys.issue("judicial_record");
-    let presentation = run_expect(
-        &[
-            "present",
-            "--credential",
-            &credential,
-            "--holder-key",
-            &keys.path("holder.jwk"),
-            "--preset",
-            "full",
-        ],
-        0,
-    );
+    let presentation = present_preset(&keys, &credential, "full", &[]);
     let text = run_expect(
         &[
             "verify",
