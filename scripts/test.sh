@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+# A C compiler and linker: ring and libsqlite3-sys compile C, and rustc links with cc.
+command -v cc >/dev/null || need_apt+=(build-essential)
+# pkg-config and OpenSSL's headers: the server's JOSE library (josekit) builds openssl-sys.
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 # zbarimg: the independent QR decoder that reads giayto's PNGs in cli/tests.
@@ -36,10 +39,27 @@ if [ -z "${GIAYTO_TEST_POSTGRES_URL:-}" ]; then
   export GIAYTO_TEST_POSTGRES_URL="postgres://giayto_test:giayto_test@127.0.0.1:5432/postgres"
 fi
 
+# rustfmt and clippy are rustup components, absent from a minimal toolchain.
+if command -v rustup >/dev/null; then
+  for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+  done
+fi
+# The README's walkthrough (run as written by tests/tests/readme.rs) uses curl and jq.
+command -v curl >/dev/null && command -v jq >/dev/null || {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq
+  else
+    echo "missing: curl and jq (run as root to install)" >&2; exit 1
+  fi
+}
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== feature unification (the server alone reuses a workspace build)"
+scripts/feature-unification.sh
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== bindings (Kotlin, Python, Swift freshness)"; scripts/test-bindings.sh

@@ -12,7 +12,6 @@ pub mod files;
 pub mod net;
 pub mod output;
 pub mod scan;
-pub mod sizes;
 pub mod verifier_cache;
 
 use std::ffi::OsString;
@@ -61,7 +60,7 @@ pub enum Command {
     /// Publish documents in bulk (NDJSON) to a giayto server.
     Publish(commands::publish::PublishArgs),
     /// Play the whole journey with an embedded server: publish, receive, show, verify,
-    /// revoke.
+    /// revoke. Runs the `giayto-demo` program (`cargo build -p giayto-demo`).
     Demo(commands::demo::DemoArgs),
 }
 
@@ -73,7 +72,7 @@ pub struct SelectArgs {
     #[arg(long, value_delimiter = ',')]
     pub claims: Vec<String>,
     /// A disclosure preset of the document type (`traffic_stop`, `age_over_18`, `full`, ...).
-    #[arg(long)]
+    #[arg(long, long_help = output::presets_help())]
     pub preset: Option<String>,
 }
 

@@ -15,8 +15,24 @@ use crate::files;
 /// The error-correction level of every QR code the command draws (about 15 % damage).
 pub const QR_EC_LEVEL: EcLevel = EcLevel::M;
 
-/// Prints a presentation, or renders its QR code as `qr` asks and prints its QR text.
+/// Prints a presentation, or renders its QR code as `qr` asks: a file is named (the text
+/// is in `--json`), a terminal drawing is followed by its size.
 pub fn presentation(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(), CliError> {
+    render(out, qr, json, false)
+}
+
+/// `giayto qr encode`: as [`presentation`], but the QR text is the product, printed on
+/// stdout even when an image file is written too (which is then named on stderr).
+pub fn qr_text(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(), CliError> {
+    render(out, qr, json, true)
+}
+
+fn render(
+    out: &PresentationOutput,
+    qr: &QrOutArgs,
+    json: bool,
+    text_is_the_product: bool,
+) -> Result<(), CliError> {
     let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
     let mut file = None;
     if let Some(path) = &qr.qr_png {
@@ -36,22 +52,74 @@ pub fn presentation(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Res
         });
         print!("{}", files::pretty_json(&body)?);
     } else if qr.qr_terminal {
-        print!("{}", render_terminal(&out.qr_text, QR_EC_LEVEL)?);
+        match terminal_qr(&out.qr_text)? {
+            TerminalQr::Fits(drawing) => print!("{drawing}"),
+            TerminalQr::TooSmall(message) => println!("{message}"),
+        }
         println!(
             "QR version {version}, level M, {} characters",
             out.qr_text.len()
         );
-    } else if let Some(path) = file {
+    } else if let Some(path) = file.filter(|_| text_is_the_product) {
         println!("{}", out.qr_text);
         eprintln!(
             "QR code written to {} (version {version}, level M, {} characters)",
             path.display(),
             out.qr_text.len()
         );
+    } else if let Some(path) = file {
+        // The file is what was asked for: the text stays out of the way (`--json` has it).
+        println!(
+            "Đã ghi mã QR vào / QR code written to {} (phiên bản / version {version}, mức / level M, {} ký tự / characters)",
+            path.display(),
+            out.qr_text.len()
+        );
+    } else if text_is_the_product {
+        println!("{}", out.qr_text);
     } else {
         println!("{}", out.presentation);
     }
     Ok(())
+}
+
+/// A QR code for the terminal: its half-block drawing, or why it is not drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalQr {
+    /// The drawing fits the terminal (or stdout is not a terminal, which has no size).
+    Fits(String),
+    /// The terminal is too small for a scannable drawing: says its size and the size
+    /// needed, instead of a wrapped drawing no camera can read.
+    TooSmall(String),
+}
+
+/// Draws `text` as a QR code with half blocks (two module rows per line) when stdout's
+/// terminal can hold it whole; otherwise says plainly that it cannot.
+pub fn terminal_qr(text: &str) -> Result<TerminalQr, CliError> {
+    let drawing = render_terminal(text, QR_EC_LEVEL)?;
+    Ok(fit_terminal(
+        drawing,
+        console::Term::stdout().size_checked(),
+    ))
+}
+
+/// [`terminal_qr`] for a terminal of `size` (rows, columns); `None`: not a terminal.
+pub fn fit_terminal(drawing: String, size: Option<(u16, u16)>) -> TerminalQr {
+    let width = drawing
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let height = drawing.lines().count();
+    match size {
+        Some((rows, columns)) if usize::from(columns) < width || usize::from(rows) < height => {
+            TerminalQr::TooSmall(format!(
+                "Cửa sổ quá nhỏ để vẽ mã QR (cần {width}×{height}, có {columns}×{rows}): phóng to \
+                 cửa sổ hoặc dùng --qr-png / The terminal is too small for the QR code ({columns} \
+                 columns × {rows} rows; it needs {width} × {height}): enlarge it or use --qr-png"
+            ))
+        }
+        _ => TerminalQr::Fits(drawing),
+    }
 }
 
 fn both(names: &Names) -> String {
@@ -62,7 +130,16 @@ fn both(names: &Names) -> String {
     }
 }
 
+/// A claim value for people: booleans and word enumerations in both languages
+/// (`không / no`, `nữ / female`), other strings as they are.
 fn value_text(value: &Value) -> String {
+    if let Some(names) = giayto_core::catalogue::value_names(value) {
+        return if names.vi == names.en {
+            names.vi.to_owned()
+        } else {
+            format!("{} / {}", names.vi, names.en)
+        };
+    }
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -203,8 +280,27 @@ pub fn document_json(doc: &DocumentView, with_claims: bool) -> Value {
                 })
             })
             .collect();
+        body["presets"] = json!(presets_of(&doc.vct));
     }
     body
+}
+
+/// The preset names of a document type (`--preset`), in catalogue order; none outside the
+/// catalogue.
+pub fn presets_of(vct: &str) -> Vec<&'static str> {
+    giayto_core::catalogue::by_vct(vct).map_or_else(Vec::new, |t| t.preset_names())
+}
+
+/// Every document type's presets, for `--preset`'s help.
+pub fn presets_help() -> String {
+    let mut s = String::from(
+        "A disclosure preset of the document type (`giayto wallet show ID` lists the document's). \
+         Presets by type:",
+    );
+    for t in giayto_core::catalogue::all() {
+        let _ = write!(s, "\n  {}: {}", t.id, t.preset_names().join(", "));
+    }
+    s
 }
 
 /// A wallet document for people: one line, or the claims too.
@@ -212,9 +308,25 @@ pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
     let name = doc.name.as_ref().map_or(doc.vct.clone(), both);
     let mut s = format!("{}  {}  ({})\n", doc.id, name, doc.issuer);
     if with_claims {
+        let _ = writeln!(
+            s,
+            "  Đã nhận / Received: {}",
+            crate::dates::date_time(doc.received_at)
+        );
+        if let Some(exp) = doc.expires_at {
+            let _ = writeln!(s, "  Hết hạn / Expires: {}", crate::dates::date_time(exp));
+        }
         for claim in &doc.claims {
             let label = claim.label.as_ref().map_or(claim.path.clone(), both);
             let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+        }
+        let presets = presets_of(&doc.vct);
+        if !presets.is_empty() {
+            let _ = writeln!(
+                s,
+                "  Cách trình bày / Presets (--preset): {}",
+                presets.join(", ")
+            );
         }
     }
     s
@@ -251,5 +363,31 @@ mod tests {
         );
         let fresh = verdict_text(&with_status(1_795_421_105, 200));
         assert!(!fresh.contains("Status as of"), "{fresh}");
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::{TerminalQr, fit_terminal};
+
+    /// Issue 16: at 80 columns the QR was drawn wrapped, without a word.
+    #[test]
+    fn a_qr_too_large_for_the_terminal_is_not_drawn_and_the_sizes_are_said() {
+        let drawing = "█".repeat(89) + "\n" + &("█".repeat(89) + "\n").repeat(44);
+        assert_eq!(
+            fit_terminal(drawing.clone(), Some((60, 200))),
+            TerminalQr::Fits(drawing.clone())
+        );
+        assert_eq!(
+            fit_terminal(drawing.clone(), None),
+            TerminalQr::Fits(drawing.clone())
+        );
+        let TerminalQr::TooSmall(message) = fit_terminal(drawing, Some((24, 80))) else {
+            panic!("drawn in 80 columns");
+        };
+        assert!(
+            message.contains("80 columns × 24 rows; it needs 89 × 45"),
+            "{message}"
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! as a QR ([`qr`]) -> the [`verifier`] checks it against the [`trust_list`] and cached
 //! [`status_list`]s.
 
+pub mod broken_pipe;
 pub mod catalogue;
 pub mod jose;
 pub mod limits;

@@ -85,13 +85,13 @@ pub enum TrustListError {
     #[error("trust list is malformed: {0}")]
     Malformed(String),
     /// The list expired beyond its grace period.
-    #[error("trust list expired at {expired_at}")]
+    #[error("trust list expired at {}", crate::verifier::format_date(*expired_at))]
     Expired {
         /// The list's `exp`.
         expired_at: i64,
     },
     /// The list claims to be issued in the future.
-    #[error("trust list is issued in the future ({iat})")]
+    #[error("trust list is issued in the future ({})", crate::verifier::format_date(*iat))]
     NotYetValid {
         /// The list's `iat`.
         iat: i64,
@@ -263,5 +263,23 @@ impl VerifiedTrustList {
             });
         }
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod date_message_tests {
+    use super::TrustListError;
+
+    /// Issue 16: the trust list's expiry in a message reads as a date, not Unix seconds.
+    #[test]
+    fn the_expiry_reads_as_a_date() {
+        let message = TrustListError::Expired {
+            expired_at: 1_827_590_809,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "trust list expired at Tue, 30 Nov 2027 16:06:49 GMT"
+        );
     }
 }

@@ -41,13 +41,16 @@ pub enum WalletError {
     /// The credential's SD-JWT VC envelope (`iss`, `vct`, `cnf`, ...) is missing or wrong.
     #[error("the credential is not a valid SD-JWT VC: {0}")]
     Envelope(#[from] VcError),
-    /// The preset is not defined for this document's type.
-    #[error("document type {vct} has no preset {preset:?}")]
+    /// The preset is not defined for this document's type; the message lists those that
+    /// are (`--preset hospital` failed without saying which exist).
+    #[error("document type {vct} has no preset {preset:?}; its presets: {known}")]
     UnknownPreset {
         /// The document type.
         vct: String,
         /// The preset asked for.
         preset: String,
+        /// The type's presets, comma-separated, in catalogue order.
+        known: String,
     },
     /// A selection named no claim at all.
     #[error("the selection is empty: name at least one claim or a preset")]
@@ -276,6 +279,7 @@ pub fn present_credential(
                 .ok_or_else(|| WalletError::UnknownPreset {
                     vct: parsed.envelope.vct.clone(),
                     preset: name.clone(),
+                    known: document.preset_names().join(", "),
                 })?
         }
     };
@@ -401,7 +405,9 @@ fn names_of(value: Option<&Value>) -> Option<Names> {
 fn view(stored: &StoredCredential) -> Result<DocumentView, WalletError> {
     let parsed = Parsed::read(&stored.credential)?;
     let labels = stored.display.get("claims");
-    let claims = leaves(&parsed.claims)
+    // The catalogue's order, as `verify` shows them (disclosures arrive in digest order).
+    let ordered = catalogue::by_vct(&stored.vct).map(|t| t.in_catalogue_order(&parsed.claims));
+    let claims = leaves(ordered.as_ref().unwrap_or(&parsed.claims))
         .into_iter()
         .filter(|(path, _)| !is_envelope(path))
         .map(|(path, value)| {

@@ -391,3 +391,53 @@ fn a_purpose_credential_holds_exactly_its_preset() {
         Err(giayto_core::sd_jwt_vc::IssueError::UnknownPurpose { .. })
     ));
 }
+
+/// Issue 16: writing a health insurance card or a judicial record by hand was trial and
+/// error, as `/vct/{type}` gave labels but not value types or allowed values. The full type
+/// now says, per claim, what a publish request carries (`giayto_input`, an extension member
+/// consumers ignore when they do not understand it), and that the age predicates are
+/// computed by the server (never sent) while every credential holds them (`mandatory`).
+#[test]
+fn the_full_type_says_what_a_publish_request_carries() {
+    let input = |doc: &str, path: &[Value]| -> Value {
+        let meta = catalogue::by_id(doc).unwrap().type_metadata();
+        meta["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"].as_array().unwrap() == path)
+            .unwrap_or_else(|| panic!("{doc}: no claim {path:?}"))[catalogue::INPUT_MEMBER]
+            .clone()
+    };
+    assert_eq!(
+        input("judicial_record", &[json!("sex")]),
+        json!({"type": "one_of", "values": ["male", "female"], "required": true})
+    );
+    assert_eq!(
+        input(
+            "judicial_record",
+            &[json!("criminal_record"), json!("convicted")]
+        ),
+        json!({"type": "boolean", "required": true})
+    );
+    assert_eq!(
+        input("health_insurance_card", &[json!("valid_from")]),
+        json!({"type": "date", "required": true})
+    );
+    let age = input("health_insurance_card", &[json!("age_equal_or_over")]);
+    assert_eq!(
+        age,
+        json!({"type": "object", "required": false, "computed": true})
+    );
+    // Every claim of every full type has one; base and purpose types have none.
+    for doc in catalogue::all() {
+        for claim in doc.type_metadata()["claims"].as_array().unwrap() {
+            let input = &claim[catalogue::INPUT_MEMBER];
+            assert!(input["type"].is_string(), "{}: {claim}", doc.id);
+            assert!(input["required"].is_boolean(), "{}: {claim}", doc.id);
+        }
+        for claim in doc.base_type_metadata()["claims"].as_array().unwrap() {
+            assert!(claim.get(catalogue::INPUT_MEMBER).is_none());
+        }
+    }
+}

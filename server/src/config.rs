@@ -172,6 +172,8 @@ impl Config {
             _ => Vec::new(),
         };
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        // The same sources without the defaults: which settings were given at all.
+        let mut given = Figment::new();
         if let Some(file) = file {
             // A regular file of bounded size: a FIFO or /dev/zero named here is refused.
             let text = giayto_core::local_file::read_regular(file, MAX_CONFIG_FILE_BYTES)
@@ -180,20 +182,45 @@ impl Config {
                 ConfigError::Invalid(format!("file {} is not UTF-8", file.display()))
             })?;
             figment = figment.merge(Toml::string(&text));
+            given = given.merge(Toml::string(&text));
         }
+        let env = Env::prefixed("GIAYTO_")
+            .filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k)));
         figment = figment
             .merge(
                 Env::raw()
                     .only(&["DATABASE_URL"])
                     .map(|_| "database_url".into()),
             )
-            .merge(
-                Env::prefixed("GIAYTO_")
-                    .filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
-            );
-        let config: Config = figment.extract().map_err(Box::new)?;
+            .merge(env.clone());
+        given = given.merge(env);
+        let mut config: Config = figment.extract().map_err(Box::new)?;
+        if given.find_value("public_url").is_err() {
+            config.public_url = config.derived_public_url();
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The public URL when none is set: the bind address with `https` when TLS is
+    /// configured, else `http`; an unspecified bind address (`0.0.0.0`, `::`) is reached
+    /// on loopback (other machines need `public_url` set). Without it, changing only
+    /// `bind` left offers pointing at another port (issue 16).
+    pub fn derived_public_url(&self) -> String {
+        let scheme = if self.tls_cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let mut address = self.bind;
+        if address.ip().is_unspecified() {
+            address.set_ip(if address.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        format!("{scheme}://{address}")
     }
 
     /// Checks ranges and normalises the public URL (no trailing slash).
@@ -356,6 +383,30 @@ mod tests {
             assert_eq!(c.database_url, "postgres://u@localhost/db");
             assert_eq!(c.offer_ttl_secs, Config::default().offer_ttl_secs);
             assert_eq!(c.admin_bind, Some(SocketAddr::from(([127, 0, 0, 1], 9464))));
+            Ok(())
+        });
+    }
+
+    /// Issue 16: changing only `GIAYTO_BIND` kept `public_url` at `:8080`, so offers named
+    /// another server. The URL now follows the bind address unless it is set.
+    #[test]
+    fn public_url_follows_the_bind_address_unless_set() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GIAYTO_BIND", "127.0.0.1:18080");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "http://127.0.0.1:18080");
+            jail.set_env("GIAYTO_BIND", "0.0.0.0:9000");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "http://127.0.0.1:9000");
+            jail.set_env("GIAYTO_PUBLIC_URL", "https://id.example.vn");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "https://id.example.vn");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("giayto.toml", "bind = \"[::1]:8443\"\n")?;
+            let c = Config::load(Some(Path::new("giayto.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "http://[::1]:8443");
             Ok(())
         });
     }

@@ -17,6 +17,7 @@ pub mod qr;
 pub mod secrets;
 pub mod server;
 pub mod signer;
+pub mod start_banner;
 pub mod unlock;
 
 pub use http::{AppState, admin_app, app};

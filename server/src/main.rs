@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::io::IsTerminal as _;
+
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use giayto_core::jose::Algorithm;
 use giayto_server::config::Config;
 use giayto_server::domain::agencies::{self, Agency};
@@ -96,14 +98,24 @@ enum TrustListAction {
 }
 
 fn main() -> ExitCode {
+    giayto_core::broken_pipe::end_quietly_on_broken_pipe();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GIAYTO_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: a log file gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::command()
+        .after_help(settings_help())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -124,6 +136,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The settings for `--help`: every `GIAYTO_*` variable with its default, and
+/// `DATABASE_URL` (the same names as the TOML keys, in lower case without the prefix).
+fn settings_help() -> String {
+    let mut out = String::from(
+        "Settings (environment variables; the same keys in lower case without GIAYTO_ in the \
+         --config TOML file; descriptions in server/src/config.rs and docs/OPERATIONS.md):\n  \
+         DATABASE_URL (or GIAYTO_DATABASE_URL)",
+    );
+    if let Ok(serde_json::Value::Object(defaults)) = serde_json::to_value(Config::default()) {
+        for (key, value) in defaults {
+            let shown = match (key.as_str(), &value) {
+                ("public_url", _) => "derived from GIAYTO_BIND".to_owned(),
+                (_, serde_json::Value::Null) => "unset".to_owned(),
+                (_, serde_json::Value::String(s)) => s.clone(),
+                (_, v) => v.to_string(),
+            };
+            out.push_str(&format!(
+                "\n  GIAYTO_{} (default: {shown})",
+                key.to_uppercase()
+            ));
+        }
+    }
+    out.push_str("\n  GIAYTO_LOG (log filter, default: info)");
+    out
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
@@ -161,6 +199,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             agencies::add_agency(&services, &agency, Algorithm::Es256).await?;
             trust::publish(&services).await?;
             println!("agency {id} added; trust list republished");
+            println!(
+                "next: an API key for it, to publish with: giayto-server api-key create --agency {id}"
+            );
         }
         Command::Agency {
             action: AgencyAction::RotateKey { id },

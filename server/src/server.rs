@@ -39,6 +39,17 @@ pub enum ServeError {
         /// What is wrong, with the setting and the file it names.
         source: std::io::Error,
     },
+    /// A listener cannot be bound: names the address and the setting that chose it.
+    #[error(
+        "cannot listen on {address}: {source} (another process may serve there: stop it, or choose \
+         another address with GIAYTO_BIND or GIAYTO_ADMIN_BIND)"
+    )]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Socket.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -69,8 +80,9 @@ pub async fn open(config: Config) -> Result<Services, ServeError> {
     Ok(Services::new(config, db, master))
 }
 
-/// Prints the demo agencies' API keys once (stdout, for the operator; never logged).
-pub async fn seed_demo(services: &Services) -> Result<(), ServeError> {
+/// Prints the demo agencies' API keys once (stdout, for the operator; never logged);
+/// whether it created them.
+pub async fn seed_demo(services: &Services) -> Result<bool, ServeError> {
     let seeded = crate::demo::seed(services).await?;
     if !seeded.is_empty() {
         println!("giayto demo: agencies created; their API keys are shown only this once:");
@@ -78,7 +90,7 @@ pub async fn seed_demo(services: &Services) -> Result<(), ServeError> {
             println!("  {:<18} {}", agency.id, key.secret);
         }
     }
-    Ok(())
+    Ok(!seeded.is_empty())
 }
 
 async fn shutdown_signal() {
@@ -141,6 +153,13 @@ async fn serve_with(
     Ok(())
 }
 
+/// Binds a listener; the error names the address (`Address already in use` alone did not).
+async fn bind_to(address: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| ServeError::Bind { address, source })
+}
+
 /// Runs the server until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), ServeError> {
     let _ = ops::prometheus();
@@ -148,9 +167,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     // created, seeded or announced.
     let tls = tls_of(&config, config.bind)?;
     let services = open(config.clone()).await?;
-    if config.demo {
-        seed_demo(&services).await?;
-    }
+    let demo_seeded = config.demo && seed_demo(&services).await?;
     trust::refresh_if_stale(&services).await?;
     let purge = {
         let services = services.clone();
@@ -178,7 +195,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     };
     let admin = match config.admin_bind {
         Some(bind) => {
-            let admin_listener = TcpListener::bind(bind).await?;
+            let admin_listener = bind_to(bind).await?;
             tracing::info!(bind = %admin_listener.local_addr()?, "serving /metrics (admin)");
             Some(tokio::spawn(listener::serve(
                 admin_listener,
@@ -190,7 +207,23 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
         None => None,
     };
-    let public = TcpListener::bind(config.bind).await?;
+    let public = bind_to(config.bind).await?;
+    let agencies: Vec<String> = crate::domain::agencies::list_agencies(&services)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    eprint!(
+        "{}",
+        crate::start_banner::banner(
+            &config,
+            &crate::start_banner::StartFacts {
+                bound: public.local_addr()?,
+                agencies: &agencies,
+                demo_seeded,
+            },
+        )
+    );
     let scheme = if tls.is_some() { "HTTPS" } else { "HTTP" };
     tracing::info!(bind = %public.local_addr()?, public_url = %config.public_url, "serving {scheme}");
     let served = serve_with(public, services.clone(), tls, stopped()).await;

@@ -158,6 +158,42 @@ async fn publish_is_idempotent_and_checks_claims(app: TestApp) {
         .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad)
         .await;
     assert_eq!(problem(&r)["field"], "citizen_id");
+    // Several bad claims are all reported at once (issue 16: one per request before), in
+    // claim order, each with its field; `field` names the first.
+    let mut bad = id_card_request("cc-5");
+    bad["claims"]["birth_date"] = json!("01/05/1990");
+    bad["claims"]["sex"] = json!("f");
+    bad["claims"].as_object_mut().unwrap().remove("family_name");
+    bad["claims"]["age_equal_or_over"] = json!({"18": true});
+    let r = app
+        .send_json("POST", "/api/v1/documents", Some(&app.key("police")), &bad)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(&r);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "claims.age_equal_or_over",
+            "claims.family_name",
+            "claims.birth_date",
+            "claims.sex"
+        ],
+        "{p}"
+    );
+    assert_eq!(p["field"], "claims.age_equal_or_over");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("4 invalid claims: "),
+        "{p}"
+    );
     // Malformed JSON and unknown members are 400.
     let r = app
         .call(

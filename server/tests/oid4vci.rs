@@ -245,15 +245,24 @@ async fn token_endpoint_errors(app: TestApp) {
         "invalid_grant",
         "used code"
     );
-    // Five wrong tx_codes burn the code: the right one then fails too.
+    // Five wrong tx_codes burn the code: the right one then fails too. Each miss says how
+    // many tries are left (issue 16), in the description and as `tx_code_tries_left`.
     let p = publish(&app, "tok-2").await;
-    for _ in 0..5 {
-        assert_eq!(
-            token(&app, &form(&p.code, Some(&wrong(&p.tx_code))))
-                .await
-                .1["error"],
-            "invalid_grant"
-        );
+    for left in (0..5).rev() {
+        let body = token(&app, &form(&p.code, Some(&wrong(&p.tx_code))))
+            .await
+            .1;
+        assert_eq!(body["error"], "invalid_grant");
+        assert_eq!(body["tx_code_tries_left"], left, "{body}");
+        let description = body["error_description"].as_str().unwrap();
+        if left > 0 {
+            assert!(
+                description.contains(&format!("{left} tries left")),
+                "{body}"
+            );
+        } else {
+            assert!(description.contains("burnt"), "{body}");
+        }
     }
     assert_eq!(
         token(&app, &form(&p.code, Some(&p.tx_code))).await.1["error"],

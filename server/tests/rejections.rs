@@ -512,3 +512,35 @@ async fn bulk_stream_ends_when_it_lasts_too_long() {
     assert!(detail.contains("lasted over 2 s"), "{detail}");
     drop(call);
 }
+
+/// A publish body nested 100,000 deep is refused by core's nesting bound before serde_json
+/// recurses into it: the bound holds even where a workspace build unifies serde_json's
+/// `unbounded_depth` (uniffi-bindgen's cargo_metadata turns it on), which lifts serde_json's
+/// own recursion limit and let such a body overflow the stack.
+#[tokio::test]
+async fn a_deeply_nested_body_is_refused_before_parsing() {
+    let app = common::sqlite().await;
+    let police = app.key("police");
+    let deep = format!(
+        "{{\"document_id\":\"deep-1\",\"claims\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let r = app
+        .call(
+            Request::post("/api/v1/documents")
+                .header("authorization", format!("Bearer {police}"))
+                .header("content-type", "application/json")
+                .body(Body::from(deep))
+                .unwrap(),
+        )
+        .await;
+    let p = problem(&r, StatusCode::BAD_REQUEST);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nested deeper than 32 levels"),
+        "{p}"
+    );
+}

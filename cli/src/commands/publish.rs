@@ -1,6 +1,7 @@
 //! `giayto publish`: streams an NDJSON file of publish requests to a giayto server's bulk
 //! endpoint (`POST /api/v1/bulk/documents`), in batches of lines so neither side holds the
-//! whole file, with a progress bar and a summary of the lines that failed. Publishing is
+//! whole file, with a progress bar, then the credential offers and `tx_code`s the agency
+//! hands to citizens and a summary of the lines that failed. Publishing is
 //! idempotent (the agency's own document id), so a batch may be sent again after a failure.
 
 use std::io::{BufRead, BufReader, Read};
@@ -45,6 +46,28 @@ struct ResultLine {
     document_id: Option<String>,
     #[serde(default)]
     error: Option<Problem>,
+    #[serde(default)]
+    offer: Option<OfferLine>,
+}
+
+/// The credential offer of a published line: what the agency hands to the citizen.
+#[derive(Debug, Deserialize, serde::Serialize)]
+struct OfferLine {
+    offer_uri_by_reference: String,
+    tx_code: String,
+    #[serde(default)]
+    qr_png_url: Option<String>,
+    #[serde(default)]
+    expires_at: Option<i64>,
+}
+
+/// A published line with its offer, for the summary.
+#[derive(Debug, serde::Serialize)]
+struct Offered {
+    line: usize,
+    document_id: Option<String>,
+    #[serde(flatten)]
+    offer: OfferLine,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +108,7 @@ pub fn run(args: PublishArgs, json: bool) -> Result<u8, CliError> {
     let authorization = format!("Bearer {}", args.api_key);
     let (mut total, mut published) = (0usize, 0usize);
     let mut failed = Vec::new();
+    let mut offers = Vec::new();
     let mut first_line = 1usize;
     loop {
         let (batch, lines) = read_batch(&mut reader, &args.file)?;
@@ -98,6 +122,14 @@ pub fn run(args: PublishArgs, json: bool) -> Result<u8, CliError> {
             total += 1;
             if result.status < 300 {
                 published += 1;
+                // A line published before (200) has no new offer.
+                if let Some(offer) = result.offer {
+                    offers.push(Offered {
+                        line,
+                        document_id: result.document_id,
+                        offer,
+                    });
+                }
             } else {
                 let reason = result
                     .error
@@ -126,10 +158,35 @@ pub fn run(args: PublishArgs, json: bool) -> Result<u8, CliError> {
     }
     progress.finish_and_clear();
     if json {
-        let body = serde_json::json!({"total": total, "published": published, "failed": failed});
+        let body = serde_json::json!({
+            "total": total,
+            "published": published,
+            "offers": offers,
+            "failed": failed,
+        });
         print!("{}", files::pretty_json(&body)?);
     } else {
         println!("{published} of {total} documents published");
+        if !offers.is_empty() {
+            println!(
+                "Credential offers to hand to the citizens (the tx_code by another channel than \
+                 the offer):"
+            );
+        }
+        for o in &offers {
+            println!(
+                "line {}: {}  tx_code {}  {}{}",
+                o.line,
+                o.document_id.as_deref().unwrap_or("-"),
+                o.offer.tx_code,
+                o.offer.offer_uri_by_reference,
+                o.offer
+                    .qr_png_url
+                    .as_deref()
+                    .map(|u| format!("  QR: {u}"))
+                    .unwrap_or_default()
+            );
+        }
         for f in &failed {
             println!(
                 "line {}: {} {} {}",

@@ -14,7 +14,8 @@ use crate::{QrOutArgs, files, output, scan, unix_now};
 pub enum QrCommand {
     /// Pack a compact SD-JWT presentation into QR text, and optionally an image.
     Encode(EncodeArgs),
-    /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back.
+    /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back; a credential offer's
+    /// QR (the server's `qr_png_url`) gives its `openid-credential-offer://` URI.
     Decode(DecodeArgs),
 }
 
@@ -41,7 +42,7 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         QrCommand::Encode(args) => {
             let presentation = scan::read_input(&args.input)?;
             let qr_text = qr::pack(&presentation)?;
-            output::presentation(
+            output::qr_text(
                 &PresentationOutput {
                     presentation,
                     qr_text,
@@ -52,6 +53,21 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         }
         QrCommand::Decode(args) => {
             let text = scan::read_input(&args.input)?;
+            // The issuance server's offer QR (`qr_png_url`) carries an OpenID4VCI offer URI.
+            if text.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME) {
+                if json {
+                    let body = json!({"kind": "credential_offer", "offer_uri": text});
+                    print!("{}", files::pretty_json(&body)?);
+                } else {
+                    println!("{text}");
+                    eprintln!(
+                        "Lời mời nhận giấy tờ (OpenID4VCI) / A credential offer (OpenID4VCI): \
+                         receive it with `giayto wallet receive {} --tx-code CODE`",
+                        args.input
+                    );
+                }
+                return Ok(EXIT_OK);
+            }
             let (kind, body) = match qr::classify(&text, unix_now())? {
                 QrPayload::Presentation(p) => ("presentation", json!({"presentation": p})),
                 QrPayload::Paper(p) => ("paper", json!({"presentation": p})),
@@ -68,10 +84,13 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
                 println!("{p}");
             } else {
                 println!(
-                    "challenge from {} (nonce {}, expires at {})",
+                    "Thách thức / Challenge from {} (nonce {}, hết hạn / valid until {})",
                     body["verifier_id"].as_str().unwrap_or_default(),
                     body["nonce"].as_str().unwrap_or_default(),
                     body["expires_at"]
+                        .as_i64()
+                        .map(crate::dates::date_time)
+                        .unwrap_or_default()
                 );
             }
         }

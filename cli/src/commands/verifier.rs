@@ -1,13 +1,16 @@
 //! `giayto verifier sync`: fill a verifier cache folder (see [`crate::verifier_cache`]) from
 //! the pinned anchor and the trust list URL alone: the trust list, then every trusted
 //! issuer's Status List Aggregation and every status list in it, with conditional requests
-//! so a daily sync moves only what changed (core's sans-IO [`StatusSync`] over `ureq`).
+//! so a daily sync moves only what changed (core's sans-IO [`StatusSync`] over `ureq`);
+//! `giayto verifier challenge`: a two-way challenge (`GTC1:`) for a wallet to answer.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use giayto_core::limits::MAX_TRUST_LIST_TOKEN_BYTES;
+use giayto_core::qr::Challenge;
+use giayto_core::qr::image::{render_png, render_svg, render_terminal};
 use giayto_core::verifier::{StatusSync, SyncReport, VerifierDevice, format_date};
 use serde_json::json;
 
@@ -22,6 +25,24 @@ pub enum VerifierCommand {
     /// for `giayto verify --cache DIR` offline. Exit 1 when some list could not be synced
     /// (the others were).
     Sync(SyncArgs),
+    /// Show a two-way challenge (`GTC1:` QR) for a wallet to answer with `giayto wallet
+    /// present ID --preset P --challenge CHALLENGE`; prints the nonce and audience to verify
+    /// the answer with (`giayto verify ANSWER --nonce N --aud ID`).
+    Challenge(ChallengeArgs),
+}
+
+/// `giayto verifier challenge` options.
+#[derive(Debug, Args)]
+pub struct ChallengeArgs {
+    /// This verifier's id: the audience the answer's key-binding JWT must name.
+    #[arg(long, default_value = DESK_VERIFIER_ID)]
+    pub verifier_id: String,
+    /// How long the challenge may be answered, seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    pub ttl: u64,
+    /// Where to draw the challenge's QR code (default: print its text).
+    #[command(flatten)]
+    pub qr: crate::QrOutArgs,
 }
 
 /// `giayto verifier sync` options.
@@ -43,7 +64,55 @@ pub struct SyncArgs {
 pub fn run(command: VerifierCommand, json: bool) -> Result<u8, CliError> {
     match command {
         VerifierCommand::Sync(args) => sync(args, json),
+        VerifierCommand::Challenge(args) => challenge(args, json),
     }
+}
+
+fn challenge(args: ChallengeArgs, json: bool) -> Result<u8, CliError> {
+    let now = unix_now();
+    let challenge = Challenge::new(
+        args.verifier_id,
+        std::time::Duration::from_secs(args.ttl),
+        now,
+    )?;
+    let text = challenge.to_qr_text()?;
+    let level = crate::output::QR_EC_LEVEL;
+    let mut file = None;
+    if let Some(path) = &args.qr.qr_png {
+        files::write_public(path, &render_png(&text, level)?)?;
+        file = Some(path);
+    } else if let Some(path) = &args.qr.qr_svg {
+        files::write_public(path, render_svg(&text, level)?.as_bytes())?;
+        file = Some(path);
+    }
+    if json {
+        let body = json!({
+            "qr_text": text,
+            "verifier_id": challenge.verifier_id,
+            "nonce": challenge.nonce,
+            "expires_at": challenge.expires_at,
+            "file": file.map(|p| p.display().to_string()),
+        });
+        print!("{}", files::pretty_json(&body)?);
+        return Ok(EXIT_OK);
+    }
+    if args.qr.qr_terminal {
+        print!("{}", render_terminal(&text, level)?);
+    } else if let Some(path) = file {
+        println!("Đã ghi mã QR vào / QR code written to {}", path.display());
+    } else {
+        println!("{text}");
+    }
+    println!(
+        "Thách thức / Challenge: {}, hết hạn / valid until {}",
+        challenge.verifier_id,
+        crate::dates::date_time(challenge.expires_at)
+    );
+    println!(
+        "Kiểm tra câu trả lời / Verify the answer with: giayto verify ANSWER --nonce {} --aud {}",
+        challenge.nonce, challenge.verifier_id
+    );
+    Ok(EXIT_OK)
 }
 
 fn sync(args: SyncArgs, json: bool) -> Result<u8, CliError> {
@@ -124,7 +193,7 @@ fn sync(args: SyncArgs, json: bool) -> Result<u8, CliError> {
 
 /// Performs the sync's requests one after the other; a request that fails on the network
 /// is reported by the sync, which goes on.
-pub(crate) fn run_sync(agent: &ureq::Agent, device: &mut VerifierDevice, sync: &mut StatusSync) {
+pub fn run_sync(agent: &ureq::Agent, device: &mut VerifierDevice, sync: &mut StatusSync) {
     while let Some(request) = sync.next_request(device) {
         match net::perform_bounded(agent, &request.http, request.max_body_bytes) {
             Ok(response) => sync.on_response(device, &response),

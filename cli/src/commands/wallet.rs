@@ -38,17 +38,20 @@ pub const VAULT_KEY_ENV: &str = "GIAYTO_VAULT_KEY";
 /// The environment variable naming the wallet folder.
 pub const WALLET_DIR_ENV: &str = "GIAYTO_WALLET";
 
-const VAULT_FILE: &str = "vault.giayto";
-const KEY_FILE: &str = "vault.key";
-const HOLDER_KEY_FILE: &str = "holder.jwk";
+/// The vault file of a wallet folder.
+pub const VAULT_FILE: &str = "vault.giayto";
+/// The vault key file of a wallet folder (base64url, 0600).
+pub const KEY_FILE: &str = "vault.key";
+/// The holder key file of a wallet folder (private JWK, 0600).
+pub const HOLDER_KEY_FILE: &str = "holder.jwk";
 /// The alias recorded for the holder key in stored credentials.
-pub(crate) const HOLDER_KEY_ID: &str = "holder.jwk";
+pub const HOLDER_KEY_ID: &str = "holder.jwk";
 /// How many times a deferred issuance is polled before giving up.
 const MAX_DEFERRED_POLLS: u32 = 5;
 /// The longest wait between deferred polls.
 const MAX_DEFERRED_WAIT: Duration = Duration::from_secs(30);
 /// The folder of the purpose credentials' private keys, one 0600 JWK file each.
-const PURPOSE_KEYS_DIR: &str = "keys";
+pub const PURPOSE_KEYS_DIR: &str = "keys";
 
 /// `giayto wallet` options.
 #[derive(Debug, Args)]
@@ -68,7 +71,8 @@ pub enum WalletCommand {
     Init,
     /// Receive a document from an issuer by OpenID4VCI (pre-authorized code flow).
     Receive {
-        /// The credential offer (`openid-credential-offer://?...`).
+        /// The credential offer: `openid-credential-offer://?...`, or a file or PNG/JPEG
+        /// image of its QR code (the server's `qr_png_url`), or `-` for stdin.
         offer_uri: String,
         /// The transaction code the issuer sent by another channel.
         #[arg(long)]
@@ -266,6 +270,7 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
     match args.command {
         WalletCommand::Init => init(&layout, json),
         WalletCommand::Receive { offer_uri, tx_code } => {
+            let offer_uri = offer_text(&offer_uri)?;
             receive(&layout, &offer_uri, tx_code.as_deref(), json)
         }
         WalletCommand::List => {
@@ -327,6 +332,19 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
 }
 
 fn init(layout: &Layout, json: bool) -> Result<u8, CliError> {
+    // A second `init` said `File exists (os error 17)`: say which wallet is there instead,
+    // before anything is written.
+    if let Some(existing) = [layout.vault(), layout.key_file(), layout.holder_key()]
+        .into_iter()
+        .find(|p| p.exists())
+    {
+        return Err(CliError::Usage(format!(
+            "Ví đã có / a wallet already exists in {} ({} is there): use it as it is, or choose \
+             another folder with --dir or GIAYTO_WALLET",
+            layout.dir.display(),
+            existing.file_name().unwrap_or_default().to_string_lossy()
+        )));
+    }
     create_private_dir(&layout.dir)?;
     let key = if std::env::var_os(VAULT_KEY_ENV).is_some() {
         layout.read_key()?
@@ -350,6 +368,10 @@ fn init(layout: &Layout, json: bool) -> Result<u8, CliError> {
         print!("{}", files::pretty_json(&body)?);
     } else {
         println!("Đã tạo ví / Wallet created in {}", layout.dir.display());
+        println!(
+            "Khóa công khai của thiết bị (JWK) / The device's public holder key (JWK), to which \
+             documents are bound:"
+        );
         print!("{}", files::pretty_json(&public)?);
     }
     Ok(EXIT_OK)
@@ -364,6 +386,14 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
         builder.mode(0o700);
     }
     builder.create(dir).map_err(|e| CliError::write(dir, e))
+}
+
+/// The offer URI itself, or the text of the file, image (QR code) or stdin it names.
+fn offer_text(input: &str) -> Result<String, CliError> {
+    if input.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME) {
+        return Ok(input.to_owned());
+    }
+    scan::read_input(input)
 }
 
 fn receive(

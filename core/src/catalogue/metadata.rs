@@ -1,6 +1,8 @@
 //! SD-JWT VC Type Metadata (draft-ietf-oauth-sd-jwt-vc, "SD-JWT VC Type Metadata") of the
 //! catalogue's types: `vct`, developer `name` and `description`, `display` per locale (`vi`,
-//! `en`), `extends`, and `claims` entries with `path`, `display` labels, `mandatory` and `sd`.
+//! `en`), `extends`, and `claims` entries with `path`, `display` labels, `mandatory` and `sd`,
+//! and, in the full type, the extension member [`INPUT_MEMBER`] (value type, allowed values,
+//! what a publish request carries).
 //!
 //! Each document type publishes three kinds of types (the choice is written down in
 //! docs/ARCHITECTURE.md, "Purpose credentials"):
@@ -18,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::paths::{self, Node, Segment};
 use super::purpose::Purpose;
+use super::schema::ClaimKind;
 use super::{DocumentType, Label, Sd};
 
 /// The locales every label is published in, in this order.
@@ -31,7 +34,19 @@ struct Entry {
     mandatory: bool,
     /// Whether to write the claim's `display` labels.
     display: bool,
+    /// Whether to write [`INPUT_MEMBER`] (the full type only).
+    input: bool,
 }
+
+/// The claim metadata member, an extension consumers that do not understand it ignore
+/// (section "Type Metadata Format": "Consumers MUST ignore properties that are not
+/// understood"), that tells an agency what to put in a publish request: the value's
+/// `type` (`text`, `code`, `mask`, `date`, `integer`, `boolean`, `one_of`, `object`,
+/// `array`) with its bounds (`max_chars`, `masks`, `min`/`max`, `values`,
+/// `min_items`/`max_items`), whether the request must carry it (`required`), and
+/// `computed: true` for a claim the server computes at issuance, which a request must not
+/// carry (`age_equal_or_over`; `mandatory` still says every credential holds it).
+pub const INPUT_MEMBER: &str = "giayto_input";
 
 /// The Type Metadata document of the full credential of `doc` (its own `vct`).
 ///
@@ -51,6 +66,7 @@ pub(crate) fn type_metadata(doc: &DocumentType) -> Value {
                     sd: node.sd.as_str(),
                     mandatory: node.mandatory,
                     display: true,
+                    input: true,
                 },
             )
         })
@@ -81,6 +97,7 @@ pub(crate) fn base_type_metadata(doc: &DocumentType) -> Value {
                     },
                     mandatory: false,
                     display: true,
+                    input: false,
                 },
             )
         })
@@ -113,6 +130,7 @@ pub(crate) fn purpose_type_metadata(purpose: &Purpose) -> Value {
                     sd: Sd::Never.as_str(),
                     mandatory: *mandatory,
                     display: false,
+                    input: false,
                 },
             )
         })
@@ -187,5 +205,38 @@ fn entry(node: &Node, how: &Entry) -> Value {
         entry.insert("mandatory".to_owned(), Value::Bool(true));
     }
     entry.insert("sd".to_owned(), Value::from(how.sd));
+    if how.input {
+        entry.insert(INPUT_MEMBER.to_owned(), input(node));
+    }
     Value::Object(entry)
+}
+
+/// The [`INPUT_MEMBER`] of a node.
+fn input(node: &Node) -> Value {
+    let mut out = Map::new();
+    let (kind, bounds): (&str, Value) = match node.kind {
+        ClaimKind::Text { max_chars } => ("text", json!({ "max_chars": max_chars })),
+        ClaimKind::Mask(masks) => ("mask", json!({ "masks": masks })),
+        ClaimKind::Code { max_chars } => ("code", json!({ "max_chars": max_chars })),
+        ClaimKind::Date => ("date", json!({})),
+        ClaimKind::Integer { min, max } => ("integer", json!({ "min": min, "max": max })),
+        ClaimKind::Boolean => ("boolean", json!({})),
+        ClaimKind::OneOf(values) => ("one_of", json!({ "values": values })),
+        ClaimKind::Object(_) => ("object", json!({})),
+        ClaimKind::List(list) => (
+            "array",
+            json!({ "min_items": list.min_items, "max_items": list.max_items }),
+        ),
+    };
+    out.insert("type".to_owned(), Value::from(kind));
+    if let Value::Object(bounds) = bounds {
+        out.extend(bounds);
+    }
+    if node.computed {
+        out.insert("required".to_owned(), Value::Bool(false));
+        out.insert("computed".to_owned(), Value::Bool(true));
+    } else {
+        out.insert("required".to_owned(), Value::Bool(node.mandatory));
+    }
+    Value::Object(out)
 }

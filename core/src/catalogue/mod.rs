@@ -19,18 +19,21 @@ mod health_book;
 mod health_insurance_card;
 mod judicial_record;
 mod metadata;
+mod order;
 pub mod paths;
 mod purpose;
 pub mod schema;
-mod vehicle_registration;
+mod values;
+pub(crate) mod vehicle_registration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use age::{AGE_THRESHOLDS, CivilDate, age_on};
-pub use metadata::LOCALES;
+pub use metadata::{INPUT_MEMBER, LOCALES};
 pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct, issued_vcts};
 pub use schema::{ClaimKind, ClaimSpec, ListSpec, Rule, SchemaError, Sd};
+pub use values::value_names;
 
 use schema::{Loc, Origin};
 
@@ -186,9 +189,27 @@ impl DocumentType {
     /// required claim present, every value of its kind and within its bounds, and the
     /// cross-claim rules (dates in order, lists agreeing with their flags).
     pub fn validate(&self, claims: &Value) -> Result<(), SchemaError> {
-        let obj = claims.as_object().ok_or(SchemaError::NotAnObject)?;
-        schema::validate_object(self.claims, obj, &Loc::ROOT)?;
-        schema::check_rules(self.rules, obj)
+        match self.validate_all(claims).into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
+        }
+    }
+
+    /// Every fault [`DocumentType::validate`] would find, in claim order (empty when the
+    /// claims are valid): a publisher learns all of them from one request. The
+    /// cross-claim rules are checked once every value is of its kind.
+    pub fn validate_all(&self, claims: &Value) -> Vec<SchemaError> {
+        let Some(obj) = claims.as_object() else {
+            return vec![SchemaError::NotAnObject];
+        };
+        let mut errors = Vec::new();
+        schema::validate_object(self.claims, obj, &Loc::ROOT, &mut errors);
+        if errors.is_empty()
+            && let Err(error) = schema::check_rules(self.rules, obj)
+        {
+            errors.push(error);
+        }
+        errors
     }
 
     /// Validates the claims and returns them ready for signing: in schema order, with the
@@ -245,6 +266,11 @@ impl DocumentType {
     /// The disclosure presets; the first is `full`.
     pub fn presets(&self) -> &'static [Preset] {
         self.presets
+    }
+
+    /// The names of the type's presets, in catalogue order.
+    pub fn preset_names(&self) -> Vec<&'static str> {
+        self.presets.iter().map(|preset| preset.name).collect()
     }
 
     /// The preset with this name.

@@ -3,7 +3,7 @@
 //! names joined by `/`, with `*` for every element of an array (`driving_privileges/*/class`).
 
 use super::Label;
-use super::schema::{ClaimKind, ClaimSpec, Sd};
+use super::schema::{ClaimKind, ClaimSpec, Origin, Sd};
 
 /// One step of a claim path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,10 @@ pub struct Node {
     pub sd: Sd,
     /// Whether it is always present when its parent is.
     pub mandatory: bool,
+    /// The value it holds.
+    pub kind: &'static ClaimKind,
+    /// Whether the catalogue computes it at issuance (a publish request must not carry it).
+    pub computed: bool,
 }
 
 impl Node {
@@ -64,6 +68,8 @@ fn collect(specs: &'static [ClaimSpec], prefix: &mut Vec<Segment<'static>>, out:
             label: Some(spec.label),
             sd: spec.sd,
             mandatory: spec.required,
+            kind: &spec.kind,
+            computed: spec.origin == Origin::Computed,
         });
         collect_kind(&spec.kind, prefix, out);
         prefix.pop();
@@ -80,6 +86,8 @@ fn collect_kind(kind: &'static ClaimKind, prefix: &mut Vec<Segment<'static>>, ou
                 label: None,
                 sd: list.item_sd,
                 mandatory: false,
+                kind: &list.item,
+                computed: false,
             });
             collect_kind(&list.item, prefix, out);
             prefix.pop();

@@ -404,21 +404,24 @@ impl fmt::Display for Loc<'_> {
 }
 
 /// Validates `obj` against `specs`: no reserved, unknown or computed names, every required
-/// issuer claim present, every value of its kind.
+/// issuer claim present, every value of its kind. Every fault is pushed to `errors` (a
+/// publisher learns all of them at once), in claim order.
 pub(crate) fn validate_object(
     specs: &[ClaimSpec],
     obj: &Map<String, Value>,
     loc: &Loc<'_>,
-) -> Result<(), SchemaError> {
+    errors: &mut Vec<SchemaError>,
+) {
     for key in obj.keys() {
         let here = loc.key(key);
         if RESERVED_CLAIM_NAMES.contains(&key.as_str()) {
-            return Err(SchemaError::Reserved { path: here.path() });
+            errors.push(SchemaError::Reserved { path: here.path() });
+            continue;
         }
         match specs.iter().find(|spec| spec.name == key) {
-            None => return Err(SchemaError::Unknown { path: here.path() }),
+            None => errors.push(SchemaError::Unknown { path: here.path() }),
             Some(spec) if spec.origin == Origin::Computed => {
-                return Err(SchemaError::Computed { path: here.path() });
+                errors.push(SchemaError::Computed { path: here.path() });
             }
             Some(_) => {}
         }
@@ -426,17 +429,31 @@ pub(crate) fn validate_object(
     for spec in specs {
         let here = loc.key(spec.name);
         match obj.get(spec.name) {
-            Some(value) => validate_value(&spec.kind, value, &here)?,
-            None if spec.required && spec.origin == Origin::Issuer => {
-                return Err(SchemaError::Missing { path: here.path() });
+            // A computed claim given was reported above.
+            Some(value) if spec.origin == Origin::Issuer => {
+                validate_value(&spec.kind, value, &here, errors);
             }
-            None => {}
+            None if spec.required && spec.origin == Origin::Issuer => {
+                errors.push(SchemaError::Missing { path: here.path() });
+            }
+            _ => {}
         }
     }
-    Ok(())
 }
 
-fn validate_value(kind: &ClaimKind, value: &Value, loc: &Loc<'_>) -> Result<(), SchemaError> {
+fn validate_value(kind: &ClaimKind, value: &Value, loc: &Loc<'_>, errors: &mut Vec<SchemaError>) {
+    if let Err(error) = check_value(kind, value, loc, errors) {
+        errors.push(error);
+    }
+}
+
+/// The fault of one value (its members' faults go to `errors` directly).
+fn check_value(
+    kind: &ClaimKind,
+    value: &Value,
+    loc: &Loc<'_>,
+    errors: &mut Vec<SchemaError>,
+) -> Result<(), SchemaError> {
     let wrong_type = || SchemaError::WrongType {
         path: loc.path(),
         expected: kind.describe(),
@@ -500,7 +517,7 @@ fn validate_value(kind: &ClaimKind, value: &Value, loc: &Loc<'_>) -> Result<(), 
         }
         ClaimKind::Object(specs) => {
             let obj = value.as_object().ok_or_else(wrong_type)?;
-            validate_object(specs, obj, loc)?;
+            validate_object(specs, obj, loc, errors);
         }
         ClaimKind::List(list) => {
             let items = value.as_array().ok_or_else(wrong_type)?;
@@ -518,7 +535,7 @@ fn validate_value(kind: &ClaimKind, value: &Value, loc: &Loc<'_>) -> Result<(), 
                 });
             }
             for (i, item) in items.iter().enumerate() {
-                validate_value(&list.item, item, &loc.index(i))?;
+                validate_value(&list.item, item, &loc.index(i), errors);
             }
         }
     }
@@ -555,7 +572,8 @@ fn is_code(s: &str) -> bool {
         })
 }
 
-/// Checks the cross-claim rules on claims that already passed [`validate_object`].
+/// Checks the cross-claim rules on claims that already passed [`validate_object`] (with no
+/// fault).
 pub(crate) fn check_rules(rules: &[Rule], claims: &Map<String, Value>) -> Result<(), SchemaError> {
     for rule in rules {
         let object = match rule {

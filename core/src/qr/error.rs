@@ -144,7 +144,11 @@ pub enum QrError {
     #[error("invalid challenge: {0}")]
     InvalidChallenge(&'static str),
     /// A challenge QR has expired.
-    #[error("challenge expired at {expired_at} (now {now})")]
+    #[error(
+        "challenge expired at {} (now {})",
+        crate::verifier::format_date(*expired_at),
+        crate::verifier::format_date(*now)
+    )]
     ChallengeExpired {
         /// Expiry, seconds since the Unix epoch.
         expired_at: i64,

@@ -95,7 +95,11 @@ pub enum SdJwtError {
     #[error("key binding JWT sd_hash does not match the presentation")]
     KeyBindingSdHashMismatch,
     /// The KB-JWT `iat` is outside the accepted window.
-    #[error("key binding JWT issued at {iat}, outside the accepted window around {now}")]
+    #[error(
+        "key binding JWT issued at {}, outside the window accepted around the verifier's clock ({}): present again",
+        crate::verifier::format_date(*iat),
+        crate::verifier::format_date(*now)
+    )]
     KeyBindingStale {
         /// The KB-JWT's `iat`.
         iat: i64,
@@ -122,5 +126,26 @@ pub enum SdJwtError {
 impl SdJwtError {
     pub(crate) fn jose(context: &'static str) -> impl FnOnce(JoseError) -> SdJwtError {
         move |source| SdJwtError::Jose { context, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16: `key binding JWT issued at 1796054869, outside the accepted window around
+    /// 1796055239`: dates as dates (the fields keep the numbers for front ends).
+    #[test]
+    fn the_key_binding_window_reads_as_dates() {
+        let message = SdJwtError::KeyBindingStale {
+            iat: 1_796_054_869,
+            now: 1_796_055_239,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "key binding JWT issued at Mon, 30 Nov 2026 16:07:49 GMT, outside the window \
+             accepted around the verifier's clock (Mon, 30 Nov 2026 16:13:59 GMT): present again"
+        );
     }
 }

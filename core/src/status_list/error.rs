@@ -94,7 +94,7 @@ pub enum StatusListError {
         found: String,
     },
     /// `exp` has passed: the list must not be relied upon any longer.
-    #[error("status list token expired at {exp}")]
+    #[error("status list token expired at {}", crate::verifier::format_date(*exp))]
     Expired {
         /// The token's `exp`.
         exp: i64,

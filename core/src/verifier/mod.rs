@@ -263,14 +263,18 @@ fn issuer_keys<'t>(
             if now > expires_at.saturating_add(policy.trust_list_grace_seconds) {
                 return Err(Failure::new(
                     FailureCode::TrustListExpired,
-                    format!("the trust list expired at {expires_at}; refresh it"),
+                    format!(
+                        "the trust list expired at {}; refresh it",
+                        format_date(expires_at)
+                    ),
                 ));
             }
             if now > expires_at {
                 verdict.warnings.push(Failure::new(
                     FailureCode::TrustListInGrace,
                     format!(
-                        "the trust list expired at {expires_at} and is used within its grace period"
+                        "the trust list expired at {} and is used within its grace period",
+                        format_date(expires_at)
                     ),
                 ));
             }
@@ -317,7 +321,7 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::Expired,
-            format!("the document expired at {exp}"),
+            format!("the document expired at {}", format_date(exp)),
         ));
     }
     if let Some(nbf) = envelope.nbf
@@ -325,7 +329,7 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::NotYetValid,
-            format!("the document is not valid before {nbf}"),
+            format!("the document is not valid before {}", format_date(nbf)),
         ));
     }
     if let Some(iat) = envelope.iat
@@ -333,7 +337,10 @@ fn check_validity(envelope: &VcEnvelope, policy: &Policy, now: i64, verdict: &mu
     {
         verdict.errors.push(Failure::new(
             FailureCode::IssuedInFuture,
-            format!("the document claims to be issued in the future ({iat})"),
+            format!(
+                "the document claims to be issued in the future ({})",
+                format_date(iat)
+            ),
         ));
     }
 }
@@ -575,39 +582,20 @@ fn check_status(
     }
 }
 
-/// Where a claim comes in the document's own order (unknown claims last).
-fn document_position(document: &DocumentType, name: &str) -> usize {
-    document
-        .claims
-        .iter()
-        .position(|spec| spec.name == name)
-        .unwrap_or(usize::MAX)
-}
-
-/// The claims about the subject: everything but the envelope, in the document's order
-/// (claims of equal position, such as unknown ones, keep their processed order).
+/// The claims about the subject: everything but the envelope, in the document's catalogue
+/// order at every level (claims the type does not list keep their processed order, last).
 fn subject_claims(
     claims: Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let mut subject: Vec<(String, Value)> = claims
+    let subject: Map<String, Value> = claims
         .into_iter()
         .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
         .collect();
-    let Some(document) = document else {
-        return subject.into_iter().collect();
-    };
-    // Sorted as small (position, index) pairs; the claims then move out in that order.
-    let mut order: Vec<(usize, usize)> = subject
-        .iter()
-        .enumerate()
-        .map(|(index, (name, _))| (document_position(document, name), index))
-        .collect();
-    order.sort_unstable();
-    order
-        .into_iter()
-        .map(|(_, index)| std::mem::take(&mut subject[index]))
-        .collect()
+    match document {
+        Some(document) => document.into_catalogue_order(subject),
+        None => subject,
+    }
 }
 
 /// Flattens the subject's claims (already in the document's order, [`subject_claims`])

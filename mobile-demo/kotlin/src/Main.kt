@@ -87,10 +87,25 @@ private fun option(args: List<String>, name: String): String? {
 
 private fun date(unix: Long?): String = unix?.let { java.time.Instant.ofEpochSecond(it).toString().take(10) } ?: "-"
 
+/** A claim for people: its label in Vietnamese and English, and booleans in both languages. */
+private fun claimLine(labelVi: String?, labelEn: String?, path: String, value: String): String {
+    val label = when {
+        labelVi == null -> path
+        labelEn == null || labelEn == labelVi -> labelVi
+        else -> "$labelVi / $labelEn"
+    }
+    val shown = when (value) {
+        "true" -> "có / yes"
+        "false" -> "không / no"
+        else -> value
+    }
+    return "  ${label.padEnd(48)} $shown"
+}
+
 private fun printDocument(d: DocumentInfo) {
     println("${d.nameVi ?: d.vct} / ${d.nameEn ?: ""}")
     println("  id ${d.id}   issuer ${d.issuer}   expires ${date(d.expiresAt)}")
-    for (c in d.claims) println("  ${(c.labelVi ?: c.path).padEnd(34)} ${c.value}")
+    for (c in d.claims) println(claimLine(c.labelVi, c.labelEn, c.path, c.value))
 }
 
 private fun printResult(r: VerificationResult) {
@@ -105,7 +120,7 @@ private fun printResult(r: VerificationResult) {
         // Refused before binding was looked at: say nothing about it.
         is HolderBindingState.NotChecked -> {}
     }
-    for (c in r.claims) println("  ${(c.labelVi ?: c.path).padEnd(34)} ${c.value}")
+    for (c in r.claims) println(claimLine(c.labelVi, c.labelEn, c.path, c.value))
     for (e in r.errors) println("  ✗ ${e.code}: ${e.message}")
     for (w in r.warnings) println("  ! ${w.code}: ${w.message}")
 }

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::agencies::Agency;
 use super::status_lists::{self, REVOKED, SUSPENDED, VALID};
-use super::{DomainError, DomainResult, Services, ids, now, time_bounds};
+use super::{DomainError, DomainResult, FieldFault, Services, ids, now, time_bounds};
 use crate::db::DbKind;
 use crate::offer;
 use crate::secrets;
@@ -172,9 +172,11 @@ fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> Doma
             agency.id
         )));
     }
-    doc_type
-        .validate(&Value::Object(claims.clone()))
-        .map_err(|e| {
+    // Every fault at once: a publisher fixing one per request was trial and error.
+    let faults: Vec<FieldFault> = doc_type
+        .validate_all(&Value::Object(claims.clone()))
+        .iter()
+        .map(|e| {
             // The catalogue's messages start with the claim path: "path: what is wrong".
             let reason = e.to_string();
             let path = reason
@@ -182,7 +184,7 @@ fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> Doma
                 .map(|(p, _)| p)
                 .unwrap_or("")
                 .to_owned();
-            DomainError::Invalid {
+            FieldFault {
                 field: if path.is_empty() {
                     "claims".into()
                 } else {
@@ -191,6 +193,15 @@ fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> Doma
                 reason,
             }
         })
+        .collect();
+    match <[FieldFault; 1]>::try_from(faults) {
+        Ok([one]) => Err(DomainError::Invalid {
+            field: one.field,
+            reason: one.reason,
+        }),
+        Err(faults) if faults.is_empty() => Ok(()),
+        Err(faults) => Err(DomainError::InvalidClaims(faults)),
+    }
 }
 
 /// An offer made ready outside the write transaction: its row values (secrets only as

@@ -64,6 +64,13 @@ pub enum GrantError {
         /// Human-readable, ASCII, no secret.
         description: &'static str,
     },
+    /// A wrong `tx_code` (`invalid_grant`, RFC 6749 section 5.2): how many tries the offer
+    /// has left before it is burnt (`tx_code_max_tries` in all), 0 when it just was.
+    #[error("invalid_grant: wrong tx_code, {tries_left} tries left")]
+    WrongTxCode {
+        /// Tries left.
+        tries_left: i64,
+    },
     /// The access token is missing, unknown, used or expired (RFC 6750 section 3.1).
     #[error("invalid_token")]
     InvalidToken,
@@ -235,19 +242,21 @@ pub async fn redeem_code(
     let mut tx = services.db.begin().await?;
     if !matches {
         // Count the miss and burn the code at the limit; committed even though we refuse.
-        sqlx::query(
+        let tries: Option<i64> = sqlx::query_scalar(
             "UPDATE offers SET tx_tries = tx_tries + 1, \
              state = CASE WHEN tx_tries + 1 >= $1 THEN 'burnt' ELSE state END, \
              secret_wrapped = CASE WHEN tx_tries + 1 >= $1 THEN NULL ELSE secret_wrapped END \
-             WHERE id = $2 AND state = 'open'",
+             WHERE id = $2 AND state = 'open' RETURNING tx_tries",
         )
         .bind(services.config.tx_code_max_tries)
         .bind(&offer_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
         metrics::counter!("giayto_tx_code_failures_total").increment(1);
-        return Err(token_err("invalid_grant", "wrong tx_code"));
+        // No row: a concurrent miss burnt it first.
+        let tries_left = tries.map_or(0, |t| (services.config.tx_code_max_tries - t).max(0));
+        return Err(GrantError::WrongTxCode { tries_left });
     }
     let redeemed = sqlx::query(
         "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL WHERE id = $1 AND state = 'open' AND expires_at > $2",

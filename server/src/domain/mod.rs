@@ -51,6 +51,16 @@ impl Services {
     }
 }
 
+/// One invalid field of a request: its JSON path (`claims.sex`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldFault {
+    /// JSON path of the field.
+    pub field: String,
+    /// What is wrong, starting with the claim's path.
+    #[serde(rename = "detail")]
+    pub reason: String,
+}
+
 /// A domain failure. The HTTP layer maps each variant to a status code and hides the
 /// details of the internal ones.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +79,10 @@ pub enum DomainError {
         /// What is wrong.
         reason: String,
     },
+    /// Several claims are invalid (every fault of one publish request at once, issue 16);
+    /// each names its field. Never empty.
+    #[error("{} invalid claims: {}", .0.len(), .0.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>().join("; "))]
+    InvalidClaims(Vec<FieldFault>),
     /// The request contradicts the current state.
     #[error("{0}")]
     Conflict(String),

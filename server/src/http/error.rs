@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, FieldFault};
 
 /// Media type of problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -32,9 +32,13 @@ pub struct Problem {
     /// Details for this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The invalid field, for 422.
+    /// The invalid field, for 422 (the first, when there are several).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every invalid field, when a request has more than one (an extension member, RFC
+    /// 9457 section 3.2): each `{field, detail}`. Boxed: most problems have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Box<Vec<FieldFault>>>,
 }
 
 /// An error answered as problem+json.
@@ -56,6 +60,7 @@ impl ApiError {
                 status: status.as_u16(),
                 detail: Some(detail.into()),
                 field: None,
+                errors: None,
             },
             www_authenticate: false,
         }
@@ -109,6 +114,21 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid { field, reason } => {
                 let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", reason);
                 p.problem.field = Some(field);
+                p
+            }
+            DomainError::InvalidClaims(faults) => {
+                let detail = format!(
+                    "{} invalid claims: {}",
+                    faults.len(),
+                    faults
+                        .iter()
+                        .map(|f| f.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", detail);
+                p.problem.field = faults.first().map(|f| f.field.clone());
+                p.problem.errors = Some(Box::new(faults));
                 p
             }
             DomainError::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),

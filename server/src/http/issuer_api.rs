@@ -59,8 +59,11 @@ pub async fn publish(
     Ok((status, Json(res)))
 }
 
+/// Parses a JSON body after core's nesting bound (`limits::MAX_JSON_DEPTH`), which holds
+/// whatever serde_json features a workspace build unifies (`unbounded_depth` lifts
+/// serde_json's own recursion limit).
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    giayto_core::limits::parse_json(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad-json",
@@ -466,6 +469,7 @@ fn problem_of(e: &ApiError) -> Problem {
         status: p.status,
         detail: p.detail.clone(),
         field: p.field.clone(),
+        errors: p.errors.clone(),
     }
 }
 
@@ -519,6 +523,7 @@ fn is_line_error(e: &DomainError) -> bool {
         e,
         DomainError::Conflict(_)
             | DomainError::Invalid { .. }
+            | DomainError::InvalidClaims(_)
             | DomainError::Forbidden(_)
             | DomainError::NotFound(_)
     )

@@ -32,6 +32,23 @@ impl IntoResponse for GrantError {
             GrantError::Token { code, description } => {
                 oauth_error(StatusCode::BAD_REQUEST, code, description)
             }
+            // The tries left, in the description and as an extension member (RFC 6749
+            // section 5.2 lists the members an error has; clients ignore others).
+            GrantError::WrongTxCode { tries_left } => no_store(
+                (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({
+                        "error": "invalid_grant",
+                        "error_description": if tries_left > 0 {
+                            format!("wrong tx_code: {tries_left} tries left before this offer is burnt")
+                        } else {
+                            "wrong tx_code: no try left, this offer is burnt; the agency must make a new one".to_owned()
+                        },
+                        "tx_code_tries_left": tries_left,
+                    })),
+                )
+                    .into_response(),
+            ),
             GrantError::InvalidToken => {
                 let mut res = oauth_error(
                     StatusCode::UNAUTHORIZED,
@@ -221,7 +238,8 @@ pub async fn credential(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return res;
     };
-    let req: CredentialRequest = match serde_json::from_slice(&body) {
+    // Core's nesting bound first (serde_json's own may be lifted in a workspace build).
+    let req: CredentialRequest = match giayto_core::limits::parse_json(&body) {
         Ok(r) => r,
         Err(_) => {
             return GrantError::Credential {

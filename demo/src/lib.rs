@@ -1,4 +1,6 @@
-//! `giayto demo`: the whole journey in the terminal, against its own embedded server.
+//! giayto-demo (the `giayto-demo` program, also run as `giayto demo`): the whole journey
+//! in the terminal, against its own embedded server. Its own crate so that the `giayto`
+//! verifier and wallet tool does not depend on the server (axum, sqlx).
 //! Three agencies publish six documents for one citizen; the citizen's phone receives them
 //! by OpenID4VCI into an encrypted wallet; the officer's device syncs the trust list and
 //! status lists, then goes offline; the citizen shows the driving licence (traffic-stop
@@ -9,14 +11,15 @@
 
 mod embedded;
 mod narrator;
+pub mod sizes;
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use giayto_core::catalogue::{self, DocumentType};
-use giayto_core::jose::Algorithm;
+use giayto_core::jose::{Algorithm, b64};
 use giayto_core::oid4vci::{HttpRequest, Method};
-use giayto_core::qr::image::{qr_version, render_png, render_terminal};
+use giayto_core::qr::image::{qr_version, render_png};
 use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::verifier::{
     FailureCode, HolderBinding, Profile, StatusView, Verdict, VerifierDevice, unverified_envelope,
@@ -24,15 +27,15 @@ use giayto_core::verifier::{
 use giayto_core::wallet::{Binding, DocumentView, Fallback, HolderKeys, Source, Wallet};
 use serde_json::{Value, json};
 
-use crate::commands::demo::embedded::EmbeddedServer;
-use crate::commands::demo::narrator::Narrator;
-use crate::commands::issue::signer_for;
-use crate::commands::{keygen, wallet};
-use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
-use crate::output::{QR_EC_LEVEL, verdict_text};
-use crate::{net, unix_now};
+use crate::embedded::EmbeddedServer;
+use crate::narrator::Narrator;
+use giayto_cli::commands::issue::signer_for;
+use giayto_cli::commands::{keygen, wallet};
+use giayto_cli::error::{CliError, EXIT_INVALID, EXIT_OK};
+use giayto_cli::output::{QR_EC_LEVEL, TerminalQr, terminal_qr, verdict_text};
+use giayto_cli::{files, net, unix_now};
 
-/// `giayto demo` options.
+/// `giayto-demo` options.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Do not wait for Enter between steps (the default when stdin is not a terminal).
@@ -86,7 +89,7 @@ struct Published {
     status_uri: Option<String>,
 }
 
-/// Runs `giayto demo`.
+/// Runs the demo; `Ok` carries the exit code (0: every check held, 1: one did not).
 pub fn run(args: DemoArgs, json: bool) -> Result<u8, CliError> {
     use std::io::IsTerminal as _;
     let interactive = !args.non_interactive && std::io::stdin().is_terminal();
@@ -109,8 +112,12 @@ pub fn run(args: DemoArgs, json: bool) -> Result<u8, CliError> {
     let journey = Journey {
         agent: net::agent(),
         server,
+        wallet_dir: wallet_folder(dir),
     };
-    journey.play(&mut narrator, dir)?;
+    journey.play(&mut narrator)?;
+    if args.dir.is_some() {
+        keep(&narrator, dir, &journey)?;
+    }
     journey.server.stop()?;
     Ok(if narrator.finish() {
         EXIT_OK
@@ -141,12 +148,14 @@ fn start_server(narrator: &mut Narrator, dir: &Path) -> Result<EmbeddedServer, C
 struct Journey {
     agent: ureq::Agent,
     server: EmbeddedServer,
+    /// The phone's `giayto wallet` folder.
+    wallet_dir: PathBuf,
 }
 
 impl Journey {
-    fn play(&self, narrator: &mut Narrator, dir: &Path) -> Result<(), CliError> {
+    fn play(&self, narrator: &mut Narrator) -> Result<(), CliError> {
         let mut published = self.publish_all(narrator)?;
-        let (mut phone, holder, keys) = self.receive_all(narrator, dir, &mut published)?;
+        let (mut phone, holder, keys) = self.receive_all(narrator, &mut published)?;
         let holder = PhoneKeys {
             holder,
             purposes: keys,
@@ -272,10 +281,21 @@ impl Journey {
                         CliError::Format(format!("the publish answer has no offer.{name}"))
                     })
                 };
-                narrator.detail(&format!(
-                    "✓ {agency}: {} / {} ({document_id})",
-                    doc_type.name.vi, doc_type.name.en
-                ));
+                // Lines go out through the bar, so no frame of it is left among them.
+                bar.suspend(|| {
+                    if published.is_empty() {
+                        show_publish_request(
+                            narrator,
+                            &self.server_url("/api/v1/documents"),
+                            &body,
+                            offer,
+                        );
+                    }
+                    narrator.detail(&format!(
+                        "✓ {agency}: {} / {} ({document_id})",
+                        doc_type.name.vi, doc_type.name.en
+                    ));
+                });
                 published.push(Published {
                     agency,
                     doc_type,
@@ -301,7 +321,6 @@ impl Journey {
     fn receive_all(
         &self,
         narrator: &mut Narrator,
-        dir: &Path,
         published: &mut [Published],
     ) -> Result<
         (
@@ -315,13 +334,31 @@ impl Journey {
             "Điện thoại nhận giấy tờ bằng OpenID4VCI (mã ưu quyền + mã giao dịch) vào ví mã hóa",
             "The phone receives them by OpenID4VCI (pre-authorized code + tx_code) into its encrypted wallet",
         );
-        let run = unix_now();
-        let vault_path = dir.join(format!("wallet-{run}.giayto"));
+        // A `giayto wallet` folder (vault, its key, the holder key, the purpose keys), so
+        // that a kept demo folder opens with `giayto wallet --dir` (the vault key was
+        // thrown away before).
+        let folder = &self.wallet_dir;
+        std::fs::create_dir_all(folder).map_err(|e| CliError::write(folder, e))?;
+        let vault_key = VaultKey::generate()?;
+        files::write_private_new(
+            &folder.join(wallet::KEY_FILE),
+            zeroize::Zeroizing::new(b64::encode(vault_key.as_bytes())).as_bytes(),
+        )?;
+        let holder_jwk = keygen::generate(Algorithm::Es256)?;
+        files::write_private_new(
+            &folder.join(wallet::HOLDER_KEY_FILE),
+            zeroize::Zeroizing::new(
+                serde_json::to_vec_pretty(&holder_jwk).map_err(|e| {
+                    CliError::Format(format!("cannot serialize the holder key: {e}"))
+                })?,
+            )
+            .as_slice(),
+        )?;
         let keys = wallet::PurposeKeyDir {
-            dir: dir.join(format!("keys-{run}")),
+            dir: folder.join(wallet::PURPOSE_KEYS_DIR),
         };
-        let mut phone = Wallet::new(Vault::create(&vault_path, &VaultKey::generate()?)?);
-        let holder = signer_for(&keygen::generate(Algorithm::Es256)?)?;
+        let mut phone = Wallet::new(Vault::create(folder.join(wallet::VAULT_FILE), &vault_key)?);
+        let holder = signer_for(&holder_jwk)?;
         let bar = narrator.progress(published.len(), "receiving");
         for document in published.iter_mut() {
             let received = wallet::receive_offer(
@@ -331,9 +368,11 @@ impl Journey {
                 Some(&document.tx_code),
                 Some(&keys),
             )?;
-            for view in &received {
-                narrator.detail(&format!("✓ {}", describe(view)));
-            }
+            bar.suspend(|| {
+                for view in &received {
+                    narrator.detail(&format!("✓ {}", describe(view)));
+                }
+            });
             if let Some(view) = received.first() {
                 document.status_uri = status_uri(&phone.stored(&view.id)?.credential);
                 document.wallet_id = Some(view.id.clone());
@@ -384,7 +423,7 @@ impl Journey {
             .load_trust_list(&self.get_text(&self.server_url("/trust-list"))?, now)
             .map_err(device_error)?;
         let mut sync = officer.start_status_sync(now).map_err(device_error)?;
-        super::verifier::run_sync(&self.agent, officer, &mut sync);
+        giayto_cli::commands::verifier::run_sync(&self.agent, officer, &mut sync);
         let report = sync.finish();
         if let Some(failure) = report.failures.first() {
             return Err(CliError::Network(format!(
@@ -450,15 +489,16 @@ impl Journey {
         let out = shown.output;
         let version = qr_version(&out.qr_text, QR_EC_LEVEL)?;
         if draw && narrator.human() {
-            let drawing = render_terminal(&out.qr_text, QR_EC_LEVEL)?;
-            narrator.say(&drawing);
-            let width = drawing.lines().next().map_or(0, |l| l.chars().count());
-            if let Some((_, columns)) = console::Term::stdout().size_checked()
-                && usize::from(columns) < width
-            {
-                narrator.detail(&format!(
-                    "(mở rộng cửa sổ tới {width} cột để quét / widen the terminal to {width} columns to scan it)"
-                ));
+            // Drawn whole or not at all (a wrapped drawing cannot be scanned), and held on
+            // screen until Enter, before the verification's text scrolls it away.
+            match terminal_qr(&out.qr_text)? {
+                TerminalQr::Fits(drawing) => {
+                    narrator.say(&drawing);
+                    narrator.pause(
+                        "quét mã QR bằng điện thoại nếu muốn / scan it with a phone if you like",
+                    );
+                }
+                TerminalQr::TooSmall(message) => narrator.detail(&message),
             }
         }
         narrator.detail(&format!(
@@ -557,6 +597,84 @@ fn find<'a>(published: &'a [Published], type_id: &str) -> Result<&'a Published, 
         .iter()
         .find(|d| d.doc_type.id == type_id)
         .ok_or_else(|| CliError::Format(format!("{type_id} was not published")))
+}
+
+/// `--dir`: keeps the agencies' API keys (`api-keys.txt`, 0600, `agency key` per line, as
+/// the server prints them) beside the database and master key, and says how to carry on by
+/// hand with the server, the wallet and the keys.
+fn keep(narrator: &Narrator, dir: &Path, journey: &Journey) -> Result<(), CliError> {
+    let keys_file = dir.join("api-keys.txt");
+    let mut text = String::new();
+    for (agency, key) in &journey.server.api_keys {
+        text.push_str(&format!("{agency} {key}\n"));
+    }
+    // A later run gives the agencies new keys: the file holds the latest.
+    if keys_file.exists() {
+        std::fs::remove_file(&keys_file).map_err(|e| CliError::write(&keys_file, e))?;
+    }
+    files::write_private_new(&keys_file, zeroize::Zeroizing::new(text).as_bytes())?;
+    let dir_shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let wallet_shown = dir_shown.join(journey.wallet_dir.file_name().unwrap_or_default());
+    narrator.say(&format!(
+        "\nĐã giữ lại / Kept in {dir}: the server's database (giayto.db) and master key \
+         (giayto-master.key), the wallet ({wallet}), the agencies' API keys (api-keys.txt, 0600).\n\
+         Tiếp tục bằng tay / Carry on by hand:\n\
+         \x20 cd {dir} && GIAYTO_BIND={bind} giayto-server > server.out &   # the same database and address (the documents name it)\n\
+         \x20 POLICE_KEY=$(awk '$1 == \"police\" {{print $2}}' api-keys.txt)\n\
+         \x20 giayto wallet --dir {wallet} list\n\
+         \x20 (then the README's walkthrough from \"Publish it\", with docs/examples/)",
+        dir = dir_shown.display(),
+        wallet = wallet_shown.display(),
+        bind = journey
+            .server
+            .url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://"),
+    ));
+    Ok(())
+}
+
+/// The demo phone's wallet folder in `dir`: `wallet`, or `wallet-2`, ... when a kept folder
+/// already has one from an earlier run.
+fn wallet_folder(dir: &Path) -> PathBuf {
+    let mut folder = dir.join("wallet");
+    let mut n = 1;
+    while folder.exists() {
+        n += 1;
+        folder = dir.join(format!("wallet-{n}"));
+    }
+    folder
+}
+
+/// What an agency's developer needs to see once: the publish request (the API key masked)
+/// and the offer it answers, and where the API is described.
+fn show_publish_request(narrator: &Narrator, url: &str, body: &Value, offer: &Value) {
+    narrator.detail(
+        "Yêu cầu công bố của cơ quan (cho lập trình viên) / The agency's publish request (for developers):",
+    );
+    narrator.block(&format!(
+        "  POST {url}\n  Authorization: Bearer gyk_…(khóa API / API key, ẩn / masked)\n  Content-Type: application/json\n\n{}",
+        indent(&serde_json::to_string_pretty(body).unwrap_or_default())
+    ));
+    let shown = json!({
+        "offer_uri_by_reference": offer["offer_uri_by_reference"],
+        "tx_code": offer["tx_code"],
+        "qr_png_url": offer["qr_png_url"],
+        "expires_at": offer["expires_at"]
+            .as_i64()
+            .map(giayto_cli::dates::date_time),
+    });
+    narrator.detail("→ 201 Created, lời mời nhận giấy tờ / the credential offer (excerpt):");
+    narrator.block(&indent(
+        &serde_json::to_string_pretty(&shown).unwrap_or_default(),
+    ));
+    narrator.detail(
+        "Tài liệu API / The issuer API: docs/ISSUER_API.md (and /openapi.json on the server)",
+    );
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 fn describe(view: &DocumentView) -> String {

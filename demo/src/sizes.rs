@@ -1,9 +1,9 @@
 //! The QR size table of the README: every catalogue document type and preset presented
 //! from the full SD credential and, for every preset but `full`, from its purpose
 //! credential, one-way and two-way, with the demo server's issuer and status URLs.
-//! Printed by `cargo run --release -p giayto-cli --example qr_sizes` ([`markdown_table`]) and
+//! Printed by `cargo run --release -p giayto-demo --example qr_sizes` ([`markdown_table`]) and
 //! held to the targets of [`target_version`], and the README to that table, by
-//! `cli/tests/qr_sizes.rs`.
+//! `demo/tests/qr_sizes.rs`.
 //!
 //! Sizes are deterministic: ES256 signatures and keys have fixed lengths, salts and nonces
 //! are 128 bits, catalogue credentials carry no decoy digests, and every number (times,
@@ -17,7 +17,7 @@ use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::StatusReference;
 use giayto_core::wallet::{Binding, Selection, present_credential};
 
-use crate::CliError;
+use giayto_cli::CliError;
 
 /// A fixed issuance time, so the table does not change with the date.
 pub const NOW: i64 = 1_760_000_000;

@@ -67,6 +67,17 @@ impl Narrator {
         ));
     }
 
+    /// Waits for Enter when someone is watching, saying why (a QR code stays on screen
+    /// until then); does nothing otherwise.
+    pub fn pause(&self, why: &str) {
+        if self.interactive && !self.json {
+            print!("\n  [{why}; Enter ↵ để tiếp tục / to continue] ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+        }
+    }
+
     /// Prints a line of text (not under `--json`).
     pub fn say(&self, text: &str) {
         if !self.json {

@@ -10,16 +10,16 @@
 
 use std::process::Command;
 
-use giayto_cli::sizes::{
-    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status,
-    markdown_table, measure, target_version,
-};
 use giayto_core::catalogue;
 use giayto_core::jose::{Jwks, Signer, SoftwareSigner};
 use giayto_core::qr::{EcLevel, decode_image, render_png, render_terminal};
 use giayto_core::status_list::{StatusList, sign_token};
 use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
 use giayto_core::verifier::VerifierDevice;
+use giayto_demo::sizes::{
+    CredentialKind, DEMO_VERIFIER_ID, NOW, Row, Way, demo_issuer, demo_keys, demo_status,
+    markdown_table, measure, target_version,
+};
 use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageFormat, Luma};
 
@@ -76,7 +76,7 @@ fn the_readme_table_is_the_examples_output_and_says_how_it_was_made() {
         .split_once(header)
         .expect("the README has no QR size table");
     assert!(
-        before.contains("cargo run --release -p giayto-cli --example qr_sizes"),
+        before.contains("cargo run --release -p giayto-demo --example qr_sizes"),
         "the README does not say how its table was made"
     );
     let cells = |line: &str| -> Vec<String> {
@@ -85,7 +85,7 @@ fn the_readme_table_is_the_examples_output_and_says_how_it_was_made() {
             .map(|c| c.trim().to_owned())
             .collect()
     };
-    let regenerate = "regenerate it: `cargo run --release -p giayto-cli --example qr_sizes`";
+    let regenerate = "regenerate it: `cargo run --release -p giayto-demo --example qr_sizes`";
     let after = after.trim_start_matches('\n');
     for (measured, kept) in lines.zip(after.lines()) {
         let (measured, kept) = (cells(measured), cells(kept));

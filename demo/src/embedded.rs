@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::error::CliError;
+use giayto_cli::error::CliError;
 
 /// A running embedded server; stopped (requests in flight finished) when dropped.
 pub struct EmbeddedServer {

@@ -4,9 +4,9 @@
 //! status URLs, measured as a compact SD-JWT+KB, as giayto QR text (alphanumeric), and as the
 //! smallest QR version at level M, with the target of each purpose credential.
 //!
-//! `cargo run --release -p giayto-cli --example qr_sizes`
+//! `cargo run --release -p giayto-demo --example qr_sizes`
 
-use giayto_cli::sizes::{demo_keys, markdown_table, measure};
+use giayto_demo::sizes::{demo_keys, markdown_table, measure};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (issuer, holder) = demo_keys()?;
