@@ -66,6 +66,8 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
         iat: t,
         exp,
         issuers,
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     };
     let signer = keys::active_signer(services, None).await?;
     let token = list
