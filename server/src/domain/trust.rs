@@ -1,5 +1,6 @@
 //! The national trust anchor and the signed trust list: every agency with its `iss`, names,
-//! published JWKS and the `vct`s it may issue, signed by the anchor key, with an expiry.
+//! published JWKS and the `vct`s it may issue, and the registered OpenID4VP verifiers with
+//! their registrars ([`super::verifiers`]), signed by the anchor key, with an expiry.
 
 use giayto_core::jose::{Algorithm, Jwk, Jwks};
 use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
@@ -66,8 +67,12 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
         iat: t,
         exp,
         issuers,
-        verifier_anchors: Vec::new(),
-        verifiers: Vec::new(),
+        verifier_anchors: super::verifiers::list_anchors(services)
+            .await?
+            .into_iter()
+            .map(|(_, certificate, _)| certificate)
+            .collect(),
+        verifiers: super::verifiers::list_verifiers(services).await?,
     };
     let signer = keys::active_signer(services, None).await?;
     let token = list
