@@ -4,27 +4,25 @@
 //! with josekit and checks what left the phone. Every refusal has its own test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/test_verifier.rs"]
+mod test_verifier;
+
 use std::collections::HashMap;
 
 use giayto_core::catalogue::{self, examples::example_claims};
-use giayto_core::jose::jws::{self, CompactJws};
-use giayto_core::jose::{Algorithm, JoseError, Jwk, Signer, SoftwareSigner, b64};
+use giayto_core::jose::jws::CompactJws;
+use giayto_core::jose::{Algorithm, Signer, SoftwareSigner, b64};
 use giayto_core::oid4vci::{HttpResponse, Method};
 use giayto_core::oid4vp::{
-    Consent, Oid4vpError, PresentationSession, RegistrationPolicy, RequestView, x509_hash,
+    Consent, Oid4vpError, PresentationSession, RegistrationPolicy, RequestView,
 };
 use giayto_core::sd_jwt::{HashAlg, Presentation};
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
-use giayto_core::trust_list::{
-    IssuerName, RegisteredRequest, RegisteredVerifier, TrustList, TrustedIssuer, VerifiedTrustList,
-};
+use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer, VerifiedTrustList};
 use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::wallet::Wallet;
-use josekit::jwe::ECDH_ES;
-use josekit::jwk::alg::ec::EcCurve;
-use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use serde_json::{Map, Value, json};
+use test_verifier::{Pki, Request, client_id, pki, registration, request};
 
 const NOW: i64 = 1_800_000_000;
 const ISS: &str = "https://csgt.bocongan.gov.vn/agencies/police";
@@ -33,76 +31,6 @@ const REQUEST_URI: &str = "https://desk.benhvien.example/oid4vp/request/abc";
 
 fn licence_vct() -> String {
     catalogue::by_id("driving_licence").unwrap().vct.to_owned()
-}
-
-/// A P-256 key held by ring, signing JWS for a certificate rcgen made.
-struct CertKey(EcdsaKeyPair);
-
-impl CertKey {
-    fn from_rcgen(pair: &rcgen::KeyPair) -> CertKey {
-        CertKey(
-            EcdsaKeyPair::from_pkcs8(
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                &pair.serialize_der(),
-                &SystemRandom::new(),
-            )
-            .unwrap(),
-        )
-    }
-}
-
-impl Signer for CertKey {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::Es256
-    }
-    fn key_id(&self) -> Option<String> {
-        None
-    }
-    fn public_jwk(&self) -> Result<Jwk, JoseError> {
-        Jwk::from_p256_public(self.0.public_key().as_ref())
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-        Ok(self
-            .0
-            .sign(&SystemRandom::new(), message)
-            .unwrap()
-            .as_ref()
-            .to_vec())
-    }
-}
-
-/// A verifier registrar CA and a verifier leaf certificate signed by it.
-struct Pki {
-    ca_der: Vec<u8>,
-    leaf_der: Vec<u8>,
-    leaf_key: CertKey,
-}
-
-fn pki() -> Pki {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Verifier registrar (test)");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf_params =
-        rcgen::CertificateParams::new(vec!["desk.benhvien.example".to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Bach Mai Hospital desk");
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    Pki {
-        ca_der: ca_cert.der().to_vec(),
-        leaf_der: leaf.der().to_vec(),
-        leaf_key: CertKey::from_rcgen(&leaf_key),
-    }
-}
-
-fn client_id(pki: &Pki) -> String {
-    format!("x509_hash:{}", x509_hash(&pki.leaf_der))
 }
 
 fn trust_list(
@@ -129,91 +57,15 @@ fn trust_list(
         }],
         verifier_anchors: vec![b64::encode_standard(&pki.ca_der)],
         verifiers: registered
-            .map(|claims| {
-                vec![RegisteredVerifier {
-                    client_id: client_id(pki),
-                    name: IssuerName {
-                        vi: "Bệnh viện Bạch Mai".into(),
-                        en: "Bach Mai Hospital".into(),
-                    },
-                    may_request: vec![RegisteredRequest {
-                        vct: licence_vct(),
-                        claims,
-                    }],
-                }]
-            })
+            .map(|claims| vec![registration(pki, &licence_vct(), claims)])
             .unwrap_or_default(),
     };
     let token = list.sign(&anchor).unwrap();
     TrustList::verify(&token, &anchor.public_jwk().unwrap(), NOW, 0).unwrap()
 }
 
-/// The test verifier's request: every member can be changed before signing.
-struct Request {
-    header: Map<String, Value>,
-    claims: Map<String, Value>,
-    decryption: josekit::jwk::Jwk,
-}
-
-fn request(pki: &Pki, dcql: Value) -> Request {
-    let mut key = ECDH_ES
-        .generate_ec_key_pair(EcCurve::P256)
-        .unwrap()
-        .to_jwk_key_pair();
-    key.set_key_id("enc-1");
-    key.set_algorithm("ECDH-ES");
-    key.set_key_use("enc");
-    // josekit's public key keeps `use` but not `kid` and `alg`.
-    let mut public: Map<String, Value> = key.to_public_key().unwrap().as_ref().clone();
-    public.insert("kid".into(), Value::from("enc-1"));
-    public.insert("alg".into(), Value::from("ECDH-ES"));
-    let mut header = jws::header_with_typ("oauth-authz-req+jwt");
-    header.insert("x5c".into(), json!([b64::encode_standard(&pki.leaf_der)]));
-    let claims = json!({
-        "iss": client_id(pki),
-        "aud": "https://self-issued.me/v2",
-        "iat": NOW - 5,
-        "exp": NOW + 300,
-        "client_id": client_id(pki),
-        "response_type": "vp_token",
-        "response_mode": "direct_post.jwt",
-        "response_uri": RESPONSE_URI,
-        "nonce": "n-0S6_WzA2Mj",
-        "state": "st-1",
-        "dcql_query": dcql,
-        "client_metadata": {
-            "jwks": {"keys": [public]},
-            "encrypted_response_enc_values_supported": ["A128GCM"],
-            "vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]}}
-        }
-    });
-    Request {
-        header,
-        claims: claims.as_object().unwrap().clone(),
-        decryption: key,
-    }
-}
-
-impl Request {
-    fn sign(&self, key: &dyn Signer) -> String {
-        jws::sign_compact(
-            self.header.clone(),
-            &serde_json::to_vec(&self.claims).unwrap(),
-            key,
-        )
-        .unwrap()
-    }
-
-    /// Decrypts a posted `response=<JWE>` body into the Authorization Response.
-    fn open(&self, body: &[u8]) -> Map<String, Value> {
-        let form: HashMap<String, String> = serde_urlencoded::from_bytes(body).unwrap();
-        let decrypter = ECDH_ES.decrypter_from_jwk(&self.decryption).unwrap();
-        let (payload, header) =
-            josekit::jwe::deserialize_compact(&form["response"], &decrypter).unwrap();
-        assert_eq!(header.content_encryption(), Some("A128GCM"));
-        assert_eq!(header.key_id(), Some("enc-1"));
-        serde_json::from_slice(&payload).unwrap()
-    }
+fn request_for(pki: &Pki, dcql: Value) -> Request {
+    request(pki, dcql, RESPONSE_URI, NOW)
 }
 
 fn invocation(pki: &Pki, scheme: &str) -> String {
@@ -372,7 +224,7 @@ fn a_registered_verifier_gets_exactly_the_claims_asked_bound_to_its_nonce() {
         &holder.issuer,
         Some(vec![vec![json!("family_name")], vec![json!("given_name")]]),
     );
-    let request = request(&pki, names_query());
+    let request = request_for(&pki, names_query());
     let token = request.sign(&pki.leaf_key);
     let (mut session, view) = ask(&holder, &list, &token, RegistrationPolicy::RefuseBeyond);
     let view = view.unwrap();
@@ -463,7 +315,7 @@ fn an_unregistered_verifier_is_named_as_such_and_may_still_ask() {
     let pki = pki();
     let holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, None);
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let (_, view) = ask(&holder, &list, &token, RegistrationPolicy::RefuseBeyond);
     let view = view.unwrap();
     assert_eq!(view.registration, "not_registered");
@@ -477,7 +329,7 @@ fn beyond_registration_warns_by_default_and_is_refused_by_policy() {
     let mut holder = holder(&[]);
     // Registered for the family name only; the request also asks for the given name.
     let list = trust_list(&pki, &holder.issuer, Some(vec![vec![json!("family_name")]]));
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let (_, view) = ask(&holder, &list, &token, RegistrationPolicy::Warn);
     let view = view.unwrap();
     assert_eq!(view.registration, "beyond");
@@ -528,7 +380,7 @@ fn a_purpose_credential_answers_when_the_query_asks_for_all_it_holds() {
             "claims": paths.iter().map(|p| json!({"path": [p]})).collect::<Vec<_>>()
         }]
     });
-    let request = request(&pki, query);
+    let request = request_for(&pki, query);
     let token = request.sign(&pki.leaf_key);
     let (mut session, view) = ask(&holder, &list, &token, RegistrationPolicy::Warn);
     let view = view.unwrap();
@@ -564,7 +416,7 @@ fn a_purpose_credential_holding_more_than_asked_is_not_used() {
     let mut query = names_query();
     query["credentials"][0]["meta"]["vct_values"] =
         json!([licence_vct(), format!("{}/traffic_stop", licence_vct())]);
-    let request = request(&pki, query);
+    let request = request_for(&pki, query);
     let (mut session, view) = ask(
         &holder,
         &list,
@@ -594,7 +446,7 @@ fn view_of(query: Value) -> Result<RequestView, Oid4vpError> {
     let pki = pki();
     let holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let token = request(&pki, query).sign(&pki.leaf_key);
+    let token = request_for(&pki, query).sign(&pki.leaf_key);
     ask(&holder, &list, &token, RegistrationPolicy::Warn).1
 }
 
@@ -729,7 +581,7 @@ fn optional_sets_are_shared_only_with_consent_to_all() {
         ],
         "credential_sets": [{"options": [["licence"]]}, {"options": [["extra"]], "required": false}]
     });
-    let request = request(&pki, query);
+    let request = request_for(&pki, query);
     let token = request.sign(&pki.leaf_key);
     let (mut session, _) = ask(&holder, &list, &token, RegistrationPolicy::Warn);
     let post = session
@@ -795,7 +647,7 @@ fn refusal(change: impl FnOnce(&Pki, &mut Request) -> Option<String>) -> Oid4vpE
     let pki = pki();
     let holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let mut request = request(&pki, names_query());
+    let mut request = request_for(&pki, names_query());
     let token = change(&pki, &mut request).unwrap_or_else(|| request.sign(&pki.leaf_key));
     ask(&holder, &list, &token, RegistrationPolicy::Warn)
         .1
@@ -942,7 +794,7 @@ fn refused_a_request_whose_client_id_is_not_the_invocations() {
     let pki = pki();
     let holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let (mut session, _) = PresentationSession::start(&format!(
         "openid4vp://?client_id=x509_hash%3Aother&request_uri={}",
         REQUEST_URI
@@ -980,7 +832,7 @@ fn refused_when_the_trust_list_names_no_registrar() {
         0,
     )
     .unwrap();
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let error = ask(&holder, &list, &token, RegistrationPolicy::Warn)
         .1
         .unwrap_err();
@@ -992,7 +844,7 @@ fn a_request_that_expires_before_consent_is_not_answered() {
     let pki = pki();
     let mut holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let (mut session, view) = ask(&holder, &list, &token, RegistrationPolicy::Warn);
     view.unwrap();
     let error = session
@@ -1011,7 +863,7 @@ fn the_verifiers_error_reply_is_reported() {
     let pki = pki();
     let mut holder = holder(&[]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let token = request(&pki, names_query()).sign(&pki.leaf_key);
+    let token = request_for(&pki, names_query()).sign(&pki.leaf_key);
     let (mut session, _) = ask(&holder, &list, &token, RegistrationPolicy::Warn);
     session
         .respond(&mut holder.wallet, &holder.keys, Consent::Required, NOW)

@@ -29,7 +29,7 @@ pub use invocation::{HAIP_VP_SCHEME, Invocation, OPENID4VP_SCHEME};
 pub use registration::{Registration, UnregisteredClaim};
 pub use request::{
     DIRECT_POST_JWT, REQUEST_OBJECT_TYP, SELF_ISSUED_AUDIENCE, VerifiedRequest, X509_HASH_PREFIX,
-    verify_request, x509_hash,
+    check_anchor, verify_request, x509_hash,
 };
 pub use response::{ResponseOutcome, encrypt_response, read_reply};
 pub use session::{Consent, PresentationSession, RegistrationPolicy};

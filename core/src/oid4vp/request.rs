@@ -207,6 +207,15 @@ pub fn x509_hash(der: &[u8]) -> String {
     b64::encode(digest(&SHA256, der))
 }
 
+/// Checks that `der` reads as an X.509 trust anchor the way the wallet will read a
+/// `verifier_anchors` entry (webpki), for the tools that put one on the trust list.
+pub fn check_anchor(der: &[u8]) -> Result<(), Oid4vpError> {
+    let cert = CertificateDer::from(der);
+    webpki::anchor_from_trusted_cert(&cert)
+        .map(|_| ())
+        .map_err(|e| Oid4vpError::UntrustedCertificate(format!("not a CA certificate: {e:?}")))
+}
+
 fn x5c_chain(value: Option<&Value>) -> Result<Vec<Vec<u8>>, Oid4vpError> {
     let entries = value
         .and_then(Value::as_array)
