@@ -275,3 +275,97 @@ fn without_a_terminal_or_yes_nothing_is_sent() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
     assert!(received.recv_timeout(Duration::from_millis(500)).is_err());
 }
+
+/// An independent OpenID4VP 1.0 verifier (tests/interop/openid4vp: @openid4vc/openid4vp,
+/// dcql, jose and @sd-jwt/decode from npm, installed by scripts/test.sh) creates a signed
+/// request; `giayto wallet respond` answers it, and that verifier accepts the answer: JWE
+/// decrypted, KB-JWT audience, nonce and sd_hash right, DCQL satisfied.
+#[test]
+fn an_independent_openid4vp_verifier_accepts_the_answer() {
+    use std::io::BufRead as _;
+    let setup = Setup::new(vec![
+        vec![json!("family_name")],
+        vec![json!("driving_privileges")],
+    ]);
+    let wallet = setup.path("wallet");
+    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/openid4vp");
+    assert!(
+        interop.join("node_modules/@openid4vc/openid4vp").is_dir(),
+        "the interop verifier is not installed: run `npm ci` in {} (scripts/test.sh does)",
+        interop.display()
+    );
+    let key_file = setup.path("verifier.key.pem");
+    std::fs::write(&key_file, &setup.pki.leaf_key_pem).unwrap();
+    let dcql = json!({"credentials": [{
+        "id": "licence",
+        "format": "dc+sd-jwt",
+        "meta": {"vct_values": [licence_vct()]},
+        "claims": [
+            {"path": ["family_name"]},
+            {"path": ["driving_privileges", null, "class"], "values": ["B"]}
+        ]
+    }]});
+    let mut verifier = std::process::Command::new("node")
+        .arg(interop.join("verifier.mjs"))
+        .env("GIAYTO_VERIFIER_KEY", &key_file)
+        .env(
+            "GIAYTO_VERIFIER_X5C",
+            b64::encode_standard(&setup.pki.leaf_der),
+        )
+        .env("GIAYTO_DCQL", dcql.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("node runs");
+    let mut lines = std::io::BufReader::new(verifier.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(ready["client_id"], client_id(&setup.pki).as_str());
+    let invocation = ready["invocation"].as_str().unwrap().to_owned();
+    let mut args = respond_args(&setup, &wallet, &invocation);
+    args.extend(["--yes".into(), "--json".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::run(&args);
+    let verdict: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let _ = verifier.wait();
+    assert_eq!(verdict["accepted"], true, "{verdict}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["redirect_uri"], "https://verifier.example/done");
+    // What the independent verifier saw: the family name and the class B privilege (with
+    // the dates the issuer did not make disclosable apart from it), nothing else; and the
+    // consent screen listed exactly that.
+    let shown = &verdict["shown"]["licence"];
+    assert_eq!(shown["family_name"], "Trần");
+    assert_eq!(
+        shown["driving_privileges"],
+        json!([{"class": "B", "issue_date": "2015-09-10", "expiry_date": "2035-09-10"}])
+    );
+    for hidden in [
+        "given_name",
+        "birth_date",
+        "licence_number",
+        "place_of_residence",
+    ] {
+        assert!(
+            shown.get(hidden).is_none(),
+            "{hidden} was disclosed: {shown}"
+        );
+    }
+    let mut listed: Vec<&str> = body["request"]["documents"][0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "driving_privileges[1].class",
+            "driving_privileges[1].expiry_date",
+            "driving_privileges[1].issue_date",
+            "family_name"
+        ]
+    );
+}

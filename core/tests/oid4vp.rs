@@ -495,9 +495,15 @@ fn dcql_array_pointers_select_elements_and_values_filter_them() {
         "id": "licence", "format": "dc+sd-jwt", "meta": {"vct_values": [licence_vct()]},
         "claims": [{"path": ["driving_privileges", null, "class"], "values": ["B"]}]
     }]});
+    // The element is one Disclosure whose dates are not disclosable apart from it: they
+    // come along, and the consent screen says so.
     assert_eq!(
         shown_paths(&view_of(query).unwrap()),
-        [["driving_privileges[1].class"]]
+        [[
+            "driving_privileges[1].class",
+            "driving_privileges[1].issue_date",
+            "driving_privileges[1].expiry_date"
+        ]]
     );
     let by_index = json!({"credentials": [{
         "id": "licence", "format": "dc+sd-jwt", "meta": {"vct_values": [licence_vct()]},
@@ -505,7 +511,10 @@ fn dcql_array_pointers_select_elements_and_values_filter_them() {
     }]});
     assert_eq!(
         shown_paths(&view_of(by_index).unwrap()),
-        [["driving_privileges[0].class"]]
+        [[
+            "driving_privileges[0].class",
+            "driving_privileges[0].issue_date"
+        ]]
     );
 }
 

@@ -2,7 +2,7 @@
 //! presets the oldest unused purpose credential (a shown one is linkable, so it is never
 //! offered online; the full credential stands in).
 
-use super::dcql::{Candidate, is_at_or_below, leaf_paths};
+use super::dcql::{Candidate, leaf_paths};
 use crate::catalogue::{self, Purpose};
 use crate::sd_jwt::{ClaimPath, PathSegment, SdJwt};
 use crate::sd_jwt_vc::{PROTECTED_CLAIMS, VcEnvelope, check_no_protected_disclosed};
@@ -91,11 +91,10 @@ pub fn candidate_of(credential: &str, purpose: bool) -> Option<Candidate> {
     let processed = sd_jwt.process().ok()?;
     check_no_protected_disclosed(&processed).ok()?;
     let envelope = VcEnvelope::read(&processed.claims, true).ok()?;
-    let disclosed: Vec<&ClaimPath> = processed.disclosed.iter().map(|d| &d.path).collect();
-    let always_visible = leaf_paths(&processed.claims)
+    let sd_paths = processed.disclosed.iter().map(|d| d.path.clone()).collect();
+    let leaves = leaf_paths(&processed.claims)
         .into_iter()
         .filter(|leaf| !is_envelope(leaf))
-        .filter(|leaf| purpose || !disclosed.iter().any(|d| is_at_or_below(leaf, d)))
         .collect();
     let document = catalogue::by_vct(&envelope.vct)
         .or_else(|| Purpose::by_vct(&envelope.vct).map(|p| p.document()));
@@ -105,7 +104,8 @@ pub fn candidate_of(credential: &str, purpose: bool) -> Option<Candidate> {
         vct: envelope.vct,
         claims: processed.claims,
         key_bound: envelope.holder_key.is_some(),
-        always_visible,
+        sd_paths,
+        leaves,
         purpose,
     })
 }

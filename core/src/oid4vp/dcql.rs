@@ -335,9 +335,12 @@ pub struct Candidate {
     pub claims: Map<String, Value>,
     /// Whether it has a `cnf` key, so it can be presented with key binding.
     pub key_bound: bool,
-    /// Leaf claims (outside the SD-JWT VC envelope) shown whatever is selected: those not
-    /// selectively disclosable (all of them, for a purpose credential).
-    pub always_visible: Vec<ClaimPath>,
+    /// Where each selectively disclosable claim sits (one path per Disclosure): a leaf is
+    /// shown exactly when every Disclosure at or above it is sent.
+    pub sd_paths: Vec<ClaimPath>,
+    /// Leaf claims outside the SD-JWT VC envelope (`iss`, `vct`, `cnf`, times, `status`),
+    /// which are what a holder is shown.
+    pub leaves: Vec<ClaimPath>,
     /// Whether it is a purpose credential (preferred at equal disclosure: unlinkable).
     pub purpose: bool,
 }
@@ -469,20 +472,14 @@ impl CredentialQuery {
                 resolve_all(chosen, &candidate.claims)
             })?,
         };
-        let mut shown: Vec<ClaimPath> = leaves_under(&candidate.claims, &disclose);
+        let shown = candidate.shown(&disclose);
         if candidate.purpose
-            && candidate
-                .always_visible
+            && shown
                 .iter()
-                .any(|visible| !disclose.iter().any(|d| is_at_or_below(visible, d)))
+                .any(|leaf| !disclose.iter().any(|d| is_at_or_below(leaf, d)))
         {
             // A purpose credential shows all it holds: only when all of it was asked for.
             return None;
-        }
-        for visible in &candidate.always_visible {
-            if !shown.contains(visible) {
-                shown.push(visible.clone());
-            }
         }
         Some(QueryAnswer {
             query_id: self.id.clone(),
@@ -525,17 +522,38 @@ fn resolve_all<'q>(
     Some(out)
 }
 
+impl Candidate {
+    /// The leaves a presentation disclosing `disclose` shows: the Disclosures sent are
+    /// those at, above (to reach it) or below (everything under it) each path, as
+    /// [`crate::sd_jwt::SdJwt::select_paths`] chooses them; a leaf is shown when every
+    /// Disclosure at or above it is sent (so the non-disclosable parts of a disclosed array
+    /// element or object come along, as RFC 9901 makes them).
+    pub fn shown(&self, disclose: &[ClaimPath]) -> Vec<ClaimPath> {
+        let sent: Vec<&ClaimPath> = self
+            .sd_paths
+            .iter()
+            .filter(|sd| {
+                disclose
+                    .iter()
+                    .any(|d| is_at_or_below(d, sd) || is_at_or_below(sd, d))
+            })
+            .collect();
+        self.leaves
+            .iter()
+            .filter(|leaf| {
+                self.sd_paths
+                    .iter()
+                    .filter(|sd| is_at_or_below(leaf, sd))
+                    .all(|sd| sent.contains(&sd))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
 /// Whether `path` is `base` or below it.
 pub(crate) fn is_at_or_below(path: &ClaimPath, base: &ClaimPath) -> bool {
     path.0.len() >= base.0.len() && path.0[..base.0.len()] == base.0[..]
-}
-
-/// The leaf claims at or below each of `bases`, in document order.
-fn leaves_under(claims: &Map<String, Value>, bases: &[ClaimPath]) -> Vec<ClaimPath> {
-    leaf_paths(claims)
-        .into_iter()
-        .filter(|leaf| bases.iter().any(|b| is_at_or_below(leaf, b)))
-        .collect()
 }
 
 /// Every leaf (not an object or array, or an empty one) of `claims`, in document order.

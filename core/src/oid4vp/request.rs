@@ -147,10 +147,14 @@ pub fn verify_request(
     let expires_at = crate::jose::numeric_date_claim(&claims, "exp")
         .map_err(|e| malformed(e.to_string()))?
         .ok_or_else(|| malformed("no exp"))?;
-    if let Some(aud) = claims.get("aud")
-        && aud.as_str() != Some(SELF_ISSUED_AUDIENCE)
-    {
-        return Err(malformed(format!("aud must be {SELF_ISSUED_AUDIENCE}")));
+    // OpenID4VP 1.0 section 5.8 asks the verifier for `aud` = SELF_ISSUED_AUDIENCE under
+    // static discovery; deployed verifiers also send their request_uri
+    // (@openid4vc/openid4vp 0.4.6 does). The wallet has no identifier of its own to match,
+    // so any string (or array of strings) is taken; anything else is malformed.
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => return Err(malformed("aud must be a string or an array of strings")),
     }
     if string_claim(&claims, "response_type")?.as_deref() != Some("vp_token") {
         return Err(malformed("response_type must be vp_token"));

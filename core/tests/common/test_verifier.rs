@@ -56,6 +56,8 @@ pub struct Pki {
     pub ca_der: Vec<u8>,
     pub leaf_der: Vec<u8>,
     pub leaf_key: CertKey,
+    /// The leaf's private key, PKCS#8 PEM (for a verifier in another language).
+    pub leaf_key_pem: String,
 }
 
 pub fn pki() -> Pki {
@@ -78,6 +80,7 @@ pub fn pki() -> Pki {
         ca_der: ca_cert.der().to_vec(),
         leaf_der: leaf.der().to_vec(),
         leaf_key: CertKey::from_rcgen(&leaf_key),
+        leaf_key_pem: leaf_key.serialize_pem(),
     }
 }
 
