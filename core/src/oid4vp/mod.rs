@@ -32,5 +32,5 @@ pub use request::{
     check_anchor, verify_request, x509_hash,
 };
 pub use response::{ResponseOutcome, encrypt_response, read_reply};
-pub use session::{Consent, PresentationSession, RegistrationPolicy};
+pub use session::{Consent, PreparedAnswer, PreparedItem, PresentationSession, RegistrationPolicy};
 pub use view::{RequestView, SharedClaim, SharedDocument, Warning};

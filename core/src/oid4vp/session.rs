@@ -170,7 +170,8 @@ impl PresentationSession {
     /// answered (optional ones only with [`Consent::All`]), each with exactly the
     /// disclosures DCQL selected and a KB-JWT (`aud` = client id, `nonce` of the request,
     /// `iat` = `now`) signed by the credential's key from `keys`; purpose credentials used
-    /// are marked shown in the vault first. Returns the POST to perform.
+    /// are marked shown in the vault first. Returns the POST to perform. The same as
+    /// [`Self::prepare`], [`PreparedAnswer::present`] for each item, [`Self::finish`].
     /// Errors: [`Oid4vpError::State`] before a request was verified, after a policy
     /// refusal, or a second time; [`Oid4vpError::Expired`]; wallet, key and encryption
     /// errors.
@@ -181,6 +182,31 @@ impl PresentationSession {
         consent: Consent,
         now: i64,
     ) -> Result<HttpRequest, Oid4vpError> {
+        let prepared = self.prepare(wallet, consent, now)?;
+        let presentations = prepared
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let key = keys
+                    .holder_key(&item.holder_key_alias)
+                    .ok_or_else(|| WalletError::HolderKeyMissing(item.holder_key_alias.clone()))?;
+                prepared.present(index, key)
+            })
+            .collect::<Result<Vec<_>, Oid4vpError>>()?;
+        self.finish(wallet, &prepared, presentations)
+    }
+
+    /// The first half of [`Self::respond`], for a holder key whose signing waits (a
+    /// biometric prompt): the credentials, disclosures and `iat` of each presentation, so
+    /// the caller signs each with [`PreparedAnswer::present`] and then calls
+    /// [`Self::finish`]. Errors as [`Self::respond`].
+    pub fn prepare(
+        &self,
+        wallet: &Wallet,
+        consent: Consent,
+        now: i64,
+    ) -> Result<PreparedAnswer, Oid4vpError> {
         let State::Verified {
             request,
             plan,
@@ -200,53 +226,73 @@ impl PresentationSession {
                 expired_at: request.expires_at,
             });
         }
-        let mut vp_token = Map::new();
-        let mut used = Vec::new();
+        let mut items = Vec::new();
         for (answer, source) in plan {
             if answer.optional && consent == Consent::Required {
                 continue;
             }
             let stored = wallet.stored(source.document())?;
-            let (credential, alias) = match source {
-                CandidateSource::Full { .. } => (&stored.credential, &stored.holder_key_id),
+            let (credential, alias, purpose) = match source {
+                CandidateSource::Full { .. } => (&stored.credential, &stored.holder_key_id, None),
                 CandidateSource::Purpose { index, .. } => {
                     let purpose = stored
                         .purposes
                         .get(*index)
                         .ok_or_else(|| WalletError::NotFound(source.document().to_owned()))?;
-                    used.push((source.document().to_owned(), *index));
-                    (&purpose.credential, &purpose.holder_key_id)
+                    (
+                        &purpose.credential,
+                        &purpose.holder_key_id,
+                        Some((source.document().to_owned(), *index)),
+                    )
                 }
             };
             let sd_jwt = SdJwt::parse(credential.trim()).map_err(WalletError::Credential)?;
             let chosen = sd_jwt
                 .select_paths(&answer.disclose)
                 .map_err(WalletError::Presentation)?;
-            let presentation = if answer.key_binding {
-                let key = keys
-                    .holder_key(alias)
-                    .ok_or_else(|| WalletError::HolderKeyMissing(alias.clone()))?;
-                sd_jwt
-                    .present_chosen_with_key_binding(
-                        &chosen,
-                        &request.client_id,
-                        &request.nonce,
-                        now,
-                        key,
-                    )
-                    .map_err(WalletError::Presentation)?
-            } else {
-                sd_jwt.present_chosen(&chosen)
-            };
+            items.push(PreparedItem {
+                query_id: answer.query_id.clone(),
+                holder_key_alias: alias.clone(),
+                key_binding: answer.key_binding,
+                sd_jwt,
+                chosen,
+                purpose,
+            });
+        }
+        Ok(PreparedAnswer {
+            items,
+            aud: request.client_id.clone(),
+            nonce: request.nonce.clone(),
+            iat: now,
+        })
+    }
+
+    /// The second half of [`Self::respond`]: `presentations` (one per prepared item, in
+    /// order) are encrypted into the response; the purpose credentials used are marked
+    /// shown in the vault; returns the POST to perform.
+    pub fn finish(
+        &mut self,
+        wallet: &mut Wallet,
+        prepared: &PreparedAnswer,
+        presentations: Vec<String>,
+    ) -> Result<HttpRequest, Oid4vpError> {
+        let State::Verified { request, .. } = &self.state else {
+            return Err(Oid4vpError::State("no verified request to answer"));
+        };
+        if presentations.len() != prepared.items.len() {
+            return Err(Oid4vpError::State("one presentation per prepared item"));
+        }
+        let mut vp_token = Map::new();
+        for (item, presentation) in prepared.items.iter().zip(presentations) {
             vp_token.insert(
-                answer.query_id.clone(),
+                item.query_id.clone(),
                 Value::Array(vec![Value::from(presentation)]),
             );
         }
         let jwe = encrypt_response(request, &vp_token)?;
         let post = post_form(request, &[("response", jwe.as_str())])?;
-        for (document, index) in used {
-            wallet.mark_purpose_shown(&document, index, now)?;
+        for (document, index) in prepared.items.iter().filter_map(|i| i.purpose.as_ref()) {
+            wallet.mark_purpose_shown(document, *index, prepared.iat)?;
         }
         self.state = State::Sent;
         Ok(post)
@@ -273,5 +319,55 @@ impl PresentationSession {
             return Err(Oid4vpError::State("no response was sent"));
         }
         read_reply(response)
+    }
+}
+
+/// One presentation to sign: which credential, which key, which disclosures.
+#[derive(Debug)]
+pub struct PreparedItem {
+    /// The Credential Query it answers.
+    pub query_id: String,
+    /// The alias of the key that signs its KB-JWT.
+    pub holder_key_alias: String,
+    /// Whether it carries a KB-JWT (always, for a key-bound credential).
+    pub key_binding: bool,
+    sd_jwt: SdJwt,
+    chosen: Vec<usize>,
+    purpose: Option<(String, usize)>,
+}
+
+/// An answer ready to sign ([`PresentationSession::prepare`]).
+#[derive(Debug)]
+pub struct PreparedAnswer {
+    items: Vec<PreparedItem>,
+    aud: String,
+    nonce: String,
+    iat: i64,
+}
+
+impl PreparedAnswer {
+    /// The presentations to sign, in order.
+    pub fn items(&self) -> &[PreparedItem] {
+        &self.items
+    }
+
+    /// Presentation `index`: the SD-JWT with its chosen disclosures and, for a key-bound
+    /// credential, a KB-JWT signed by `signer` (`aud` = client id, the request's `nonce`,
+    /// `iat` fixed by `prepare`, so signing twice signs the same bytes).
+    pub fn present(
+        &self,
+        index: usize,
+        signer: &dyn crate::jose::Signer,
+    ) -> Result<String, Oid4vpError> {
+        let item = self
+            .items
+            .get(index)
+            .ok_or(Oid4vpError::State("no such prepared presentation"))?;
+        if !item.key_binding {
+            return Ok(item.sd_jwt.present_chosen(&item.chosen));
+        }
+        item.sd_jwt
+            .present_chosen_with_key_binding(&item.chosen, &self.aud, &self.nonce, self.iat, signer)
+            .map_err(|e| WalletError::Presentation(e).into())
     }
 }
