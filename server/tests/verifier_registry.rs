@@ -118,7 +118,28 @@ async fn refuses_bad_registrations(app: TestApp) {
     );
 }
 
-on_both_databases!(registers_and_publishes, refuses_bad_registrations);
+/// Changes made within one second (a registrar, then its verifier) each publish a list, and
+/// the list served is always the last one published, never an older one of the same second.
+async fn the_last_change_is_the_list_served(app: TestApp) {
+    let (ca, _) = registrar_and_leaf();
+    verifiers::add_anchor(&app.services, ca.der(), "test registrar")
+        .await
+        .unwrap();
+    for round in 0..8 {
+        let token = trust::publish(&app.services).await.unwrap();
+        assert_eq!(
+            trust::current(&app.services).await.unwrap().as_deref(),
+            Some(token.as_str()),
+            "round {round}: an older list is served"
+        );
+    }
+}
+
+on_both_databases!(
+    registers_and_publishes,
+    refuses_bad_registrations,
+    the_last_change_is_the_list_served
+);
 
 /// The admin commands, as an operator types them.
 #[test]
