@@ -15,14 +15,13 @@ use std::time::Duration;
 
 use common::{run_expect, run_json};
 use giayto_core::catalogue;
-use giayto_core::jose::{Algorithm, Jwk, Signer, SoftwareSigner, b64};
+use giayto_core::jose::{Algorithm, Jwk, SoftwareSigner, b64};
 use giayto_core::sd_jwt::Presentation;
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
-use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
 use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::wallet::Wallet;
 use serde_json::{Value, json};
-use test_verifier::{Pki, client_id, pki, registration, request};
+use test_verifier::{Pki, client_id, pki, registration, request, signed_trust_list};
 
 const ISS: &str = "https://csgt.bocongan.gov.vn/agencies/police";
 
@@ -81,30 +80,18 @@ impl Setup {
         wallet.store(&credential, "holder.jwk", now()).unwrap();
 
         let pki = pki();
-        let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
-        let list = TrustList {
-            iss: "https://trust.giayto.gov.vn".into(),
-            iat: now() - 10,
-            exp: now() + 86_400,
-            issuers: vec![TrustedIssuer {
-                id: ISS.into(),
-                name: IssuerName {
-                    vi: "Bộ Công an".into(),
-                    en: "Ministry of Public Security".into(),
-                },
-                jwks: giayto_core::jose::Jwks {
-                    keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
-                },
-                vcts: vec![licence_vct()],
-                status_list_aggregation_endpoint: None,
-            }],
-            verifier_anchors: vec![b64::encode_standard(&pki.ca_der)],
-            verifiers: vec![registration(&pki, &licence_vct(), registered_claims)],
-        };
-        std::fs::write(dir.path().join("trust.jwt"), list.sign(&anchor).unwrap()).unwrap();
+        let (token, anchor) = signed_trust_list(
+            &pki,
+            ISS,
+            &issuer,
+            &licence_vct(),
+            vec![registration(&pki, &licence_vct(), registered_claims)],
+            now(),
+        );
+        std::fs::write(dir.path().join("trust.jwt"), token).unwrap();
         std::fs::write(
             dir.path().join("anchor.jwk"),
-            serde_json::to_vec(&anchor.public_jwk().unwrap()).unwrap(),
+            serde_json::to_vec(&anchor).unwrap(),
         )
         .unwrap();
         Setup { dir, pki }

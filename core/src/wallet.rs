@@ -446,7 +446,7 @@ fn is_envelope(path: &ClaimPath) -> bool {
 }
 
 /// Every leaf value (not an object or array) with its path, in document order.
-fn leaves(claims: &Map<String, Value>) -> Vec<(ClaimPath, Value)> {
+pub(crate) fn leaves(claims: &Map<String, Value>) -> Vec<(ClaimPath, Value)> {
     fn walk(path: ClaimPath, value: &Value, out: &mut Vec<(ClaimPath, Value)>) {
         match value {
             Value::Object(map) => {

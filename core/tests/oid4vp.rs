@@ -18,11 +18,11 @@ use giayto_core::oid4vp::{
 };
 use giayto_core::sd_jwt::{HashAlg, Presentation};
 use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
-use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer, VerifiedTrustList};
+use giayto_core::trust_list::{TrustList, VerifiedTrustList};
 use giayto_core::vault::{Vault, VaultKey};
 use giayto_core::wallet::Wallet;
 use serde_json::{Map, Value, json};
-use test_verifier::{Pki, Request, client_id, pki, registration, request};
+use test_verifier::{Pki, Request, client_id, pki, registration, request, signed_trust_list};
 
 const NOW: i64 = 1_800_000_000;
 const ISS: &str = "https://csgt.bocongan.gov.vn/agencies/police";
@@ -38,30 +38,11 @@ fn trust_list(
     issuer: &SoftwareSigner,
     registered: Option<Vec<Vec<Value>>>,
 ) -> VerifiedTrustList {
-    let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
-    let list = TrustList {
-        iss: "https://trust.giayto.gov.vn".into(),
-        iat: NOW - 10,
-        exp: NOW + 86_400,
-        issuers: vec![TrustedIssuer {
-            id: ISS.into(),
-            name: IssuerName {
-                vi: "Bộ Công an".into(),
-                en: "Ministry of Public Security".into(),
-            },
-            jwks: giayto_core::jose::Jwks {
-                keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
-            },
-            vcts: catalogue::issued_vcts(&licence_vct()),
-            status_list_aggregation_endpoint: None,
-        }],
-        verifier_anchors: vec![b64::encode_standard(&pki.ca_der)],
-        verifiers: registered
-            .map(|claims| vec![registration(pki, &licence_vct(), claims)])
-            .unwrap_or_default(),
-    };
-    let token = list.sign(&anchor).unwrap();
-    TrustList::verify(&token, &anchor.public_jwk().unwrap(), NOW, 0).unwrap()
+    let verifiers = registered
+        .map(|claims| vec![registration(pki, &licence_vct(), claims)])
+        .unwrap_or_default();
+    let (token, anchor) = signed_trust_list(pki, ISS, issuer, &licence_vct(), verifiers, NOW);
+    TrustList::verify(&token, &anchor, NOW, 0).unwrap()
 }
 
 fn request_for(pki: &Pki, dcql: Value) -> Request {
@@ -364,14 +345,8 @@ fn a_purpose_credential_answers_when_the_query_asks_for_all_it_holds() {
     let pki = pki();
     let mut holder = holder(&["traffic_stop"]);
     let list = trust_list(&pki, &holder.issuer, Some(vec![]));
-    let paths = [
-        "licence_number",
-        "family_name",
-        "given_name",
-        "full_name",
-        "driving_privileges",
-        "issuing_authority",
-    ];
+    let document = catalogue::by_id("driving_licence").unwrap();
+    let paths = document.preset("traffic_stop").unwrap().claims;
     let query = json!({
         "credentials": [{
             "id": "licence",

@@ -556,30 +556,10 @@ pub(crate) fn is_at_or_below(path: &ClaimPath, base: &ClaimPath) -> bool {
     path.0.len() >= base.0.len() && path.0[..base.0.len()] == base.0[..]
 }
 
-/// Every leaf (not an object or array, or an empty one) of `claims`, in document order.
+/// Every leaf claim (not an object or array) of `claims`, in document order.
 pub(crate) fn leaf_paths(claims: &Map<String, Value>) -> Vec<ClaimPath> {
-    fn walk(path: ClaimPath, value: &Value, out: &mut Vec<ClaimPath>) {
-        match value {
-            Value::Object(map) if !map.is_empty() => {
-                for (key, child) in map {
-                    walk(path.child(PathSegment::Key(key.clone())), child, out);
-                }
-            }
-            Value::Array(items) if !items.is_empty() => {
-                for (i, child) in items.iter().enumerate() {
-                    walk(path.child(PathSegment::Index(i)), child, out);
-                }
-            }
-            _ => out.push(path),
-        }
-    }
-    let mut out = Vec::new();
-    for (key, value) in claims {
-        walk(
-            ClaimPath(vec![PathSegment::Key(key.clone())]),
-            value,
-            &mut out,
-        );
-    }
-    out
+    crate::wallet::leaves(claims)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
 }

@@ -39,7 +39,7 @@ pub const MAX_CHAIN_LENGTH: usize = 4;
 /// Clock difference tolerated for `iat`, seconds.
 pub const IAT_SKEW_SECONDS: i64 = 300;
 /// Content encryption algorithms the wallet can use, in its order of preference.
-pub const SUPPORTED_ENC: [&str; 3] = ["A128GCM", "A192GCM", "A256GCM"];
+pub const SUPPORTED_ENC: [&str; 2] = ["A128GCM", "A256GCM"];
 
 /// A request whose signature, certificate chain and rules have been checked.
 #[derive(Debug, Clone)]

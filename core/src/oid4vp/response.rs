@@ -1,13 +1,13 @@
 //! The answer: the Authorization Response `{"vp_token": {<query id>: [<SD-JWT+KB>]},
 //! "state"}` (OpenID4VP 1.0 section 8.1) encrypted as a JWE to the verifier's ephemeral
-//! key (section 8.3: `alg` `ECDH-ES`, `enc` from the request, the key's `kid`), posted
+//! key ([`crate::jose::jwe`]; section 8.3: `alg` `ECDH-ES`, `enc` from the request, the key's `kid`), posted
 //! form-encoded as `response=<JWE>` to `response_uri` (section 8.3.1, `direct_post.jwt`);
 //! and the verifier's reply, 200 with JSON that may hold `redirect_uri` (section 8.2).
 
-use josekit::jwe::{ECDH_ES, JweHeader};
 use serde_json::{Map, Value, json};
 
 use super::{Oid4vpError, VerifiedRequest};
+use crate::jose::jwe::{ContentEncryption, encrypt_ecdh_es};
 use crate::oid4vci::{HttpRequest, HttpResponse, Method, parse_secure_url};
 
 /// The largest verifier reply read.
@@ -31,17 +31,13 @@ pub fn encrypt_response(
         payload["state"] = Value::from(state.as_str());
     }
     let bytes = serde_json::to_vec(&payload).map_err(|e| Oid4vpError::Encryption(e.to_string()))?;
-    let jwk = josekit::jwk::Jwk::from_map(request.encryption_jwk.clone())
-        .map_err(|e| Oid4vpError::Encryption(e.to_string()))?;
-    let mut header = JweHeader::new();
-    header.set_content_encryption(&request.enc);
-    if let Some(kid) = request.encryption_jwk.get("kid").and_then(Value::as_str) {
-        header.set_key_id(kid);
-    }
-    let encrypter = ECDH_ES
-        .encrypter_from_jwk(&jwk)
-        .map_err(|e| Oid4vpError::Encryption(e.to_string()))?;
-    josekit::jwe::serialize_compact(&bytes, &header, &encrypter)
+    let recipient: crate::jose::Jwk =
+        serde_json::from_value(Value::Object(request.encryption_jwk.clone()))
+            .map_err(|e| Oid4vpError::Encryption(e.to_string()))?;
+    let enc = ContentEncryption::from_name(&request.enc)
+        .ok_or(Oid4vpError::Unsupported("that content encryption"))?;
+    let kid = request.encryption_jwk.get("kid").and_then(Value::as_str);
+    encrypt_ecdh_es(&bytes, &recipient, enc, kid)
         .map_err(|e| Oid4vpError::Encryption(e.to_string()))
 }
 

@@ -7,8 +7,11 @@ use std::collections::HashMap;
 
 use giayto_core::jose::jws;
 use giayto_core::jose::{Algorithm, JoseError, Jwk, Signer, b64};
+use giayto_core::jose::{Jwks, SoftwareSigner};
 use giayto_core::oid4vp::x509_hash;
-use giayto_core::trust_list::{IssuerName, RegisteredRequest, RegisteredVerifier};
+use giayto_core::trust_list::{
+    IssuerName, RegisteredRequest, RegisteredVerifier, TrustList, TrustedIssuer,
+};
 use josekit::jwe::ECDH_ES;
 use josekit::jwk::alg::ec::EcCurve;
 use ring::rand::SystemRandom;
@@ -87,6 +90,40 @@ pub fn pki() -> Pki {
 /// The `x509_hash` client id of the verifier's leaf.
 pub fn client_id(pki: &Pki) -> String {
     format!("x509_hash:{}", x509_hash(&pki.leaf_der))
+}
+
+/// A trust list signed by a new anchor, valid around `now`: one issuer (`iss`, `issuer`'s
+/// key, the document type `vct` with its purpose types), the test registrar, `verifiers`.
+/// Returns the token and the anchor's public key.
+pub fn signed_trust_list(
+    pki: &Pki,
+    iss: &str,
+    issuer: &SoftwareSigner,
+    vct: &str,
+    verifiers: Vec<RegisteredVerifier>,
+    now: i64,
+) -> (String, Jwk) {
+    let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let list = TrustList {
+        iss: "https://trust.giayto.gov.vn".into(),
+        iat: now - 10,
+        exp: now + 86_400,
+        issuers: vec![TrustedIssuer {
+            id: iss.into(),
+            name: IssuerName {
+                vi: "Bộ Công an".into(),
+                en: "Ministry of Public Security".into(),
+            },
+            jwks: Jwks {
+                keys: vec![issuer.public_jwk().unwrap().with_thumbprint_kid().unwrap()],
+            },
+            vcts: giayto_core::catalogue::issued_vcts(vct),
+            status_list_aggregation_endpoint: None,
+        }],
+        verifier_anchors: vec![b64::encode_standard(&pki.ca_der)],
+        verifiers,
+    };
+    (list.sign(&anchor).unwrap(), anchor.public_jwk().unwrap())
 }
 
 /// The registration of the test verifier ("Bach Mai Hospital") for `vct` and `claims`.
