@@ -61,7 +61,7 @@ async fn registers_and_publishes(app: TestApp) {
     verifiers::register(&app.services, &hospital).await.unwrap();
     let list = published(&app).await;
     assert_eq!(list.verifier_anchors, [b64::encode_standard(ca.der())]);
-    assert_eq!(list.verifiers, [hospital.clone()]);
+    assert_eq!(list.verifiers, std::slice::from_ref(&hospital));
     assert_eq!(
         json!(list.verifiers[0].may_request[0].claims),
         json!([["card_number"], ["full_name"]])
