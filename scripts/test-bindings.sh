@@ -31,6 +31,7 @@ command -v npm >/dev/null || need_apt+=(npm)
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -149,6 +150,42 @@ read -r GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE < <(publish_licence "kot
 GIAYTO_PURPOSE_OFFER_URI=$GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE=$GIAYTO_PURPOSE_TX_CODE \
   java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/purpose-test.jar:$kotlin_stdlib" PurposeTestKt
+# --- Kotlin: answering an OpenID4VP request (bindings/tests/kotlin/PresentationTest.kt) ---
+echo "== OpenID4VP: a verifier registrar and a verifier (openssl), registered on the trust list"
+vp=$work/openid4vp
+mkdir -p "$vp"
+openssl ecparam -name prime256v1 -genkey -noout -out "$vp/ca.key.pem"
+openssl req -x509 -new -key "$vp/ca.key.pem" -subj "/CN=giayto test verifier registrar" -days 2 \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" -out "$vp/ca.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$vp/verifier.key.pem"
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:desk.benhvien.example\n' >"$vp/leaf.ext"
+openssl req -new -key "$vp/verifier.key.pem" -subj "/CN=Bach Mai Hospital desk" -out "$vp/verifier.csr"
+openssl x509 -req -in "$vp/verifier.csr" -CA "$vp/ca.pem" -CAkey "$vp/ca.key.pem" -CAcreateserial \
+  -days 2 -extfile "$vp/leaf.ext" -out "$vp/verifier.pem" 2>/dev/null
+vp_admin() {
+  GIAYTO_PUBLIC_URL=$GIAYTO_SERVER GIAYTO_DEMO=false GIAYTO_DATABASE_URL="sqlite://$server_dir/giayto.db?mode=rwc" \
+    GIAYTO_MASTER_KEY_FILE=$server_dir/master.key "$target_dir/debug/giayto-server" verifier "$@" >/dev/null
+}
+vp_admin anchor-add --cert "$vp/ca.pem"
+vp_admin add --cert "$vp/verifier.pem" --name-vi "Bệnh viện Bạch Mai" --name-en "Bach Mai Hospital" \
+  --may-request driving_licence=family_name,given_name
+[ -d tests/interop/openid4vp/node_modules ] || (cd tests/interop/openid4vp && npm ci --silent --no-audit --no-fund)
+echo "== the independent OpenID4VP verifier (npm) asks; the Kotlin wallet answers"
+GIAYTO_VERIFIER_KEY=$vp/verifier.key.pem \
+GIAYTO_VERIFIER_X5C=$(openssl x509 -in "$vp/verifier.pem" -outform DER | base64 -w0) \
+GIAYTO_DCQL='{"credentials":[{"id":"licence","format":"dc+sd-jwt","meta":{"vct_values":["https://giayto.gov.vn/vct/driving_licence"]},"claims":[{"path":["family_name"]},{"path":["given_name"]}]}]}' \
+  node tests/interop/openid4vp/verifier.mjs >"$vp/verifier.out" &
+vp_pid=$!
+for _ in $(seq 1 100); do [ -s "$vp/verifier.out" ] && break; sleep 0.2; done
+GIAYTO_VP_REQUEST=$(head -1 "$vp/verifier.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["invocation"])')
+read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "kotlin-vp-$port")
+export GIAYTO_VP_REQUEST GIAYTO_OFFER_URI GIAYTO_TX_CODE
+"$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/presentation-test.jar" \
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PresentationTest.kt
+java -Djna.library.path="$lib_dir" \
+  -cp "$jna:$coroutines:$work/bindings.jar:$work/presentation-test.jar:$kotlin_stdlib" PresentationTestKt
+wait "$vp_pid" || { echo "the npm verifier refused the Kotlin wallet's answer: $(tail -1 "$vp/verifier.out")" >&2; exit 1; }
+echo "npm verifier: $(tail -1 "$vp/verifier.out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("accepted" if r["accepted"] else r)')"
 
 # --- Python ------------------------------------------------------------------------------
 echo "== building the Python wheel (maturin) and installing it in $venv"

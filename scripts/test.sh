@@ -12,6 +12,8 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 # zbarimg: the independent QR decoder that reads giayto's PNGs in cli/tests.
 command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
+# npm: the independent OpenID4VP verifier of the wallet's interoperability test.
+command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -53,6 +55,10 @@ command -v curl >/dev/null && command -v jq >/dev/null || {
     echo "missing: curl and jq (run as root to install)" >&2; exit 1
   fi
 }
+# The independent OpenID4VP verifier the wallet's interoperability test answers
+# (cli/tests/wallet_respond.rs), pinned by its package-lock.json.
+echo "== npm ci (tests/interop/openid4vp)"
+(cd tests/interop/openid4vp && npm ci --silent --no-audit --no-fund)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

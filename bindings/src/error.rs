@@ -200,6 +200,38 @@ impl From<VaultError> for GiaytoError {
     }
 }
 
+impl From<giayto_core::oid4vp::Oid4vpError> for GiaytoError {
+    fn from(e: giayto_core::oid4vp::Oid4vpError) -> Self {
+        use giayto_core::oid4vp::Oid4vpError as E;
+        let reason = e.to_string();
+        match e {
+            E::Url(u) => u.into(),
+            E::Wallet(w) => w.into(),
+            E::NoVerifierAnchors
+            | E::UntrustedCertificate(_)
+            | E::ClientIdHashMismatch
+            | E::BadSignature
+            | E::Encryption(_) => GiaytoError::Crypto { reason },
+            E::Unsupported(_) | E::UnsupportedClientIdPrefix(_) => {
+                GiaytoError::Unsupported { reason }
+            }
+            E::NoMatch(_) => GiaytoError::NotFound { reason },
+            E::Http { .. } | E::TooLarge { .. } => GiaytoError::Network { reason },
+            E::Invocation(_)
+            | E::MalformedRequest(_)
+            | E::WrongType(_)
+            | E::WrongAlgorithm(_)
+            | E::ClientIdMismatch
+            | E::Expired { .. }
+            | E::NotYetValid { .. }
+            | E::WrongResponseMode(_)
+            | E::InvalidQuery(_)
+            | E::BeyondRegistration(_)
+            | E::State(_) => GiaytoError::InvalidInput { reason },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ mod catalogue;
 mod error;
 mod http;
 mod keys;
+mod presentation;
 mod progress;
 mod qr;
 mod result;
@@ -32,6 +33,10 @@ pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};
 pub use keys::{KeyStore, SigningKey, software_key_store};
+pub use presentation::{
+    PresentationConsent, PresentationOutcome, PresentationRequest, PresentationRequestInfo,
+    PresentationWarning, SharedDocument,
+};
 pub use progress::{ProgressListener, ProgressReport, ProgressStage};
 pub use qr::{decode_qr_image, render_qr_png, render_qr_terminal};
 pub use result::{

@@ -304,14 +304,14 @@ impl From<WalletError> for GiaytoError {
 /// OpenID4VCI, presentations signed by the app's key store.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: Arc<Mutex<core_wallet::Wallet>>,
-    keys: Arc<dyn KeyStore>,
-    http: Arc<dyn HttpClient>,
+    pub(crate) inner: Arc<Mutex<core_wallet::Wallet>>,
+    pub(crate) keys: Arc<dyn KeyStore>,
+    pub(crate) http: Arc<dyn HttpClient>,
 }
 
 /// Locks the core wallet. Vault updates are atomic (the file is replaced whole), so a
 /// poisoned lock still guards a consistent vault.
-fn lock(wallet: &Mutex<core_wallet::Wallet>) -> MutexGuard<'_, core_wallet::Wallet> {
+pub(crate) fn lock(wallet: &Mutex<core_wallet::Wallet>) -> MutexGuard<'_, core_wallet::Wallet> {
     wallet
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -22,6 +22,19 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// An agent like [`agent`] that never follows an HTTP redirect: OpenID4VP 1.0 section
+/// 14.11 (the request object and the response go only where the request said; a 3xx is
+/// then an error status the core client refuses).
+pub fn agent_without_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(TIMEOUT))
+        .user_agent(concat!("giayto/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
 /// The URL without its query and fragment, for messages (queries may carry codes).
 pub fn redact_url(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or_default()

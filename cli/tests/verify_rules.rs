@@ -140,6 +140,8 @@ impl Setup {
             iat: self.now - 60,
             exp: self.now + 86_400,
             issuers,
+            verifier_anchors: Vec::new(),
+            verifiers: Vec::new(),
         };
         let anchor_jwk: Jwk = anchor.public_jwk().unwrap();
         (

@@ -68,6 +68,8 @@ fn trust_list_and_status_lists() {
                 vcts,
                 status_list_aggregation_endpoint: None,
             }],
+            verifier_anchors: Vec::new(),
+            verifiers: Vec::new(),
         };
         let path = keys.path(&format!("trust-{}.jwt", list.issuers[0].vcts.len()));
         std::fs::write(&path, list.sign(&anchor).unwrap()).unwrap();

@@ -260,6 +260,8 @@ fn run(log2_size: u32) {
             vcts: vec!["https://giayto.gov.vn/vct/driving_licence".into()],
             status_list_aggregation_endpoint: Some(format!("{base}/aggregation")),
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
     .sign(&anchor)
     .unwrap();

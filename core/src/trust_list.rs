@@ -3,7 +3,10 @@
 //!
 //! Format (giayto's own; no standard covers this yet): a compact JWS with header
 //! `{"alg": ..., "typ": "trustlist+jwt", "kid": ...}` and payload
-//! `{"iss": anchor id, "iat", "exp", "issuers": [{"id", "name": {"vi", "en"}, "jwks": {"keys": [...]}, "vcts": [...], "status_list_aggregation_endpoint"?}]}`.
+//! `{"iss": anchor id, "iat", "exp", "issuers": [{"id", "name": {"vi", "en"}, "jwks": {"keys": [...]}, "vcts": [...], "status_list_aggregation_endpoint"?}],
+//! "verifier_anchors"?: [base64 DER certificate], "verifiers"?: [{"client_id", "name": {"vi", "en"}, "may_request": [{"vct", "claims": [[path]]}]}]}`.
+//! The two verifier members (OpenID4VP, [`crate::oid4vp`]) are optional, so lists signed
+//! before they existed still verify and read as naming no verifier.
 //! A verifier pins the anchor's public key; the list is checked against that key only,
 //! never a key named in the token. It refreshes the list when online and verifies
 //! offline from the cached token; past `exp` the list is still used for a configurable
@@ -58,6 +61,39 @@ pub struct TrustList {
     pub exp: i64,
     /// The trusted issuers.
     pub issuers: Vec<TrustedIssuer>,
+    /// The verifier registrars' CA certificates, base64 (standard, padded) DER: the trust
+    /// anchors an OpenID4VP request's `x5c` chain must lead to (HAIP 1.0: the wallet
+    /// validates the chain; the anchor is not sent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifier_anchors: Vec<String>,
+    /// The registered verifiers (relying parties) and what each may request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifiers: Vec<RegisteredVerifier>,
+}
+
+/// A verifier (relying party) registered to request documents, modelled on the ARF's
+/// relying-party registration: who it is and what it may ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredVerifier {
+    /// Its OpenID4VP client identifier with prefix, `x509_hash:<base64url SHA-256 of the
+    /// DER leaf certificate>` (OpenID4VP 1.0 section 5.9.3).
+    pub client_id: String,
+    /// Its names.
+    pub name: IssuerName,
+    /// The document types and claims it is registered to request.
+    pub may_request: Vec<RegisteredRequest>,
+}
+
+/// One document type a registered verifier may request, and which of its claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredRequest {
+    /// The document type (`vct`).
+    pub vct: String,
+    /// The claims, each a DCQL claims path pointer of strings (OpenID4VP 1.0 section 7;
+    /// `null` for "every array element" and integers for one element are written as JSON
+    /// `null` and numbers). A path allows the claim and everything below it.
+    #[serde(default)]
+    pub claims: Vec<Vec<serde_json::Value>>,
 }
 
 /// Whether a verified trust list is current or in its grace period.
@@ -182,6 +218,20 @@ impl TrustList {
                 }
             }
         }
+        for anchor in &self.verifier_anchors {
+            crate::jose::b64::decode_standard(anchor).map_err(|_| {
+                TrustListError::Malformed("a verifier anchor is not base64 DER".into())
+            })?;
+        }
+        let mut client_ids = std::collections::HashSet::new();
+        for verifier in &self.verifiers {
+            if !client_ids.insert(verifier.client_id.as_str()) {
+                return Err(TrustListError::Malformed(format!(
+                    "verifier {} listed twice",
+                    crate::jose::truncate(&verifier.client_id)
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -235,6 +285,25 @@ impl VerifiedTrustList {
             .issuers
             .iter()
             .find(|issuer| issuer.jwks.find(kid).is_some())
+    }
+
+    /// The registered verifier with this client identifier (compared exactly, prefix
+    /// included, OpenID4VP 1.0 section 5.9.1).
+    pub fn verifier(&self, client_id: &str) -> Option<&RegisteredVerifier> {
+        self.list
+            .verifiers
+            .iter()
+            .find(|v| v.client_id == client_id)
+    }
+
+    /// The verifier registrars' CA certificates as DER; an entry that is not base64 was
+    /// refused when the list was verified.
+    pub fn verifier_anchors_der(&self) -> Vec<Vec<u8>> {
+        self.list
+            .verifier_anchors
+            .iter()
+            .filter_map(|a| crate::jose::b64::decode_standard(a).ok())
+            .collect()
     }
 
     /// The issuer with identifier `iss`.

@@ -239,6 +239,24 @@ impl Wallet {
         )
     }
 
+    /// Marks purpose credential `index` of document `id` shown at `now` (an OpenID4VP
+    /// answer used it), written to the vault at once.
+    pub fn mark_purpose_shown(
+        &mut self,
+        id: &str,
+        index: usize,
+        now: i64,
+    ) -> Result<(), WalletError> {
+        let mut updated = self.stored(id)?.clone();
+        let purpose = updated
+            .purposes
+            .get_mut(index)
+            .ok_or_else(|| WalletError::NotFound(id.to_owned()))?;
+        purpose.shown_at = Some(now);
+        self.vault.insert(updated)?;
+        Ok(())
+    }
+
     /// Deletes document `id`.
     pub fn delete(&mut self, id: &str) -> Result<(), WalletError> {
         if self.vault.remove(id)? {
@@ -436,7 +454,7 @@ fn is_envelope(path: &ClaimPath) -> bool {
 }
 
 /// Every leaf value (not an object or array) with its path, in document order.
-fn leaves(claims: &Map<String, Value>) -> Vec<(ClaimPath, Value)> {
+pub(crate) fn leaves(claims: &Map<String, Value>) -> Vec<(ClaimPath, Value)> {
     fn walk(path: ClaimPath, value: &Value, out: &mut Vec<(ClaimPath, Value)>) {
         match value {
             Value::Object(map) => {

@@ -82,6 +82,8 @@ fn seed() -> &'static Seed {
                 vcts: vec![licence.vct.into()],
                 status_list_aggregation_endpoint: None,
             }],
+            verifier_anchors: Vec::new(),
+            verifiers: Vec::new(),
         }
         .sign(&anchor)
         .unwrap();

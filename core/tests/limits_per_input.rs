@@ -36,6 +36,8 @@ fn trust_list(issuer: &SoftwareSigner) -> TrustList {
             vcts: vec![],
             status_list_aggregation_endpoint: None,
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
 }
 

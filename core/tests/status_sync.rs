@@ -132,6 +132,8 @@ fn world(with_link: bool) -> World {
             issuer(POLICE, &police, with_link.then_some(POLICE_AGGREGATION)),
             issuer(JUSTICE, &justice, Some(JUSTICE_AGGREGATION)),
         ],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
     .sign(&anchor)
     .unwrap();

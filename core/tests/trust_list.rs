@@ -4,7 +4,8 @@
 
 use giayto_core::jose::{Algorithm, JoseError, Jwks, Signer, SoftwareSigner};
 use giayto_core::trust_list::{
-    IssuerName, TrustList, TrustListError, TrustListFreshness, TrustedIssuer,
+    IssuerName, RegisteredRequest, RegisteredVerifier, TrustList, TrustListError,
+    TrustListFreshness, TrustedIssuer,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -27,6 +28,8 @@ fn list(police: &SoftwareSigner) -> TrustList {
             vcts: vec![LICENCE.into()],
             status_list_aggregation_endpoint: None,
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
 }
 
@@ -118,5 +121,65 @@ fn only_the_pinned_anchor_signs() {
     assert!(matches!(
         TrustList::verify(&other_typ, &anchor.public_jwk().unwrap(), NOW, 0),
         Err(TrustListError::WrongType(_))
+    ));
+}
+
+/// A list signed before registered verifiers existed (no `verifier_anchors`, no
+/// `verifiers`) still verifies, and names no verifier.
+#[test]
+fn a_list_without_verifiers_still_verifies() {
+    let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let police = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let token = list(&police).sign(&anchor).unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let json = String::from_utf8(giayto_core::jose::b64::decode(payload).unwrap()).unwrap();
+    assert!(!json.contains("verifier"), "{json}");
+    let verified = TrustList::verify(&token, &anchor.public_jwk().unwrap(), NOW, 50).unwrap();
+    assert!(verified.list().verifiers.is_empty());
+    assert!(verified.verifier_anchors_der().is_empty());
+    assert!(verified.verifier("x509_hash:abc").is_none());
+}
+
+#[test]
+fn registered_verifiers_round_trip_and_bad_anchors_are_refused() {
+    let anchor = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let police = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let mut with_verifiers = list(&police);
+    with_verifiers.verifier_anchors = vec![giayto_core::jose::b64::encode_standard(b"\x30\x03DER")];
+    with_verifiers.verifiers = vec![RegisteredVerifier {
+        client_id: "x509_hash:abc".into(),
+        name: IssuerName {
+            vi: "Bệnh viện Bạch Mai".into(),
+            en: "Bach Mai Hospital".into(),
+        },
+        may_request: vec![RegisteredRequest {
+            vct: LICENCE.into(),
+            claims: vec![vec!["family_name".into()]],
+        }],
+    }];
+    let token = with_verifiers.sign(&anchor).unwrap();
+    let verified = TrustList::verify(&token, &anchor.public_jwk().unwrap(), NOW, 50).unwrap();
+    assert_eq!(
+        verified.verifier_anchors_der(),
+        vec![b"\x30\x03DER".to_vec()]
+    );
+    let hospital = verified.verifier("x509_hash:abc").unwrap();
+    assert_eq!(hospital.name.en, "Bach Mai Hospital");
+    assert_eq!(
+        hospital.may_request[0].claims,
+        vec![vec![serde_json::json!("family_name")]]
+    );
+
+    let mut twice = with_verifiers.clone();
+    twice.verifiers.push(twice.verifiers[0].clone());
+    assert!(matches!(
+        twice.sign(&anchor),
+        Err(TrustListError::Malformed(_))
+    ));
+    let mut not_base64 = with_verifiers;
+    not_base64.verifier_anchors = vec!["not base64!".into()];
+    assert!(matches!(
+        not_base64.sign(&anchor),
+        Err(TrustListError::Malformed(_))
     ));
 }

@@ -62,6 +62,8 @@ fn fixture() -> Fixture {
                 status_list_aggregation_endpoint: None,
             },
         ],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     };
     Fixture {
         anchor,
@@ -329,6 +331,8 @@ fn payload_wire_format_is_pinned() {
             vcts: vec!["https://giayto.gov.vn/vct/lltp".into()],
             status_list_aggregation_endpoint: None,
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     };
     let expected = r#"{"iss":"https://trust.giayto.gov.vn","iat":1750000000,"exp":1752592000,"issuers":[{"id":"https://lltp.moj.gov.vn","name":{"vi":"Bộ Tư pháp","en":"Ministry of Justice"},"jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"k1"}]},"vcts":["https://giayto.gov.vn/vct/lltp"]}]}"#;
     assert_eq!(serde_json::to_string(&list).unwrap(), expected);

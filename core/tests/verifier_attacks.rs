@@ -56,6 +56,8 @@ fn world_with_trust_list_expiring(exp: i64) -> World {
             vcts: vec![LICENCE.into()],
             status_list_aggregation_endpoint: None,
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     };
     let token = list.sign(&anchor).unwrap();
     let verified = TrustList::verify(&token, &anchor.public_jwk().unwrap(), exp - 10, 0).unwrap();

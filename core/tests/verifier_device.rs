@@ -49,6 +49,8 @@ fn world() -> World {
             vcts: vec![LICENCE.into()],
             status_list_aggregation_endpoint: None,
         }],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
     .sign(&anchor)
     .unwrap();

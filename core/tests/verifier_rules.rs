@@ -467,6 +467,8 @@ fn a_status_list_signed_by_another_trusted_issuer_is_named() {
                 &army,
             ),
         ],
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     };
     let trust = IssuerTrust::TrustList(
         TrustList::verify(

@@ -236,6 +236,8 @@ fn device(issuer: &SoftwareSigner) -> VerifierDevice {
         iat: NOW - 3600,
         exp: NOW + 86_400,
         issuers,
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
     }
     .sign(&anchor)
     .unwrap();

@@ -43,6 +43,59 @@ enum Command {
         #[command(subcommand)]
         action: TrustListAction,
     },
+    /// Registered OpenID4VP verifiers and their registrars, on the trust list.
+    Verifier {
+        #[command(subcommand)]
+        action: VerifierAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VerifierAction {
+    /// Trust a verifier registrar: its CA certificate (PEM) becomes a `verifier_anchors`
+    /// entry, the anchor of the verifiers' certificate chains.
+    AnchorAdd {
+        /// The registrar's CA certificate, PEM.
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    /// Stop trusting a registrar, by the id `verifier list` prints.
+    AnchorRemove {
+        /// The registrar's id (x509 hash of its certificate).
+        #[arg(long)]
+        id: String,
+    },
+    /// Register a verifier (or update its registration): its names and what it may request.
+    Add {
+        /// The verifier's leaf certificate, PEM (its client id is the hash of it).
+        #[arg(
+            long,
+            conflicts_with = "client_id",
+            required_unless_present = "client_id"
+        )]
+        cert: Option<PathBuf>,
+        /// The client id, `x509_hash:…`, instead of the certificate.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Vietnamese name.
+        #[arg(long)]
+        name_vi: String,
+        /// English name.
+        #[arg(long)]
+        name_en: String,
+        /// What it may request: `<document type>=<claim>,<claim>`, claims in the catalogue's
+        /// path syntax (`driving_privileges/*/class`); repeat for several types.
+        #[arg(long = "may-request", required = true)]
+        may_request: Vec<String>,
+    },
+    /// Remove a registered verifier.
+    Remove {
+        /// Its client id.
+        #[arg(long)]
+        client_id: String,
+    },
+    /// List registrars and registered verifiers.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +291,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             agencies::revoke_api_key(&services, &id).await?;
             println!("API key {id} revoked");
         }
+        Command::Verifier { action } => verifier_command(&services, action).await?,
         Command::TrustList {
             action: TrustListAction::Publish,
         } => {
@@ -246,5 +300,108 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     services.db.close().await;
+    Ok(())
+}
+
+/// The `verifier` admin commands; each change republishes the trust list.
+async fn verifier_command(
+    services: &giayto_server::domain::Services,
+    action: VerifierAction,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use giayto_core::trust_list::{IssuerName, RegisteredVerifier};
+    use giayto_server::domain::verifiers;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let read_cert = |path: &PathBuf| -> Result<Vec<u8>, String> {
+        CertificateDer::from_pem_file(path)
+            .map(|c| c.to_vec())
+            .map_err(|e| format!("{}: not a PEM certificate ({e})", path.display()))
+    };
+    match action {
+        VerifierAction::AnchorAdd { cert } => {
+            let der = read_cert(&cert)?;
+            let id = verifiers::add_anchor(services, &der, &cert.display().to_string()).await?;
+            trust::publish(services).await?;
+            println!("verifier registrar {id} added; trust list republished");
+        }
+        VerifierAction::AnchorRemove { id } => {
+            verifiers::remove_anchor(services, &id).await?;
+            trust::publish(services).await?;
+            println!("verifier registrar {id} removed; trust list republished");
+        }
+        VerifierAction::Add {
+            cert,
+            client_id,
+            name_vi,
+            name_en,
+            may_request,
+        } => {
+            let client_id = match (cert, client_id) {
+                (Some(cert), _) => format!(
+                    "{}{}",
+                    giayto_core::oid4vp::X509_HASH_PREFIX,
+                    giayto_core::oid4vp::x509_hash(&read_cert(&cert)?)
+                ),
+                (None, Some(client_id)) => client_id,
+                (None, None) => return Err("give --cert or --client-id".into()),
+            };
+            let verifier = RegisteredVerifier {
+                client_id: client_id.clone(),
+                name: IssuerName {
+                    vi: name_vi,
+                    en: name_en,
+                },
+                may_request: may_request
+                    .iter()
+                    .map(|m| verifiers::parse_may_request(m))
+                    .collect::<Result<_, _>>()?,
+            };
+            verifiers::register(services, &verifier).await?;
+            trust::publish(services).await?;
+            println!("verifier {client_id} registered; trust list republished");
+        }
+        VerifierAction::Remove { client_id } => {
+            verifiers::unregister(services, &client_id).await?;
+            trust::publish(services).await?;
+            println!("verifier {client_id} removed; trust list republished");
+        }
+        VerifierAction::List => {
+            for (id, _, subject) in verifiers::list_anchors(services).await? {
+                println!("registrar\t{id}\t{subject}");
+            }
+            for v in verifiers::list_verifiers(services).await? {
+                let requests: Vec<String> = v
+                    .may_request
+                    .iter()
+                    .map(|r| {
+                        let claims: Vec<String> = r
+                            .claims
+                            .iter()
+                            .map(|path| {
+                                path.iter()
+                                    .map(|s| {
+                                        s.as_str()
+                                            .map(str::to_owned)
+                                            .unwrap_or_else(|| s.to_string())
+                                    })
+                                    .map(|s| if s == "null" { "*".to_owned() } else { s })
+                                    .collect::<Vec<_>>()
+                                    .join("/")
+                            })
+                            .collect();
+                        format!("{}={}", r.vct, claims.join(","))
+                    })
+                    .collect();
+                println!(
+                    "verifier\t{}\t{}\t{}\t{}",
+                    v.client_id,
+                    v.name.vi,
+                    v.name.en,
+                    requests.join(" ")
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -98,6 +98,8 @@ pub enum WalletCommand {
         /// The document id.
         id: String,
     },
+    /// Answer a verifier's online request (OpenID4VP): who asks, what is shared, consent.
+    Respond(crate::commands::respond::RespondArgs),
 }
 
 /// `giayto wallet present` options.
@@ -193,6 +195,31 @@ impl Layout {
         let mut keys = HashMap::new();
         keys.insert(HOLDER_KEY_ID.to_owned(), self.holder()?);
         keys.extend(self.purpose_keys().of_preset(wallet, id, preset)?);
+        Ok(keys)
+    }
+}
+
+impl Layout {
+    /// Every key that may sign an online presentation: the holder key and the keys of the
+    /// unused purpose credentials.
+    fn presentation_keys(
+        &self,
+        wallet: &Wallet,
+    ) -> Result<HashMap<String, SoftwareSigner>, CliError> {
+        let mut keys = HashMap::new();
+        keys.insert(HOLDER_KEY_ID.to_owned(), self.holder()?);
+        let dir = self.purpose_keys();
+        for stored in wallet.vault().list() {
+            for purpose in stored.purposes.iter().filter(|p| p.shown_at.is_none()) {
+                let path = dir.path(&purpose.holder_key_id);
+                if path.is_file() && !keys.contains_key(&purpose.holder_key_id) {
+                    keys.insert(
+                        purpose.holder_key_id.clone(),
+                        signer_for(&files::read_private_jwk(&path)?)?,
+                    );
+                }
+            }
+        }
         Ok(keys)
     }
 }
@@ -310,6 +337,11 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         }
         WalletCommand::Present(args) => present(&layout, args, json),
         WalletCommand::Refill { id } => refill(&layout, &id, json),
+        WalletCommand::Respond(args) => {
+            let mut wallet = layout.open()?;
+            let keys = layout.presentation_keys(&wallet)?;
+            crate::commands::respond::run(&mut wallet, &keys, args, json)
+        }
         WalletCommand::Delete { id } => {
             let mut wallet = layout.open()?;
             let purposes = wallet.stored(&id)?.purposes.clone();

@@ -4,7 +4,7 @@
 //! exactly one byte form: a signed string can be rebuilt byte for byte from its bytes.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::JoseError;
 
@@ -36,6 +36,19 @@ pub fn decode_into(text: impl AsRef<[u8]>, out: &mut Vec<u8>) -> Result<(), Jose
     base64_simd::URL_SAFE_NO_PAD
         .decode_append(text.as_ref(), out)
         .map_err(|_| JoseError::Base64)
+}
+
+/// Decodes standard base64 with padding, as `x5c` certificates are written (RFC 7515
+/// section 4.1.6) and the trust list's `verifier_anchors`.
+pub fn decode_standard(text: impl AsRef<[u8]>) -> Result<Vec<u8>, JoseError> {
+    STANDARD
+        .decode(text.as_ref())
+        .map_err(|_| JoseError::Base64)
+}
+
+/// Encodes bytes as standard base64 with padding (`x5c`, `verifier_anchors`).
+pub fn encode_standard(bytes: impl AsRef<[u8]>) -> String {
+    STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

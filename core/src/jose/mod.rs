@@ -1,5 +1,6 @@
 //! JOSE on ring: JWK (P-256, Ed25519), RFC 7638 thumbprints, JWKS, compact JWS with an
-//! algorithm allow-list, and the [`Signer`] seam through which a server key (josekit), a
+//! algorithm allow-list, compact JWE encryption ([`jwe`]: ECDH-ES, AES-GCM) for OpenID4VP
+//! answers, and the [`Signer`] seam through which a server key (josekit), a
 //! phone's hardware key or a software key signs.
 //!
 //! Only ES256 and EdDSA are ever accepted. `none`, every HMAC algorithm, unknown `crit`
@@ -11,6 +12,7 @@
 
 pub mod b64;
 mod error;
+pub mod jwe;
 mod jwk;
 pub mod jws;
 mod media_type;

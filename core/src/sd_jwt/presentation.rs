@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use super::path::{self, Pattern};
 use super::process::{ConsumedPayload, process_payload_consuming};
-use super::{Disclosure, HashAlg, ProcessedPayload, SdJwtError, create_kb_jwt, process_payload};
+use super::{
+    ClaimPath, Disclosure, HashAlg, ProcessedPayload, SdJwtError, create_kb_jwt, process_payload,
+};
 use crate::jose::Signer;
 use crate::jose::jws::CompactJws;
 use crate::limits::MAX_PRESENTATION_BYTES;
@@ -75,13 +77,32 @@ impl SdJwt {
             .iter()
             .map(|s| path::parse_pattern(s.as_ref()))
             .collect::<Result<_, _>>()?;
+        self.select_where(|claim| {
+            patterns
+                .iter()
+                .any(|p| path::is_prefix(p, &claim.0) || path::is_ancestor(&claim.0, p))
+        })
+    }
+
+    /// The positions of the disclosures needed to show the claims at the concrete `paths`
+    /// (array positions as in the processed payload, as a DCQL claims path pointer selects
+    /// them): every claim at or below a path, every disclosure above one.
+    pub fn select_paths(&self, paths: &[ClaimPath]) -> Result<Vec<usize>, SdJwtError> {
+        let starts_with = |long: &ClaimPath, short: &ClaimPath| {
+            long.0.len() >= short.0.len() && long.0[..short.0.len()] == short.0[..]
+        };
+        self.select_where(|claim| {
+            paths
+                .iter()
+                .any(|p| starts_with(claim, p) || starts_with(p, claim))
+        })
+    }
+
+    fn select_where(&self, wanted: impl Fn(&ClaimPath) -> bool) -> Result<Vec<usize>, SdJwtError> {
         let processed = self.process()?;
         let mut chosen = vec![false; self.disclosures.len()];
         for claim in &processed.disclosed {
-            let wanted = patterns
-                .iter()
-                .any(|p| path::is_prefix(p, &claim.path.0) || path::is_ancestor(&claim.path.0, p));
-            if wanted {
+            if wanted(&claim.path) {
                 chosen[claim.disclosure] = true;
             }
         }
@@ -125,6 +146,33 @@ impl SdJwt {
         let hash_alg = self.hash_alg()?;
         let kb = create_kb_jwt(&sd_jwt, hash_alg, aud, nonce, iat, holder)?;
         Ok(sd_jwt + &kb)
+    }
+
+    /// The SD-JWT+KB with exactly the disclosures at positions `chosen` (from
+    /// [`SdJwt::select_paths`]) and a key-binding JWT for `aud` and `nonce`, signed by the
+    /// holder key at time `iat`.
+    pub fn present_chosen_with_key_binding(
+        &self,
+        chosen: &[usize],
+        aud: &str,
+        nonce: &str,
+        iat: i64,
+        holder: &dyn Signer,
+    ) -> Result<String, SdJwtError> {
+        let sd_jwt = self.present_chosen(chosen);
+        let kb = create_kb_jwt(&sd_jwt, self.hash_alg()?, aud, nonce, iat, holder)?;
+        Ok(sd_jwt + &kb)
+    }
+
+    /// The SD-JWT with exactly the disclosures at positions `chosen`, without key binding.
+    pub fn present_chosen(&self, chosen: &[usize]) -> String {
+        compact(
+            &self.issuer_jwt,
+            chosen
+                .iter()
+                .filter_map(|&i| self.disclosures.get(i))
+                .map(Disclosure::encoded),
+        )
     }
 
     fn hash_alg(&self) -> Result<HashAlg, SdJwtError> {

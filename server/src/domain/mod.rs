@@ -11,6 +11,7 @@ pub mod keys;
 pub mod status_lists;
 pub mod time_bounds;
 pub mod trust;
+pub mod verifiers;
 
 use std::sync::Arc;
 

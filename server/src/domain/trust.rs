@@ -1,5 +1,6 @@
 //! The national trust anchor and the signed trust list: every agency with its `iss`, names,
-//! published JWKS and the `vct`s it may issue, signed by the anchor key, with an expiry.
+//! published JWKS and the `vct`s it may issue, and the registered OpenID4VP verifiers with
+//! their registrars ([`super::verifiers`]), signed by the anchor key, with an expiry.
 
 use giayto_core::jose::{Algorithm, Jwk, Jwks};
 use giayto_core::trust_list::{IssuerName, TrustList, TrustedIssuer};
@@ -35,7 +36,13 @@ pub async fn ensure_anchor(services: &Services) -> DomainResult<Jwk> {
 /// Signs and stores a fresh trust list; returns the token.
 pub async fn publish(services: &Services) -> DomainResult<String> {
     ensure_anchor(services).await?;
-    let t = now();
+    // Strictly after the newest list, so `current` (newest `issued_at` first) serves this
+    // one even when two changes publish within the same second (an operator's script
+    // adding a registrar and then a verifier); the wallet tolerates minutes of `iat` skew.
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(issued_at) FROM trust_lists")
+        .fetch_one(services.db.writer())
+        .await?;
+    let t = newest.map_or(now(), |newest| now().max(newest.saturating_add(1)));
     let exp = t + services.config.trust_list_lifetime_secs;
     let mut issuers = Vec::new();
     for a in agencies::list_agencies(services).await? {
@@ -66,6 +73,12 @@ pub async fn publish(services: &Services) -> DomainResult<String> {
         iat: t,
         exp,
         issuers,
+        verifier_anchors: super::verifiers::list_anchors(services)
+            .await?
+            .into_iter()
+            .map(|(_, certificate, _)| certificate)
+            .collect(),
+        verifiers: super::verifiers::list_verifiers(services).await?,
     };
     let signer = keys::active_signer(services, None).await?;
     let token = list

@@ -404,6 +404,21 @@ RustBuffer uniffi_giayto_bindings_fn_method_signingkey_public_jwk(uint64_t ptr, 
 uint64_t uniffi_giayto_bindings_fn_method_signingkey_sign(uint64_t ptr, RustBuffer message
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PRESENTATIONREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PRESENTATIONREQUEST
+uint64_t uniffi_giayto_bindings_fn_clone_presentationrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_PRESENTATIONREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_FREE_PRESENTATIONREQUEST
+void uniffi_giayto_bindings_fn_free_presentationrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_PRESENTATIONREQUEST_INFO
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_PRESENTATIONREQUEST_INFO
+RustBuffer uniffi_giayto_bindings_fn_method_presentationrequest_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PROGRESSLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CLONE_PROGRESSLISTENER
 uint64_t uniffi_giayto_bindings_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -527,6 +542,16 @@ void uniffi_giayto_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Non
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_CONSTRUCTOR_WALLET_OPEN
 uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
+uint64_t uniffi_giayto_bindings_fn_method_wallet_inspect_request(uint64_t ptr, RustBuffer request_uri, RustBuffer trust_list_token, RustBuffer trust_anchor, int8_t strict
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_RESPOND
+uint64_t uniffi_giayto_bindings_fn_method_wallet_respond(uint64_t ptr, uint64_t request, RustBuffer consent
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_DELETE
@@ -917,6 +942,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_signingkey_sign(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PRESENTATIONREQUEST_INFO
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PRESENTATIONREQUEST_INFO
+uint16_t uniffi_giayto_bindings_checksum_method_presentationrequest_info(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_giayto_bindings_checksum_method_progresslistener_on_progress(void
@@ -1010,6 +1041,18 @@ uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_presentation(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_INSPECT_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_INSPECT_REQUEST
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_inspect_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_RESPOND
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_respond(void
     
 );
 #endif
