@@ -2,6 +2,7 @@
 //! OpenID4VCI grant and credential steps, and the trust list. Each state change runs in one
 //! database transaction; the HTTP layer only translates.
 
+pub mod accounts;
 pub mod agencies;
 pub mod c_nonce;
 pub mod documents;

@@ -251,6 +251,32 @@ pub async fn set_document_status(
     Ok(())
 }
 
+/// Sets the status of every credential issued to `account_id` (never un-revoking one) and
+/// bumps the version of each list touched, inside `tx`; how many credentials changed.
+pub async fn set_account_status(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    status: i64,
+) -> DomainResult<u64> {
+    sqlx::query(
+        "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
+         (SELECT DISTINCT list_id FROM credentials WHERE account_id = $1 AND status <> $2 AND status <> 1)",
+    )
+    .bind(account_id)
+    .bind(status)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE credentials SET status = $1 WHERE account_id = $2 AND status <> $1 AND status <> 1",
+    )
+    .bind(status)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The signed `statuslist+jwt` of the list in `state` (from [`state`]): `iat` and the
 /// validators are the state's, `exp` = `iat` + `status_list_lifetime_secs`, `ttl` =
 /// `status_list_ttl_secs`, and `aggregation_uri` names the agency's aggregation.
