@@ -216,7 +216,10 @@ mod tests {
         let proof = build_dpop_proof(&key, "GET", URL, NOW, Some("tok")).unwrap();
         let verified =
             verify_dpop_proof(&proof, &[Algorithm::Es256], "GET", URL, Some("tok"), NOW).unwrap();
-        assert_eq!(verified.jkt, key.public_jwk().unwrap().thumbprint().unwrap());
+        assert_eq!(
+            verified.jkt,
+            key.public_jwk().unwrap().thumbprint().unwrap()
+        );
         assert_eq!(verified.jti.len(), 22);
         // Query and fragment are not part of htu on either side.
         let with_query = format!("{URL}?x=1#f");

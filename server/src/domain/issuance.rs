@@ -484,13 +484,16 @@ pub(crate) enum TokenUse<'a> {
     },
 }
 
+/// Each distinct `c_nonce` of a request's key proofs with its expiry.
+type ProofNonces = Vec<(String, i64)>;
+
 /// Checks the request's other parameters and its `jwt` key proofs at time `t`; the holder
-/// keys and each distinct `c_nonce` with its expiry (recorded as used only when issuing).
+/// keys and the nonces (recorded as used only when issuing).
 pub(crate) fn check_proofs(
     services: &Services,
     request: &CredentialRequest,
     t: i64,
-) -> Result<(Vec<Jwk>, Vec<(String, i64)>), GrantError> {
+) -> Result<(Vec<Jwk>, ProofNonces), GrantError> {
     if request.credential_response_encryption.is_some() {
         return Err(cred_err(
             IssuerErrorCode::InvalidEncryptionParameters,
@@ -630,12 +633,11 @@ pub(crate) async fn issue_to(
         TokenUse::Account { account_id } => {
             // The account must still be active when the credential is written (a
             // deactivation in between is seen here or revokes the row there).
-            let active = sqlx::query(
-                "UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'",
-            )
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+            let active =
+                sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
             if active.rows_affected() != 1 {
                 return Err(GrantError::InvalidToken);
             }

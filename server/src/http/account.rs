@@ -68,16 +68,9 @@ pub fn request_proof(
     }
     let proof = value.to_str().map_err(|_| ProofFault::Header)?;
     let uri = format!("{}{path}", services.config.public_url);
-    verify_dpop_proof(
-        proof,
-        DPOP_SIGNING_ALGS,
-        method,
-        &uri,
-        access_token,
-        now(),
-    )
-    .map(Some)
-    .map_err(ProofFault::Proof)
+    verify_dpop_proof(proof, DPOP_SIGNING_ALGS, method, &uri, access_token, now())
+        .map(Some)
+        .map_err(ProofFault::Proof)
 }
 
 /// A `401` of a DPoP-protected resource (RFC 9449 section 7.1) with its challenge.

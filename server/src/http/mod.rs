@@ -67,7 +67,10 @@ pub fn app(state: AppState) -> Router {
             post(issuer_api::reissue).route_layer(json()),
         )
         .route("/credential", post(oid4vci::credential).route_layer(json()))
-        .route("/api/v1/accounts", post(account::activate).route_layer(json()));
+        .route(
+            "/api/v1/accounts",
+            post(account::activate).route_layer(json()),
+        );
     let form = Router::new().route(
         "/token",
         post(oid4vci::token).route_layer(from_fn(body::form_only)),

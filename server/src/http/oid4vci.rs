@@ -17,7 +17,7 @@ use super::account;
 use super::error::{ApiError, oauth_error};
 use crate::domain::accounts;
 use crate::domain::issuance::{
-    self, BATCH_SIZE, Redeemed, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, alg_names,
+    self, BATCH_SIZE, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, Redeemed, alg_names,
 };
 use crate::domain::{DomainError, now};
 use crate::offer::{self, PRE_AUTHORIZED_GRANT};
