@@ -4,6 +4,7 @@
 //! credentials ([`purposes`]), and delete. Shared by the `giayto` command and the mobile
 //! bindings; sans-IO apart from the vault's own file.
 
+pub mod account;
 pub mod purposes;
 
 pub use purposes::{
@@ -199,18 +200,7 @@ impl Wallet {
         holder_key_id: &str,
         now: i64,
     ) -> Result<StoredCredential, WalletError> {
-        let stored = StoredCredential {
-            id: document_id(parsed.sd_jwt.issuer_jwt()),
-            vct: parsed.envelope.vct.clone(),
-            format: SD_JWT_VC_TYP.to_owned(),
-            credential: parsed.sd_jwt.to_compact(),
-            holder_key_id: holder_key_id.to_owned(),
-            issuer: parsed.envelope.iss.clone(),
-            received_at: now,
-            display: display_snapshot(&parsed.envelope, &parsed.claims),
-            purposes: Vec::new(),
-            refill: None,
-        };
+        let stored = stored_credential(parsed, holder_key_id, now);
         self.vault.insert(stored.clone())?;
         Ok(stored)
     }
@@ -258,6 +248,23 @@ impl Wallet {
         } else {
             Err(WalletError::NotFound(id.to_owned()))
         }
+    }
+}
+
+/// The vault record of a parsed credential bound to `holder_key_id`, received at `now`.
+fn stored_credential(parsed: Parsed, holder_key_id: &str, now: i64) -> StoredCredential {
+    StoredCredential {
+        id: document_id(parsed.sd_jwt.issuer_jwt()),
+        vct: parsed.envelope.vct.clone(),
+        format: SD_JWT_VC_TYP.to_owned(),
+        credential: parsed.sd_jwt.to_compact(),
+        holder_key_id: holder_key_id.to_owned(),
+        issuer: parsed.envelope.iss.clone(),
+        received_at: now,
+        display: display_snapshot(&parsed.envelope, &parsed.claims),
+        purposes: Vec::new(),
+        refill: None,
+        account: None,
     }
 }
 

@@ -19,6 +19,7 @@ on_both_databases!(
     activation_inbox_and_receiving,
     authorisation_matrix_of_account_routes,
     a_new_phone_at_the_counter_revokes_the_old_one,
+    the_wallet_activates_and_syncs_with_cores_client,
 );
 
 const CITIZEN: &str = "001099012345";
@@ -719,4 +720,119 @@ async fn a_new_phone_at_the_counter_revokes_the_old_one(app: TestApp) {
 
 fn answer_refresh(answer: &Value) -> &str {
     answer["refresh_token"].as_str().unwrap()
+}
+
+/// One sync by core's account client against the router (refresh, conditional inbox,
+/// receive what the vault lacks, apply the inbox's states); its report.
+async fn wallet_sync(
+    app: &TestApp,
+    wallet: &mut giayto_core::wallet::Wallet,
+    phone: &SoftwareSigner,
+    holder: &SoftwareSigner,
+) -> (usize, bool) {
+    use giayto_core::wallet::account::{AccountSync, SyncNext};
+    let t = now() as i64;
+    let (mut sync, mut request) = AccountSync::start(wallet, phone, t).unwrap();
+    loop {
+        let response = app.perform(&request).await;
+        match sync
+            .on_response(&response, wallet, phone, holder, "holder", t)
+            .unwrap()
+        {
+            SyncNext::Send(next) => request = next,
+            SyncNext::Done(report) => return (report.received.len(), report.unchanged),
+        }
+    }
+}
+
+async fn the_wallet_activates_and_syncs_with_cores_client(app: TestApp) {
+    use giayto_core::oid4vci::{OfferSource, fetch_offer_request, on_offer, parse_offer_uri};
+    use giayto_core::vault::{Vault, VaultKey};
+    use giayto_core::wallet::account::Activation;
+    publish(&app, "police", "can_cuoc", CITIZEN, "CC-1").await;
+    publish(&app, "justice", "judicial_record", CITIZEN, "LLTP-1").await;
+    let offer = start_activation(&app, "police", CITIZEN).await.json()["offer"].clone();
+    let OfferSource::ByReference(url) =
+        parse_offer_uri(offer["offer_uri_by_reference"].as_str().unwrap()).unwrap()
+    else {
+        panic!("by reference")
+    };
+    let offer_object = on_offer(&app.perform(&fetch_offer_request(&url).unwrap()).await).unwrap();
+    let phone = key();
+    let (activation, request) = Activation::new(offer_object).unwrap();
+    let mut activation = activation;
+    let request = activation
+        .on_issuer_metadata(&app.perform(&request).await)
+        .unwrap();
+    let spec = activation
+        .on_as_metadata(&app.perform(&request).await)
+        .unwrap();
+    assert_eq!(spec.unwrap().length, Some(6));
+    let request = activation
+        .token_request(offer["tx_code"].as_str(), &phone, now() as i64)
+        .unwrap();
+    let (stored, _access) = activation
+        .on_token(&app.perform(&request).await, "account")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(dir.path().join("v"), &VaultKey::from_bytes([7; 32])).unwrap();
+    let mut wallet = giayto_core::wallet::Wallet::new(vault);
+    wallet.set_account(stored).unwrap();
+    let holder = key();
+
+    assert_eq!(
+        wallet_sync(&app, &mut wallet, &phone, &holder).await,
+        (2, false)
+    );
+    assert_eq!(wallet.documents().unwrap().len(), 2);
+    assert_eq!(
+        wallet_sync(&app, &mut wallet, &phone, &holder).await,
+        (0, true),
+        "nothing changed: one 304"
+    );
+    // A third agency publishes, one reissues, one revokes: the next sync has it all.
+    publish(
+        &app,
+        "social-insurance",
+        "health_insurance_card",
+        CITIZEN,
+        "BHYT-1",
+    )
+    .await;
+    let mut claims = example_claims("judicial_record").unwrap();
+    claims["purpose"] = json!("Bổ sung hồ sơ");
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/LLTP-1/reissue",
+            Some(&app.key("justice")),
+            &json!({ "claims": claims }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    app.send_json(
+        "POST",
+        "/api/v1/documents/CC-1/suspend",
+        Some(&app.key("police")),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        wallet_sync(&app, &mut wallet, &phone, &holder).await,
+        (2, false)
+    );
+    let held = wallet.vault().list();
+    assert_eq!(held.len(), 3, "the reissued record replaced, not added");
+    let state_of = |doc: &str| {
+        held.iter()
+            .find_map(|s| s.account.as_ref().filter(|a| a.document_id == doc))
+            .map(|a| (a.version, a.state.clone()))
+            .unwrap()
+    };
+    assert_eq!(state_of("LLTP-1"), (2, "valid".to_owned()));
+    assert_eq!(state_of("CC-1"), (1, "suspended".to_owned()));
+    assert_eq!(state_of("BHYT-1"), (1, "valid".to_owned()));
+    let history = &wallet.account().unwrap().inbox;
+    assert_eq!(history.len(), 3);
+    assert!(history.iter().any(|e| e.publisher.id == "social-insurance"));
 }

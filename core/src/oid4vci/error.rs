@@ -133,6 +133,8 @@ pub enum Endpoint {
     Credential,
     /// The deferred credential endpoint.
     DeferredCredential,
+    /// The citizen account's inbox (giayto, [`super::inbox`]).
+    AccountInbox,
 }
 
 impl std::fmt::Display for Endpoint {
@@ -145,6 +147,7 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Nonce => "nonce",
             Endpoint::Credential => "credential",
             Endpoint::DeferredCredential => "deferred credential",
+            Endpoint::AccountInbox => "account inbox",
         })
     }
 }

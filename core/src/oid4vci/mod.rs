@@ -13,6 +13,7 @@
 pub mod dpop;
 pub mod error;
 pub mod http;
+pub mod inbox;
 pub mod messages;
 pub mod metadata;
 pub mod offer;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use giayto_core::oid4vci::dpop::{MAX_DPOP_AGE_SECS, MAX_DPOP_CLOCK_SKEW_SECS};
+use giayto_core::oid4vci::inbox::{Inbox, InboxEntry, Publisher};
 use giayto_core::oid4vci::{AuthorizationDetail, OPENID_CREDENTIAL, VerifiedDpop};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -409,54 +410,6 @@ pub async fn authenticate(
         id: row.try_get("id")?,
         citizen_id: row.try_get("citizen_id")?,
     })
-}
-
-/// The agency that published a document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct Publisher {
-    /// Agency id.
-    pub id: String,
-    /// Vietnamese name.
-    pub name_vi: String,
-    /// English name.
-    pub name_en: String,
-    /// Its credentials' `iss`.
-    pub issuer: String,
-}
-
-/// One document published for the citizen.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct InboxEntry {
-    /// What to ask the credential endpoint for (OpenID4VCI 1.0 section 8.2), while the
-    /// document can be received (valid, not expired); changes with each reissue.
-    pub credential_identifier: Option<String>,
-    /// The credential configuration (the document type's id).
-    pub credential_configuration_id: String,
-    /// The document type.
-    pub vct: String,
-    /// The publisher's own id of the document.
-    pub document_id: String,
-    /// Who published it.
-    pub publisher: Publisher,
-    /// `valid`, `suspended` or `revoked`.
-    pub state: String,
-    /// Bumped by each reissue.
-    pub version: i64,
-    /// When it was published, Unix seconds.
-    pub published_at: i64,
-    /// When its data or state last changed, Unix seconds.
-    pub updated_at: i64,
-    /// Its expiry, Unix seconds.
-    pub valid_until: i64,
-}
-
-/// The account's inbox: every document published for the citizen, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct Inbox {
-    /// The citizen.
-    pub citizen_id: String,
-    /// The documents.
-    pub documents: Vec<InboxEntry>,
 }
 
 /// A credential identifier: `<document>.<version>` (opaque to the wallet).

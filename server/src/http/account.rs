@@ -23,8 +23,7 @@ use crate::domain::accounts::{
 use crate::domain::issuance::{self, PROOF_SIGNING_ALGS};
 use crate::domain::{Services, now};
 
-/// The path of the inbox.
-pub const INBOX_PATH: &str = "/account/inbox";
+pub use giayto_core::oid4vci::inbox::INBOX_PATH;
 
 /// The algorithms of DPoP proofs this server accepts (`dpop_signing_alg_values_supported`,
 /// RFC 9449 section 5.1): ES256, as for key proofs.
