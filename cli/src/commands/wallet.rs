@@ -39,6 +39,9 @@ pub const WALLET_DIR_ENV: &str = "GIAYTO_WALLET";
 const VAULT_FILE: &str = "vault.giayto";
 const KEY_FILE: &str = "vault.key";
 const HOLDER_KEY_FILE: &str = "holder.jwk";
+/// The citizen-account commands live in `wallet_account.rs`.
+#[path = "wallet_account.rs"]
+mod account;
 /// The alias recorded for the holder key in stored credentials.
 pub(crate) const HOLDER_KEY_ID: &str = "holder.jwk";
 /// How many times a deferred issuance is polled before giving up.
@@ -95,6 +98,20 @@ pub enum WalletCommand {
         /// The document id.
         id: String,
     },
+    /// Activate the citizen account from the offer shown at the counter: this wallet's
+    /// account key (made now, `account.jwk`) becomes the account's, then a first sync.
+    Activate {
+        /// The activation offer (`openid-credential-offer://?...`).
+        offer_uri: String,
+        /// The code the counter sent by another channel.
+        #[arg(long)]
+        tx_code: Option<String>,
+    },
+    /// Fetch what agencies published for you: new documents, new versions of reissued ones,
+    /// and which were revoked or suspended. Cheap when nothing changed.
+    Sync,
+    /// The account's history: every document published for you, by whom and when.
+    History,
 }
 
 /// `giayto wallet present` options.
@@ -266,10 +283,24 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::List => {
             let wallet = layout.open()?;
             let documents = wallet.documents()?;
+            // The state the last account sync saw (issue 14), for documents it brought.
+            let state = |id: &str| {
+                wallet
+                    .stored(id)
+                    .ok()
+                    .and_then(|s| s.account.as_ref())
+                    .map(|a| a.state.clone())
+            };
             if json {
                 let list: Vec<_> = documents
                     .iter()
-                    .map(|d| output::document_json(d, false))
+                    .map(|d| {
+                        let mut body = output::document_json(d, false);
+                        if let Some(state) = state(&d.id) {
+                            body["state"] = serde_json::json!(state);
+                        }
+                        body
+                    })
                     .collect();
                 print!("{}", files::pretty_json(&list)?);
             } else if documents.is_empty() {
@@ -277,6 +308,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             } else {
                 for document in &documents {
                     print!("{}", output::document_text(document, false));
+                    if let Some(state) = state(&document.id).filter(|s| s != "valid") {
+                        println!("  {}", account::state_text(&state));
+                    }
                 }
             }
             Ok(EXIT_OK)
@@ -300,6 +334,11 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         }
         WalletCommand::Present(args) => present(&layout, args, json),
         WalletCommand::Refill { id } => refill(&layout, &id, json),
+        WalletCommand::Activate { offer_uri, tx_code } => {
+            account::activate(&layout, &offer_uri, tx_code.as_deref(), json)
+        }
+        WalletCommand::Sync => account::sync(&layout, json),
+        WalletCommand::History => account::history(&layout, json),
         WalletCommand::Delete { id } => {
             layout.open()?.delete(&id)?;
             if json {
