@@ -769,7 +769,12 @@ async fn the_wallet_activates_and_syncs_with_cores_client(app: TestApp) {
         .unwrap();
     assert_eq!(spec.unwrap().length, Some(6));
     let request = activation
-        .token_request(offer["tx_code"].as_str(), &phone, now() as i64)
+        .token_request(
+            offer["tx_code"].as_str(),
+            &phone,
+            now() as i64,
+            &giayto_core::oid4vci::new_jti().unwrap(),
+        )
         .unwrap();
     let (stored, _access) = activation
         .on_token(&app.perform(&request).await, "account")

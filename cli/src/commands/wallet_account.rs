@@ -73,7 +73,8 @@ pub(super) fn activate(
     }
     files::write_private_new(&key_path, &key_json)?;
     let key = signer_for(&jwk)?;
-    let request = activation.token_request(tx_code, &key, unix_now())?;
+    let request =
+        activation.token_request(tx_code, &key, unix_now(), &giayto_core::oid4vci::new_jti()?)?;
     let (account, _access) =
         activation.on_token(&net::perform(&agent, &request)?, ACCOUNT_KEY_ID)?;
     let issuer = account.credential_issuer.clone();

@@ -54,6 +54,15 @@ pub fn access_token_hash(access_token: &str) -> String {
     b64::encode(digest(&SHA256, access_token.as_bytes()))
 }
 
+/// A fresh `jti`: 128 random bits, base64url (22 characters).
+pub fn new_jti() -> Result<String, JoseError> {
+    let mut jti = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut jti)
+        .map_err(|_| JoseError::Signing("no system randomness for the DPoP jti".into()))?;
+    Ok(b64::encode(jti))
+}
+
 /// Builds a DPoP proof for a request of `htm` to `htu` (query and fragment are removed, as
 /// section 4.2 asks) at `iat` (Unix seconds), with a fresh 128-bit random `jti`, and `ath`
 /// for `access_token` when one is presented. The header carries the public key as `jwk`.
@@ -64,12 +73,21 @@ pub fn build_dpop_proof(
     iat: i64,
     access_token: Option<&str>,
 ) -> Result<String, JoseError> {
-    let mut jti = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut jti)
-        .map_err(|_| JoseError::Signing("no system randomness for the DPoP jti".into()))?;
+    build_dpop_proof_with_jti(signer, htm, htu, iat, access_token, &new_jti()?)
+}
+
+/// [`build_dpop_proof`] with the caller's `jti` (from [`new_jti`]): the same inputs give
+/// the same signing input, for a key that signs asynchronously in two passes.
+pub fn build_dpop_proof_with_jti(
+    signer: &dyn Signer,
+    htm: &str,
+    htu: &str,
+    iat: i64,
+    access_token: Option<&str>,
+    jti: &str,
+) -> Result<String, JoseError> {
     let claims = DpopClaims {
-        jti: b64::encode(jti),
+        jti: jti.to_owned(),
         htm: htm.to_owned(),
         htu: target_uri(htu).to_owned(),
         iat,

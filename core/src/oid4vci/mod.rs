@@ -24,7 +24,7 @@ pub mod urls;
 
 pub use dpop::{
     DPOP_HEADER, DPOP_JWT_TYP, DPOP_TOKEN_TYPE, DpopClaims, DpopError, VerifiedDpop,
-    access_token_hash, build_dpop_proof, verify_dpop_proof,
+    access_token_hash, build_dpop_proof, build_dpop_proof_with_jti, new_jti, verify_dpop_proof,
 };
 pub use error::{Endpoint, IssuerErrorCode, Oid4vciError};
 pub use http::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method};

@@ -19,7 +19,7 @@
 
 use super::{Wallet, WalletError};
 use crate::jose::{Jwk, Signer};
-use crate::oid4vci::dpop::{DPOP_HEADER, DPOP_TOKEN_TYPE, build_dpop_proof};
+use crate::oid4vci::dpop::{DPOP_HEADER, DPOP_TOKEN_TYPE, build_dpop_proof_with_jti, new_jti};
 use crate::oid4vci::http::{
     APPLICATION_FORM, APPLICATION_JSON, HttpRequest, HttpResponse, Method, read_json,
 };
@@ -117,12 +117,13 @@ impl Activation {
 
     /// The token request: the pre-authorized code, the Transaction Code the holder typed
     /// (checked against the offer), and a DPoP proof by `account_key` made at `now` (Unix
-    /// seconds), which binds the account to that key.
+    /// seconds) with `jti` ([`new_jti`]), which binds the account to that key.
     pub fn token_request(
         &self,
         tx_code: Option<&str>,
         account_key: &dyn Signer,
         now: i64,
+        jti: &str,
     ) -> Result<HttpRequest, Oid4vciError> {
         let grant = self.grant()?;
         let tx_code = match (&grant.tx_code, tx_code) {
@@ -139,7 +140,7 @@ impl Activation {
             .token_endpoint
             .clone()
             .ok_or(Oid4vciError::OutOfOrder("no token endpoint yet"))?;
-        token_post(url, body, account_key, now)
+        token_post(url, body, account_key, now, jti)
     }
 
     /// Reads the token response: a `DPoP` token with a refresh token. Returns the account
@@ -188,8 +189,9 @@ fn token_post(
     body: String,
     account_key: &dyn Signer,
     now: i64,
+    jti: &str,
 ) -> Result<HttpRequest, Oid4vciError> {
-    let proof = build_dpop_proof(account_key, "POST", &url, now, None)?;
+    let proof = build_dpop_proof_with_jti(account_key, "POST", &url, now, None, jti)?;
     Ok(HttpRequest {
         method: Method::Post,
         url,
@@ -219,15 +221,17 @@ fn read_token(response: &HttpResponse) -> Result<TokenResponse, Oid4vciError> {
     Ok(token)
 }
 
-/// The refresh token request of a sync (RFC 6749 section 6), proved by the account key.
+/// The refresh token request of a sync (RFC 6749 section 6), proved by the account key
+/// (DPoP `jti` given, from [`new_jti`]).
 pub fn refresh_request(
     account: &StoredAccount,
     account_key: &dyn Signer,
     now: i64,
+    jti: &str,
 ) -> Result<HttpRequest, Oid4vciError> {
     let body =
         TokenRequest::refresh(SecretString::new(account.refresh_token.clone()), None).to_form()?;
-    token_post(account.token_endpoint.clone(), body, account_key, now)
+    token_post(account.token_endpoint.clone(), body, account_key, now, jti)
 }
 
 /// Reads the refresh answer: the access token of this sync.
@@ -241,13 +245,15 @@ fn authorized(
     access_token: &SecretString,
     account_key: &dyn Signer,
     now: i64,
+    jti: &str,
 ) -> Result<HttpRequest, Oid4vciError> {
-    let proof = build_dpop_proof(
+    let proof = build_dpop_proof_with_jti(
         account_key,
         method.as_str(),
         url,
         now,
         Some(access_token.expose()),
+        jti,
     )?;
     Ok(HttpRequest {
         method,
@@ -271,6 +277,7 @@ pub fn inbox_request(
     access_token: &SecretString,
     account_key: &dyn Signer,
     now: i64,
+    jti: &str,
 ) -> Result<HttpRequest, Oid4vciError> {
     let mut request = authorized(
         Method::Get,
@@ -278,6 +285,7 @@ pub fn inbox_request(
         access_token,
         account_key,
         now,
+        jti,
     )?;
     if let Some(etag) = &account.inbox_etag {
         request.headers.push(("If-None-Match".into(), etag.clone()));
@@ -333,19 +341,16 @@ pub fn on_nonce(response: &HttpResponse) -> Result<String, Oid4vciError> {
     Ok(nonce.c_nonce)
 }
 
-/// The credential request for one inbox document (OpenID4VCI 1.0 section 8.2, by
-/// `credential_identifier`), with a `jwt` key proof by `holder` (`aud` the issuer, the
-/// `c_nonce`) and the DPoP proof by `account_key`.
-pub fn credential_request(
+/// The `jwt` key proof by `holder` for a credential request of the account (`aud` the
+/// issuer, the `c_nonce`, `iat` = `now`): deterministic, so a key that signs in two
+/// passes builds the same one.
+pub fn key_proof(
     account: &StoredAccount,
-    access_token: &SecretString,
-    credential_identifier: &str,
     holder: &dyn Signer,
     c_nonce: Option<String>,
-    account_key: &dyn Signer,
     now: i64,
-) -> Result<HttpRequest, Oid4vciError> {
-    let proof = build_proof_jwt(
+) -> Result<String, Oid4vciError> {
+    Ok(build_proof_jwt(
         holder,
         &ProofClaims {
             iss: None,
@@ -353,12 +358,26 @@ pub fn credential_request(
             iat: u64::try_from(now).unwrap_or_default(),
             nonce: c_nonce,
         },
-    )?;
+    )?)
+}
+
+/// The credential request for one inbox document (OpenID4VCI 1.0 section 8.2, by
+/// `credential_identifier`) carrying `key_proof` ([`key_proof`]), with the DPoP proof by
+/// `account_key` (`jti` given).
+pub fn credential_request(
+    account: &StoredAccount,
+    access_token: &SecretString,
+    credential_identifier: &str,
+    key_proof: String,
+    account_key: &dyn Signer,
+    now: i64,
+    jti: &str,
+) -> Result<HttpRequest, Oid4vciError> {
     let body = CredentialRequest {
         credential_identifier: Some(credential_identifier.to_owned()),
         credential_configuration_id: None,
         proofs: Some(Proofs {
-            jwt: Some(vec![proof]),
+            jwt: Some(vec![key_proof]),
             other: serde_json::Map::new(),
         }),
         credential_response_encryption: None,
@@ -369,6 +388,7 @@ pub fn credential_request(
         access_token,
         account_key,
         now,
+        jti,
     )?;
     request
         .headers
@@ -620,7 +640,7 @@ impl AccountSync {
         now: i64,
     ) -> Result<(AccountSync, HttpRequest), AccountError> {
         let account = wallet.account().ok_or(AccountError::NoAccount)?.clone();
-        let request = refresh_request(&account, account_key, now)?;
+        let request = refresh_request(&account, account_key, now, &new_jti()?)?;
         Ok((
             AccountSync {
                 account,
@@ -650,7 +670,7 @@ impl AccountSync {
         match self.step {
             SyncStep::Token => {
                 let access = on_access_token(response)?;
-                let request = inbox_request(&self.account, &access, account_key, now)?;
+                let request = inbox_request(&self.account, &access, account_key, now, &new_jti()?)?;
                 self.access_token = Some(access);
                 self.step = SyncStep::Inbox;
                 Ok(SyncNext::Send(request))
@@ -734,14 +754,15 @@ impl AccountSync {
             .access_token
             .as_ref()
             .ok_or(AccountError::OutOfOrder("no access token"))?;
+        let proof = key_proof(&self.account, holder, self.c_nonce.take(), now)?;
         let request = credential_request(
             &self.account,
             access,
             identifier,
-            holder,
-            self.c_nonce.take(),
+            proof,
             account_key,
             now,
+            &new_jti()?,
         )?;
         self.step = SyncStep::Credential;
         Ok(SyncNext::Send(request))
