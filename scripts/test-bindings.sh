@@ -141,6 +141,13 @@ export GIAYTO_OFFER_URI GIAYTO_TX_CODE GIAYTO_CANCEL_OFFER_URI GIAYTO_CANCEL_TX_
 java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/test.jar:$kotlin_stdlib" BindingsTestKt
 
+# --- Kotlin: the citizen account (issue 14) -----------------------------------------------
+echo "== compiling and running the Kotlin account test"
+"$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/account-test.jar" \
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/AccountTest.kt
+GIAYTO_POLICE_KEY=$police_key java -Djna.library.path="$lib_dir" \
+  -cp "$jna:$coroutines:$work/bindings.jar:$work/account-test.jar:$kotlin_stdlib" AccountTestKt
+
 # --- Python ------------------------------------------------------------------------------
 echo "== building the Python wheel (maturin) and installing it in $venv"
 "$venv/bin/maturin" build --quiet -m bindings/Cargo.toml --out "$work/wheels" >&2

@@ -16,6 +16,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod account;
 mod catalogue;
 mod error;
 mod http;
@@ -26,6 +27,7 @@ mod result;
 mod verifier;
 mod wallet;
 
+pub use account::{DocumentStateChange, PublishedDocument, SyncSummary};
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};

@@ -171,14 +171,14 @@ impl From<WalletError> for GiaytoError {
 /// OpenID4VCI, presentations signed by the app's key store.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: Arc<Mutex<core_wallet::Wallet>>,
-    keys: Arc<dyn KeyStore>,
-    http: Arc<dyn HttpClient>,
+    pub(crate) inner: Arc<Mutex<core_wallet::Wallet>>,
+    pub(crate) keys: Arc<dyn KeyStore>,
+    pub(crate) http: Arc<dyn HttpClient>,
 }
 
 /// Locks the core wallet. Vault updates are atomic (the file is replaced whole), so a
 /// poisoned lock still guards a consistent vault.
-fn lock(wallet: &Mutex<core_wallet::Wallet>) -> MutexGuard<'_, core_wallet::Wallet> {
+pub(crate) fn lock(wallet: &Mutex<core_wallet::Wallet>) -> MutexGuard<'_, core_wallet::Wallet> {
     wallet
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -189,7 +189,7 @@ impl Wallet {
         lock(&self.inner)
     }
 
-    async fn fetch_offer(
+    pub(crate) async fn fetch_offer(
         &self,
         offer_uri: &str,
         progress: &Reporter,
@@ -277,14 +277,14 @@ const RECEIVE_STEPS: u32 = 7;
 /// when dropped before [`NewHolderKey::keep`], that is when `receive` fails or is
 /// cancelled (a cancelled coroutine or task drops the Rust future at the `await` it is
 /// waiting on), so no orphan key is left behind.
-struct NewHolderKey {
-    keys: Arc<dyn KeyStore>,
-    alias: Option<String>,
+pub(crate) struct NewHolderKey {
+    pub(crate) keys: Arc<dyn KeyStore>,
+    pub(crate) alias: Option<String>,
 }
 
 impl NewHolderKey {
     /// The document is stored: the key stays.
-    fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         self.alias = None;
     }
 }
@@ -468,7 +468,7 @@ impl Wallet {
 
 /// A fresh random key-store alias, so each document has its own holder key and two
 /// presentations of different documents cannot be linked by key.
-fn new_alias() -> Result<String, GiaytoError> {
+pub(crate) fn new_alias() -> Result<String, GiaytoError> {
     let mut random = [0u8; ALIAS_RANDOM_BYTES];
     SystemRandom::new()
         .fill(&mut random)

@@ -489,7 +489,8 @@ impl Wallet {
     /// Stores a credential received through the account for inbox `entry` (received by
     /// `credential_identifier`), bound to `holder_key_id`, and removes every older version
     /// of the same document (same publisher and document id) that was received through the
-    /// account: a reissue replaces. Returns the stored document's id.
+    /// account: a reissue replaces. Returns the stored document's id and the holder key
+    /// aliases of the versions removed (for the key store to delete, unless shared).
     pub fn store_from_account(
         &mut self,
         credential: &str,
@@ -497,13 +498,13 @@ impl Wallet {
         entry: &InboxEntry,
         credential_identifier: &str,
         now: i64,
-    ) -> Result<String, WalletError> {
+    ) -> Result<(String, Vec<String>), WalletError> {
         let mut stored =
             super::stored_credential(super::Parsed::read(credential)?, holder_key_id, now);
         stored.account = Some(link_of(entry, credential_identifier));
         let id = stored.id.clone();
         self.vault.insert(stored)?;
-        let older: Vec<String> = self
+        let older: Vec<(String, String)> = self
             .vault
             .list()
             .iter()
@@ -513,12 +514,14 @@ impl Wallet {
                         a.publisher == entry.publisher.id && a.document_id == entry.document_id
                     })
             })
-            .map(|s| s.id.clone())
+            .map(|s| (s.id.clone(), s.holder_key_id.clone()))
             .collect();
-        for old in older {
+        let mut keys = Vec::with_capacity(older.len());
+        for (old, key) in older {
             self.vault.remove(&old)?;
+            keys.push(key);
         }
-        Ok(id)
+        Ok((id, keys))
     }
 
     /// Marks each document received through the account with the state `inbox` gives its
@@ -700,7 +703,8 @@ impl AccountSync {
                     .credential_identifier
                     .clone()
                     .ok_or(AccountError::OutOfOrder("no credential identifier"))?;
-                let id = wallet.store_from_account(
+                // The replaced versions shared this sync's holder key: nothing to delete.
+                let (id, _) = wallet.store_from_account(
                     &credential,
                     holder_key_id,
                     &entry,
