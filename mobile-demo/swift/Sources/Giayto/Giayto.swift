@@ -2195,6 +2195,33 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * The account's history as the last sync read it: every document published for the
+     * citizen, by whom and when, newest first. Empty without an account.
+     */
+    func accountHistory()  -> [PublishedDocument]
+    
+    /**
+     * Activates the citizen account from the offer shown at the police counter
+     * (`openid-credential-offer://`) and the code sent separately: a new key is made in the
+     * key store as the account key (the issuer binds the account to it by DPoP, RFC 9449),
+     * then a first [`Wallet::sync`] receives the ID card and everything else published.
+     *
+     * Async: waits for the network and the keys' `sign`. A new activation (a new phone,
+     * or after a deactivation) replaces the wallet's account.
+     */
+    func activate(offerUri: String, txCode: String?) async throws  -> SyncSummary
+    
+    /**
+     * Fetches what agencies published for the citizen: receives each new document and the
+     * new version of each reissued one (replacing the old), and marks documents revoked or
+     * suspended. Cheap when nothing changed: one token request and a `304`.
+     *
+     * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
+     * what it had stored; the next one goes on from there.
+     */
+    func sync() async throws  -> SyncSummary
+    
+    /**
      * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
      * worker thread, never on the caller's; a cancelled call deletes both or neither.
      */
@@ -2321,6 +2348,68 @@ public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http
 }
     
 
+    
+    /**
+     * The account's history as the last sync read it: every document published for the
+     * citizen, by whom and when, newest first. Empty without an account.
+     */
+open func accountHistory() -> [PublishedDocument]  {
+    return try!  FfiConverterSequenceTypePublishedDocument.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_account_history(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Activates the citizen account from the offer shown at the police counter
+     * (`openid-credential-offer://`) and the code sent separately: a new key is made in the
+     * key store as the account key (the issuer binds the account to it by DPoP, RFC 9449),
+     * then a first [`Wallet::sync`] receives the ID card and everything else published.
+     *
+     * Async: waits for the network and the keys' `sign`. A new activation (a new phone,
+     * or after a deactivation) replaces the wallet's account.
+     */
+open func activate(offerUri: String, txCode: String?)async throws  -> SyncSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_activate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(offerUri),FfiConverterOptionString.lower(txCode)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Fetches what agencies published for the citizen: receives each new document and the
+     * new version of each reissued one (replacing the old), and marks documents revoked or
+     * suspended. Cheap when nothing changed: one token request and a `304`.
+     *
+     * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
+     * what it had stored; the next one goes on from there.
+     */
+open func sync()async throws  -> SyncSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
     
     /**
      * Deletes document `id` and its holder key. Async: the vault file is rewritten on a
@@ -2624,6 +2713,75 @@ public func FfiConverterTypeDocumentInfo_lift(_ buf: RustBuffer) throws -> Docum
 #endif
 public func FfiConverterTypeDocumentInfo_lower(_ value: DocumentInfo) -> RustBuffer {
     return FfiConverterTypeDocumentInfo.lower(value)
+}
+
+
+/**
+ * A document whose state the sync changed.
+ */
+public struct DocumentStateChange: Equatable, Hashable {
+    /**
+     * Wallet-local id.
+     */
+    public let id: String
+    /**
+     * `revoked`, `suspended` or `valid`.
+     */
+    public let state: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Wallet-local id.
+         */id: String, 
+        /**
+         * `revoked`, `suspended` or `valid`.
+         */state: String) {
+        self.id = id
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentStateChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentStateChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentStateChange {
+        return
+            try DocumentStateChange(
+                id: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentStateChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStateChange_lift(_ buf: RustBuffer) throws -> DocumentStateChange {
+    return try FfiConverterTypeDocumentStateChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStateChange_lower(_ value: DocumentStateChange) -> RustBuffer {
+    return FfiConverterTypeDocumentStateChange.lower(value)
 }
 
 
@@ -3464,6 +3622,145 @@ public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> Rus
 
 
 /**
+ * One entry of the account's history: a document an agency published for the citizen.
+ */
+public struct PublishedDocument: Equatable, Hashable {
+    /**
+     * The publisher's own document id.
+     */
+    public let documentId: String
+    /**
+     * The document type's catalogue id.
+     */
+    public let documentTypeId: String
+    /**
+     * The publishing agency's id.
+     */
+    public let publisherId: String
+    /**
+     * Its Vietnamese name.
+     */
+    public let publisherNameVi: String
+    /**
+     * Its English name.
+     */
+    public let publisherNameEn: String
+    /**
+     * When it was published, Unix seconds.
+     */
+    public let publishedAt: Int64
+    /**
+     * When it last changed, Unix seconds.
+     */
+    public let updatedAt: Int64
+    /**
+     * `valid`, `suspended` or `revoked`.
+     */
+    public let state: String
+    /**
+     * Bumped by each reissue.
+     */
+    public let version: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The publisher's own document id.
+         */documentId: String, 
+        /**
+         * The document type's catalogue id.
+         */documentTypeId: String, 
+        /**
+         * The publishing agency's id.
+         */publisherId: String, 
+        /**
+         * Its Vietnamese name.
+         */publisherNameVi: String, 
+        /**
+         * Its English name.
+         */publisherNameEn: String, 
+        /**
+         * When it was published, Unix seconds.
+         */publishedAt: Int64, 
+        /**
+         * When it last changed, Unix seconds.
+         */updatedAt: Int64, 
+        /**
+         * `valid`, `suspended` or `revoked`.
+         */state: String, 
+        /**
+         * Bumped by each reissue.
+         */version: Int64) {
+        self.documentId = documentId
+        self.documentTypeId = documentTypeId
+        self.publisherId = publisherId
+        self.publisherNameVi = publisherNameVi
+        self.publisherNameEn = publisherNameEn
+        self.publishedAt = publishedAt
+        self.updatedAt = updatedAt
+        self.state = state
+        self.version = version
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PublishedDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePublishedDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PublishedDocument {
+        return
+            try PublishedDocument(
+                documentId: FfiConverterString.read(from: &buf), 
+                documentTypeId: FfiConverterString.read(from: &buf), 
+                publisherId: FfiConverterString.read(from: &buf), 
+                publisherNameVi: FfiConverterString.read(from: &buf), 
+                publisherNameEn: FfiConverterString.read(from: &buf), 
+                publishedAt: FfiConverterInt64.read(from: &buf), 
+                updatedAt: FfiConverterInt64.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PublishedDocument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.documentId, into: &buf)
+        FfiConverterString.write(value.documentTypeId, into: &buf)
+        FfiConverterString.write(value.publisherId, into: &buf)
+        FfiConverterString.write(value.publisherNameVi, into: &buf)
+        FfiConverterString.write(value.publisherNameEn, into: &buf)
+        FfiConverterInt64.write(value.publishedAt, into: &buf)
+        FfiConverterInt64.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterInt64.write(value.version, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedDocument_lift(_ buf: RustBuffer) throws -> PublishedDocument {
+    return try FfiConverterTypePublishedDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedDocument_lower(_ value: PublishedDocument) -> RustBuffer {
+    return FfiConverterTypePublishedDocument.lower(value)
+}
+
+
+/**
  * A status list or aggregation a sync could not use, and why.
  */
 public struct SyncFailure: Equatable, Hashable {
@@ -3678,6 +3975,85 @@ public func FfiConverterTypeSyncResult_lift(_ buf: RustBuffer) throws -> SyncRes
 #endif
 public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer {
     return FfiConverterTypeSyncResult.lower(value)
+}
+
+
+/**
+ * What a sync did.
+ */
+public struct SyncSummary: Equatable, Hashable {
+    /**
+     * Nothing had changed (the inbox answered `304`).
+     */
+    public let unchanged: Bool
+    /**
+     * The documents received (new ones and new versions of reissued ones).
+     */
+    public let received: [DocumentInfo]
+    /**
+     * Documents found revoked, suspended or valid again.
+     */
+    public let stateChanges: [DocumentStateChange]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Nothing had changed (the inbox answered `304`).
+         */unchanged: Bool, 
+        /**
+         * The documents received (new ones and new versions of reissued ones).
+         */received: [DocumentInfo], 
+        /**
+         * Documents found revoked, suspended or valid again.
+         */stateChanges: [DocumentStateChange]) {
+        self.unchanged = unchanged
+        self.received = received
+        self.stateChanges = stateChanges
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSummary {
+        return
+            try SyncSummary(
+                unchanged: FfiConverterBool.read(from: &buf), 
+                received: FfiConverterSequenceTypeDocumentInfo.read(from: &buf), 
+                stateChanges: FfiConverterSequenceTypeDocumentStateChange.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSummary, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.unchanged, into: &buf)
+        FfiConverterSequenceTypeDocumentInfo.write(value.received, into: &buf)
+        FfiConverterSequenceTypeDocumentStateChange.write(value.stateChanges, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSummary {
+    return try FfiConverterTypeSyncSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
+    return FfiConverterTypeSyncSummary.lower(value)
 }
 
 
@@ -4959,6 +5335,31 @@ fileprivate struct FfiConverterSequenceTypeDocumentInfo: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDocumentStateChange: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentStateChange]
+
+    public static func write(_ value: [DocumentStateChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentStateChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentStateChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentStateChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentStateChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDocumentTypeInfo: FfiConverterRustBuffer {
     typealias SwiftType = [DocumentTypeInfo]
 
@@ -5051,6 +5452,31 @@ fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePresetInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePublishedDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [PublishedDocument]
+
+    public static func write(_ value: [PublishedDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePublishedDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PublishedDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PublishedDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePublishedDocument.read(from: &buf))
         }
         return seq
     }
@@ -5395,6 +5821,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_account_history() != 19879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_activate() != 22152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 63832) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 2710) {
