@@ -20,6 +20,7 @@ on_both_databases!(
     authorisation_matrix_of_account_routes,
     a_new_phone_at_the_counter_revokes_the_old_one,
     the_wallet_activates_and_syncs_with_cores_client,
+    a_transfer_from_the_old_phone_moves_the_account,
 );
 
 const CITIZEN: &str = "001099012345";
@@ -840,4 +841,74 @@ async fn the_wallet_activates_and_syncs_with_cores_client(app: TestApp) {
     let history = &wallet.account().unwrap().inbox;
     assert_eq!(history.len(), 3);
     assert!(history.iter().any(|e| e.publisher.id == "social-insurance"));
+}
+
+async fn transfer(app: &TestApp, access: &str, phone: &SoftwareSigner) -> Reply {
+    app.call(
+        Request::post("/account/transfer")
+            .header("authorization", format!("DPoP {access}"))
+            .header(
+                "dpop",
+                dpop(phone, "POST", "/account/transfer", Some(access)),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn a_transfer_from_the_old_phone_moves_the_account(app: TestApp) {
+    publish(&app, "police", "can_cuoc", CITIZEN, "CC-1").await;
+    let old_phone = key();
+    let answer = activate(&app, CITIZEN, &old_phone).await;
+    let access = answer["access_token"].as_str().unwrap();
+    let (_, identifier) = identifiers(&answer)[0].clone();
+    let r = receive(&app, access, &old_phone, &identifier, &key()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(statuses(&app, "police", "CC-1").await, [0]);
+
+    // Only the account's own key may ask.
+    let r = transfer(&app, access, &key()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .call(
+            Request::post("/account/transfer")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = transfer(&app, access, &old_phone).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let offer = r.json()["offer"].clone();
+    // Until the new phone redeems it, the old phone keeps working.
+    assert_eq!(
+        inbox(&app, access, &old_phone, None).await.status,
+        StatusCode::OK
+    );
+
+    let new_phone = key();
+    let r = redeem(
+        &app,
+        &offer,
+        None,
+        Some(dpop(&new_phone, "POST", "/token", None)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let answer = r.json();
+    assert_eq!(
+        statuses(&app, "police", "CC-1").await,
+        [1],
+        "the old phone's ID card revoked when the new phone took the account"
+    );
+    assert_eq!(
+        inbox(&app, access, &old_phone, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let access = answer["access_token"].as_str().unwrap();
+    let (_, identifier) = identifiers(&answer)[0].clone();
+    let r = receive(&app, access, &new_phone, &identifier, &key()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(statuses(&app, "police", "CC-1").await, [0, 1]);
 }

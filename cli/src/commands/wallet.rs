@@ -112,6 +112,10 @@ pub enum WalletCommand {
     Sync,
     /// The account's history: every document published for you, by whom and when.
     History,
+    /// Move the account to a new phone: prints the offer and code for the new phone's
+    /// `giayto wallet activate`. When the new phone activates, everything on this one is
+    /// revoked.
+    Transfer,
 }
 
 /// `giayto wallet present` options.
@@ -339,6 +343,7 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         }
         WalletCommand::Sync => account::sync(&layout, json),
         WalletCommand::History => account::history(&layout, json),
+        WalletCommand::Transfer => account::transfer(&layout, json),
         WalletCommand::Delete { id } => {
             layout.open()?.delete(&id)?;
             if json {

@@ -157,6 +157,34 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
     Ok(EXIT_OK)
 }
 
+/// `giayto wallet transfer`: the old phone asks for the new phone's activation offer.
+pub(super) fn transfer(layout: &Layout, json: bool) -> Result<u8, CliError> {
+    use giayto_core::oid4vci::new_jti;
+    use giayto_core::wallet::account as core_account;
+    let wallet = layout.open()?;
+    let account = wallet
+        .account()
+        .ok_or_else(|| CliError::Usage(AccountError::NoAccount.to_string()))?
+        .clone();
+    let key = account_key(layout)?;
+    let agent = net::agent();
+    let request = core_account::refresh_request(&account, &key, unix_now(), &new_jti()?)?;
+    let access = core_account::on_access_token(&net::perform(&agent, &request)?)?;
+    let request = core_account::transfer_request(&account, &access, &key, unix_now(), &new_jti()?)?;
+    let offer = core_account::on_transfer(&net::perform(&agent, &request)?)?;
+    if json {
+        print!("{}", files::pretty_json(&offer)?);
+    } else {
+        println!("Trên điện thoại mới / On the new phone:");
+        println!(
+            "  giayto wallet activate '{}' --tx-code {}",
+            offer.offer_uri, offer.tx_code
+        );
+        println!("Hết hạn / Expires: {}", dates::date_time(offer.expires_at));
+    }
+    Ok(EXIT_OK)
+}
+
 /// `giayto wallet history`: the last inbox read, newest first.
 pub(super) fn history(layout: &Layout, json: bool) -> Result<u8, CliError> {
     let wallet = layout.open()?;

@@ -135,6 +135,8 @@ pub enum Endpoint {
     DeferredCredential,
     /// The citizen account's inbox (giayto, [`super::inbox`]).
     AccountInbox,
+    /// The citizen account's transfer to a new phone (giayto, [`super::inbox`]).
+    AccountTransfer,
 }
 
 impl std::fmt::Display for Endpoint {
@@ -148,6 +150,7 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Credential => "credential",
             Endpoint::DeferredCredential => "deferred credential",
             Endpoint::AccountInbox => "account inbox",
+            Endpoint::AccountTransfer => "account transfer",
         })
     }
 }

@@ -8,9 +8,29 @@ use serde::{Deserialize, Serialize};
 /// The path of the inbox on the Credential Issuer.
 pub const INBOX_PATH: &str = "/account/inbox";
 
+/// The path where an account's phone asks to move the account to a new phone.
+pub const TRANSFER_PATH: &str = "/account/transfer";
+
 /// The inbox URL of a Credential Issuer identifier (`https://issuer` + [`INBOX_PATH`]).
 pub fn inbox_url(credential_issuer: &str) -> String {
     format!("{}{INBOX_PATH}", credential_issuer.trim_end_matches('/'))
+}
+
+/// The transfer URL of a Credential Issuer identifier (`https://issuer` + [`TRANSFER_PATH`]).
+pub fn transfer_url(credential_issuer: &str) -> String {
+    format!("{}{TRANSFER_PATH}", credential_issuer.trim_end_matches('/'))
+}
+
+/// The offer a transfer gives the old phone to show the new one (the members of the
+/// issuer's answer the wallet reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferOffer {
+    /// The activation offer (`openid-credential-offer://?credential_offer_uri=...`).
+    pub offer_uri: String,
+    /// The code to type on the new phone.
+    pub tx_code: String,
+    /// Unix seconds after which the offer is refused.
+    pub expires_at: i64,
 }
 
 /// The agency that published a document.

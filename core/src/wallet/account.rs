@@ -23,7 +23,7 @@ use crate::oid4vci::dpop::{DPOP_HEADER, DPOP_TOKEN_TYPE, build_dpop_proof_with_j
 use crate::oid4vci::http::{
     APPLICATION_FORM, APPLICATION_JSON, HttpRequest, HttpResponse, Method, read_json,
 };
-use crate::oid4vci::inbox::{Inbox, InboxEntry, inbox_url};
+use crate::oid4vci::inbox::{Inbox, InboxEntry, TransferOffer, inbox_url, transfer_url};
 use crate::oid4vci::offer::{CredentialOffer, PreAuthorizedCodeGrant, TxCodeSpec};
 use crate::oid4vci::proof::{ProofClaims, build_proof_jwt};
 use crate::oid4vci::session::check_tx_code;
@@ -424,6 +424,46 @@ pub fn on_credential(response: &HttpResponse, holder: &Jwk) -> Result<String, Oi
         ));
     }
     Ok(credential)
+}
+
+/// The transfer request of the old phone (its access token and a DPoP proof by its account
+/// key, `jti` given): the issuer answers with the activation offer for the new phone.
+pub fn transfer_request(
+    account: &StoredAccount,
+    access_token: &SecretString,
+    account_key: &dyn Signer,
+    now: i64,
+    jti: &str,
+) -> Result<HttpRequest, Oid4vciError> {
+    authorized(
+        Method::Post,
+        &transfer_url(&account.credential_issuer),
+        access_token,
+        account_key,
+        now,
+        jti,
+    )
+}
+
+/// Reads the transfer answer (`201` with the issuer's activation answer): the offer and the
+/// code for the new phone to give `giayto wallet activate` / `Wallet.activate`.
+pub fn on_transfer(response: &HttpResponse) -> Result<TransferOffer, Oid4vciError> {
+    #[derive(serde::Deserialize)]
+    struct Offer {
+        offer_uri_by_reference: String,
+        tx_code: String,
+        expires_at: i64,
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        offer: Offer,
+    }
+    let answer: Answer = read_json(response, Endpoint::AccountTransfer, &[201])?;
+    Ok(TransferOffer {
+        offer_uri: answer.offer.offer_uri_by_reference,
+        tx_code: answer.offer.tx_code,
+        expires_at: answer.offer.expires_at,
+    })
 }
 
 /// What a sync must do after reading the inbox.

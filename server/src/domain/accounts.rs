@@ -99,6 +99,31 @@ pub async fn start_activation(
     if !may_manage_accounts(agency) {
         return Err(forbidden(agency));
     }
+    activation_offer(services, &agency.id, &req.citizen_id).await
+}
+
+/// Moves `account` to a new phone without a counter (the old phone is at hand): the same
+/// activation offer as a counter's, of the citizen's ID card from the agency that activated
+/// the account, asked by the old phone with its account key. The old phone shows it (QR
+/// and code); when the new phone redeems it, the old account is closed and everything
+/// issued to it revoked, in that transaction, as for a new activation at the counter.
+pub async fn start_transfer(
+    services: &Services,
+    account: &Account,
+) -> DomainResult<ActivationResponse> {
+    let agency: String = sqlx::query_scalar("SELECT activated_by FROM accounts WHERE id = $1")
+        .bind(&account.id)
+        .fetch_one(services.db.pool())
+        .await?;
+    activation_offer(services, &agency, &account.citizen_id).await
+}
+
+/// The activation offer of `citizen_id`'s latest valid ID card from `agency_id`.
+async fn activation_offer(
+    services: &Services,
+    agency_id: &str,
+    citizen_id: &str,
+) -> DomainResult<ActivationResponse> {
     let vct = id_card_vct().ok_or(DomainError::NotFound("document type"))?;
     let t = now();
     let mut tx = services.db.begin().await?;
@@ -107,8 +132,8 @@ pub async fn start_activation(
          WHERE agency_id = $1 AND citizen_id = $2 AND vct = $3 AND state = 'valid' AND valid_until > $4 \
          ORDER BY updated_at DESC, id LIMIT 1",
     )
-    .bind(&agency.id)
-    .bind(&req.citizen_id)
+    .bind(agency_id)
+    .bind(citizen_id)
     .bind(vct)
     .bind(t)
     .fetch_optional(&mut *tx)
@@ -132,14 +157,14 @@ pub async fn start_activation(
         "INSERT INTO account_activations (offer_id, citizen_id, agency_id, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&offer_id)
-    .bind(&req.citizen_id)
-    .bind(&agency.id)
+    .bind(citizen_id)
+    .bind(agency_id)
     .bind(t)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(ActivationResponse {
-        citizen_id: req.citizen_id.clone(),
+        citizen_id: citizen_id.to_owned(),
         document_id: row.try_get("external_id")?,
         offer,
     })

@@ -23,7 +23,7 @@ use crate::domain::accounts::{
 use crate::domain::issuance::{self, PROOF_SIGNING_ALGS};
 use crate::domain::{Services, now};
 
-pub use giayto_core::oid4vci::inbox::INBOX_PATH;
+pub use giayto_core::oid4vci::inbox::{INBOX_PATH, TRANSFER_PATH};
 
 /// The algorithms of DPoP proofs this server accepts (`dpop_signing_alg_values_supported`,
 /// RFC 9449 section 5.1): ES256, as for key proofs.
@@ -151,6 +151,24 @@ pub async fn inbox(State(state): State<AppState>, headers: HeaderMap) -> Respons
     Validators::new(&etag, None).respond(&headers, "private, no-cache", || {
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     })
+}
+
+/// `POST /account/transfer`: the old phone (its account token and a DPoP proof) asks for
+/// the activation offer the new phone will redeem ([`accounts::start_transfer`]).
+pub async fn transfer(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let account = match account_of(&state.services, &headers, "POST", TRANSFER_PATH).await {
+        Ok(account) => account,
+        Err(res) => return res,
+    };
+    match accounts::start_transfer(&state.services, &account).await {
+        Ok(offer) => {
+            let mut res = (StatusCode::CREATED, Json(offer)).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// The credential endpoint for an account token (`Authorization: DPoP`): authenticated,

@@ -105,6 +105,7 @@ pub fn app(state: AppState) -> Router {
             post(account::deactivate),
         )
         .route(account::INBOX_PATH, get(account::inbox))
+        .route(account::TRANSFER_PATH, post(account::transfer))
         .route("/nonce", post(oid4vci::nonce))
         .route("/offers/{offer_id}", get(oid4vci::offer_by_reference))
         .route("/offers/{offer_id}/qr.png", get(oid4vci::offer_qr))
