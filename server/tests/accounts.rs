@@ -21,6 +21,7 @@ on_both_databases!(
     a_new_phone_at_the_counter_revokes_the_old_one,
     the_wallet_activates_and_syncs_with_cores_client,
     a_transfer_from_the_old_phone_moves_the_account,
+    guardians_hold_their_wards_documents_until_the_guardianship_ends,
 );
 
 const CITIZEN: &str = "001099012345";
@@ -911,4 +912,202 @@ async fn a_transfer_from_the_old_phone_moves_the_account(app: TestApp) {
     let r = receive(&app, access, &new_phone, &identifier, &key()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     assert_eq!(statuses(&app, "police", "CC-1").await, [0, 1]);
+}
+
+const CHILD: &str = "079216000333";
+
+/// Verifies `credential` presented at `t` (claims `paths`, bound to `holder`) as a verifier
+/// would at `t`: the served trust list, the credential's status list.
+async fn verify_at(
+    app: &TestApp,
+    credential: &str,
+    holder: &SoftwareSigner,
+    paths: &[&str],
+    t: i64,
+) -> giayto_core::verifier::Verdict {
+    use giayto_core::jose::Jwks;
+    use giayto_core::sd_jwt::SdJwt;
+    use giayto_core::status_list::StatusCache;
+    use giayto_core::trust_list::TrustList;
+    use giayto_core::verifier::{IssuerTrust, Policy, verify_presentation};
+    const AUD: &str = "https://hospital.example/desk";
+    let anchor: Jwks = serde_json::from_slice(&app.get("/trust-anchor.json").await.body).unwrap();
+    let token = String::from_utf8(app.get("/trust-list").await.body).unwrap();
+    let trust = TrustList::verify(&token, &anchor.keys[0], t, 0).unwrap();
+    let payload: Value =
+        giayto_core::jose::jws::CompactJws::parse(credential.split('~').next().unwrap())
+            .unwrap()
+            .payload_json()
+            .unwrap();
+    let uri = payload["status"]["status_list"]["uri"].as_str().unwrap();
+    let list =
+        String::from_utf8(app.get(uri.strip_prefix(PUBLIC_URL).unwrap()).await.body).unwrap();
+    let iss = payload["iss"].as_str().unwrap();
+    let verified =
+        giayto_core::status_list::verify_token(&list, uri, &trust.issuer(iss).unwrap().jwks, t)
+            .unwrap();
+    let mut statuses = StatusCache::new();
+    statuses.insert(verified, t);
+    let presentation = SdJwt::parse(credential)
+        .unwrap()
+        .present_with_key_binding(paths, AUD, "n-0123456789", t, holder)
+        .unwrap();
+    let policy = Policy {
+        accepted_audiences: Some(vec![AUD.to_owned()]),
+        expected_nonce: Some("n-0123456789".to_owned()),
+        ..Policy::default()
+    };
+    verify_presentation(
+        &presentation,
+        &policy,
+        &IssuerTrust::TrustList(trust),
+        &statuses,
+        t,
+    )
+}
+
+async fn guardians_hold_their_wards_documents_until_the_guardianship_ends(app: TestApp) {
+    publish(&app, "police", "can_cuoc", CITIZEN, "CC-1").await;
+    publish(
+        &app,
+        "social-insurance",
+        "health_insurance_card",
+        CHILD,
+        "BHYT-CHILD",
+    )
+    .await;
+    publish(&app, "police", "can_cuoc", CHILD, "CC-CHILD").await;
+    let t = now() as i64;
+    let ends_at = t + 3600;
+
+    // Only the police record guardianships, and only for a child not yet 14.
+    let body = json!({"guardian_citizen_id": CITIZEN, "child_citizen_id": CHILD, "child_birth_date": "2016-05-01", "ends_at": ends_at});
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/guardianships",
+            Some(&app.key("justice")),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let grown = json!({"guardian_citizen_id": CITIZEN, "child_citizen_id": CHILD, "child_birth_date": "2000-05-01"});
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/guardianships",
+            Some(&app.key("police")),
+            &grown,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a 25-year-old has no guardian"
+    );
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/guardianships",
+            Some(&app.key("police")),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(
+        r.json()["ends_at"],
+        ends_at,
+        "the earlier of the end date and the 14th birthday"
+    );
+    let guardianship = r.json()["id"].as_str().unwrap().to_owned();
+
+    // The child's documents are in the guardian's inbox, on the child's behalf.
+    let phone = key();
+    let answer = activate(&app, CITIZEN, &phone).await;
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let inbox_body = inbox(&app, &access, &phone, None).await.json();
+    let card = entry(&inbox_body, "BHYT-CHILD");
+    assert_eq!(card["on_behalf_of"], CHILD);
+    assert!(entry(&inbox_body, "CC-1").get("on_behalf_of").is_none());
+    let identifier = card["credential_identifier"].as_str().unwrap().to_owned();
+
+    // Issued to the guardian's key, naming the guardian, ending with the guardianship.
+    let holder = key();
+    let r = receive(&app, &access, &phone, &identifier, &holder).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let credential = r.json()["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A hospital's verifier accepts it and sees who presented it.
+    let verdict = verify_at(&app, &credential, &holder, &["full_name"], t).await;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    let representation = &verdict.claims_json["representation"];
+    assert_eq!(representation["type"], "guardian");
+    assert_eq!(representation["representative"]["personal_id"], CITIZEN);
+    assert_eq!(
+        representation["representative"]["full_name"],
+        example_claims("can_cuoc").unwrap()["full_name"],
+        "the name on the guardian's own ID card"
+    );
+    // The clock passes the end (the child turns 14, or the end date): refused as expired.
+    let verdict = verify_at(&app, &credential, &holder, &["full_name"], ends_at + 600).await;
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == giayto_core::verifier::FailureCode::Expired),
+        "{:?}",
+        verdict.errors
+    );
+
+    // Ended early by the police: the guardian's copy is revoked, the child's documents
+    // leave the guardian's inbox, and its identifier is unknown to the guardian.
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/guardianships/{guardianship}/end"),
+            Some(&app.key("police")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["revoked_credentials"], 1);
+    assert_eq!(statuses(&app, "social-insurance", "BHYT-CHILD").await, [1]);
+    let inbox_body = inbox(&app, &access, &phone, None).await.json();
+    assert!(
+        inbox_body["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["document_id"] != "BHYT-CHILD"),
+        "{inbox_body}"
+    );
+    let r = receive(&app, &access, &phone, &identifier, &holder).await;
+    assert_eq!(
+        r.json()["error"],
+        "unknown_credential_identifier",
+        "a ward after the guardianship ended"
+    );
+    // The documents go to the child's own account.
+    let child_phone = key();
+    let child = activate(&app, CHILD, &child_phone).await;
+    let mut configurations: Vec<String> = identifiers(&child).into_iter().map(|(c, _)| c).collect();
+    configurations.sort();
+    assert_eq!(configurations, ["can_cuoc", "health_insurance_card"]);
+    let child_access = child["access_token"].as_str().unwrap();
+    let child_holder = key();
+    let (_, card_id) = identifiers(&child)
+        .into_iter()
+        .find(|(c, _)| c == "health_insurance_card")
+        .unwrap();
+    let r = receive(&app, child_access, &child_phone, &card_id, &child_holder).await;
+    let own = r.json()["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let verdict = verify_at(&app, &own, &child_holder, &["full_name"], t).await;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert!(verdict.claims_json.get("representation").is_none());
 }

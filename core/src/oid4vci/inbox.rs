@@ -71,6 +71,11 @@ pub struct InboxEntry {
     pub updated_at: i64,
     /// Its expiry, Unix seconds.
     pub valid_until: i64,
+    /// The child whose document this is, when the account holds it as the child's
+    /// guardian (its credential then carries a `representation` claim naming the guardian
+    /// and ends with the guardianship).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 /// The account's inbox: every document published for the citizen, newest first.

@@ -97,6 +97,35 @@ pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<Str
     Ok(sd_jwt.to_compact())
 }
 
+/// The claim naming who holds a credential on the subject's behalf (issue 14: a guardian
+/// holding a child's document, after the EUDI ARF topic 29 "representation"). Never
+/// selectively disclosable, so every presentation shows it.
+pub const REPRESENTATION_CLAIM: &str = "representation";
+
+/// Issues a catalogue document (as [`issue_document`]) to a representative of its subject:
+/// `representation` (a JSON object naming the representative) is added as the
+/// [`REPRESENTATION_CLAIM`], in the clear, beside the document's own checked claims; the
+/// credential is bound to the representative's key (`request.holder_jwk`).
+pub fn issue_document_to_representative(
+    request: &IssueRequest,
+    representation: Value,
+    signer: &dyn Signer,
+) -> Result<String, IssueError> {
+    let (document, mut claims) = prepare(request)?;
+    claims.insert(REPRESENTATION_CLAIM.to_owned(), representation);
+    let request = IssueRequest {
+        claims,
+        ..request.clone()
+    };
+    let sd_jwt = issue_vc(
+        &request,
+        &document.disclosable_paths(),
+        signer,
+        CATALOGUE_ISSUE_OPTIONS,
+    )?;
+    Ok(sd_jwt.to_compact())
+}
+
 /// Issues the purpose credential `preset` of a catalogue document: `request` is the same as
 /// for [`issue_document`] (the document's own `vct` and all its claims, checked against the
 /// schema); the credential gets the purpose `vct` (`<vct>/<preset>`), only the preset's

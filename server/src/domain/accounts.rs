@@ -452,16 +452,26 @@ fn parse_identifier(identifier: &str) -> Option<(&str, i64)> {
 /// The inbox of the account of `citizen_id`.
 pub async fn inbox(services: &Services, citizen_id: &str) -> DomainResult<Inbox> {
     let t = now();
-    let rows = sqlx::query(
-        "SELECT d.id, d.external_id, d.vct, d.state, d.version, d.created_at, d.updated_at, d.valid_until, \
+    // The citizen's own documents, and those of each child the citizen is the live
+    // guardian of (ward ids come from the database, never from the request).
+    let mut citizens = vec![citizen_id.to_owned()];
+    citizens.extend(super::guardians::wards(services, citizen_id, t).await?);
+    // Placeholders numbered in the order they appear (SQLite numbers `$n` that way).
+    let placeholders: Vec<String> = (1..=citizens.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT d.id, d.external_id, d.citizen_id, d.vct, d.state, d.version, d.created_at, d.updated_at, d.valid_until, \
          a.id AS agency_id, a.name_vi, a.name_en \
          FROM documents d JOIN agencies a ON a.id = d.agency_id \
-         WHERE d.citizen_id = $1 ORDER BY d.created_at DESC, d.id LIMIT $2",
-    )
-    .bind(citizen_id)
-    .bind(MAX_INBOX_DOCUMENTS)
-    .fetch_all(services.db.pool())
-    .await?;
+         WHERE d.citizen_id IN ({}) ORDER BY d.created_at DESC, d.id LIMIT ${}",
+        placeholders.join(", "),
+        citizens.len() + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for citizen in &citizens {
+        query = query.bind(citizen);
+    }
+    let query = query.bind(MAX_INBOX_DOCUMENTS);
+    let rows = query.fetch_all(services.db.pool()).await?;
     let documents = rows
         .iter()
         .map(|r| {
@@ -471,7 +481,9 @@ pub async fn inbox(services: &Services, citizen_id: &str) -> DomainResult<Inbox>
             let version: i64 = r.try_get("version")?;
             let valid_until: i64 = r.try_get("valid_until")?;
             let agency_id: String = r.try_get("agency_id")?;
+            let subject: String = r.try_get("citizen_id")?;
             Ok(InboxEntry {
+                on_behalf_of: (subject != citizen_id).then_some(subject),
                 credential_identifier: (state == "valid" && valid_until > t)
                     .then(|| identifier(&id, version)),
                 credential_configuration_id: crate::offer::configuration_id(&vct)?,
@@ -536,14 +548,28 @@ pub(crate) async fn target_of_identifier(
     };
     let (document_id, version) = parse_identifier(credential_identifier).ok_or_else(unknown)?;
     let row = sqlx::query(
-        "SELECT id, agency_id, vct, claims, state, version, valid_until FROM documents \
-         WHERE id = $1 AND citizen_id = $2",
+        "SELECT id, citizen_id, agency_id, vct, claims, state, version, valid_until FROM documents WHERE id = $1",
     )
     .bind(document_id)
-    .bind(&account.citizen_id)
     .fetch_optional(services.db.pool())
     .await?
     .ok_or_else(unknown)?;
+    // The account's own document, or a child's while the account's citizen is its live
+    // guardian; anyone else's is unknown, as an id that does not exist.
+    let subject: String = row.try_get("citizen_id")?;
+    let mut valid_until: i64 = row.try_get("valid_until")?;
+    let representation = if subject == account.citizen_id {
+        None
+    } else {
+        let (guardianship, ends_at) =
+            super::guardians::live(services, &account.citizen_id, &subject, now())
+                .await?
+                .ok_or_else(unknown)?;
+        valid_until = valid_until.min(ends_at);
+        let claim =
+            super::guardians::representation(services, &account.citizen_id, ends_at).await?;
+        Some((guardianship, claim))
+    };
     let state: String = row.try_get("state")?;
     let current: i64 = row.try_get("version")?;
     if state != "valid" || current != version {
@@ -565,7 +591,8 @@ pub(crate) async fn target_of_identifier(
         agency_id: row.try_get("agency_id")?,
         vct: row.try_get("vct")?,
         claims,
-        valid_until: row.try_get("valid_until")?,
+        valid_until,
+        representation,
     })
 }
 

@@ -10,7 +10,9 @@ use giayto_core::jose::{Algorithm, Jwk};
 use giayto_core::oid4vci::CredentialRequest;
 use giayto_core::oid4vci::IssuerErrorCode;
 use giayto_core::oid4vci::{VerifiedDpop, verify_proof_jwt};
-use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
+use giayto_core::sd_jwt_vc::{
+    IssueRequest, issue_document, issue_document_to_representative, issue_purpose,
+};
 use giayto_core::status_list::StatusReference;
 use serde_json::{Map, Value};
 use sqlx::Row;
@@ -351,8 +353,11 @@ pub(crate) struct Target {
     pub vct: String,
     /// Its claims.
     pub claims: Map<String, Value>,
-    /// Its expiry.
+    /// Its expiry (for a guardian's copy, at the latest the guardianship's end).
     pub valid_until: i64,
+    /// For a credential issued to a child's guardian: the guardianship and the
+    /// `representation` claim naming the guardian.
+    pub representation: Option<(String, Value)>,
 }
 
 async fn target_of_token(services: &Services, access_token: &str) -> Result<Target, GrantError> {
@@ -382,6 +387,7 @@ async fn target_of_token(services: &Services, access_token: &str) -> Result<Targ
         vct: row.try_get("vct")?,
         claims,
         valid_until: row.try_get("valid_until")?,
+        representation: None,
     })
 }
 
@@ -693,11 +699,14 @@ pub(crate) async fn issue_to(
             status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?,
         );
         if let Some(account_id) = account_id {
-            sqlx::query("UPDATE credentials SET account_id = $1 WHERE id = $2")
-                .bind(account_id)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE credentials SET account_id = $1, guardianship_id = $2 WHERE id = $3",
+            )
+            .bind(account_id)
+            .bind(target.representation.as_ref().map(|(g, _)| g.as_str()))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;
@@ -717,9 +726,12 @@ pub(crate) async fn issue_to(
             not_before: None,
             expires_at: Some(target.valid_until),
         };
-        let issued = match purpose {
-            None => issue_document(&req, signer.as_ref()),
-            Some(purpose) => issue_purpose(&req, purpose.preset().name, signer.as_ref()),
+        let issued = match (purpose, &target.representation) {
+            (None, Some((_, claim))) => {
+                issue_document_to_representative(&req, claim.clone(), signer.as_ref())
+            }
+            (None, None) => issue_document(&req, signer.as_ref()),
+            (Some(purpose), _) => issue_purpose(&req, purpose.preset().name, signer.as_ref()),
         };
         let credential = issued.map_err(|e| {
             GrantError::Internal(DomainError::Internal(format!(

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod agencies;
 pub mod c_nonce;
 pub mod documents;
+pub mod guardians;
 pub mod ids;
 pub mod issuance;
 pub mod keys;

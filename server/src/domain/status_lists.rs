@@ -251,6 +251,33 @@ pub async fn set_document_status(
     Ok(())
 }
 
+/// Sets the status of every credential issued under guardianship `guardianship_id` (never
+/// un-revoking one) and bumps the version of each list touched, inside `tx`; how many
+/// credentials changed.
+pub async fn set_guardianship_status(
+    tx: &mut Transaction<'static, Any>,
+    guardianship_id: &str,
+    status: i64,
+) -> DomainResult<u64> {
+    sqlx::query(
+        "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
+         (SELECT DISTINCT list_id FROM credentials WHERE guardianship_id = $1 AND status <> $2 AND status <> 1)",
+    )
+    .bind(guardianship_id)
+    .bind(status)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE credentials SET status = $1 WHERE guardianship_id = $2 AND status <> $1 AND status <> 1",
+    )
+    .bind(status)
+    .bind(guardianship_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Sets the status of every credential issued to `account_id` (never un-revoking one) and
 /// bumps the version of each list touched, inside `tx`; how many credentials changed.
 pub async fn set_account_status(

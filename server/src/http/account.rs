@@ -20,6 +20,7 @@ use super::error::{ApiError, Problem, oauth_error};
 use crate::domain::accounts::{
     self, AccountAuthError, AccountView, ActivationRequest, ActivationResponse,
 };
+use crate::domain::guardians::{self, GuardianshipRequest, GuardianshipView};
 use crate::domain::issuance::{self, PROOF_SIGNING_ALGS};
 use crate::domain::{Services, now};
 
@@ -249,4 +250,51 @@ pub async fn deactivate(
     Ok(Json(
         accounts::deactivate(&state.services, &agency, &citizen_id).await?,
     ))
+}
+
+/// Record a guardianship: until the child's 14th birthday (or an earlier end), the child's
+/// documents are in the guardian's account inbox, issued to the guardian's keys with a
+/// `representation` claim naming the guardian.
+#[utoipa::path(post, path = "/api/v1/guardianships", tag = "issuer",
+    request_body = GuardianshipRequest,
+    responses(
+        (status = 201, description = "Recorded", body = GuardianshipView),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The agency does not issue the ID card", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A citizen id is not 12 digits, the birth date is not a date, or the guardianship would already have ended", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])))]
+pub async fn record_guardianship(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    body: Bytes,
+) -> Result<(StatusCode, Json<GuardianshipView>), ApiError> {
+    let req: GuardianshipRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-json",
+            format!("request body: {e}"),
+        )
+    })?;
+    let view = guardians::record(&state.services, &agency, &req).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// End a guardianship now: the child's documents leave the guardian's inbox and every
+/// credential issued to the guardian under it is revoked.
+#[utoipa::path(post, path = "/api/v1/guardianships/{guardianship_id}/end", tag = "issuer",
+    params(("guardianship_id" = String, Path, description = "The id `record` returned")),
+    responses(
+        (status = 200, description = "Ended", body = GuardianshipView),
+        (status = 401, description = "No, unknown or revoked API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The agency does not issue the ID card", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such guardianship", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])))]
+pub async fn end_guardianship(
+    State(state): State<AppState>,
+    AuthAgency(agency): AuthAgency,
+    Path(id): Path<String>,
+) -> Result<Json<GuardianshipView>, ApiError> {
+    Ok(Json(guardians::end(&state.services, &agency, &id).await?))
 }

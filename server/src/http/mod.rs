@@ -70,6 +70,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/accounts",
             post(account::activate).route_layer(json()),
+        )
+        .route(
+            "/api/v1/guardianships",
+            post(account::record_guardianship).route_layer(json()),
         );
     let form = Router::new().route(
         "/token",
@@ -103,6 +107,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/accounts/{citizen_id}/deactivate",
             post(account::deactivate),
+        )
+        .route(
+            "/api/v1/guardianships/{guardianship_id}/end",
+            post(account::end_guardianship),
         )
         .route(account::INBOX_PATH, get(account::inbox))
         .route(account::TRANSFER_PATH, post(account::transfer))
