@@ -7,7 +7,10 @@
 //! QR is refused by a verifier that refreshed its status lists while the new phone's
 //! passes; a lost phone deactivated revokes everything on it.
 //!
-//! Not covered: guardians (not built, see the issue-14 report).
+//! Guardians: the police record a guardianship; the guardian's sync receives the child's
+//! health insurance card, a hospital's verifier accepts it and shows the guardian; with the
+//! verifier's clock past the guardianship's end (the child turns 14) it is refused; the
+//! child's own account then receives it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::Path;
@@ -36,7 +39,7 @@ fn run(backend: Backend) {
     let Some(mut server) = Server::start(backend).unwrap() else {
         return;
     };
-    if let Err(e) = scenario(&server) {
+    if let Err(e) = scenario(&server).and_then(|()| guardian_scenario(&server)) {
         panic!(
             "{backend:?} citizen account failed: {e}\n--- server log ---\n{}",
             server.log()
@@ -66,19 +69,33 @@ fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
 }
 
 fn publish(server: &Server, type_id: &'static str, document_id: &str) -> Result<(), HarnessError> {
-    agency::publish(server, &agency::document(type_id, CITIZEN, document_id)?)?;
+    publish_for(server, type_id, CITIZEN, document_id)
+}
+
+fn publish_for(
+    server: &Server,
+    type_id: &'static str,
+    citizen: &str,
+    document_id: &str,
+) -> Result<(), HarnessError> {
+    agency::publish(server, &agency::document(type_id, citizen, document_id)?)?;
     Ok(())
 }
 
 /// The police's activation call: the offer to show at the counter.
 fn activation(server: &Server) -> Result<Offer, HarnessError> {
+    activation_of(server, CITIZEN)
+}
+
+/// The police's activation call for `citizen`.
+fn activation_of(server: &Server, citizen: &str) -> Result<Offer, HarnessError> {
     let url = server.url("/api/v1/accounts");
     let reply = server
         .client
         .post_json(
             &url,
             Some(server.api_key("police")?),
-            &json!({ "citizen_id": CITIZEN }),
+            &json!({ "citizen_id": citizen }),
         )?
         .expect(&url, 201)?
         .json()?;
@@ -235,5 +252,79 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         verdict.errors
     );
     assert!(wallet(&new, &["sync"]).is_err());
+    Ok(())
+}
+
+const GUARDIAN: &str = "001080000015";
+const CHILD: &str = "079216000016";
+
+/// A phone activated for `citizen`; its first sync's report.
+fn phone_of(server: &Server, dir: &Path, citizen: &str) -> Result<Value, HarnessError> {
+    wallet(dir, &["init"])?;
+    let offer = activation_of(server, citizen)?;
+    wallet(dir, &["activate", &offer.uri, "--tx-code", &offer.tx_code])
+}
+
+fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
+    let phones = tempfile::tempdir()?;
+    publish_for(server, "can_cuoc", GUARDIAN, "CC-G")?;
+    publish_for(server, "can_cuoc", CHILD, "CC-CHILD")?;
+    publish_for(server, "health_insurance_card", CHILD, "BHYT-CHILD")?;
+    let ends_at = giayto_e2e::now() + 3600;
+    let url = server.url("/api/v1/guardianships");
+    server
+        .client
+        .post_json(
+            &url,
+            Some(server.api_key("police")?),
+            &json!({
+                "guardian_citizen_id": GUARDIAN,
+                "child_citizen_id": CHILD,
+                "child_birth_date": "2016-05-01",
+                "ends_at": ends_at,
+            }),
+        )?
+        .expect(&url, 201)?;
+
+    // The guardian's phone receives its own ID card and the child's documents.
+    let guardian = phones.path().join("guardian");
+    let report = phone_of(server, &guardian, GUARDIAN)?;
+    assert_eq!(received(&report), 3, "{report}");
+    let card = id_of(&guardian, "health_insurance_card")?;
+    let qr = wallet(
+        &guardian,
+        &["present", &card, "--preset", "insurance_check"],
+    )?;
+    let qr = qr["qr_text"].as_str().unwrap().to_owned();
+
+    // A hospital's verifier accepts it and shows who presented it.
+    let mut hospital = Officer::pin_from(&server.client, &server.base_url())?;
+    hospital.sync(&server.client, &server.base_url())?;
+    let verdict = hospital.verify_text(&qr)?;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    let representation = &verdict.claims_json["representation"];
+    assert_eq!(
+        representation["type"], "guardian",
+        "{:?}",
+        verdict.claims_json
+    );
+    assert_eq!(representation["representative"]["personal_id"], GUARDIAN);
+
+    // The child turns 14 (the verifier's clock moved past the guardianship's end): refused.
+    let verdict = hospital.verify_text_at(&qr, ends_at + 600)?;
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Expired),
+        "{:?}",
+        verdict.errors
+    );
+
+    // The child's own account receives the documents.
+    let child = phones.path().join("child");
+    let report = phone_of(server, &child, CHILD)?;
+    assert_eq!(received(&report), 2, "{report}");
     Ok(())
 }
