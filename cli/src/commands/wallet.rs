@@ -426,6 +426,20 @@ fn receive(
     Ok(EXIT_OK)
 }
 
+/// The credential offer of an `openid-credential-offer://` URI, fetched when it is given by
+/// reference.
+fn fetch_offer(
+    agent: &ureq::Agent,
+    offer_uri: &str,
+) -> Result<giayto_core::oid4vci::CredentialOffer, CliError> {
+    Ok(match parse_offer_uri(offer_uri)? {
+        OfferSource::ByValue(offer) => offer,
+        OfferSource::ByReference(url) => {
+            on_offer(&net::perform(agent, &fetch_offer_request(&url)?)?)?
+        }
+    })
+}
+
 /// Receives the documents of an OpenID4VCI offer (pre-authorized code flow) into `wallet`,
 /// bound to `holder`, and returns them as stored. With `purpose_keys`, also a batch of each
 /// purpose credential the offer covers, each bound to a new key kept there.
@@ -437,12 +451,7 @@ pub fn receive_offer(
     purpose_keys: Option<&PurposeKeyDir>,
 ) -> Result<Vec<DocumentView>, CliError> {
     let agent = net::agent();
-    let offer = match parse_offer_uri(offer_uri)? {
-        OfferSource::ByValue(offer) => offer,
-        OfferSource::ByReference(url) => {
-            on_offer(&net::perform(&agent, &fetch_offer_request(&url)?)?)?
-        }
-    };
+    let offer = fetch_offer(&agent, offer_uri)?;
     let (mut session, request) = IssuanceSession::new(offer)?;
     let request = session.on_issuer_metadata(&net::perform(&agent, &request)?)?;
     let token_request = match session.on_as_metadata(&net::perform(&agent, &request)?)? {

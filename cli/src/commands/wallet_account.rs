@@ -3,7 +3,6 @@
 //! holder key; the documents are bound to the holder key like received ones.
 
 use giayto_core::jose::{Algorithm, SoftwareSigner};
-use giayto_core::oid4vci::{OfferSource, fetch_offer_request, on_offer, parse_offer_uri};
 use giayto_core::wallet::Wallet;
 use giayto_core::wallet::account::{AccountError, AccountSync, Activation, SyncNext, SyncReport};
 use zeroize::Zeroizing;
@@ -44,12 +43,7 @@ pub(super) fn activate(
 ) -> Result<u8, CliError> {
     let mut wallet = layout.open()?;
     let agent = net::agent();
-    let offer = match parse_offer_uri(offer_uri)? {
-        OfferSource::ByValue(offer) => offer,
-        OfferSource::ByReference(url) => {
-            on_offer(&net::perform(&agent, &fetch_offer_request(&url)?)?)?
-        }
-    };
+    let offer = super::fetch_offer(&agent, offer_uri)?;
     let (mut activation, request) = Activation::new(offer)?;
     let request = activation.on_issuer_metadata(&net::perform(&agent, &request)?)?;
     if activation
@@ -122,6 +116,7 @@ pub(super) fn state_text(state: &str) -> &'static str {
     match state {
         "revoked" => "ĐÃ THU HỒI / REVOKED",
         "suspended" => "TẠM ĐÌNH CHỈ / SUSPENDED",
+        "ended" => "HẾT GIÁM HỘ / GUARDIANSHIP ENDED",
         _ => "còn hiệu lực / valid",
     }
 }

@@ -83,7 +83,20 @@ pub enum IssueError {
 /// Issues a catalogue document: schema check, age predicates, the type's disclosable
 /// claims, signed as `dc+sd-jwt`. Returns the compact SD-JWT (ending with `~`).
 pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<String, IssueError> {
-    let (document, claims) = prepare(request)?;
+    issue_checked(request, None, signer)
+}
+
+/// The document's checked claims, with `representation` added in the clear when given,
+/// issued with the catalogue's disclosable paths.
+fn issue_checked(
+    request: &IssueRequest,
+    representation: Option<Value>,
+    signer: &dyn Signer,
+) -> Result<String, IssueError> {
+    let (document, mut claims) = prepare(request)?;
+    if let Some(representation) = representation {
+        claims.insert(REPRESENTATION_CLAIM.to_owned(), representation);
+    }
     let request = IssueRequest {
         claims,
         ..request.clone()
@@ -111,19 +124,7 @@ pub fn issue_document_to_representative(
     representation: Value,
     signer: &dyn Signer,
 ) -> Result<String, IssueError> {
-    let (document, mut claims) = prepare(request)?;
-    claims.insert(REPRESENTATION_CLAIM.to_owned(), representation);
-    let request = IssueRequest {
-        claims,
-        ..request.clone()
-    };
-    let sd_jwt = issue_vc(
-        &request,
-        &document.disclosable_paths(),
-        signer,
-        CATALOGUE_ISSUE_OPTIONS,
-    )?;
-    Ok(sd_jwt.to_compact())
+    issue_checked(request, Some(representation), signer)
 }
 
 /// Issues the purpose credential `preset` of a catalogue document: `request` is the same as

@@ -497,6 +497,10 @@ pub fn plan(stored: &[StoredCredential], inbox: &Inbox) -> SyncPlan {
     }
 }
 
+/// The state [`Wallet::apply_inbox`] gives a document the inbox no longer lists (a child's
+/// document once the guardianship ended).
+pub const ENDED: &str = "ended";
+
 /// What [`Wallet::apply_inbox`] changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InboxChanges {
@@ -565,8 +569,8 @@ impl Wallet {
     }
 
     /// Marks each document received through the account with the state `inbox` gives its
-    /// document (`revoked`, `suspended`, or `valid` again), so the holder knows before
-    /// showing it.
+    /// document (`revoked`, `suspended`, or `valid` again; an older version `revoked`; one
+    /// the inbox no longer lists [`ENDED`]), so the holder knows before showing it.
     pub fn apply_inbox(&mut self, inbox: &Inbox) -> Result<InboxChanges, WalletError> {
         let mut changes = InboxChanges::default();
         let updates: Vec<StoredCredential> = self
@@ -577,12 +581,13 @@ impl Wallet {
                 let link = s.account.as_ref()?;
                 let entry = inbox.documents.iter().find(|e| {
                     e.publisher.id == link.publisher && e.document_id == link.document_id
-                })?;
-                // A held older version stays marked by its own state: a reissue revoked it.
-                let state = if entry.version == link.version {
-                    entry.state.clone()
-                } else {
-                    "revoked".to_owned()
+                });
+                let state = match entry {
+                    // No longer the account's: a guardianship ended (its copies end with it).
+                    None => ENDED.to_owned(),
+                    // A held older version stays marked by its own state: a reissue revoked it.
+                    Some(entry) if entry.version != link.version => "revoked".to_owned(),
+                    Some(entry) => entry.state.clone(),
                 };
                 (state != link.state).then(|| {
                     let mut updated = s.clone();
@@ -824,5 +829,78 @@ impl AccountSync {
         wallet.set_account(account)?;
         self.step = SyncStep::Done;
         Ok(SyncNext::Done(std::mem::take(&mut self.report)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oid4vci::inbox::Publisher;
+
+    fn entry(document_id: &str, version: i64, state: &str, identifier: Option<&str>) -> InboxEntry {
+        InboxEntry {
+            credential_identifier: identifier.map(str::to_owned),
+            credential_configuration_id: "driving_licence".into(),
+            vct: "https://giayto.gov.vn/vct/driving_licence".into(),
+            document_id: document_id.into(),
+            publisher: Publisher {
+                id: "police".into(),
+                name_vi: "Bộ Công an".into(),
+                name_en: "Ministry of Public Security".into(),
+                issuer: "https://issuer.example/agencies/police".into(),
+            },
+            state: state.into(),
+            version,
+            published_at: 1_800_000_000,
+            updated_at: 1_800_000_000,
+            valid_until: 1_900_000_000,
+            on_behalf_of: None,
+        }
+    }
+
+    fn held(identifier: &str, document_id: &str, version: i64) -> StoredCredential {
+        StoredCredential {
+            id: format!("id-{identifier}"),
+            vct: "https://giayto.gov.vn/vct/driving_licence".into(),
+            format: "dc+sd-jwt".into(),
+            credential: String::new(),
+            holder_key_id: "k".into(),
+            issuer: "https://issuer.example/agencies/police".into(),
+            received_at: 0,
+            display: serde_json::Value::Null,
+            purposes: Vec::new(),
+            refill: None,
+            account: Some(AccountLink {
+                credential_identifier: identifier.into(),
+                publisher: "police".into(),
+                document_id: document_id.into(),
+                version,
+                state: "valid".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_plan_asks_only_for_identifiers_not_held() {
+        let inbox = Inbox {
+            citizen_id: "001090000001".into(),
+            documents: vec![
+                entry("A", 2, "valid", Some("a.2")),
+                entry("B", 1, "valid", Some("b.1")),
+                entry("C", 1, "revoked", None),
+            ],
+        };
+        let stored = [held("a.1", "A", 1), held("b.1", "B", 1)];
+        let plan = plan(&stored, &inbox);
+        let asked: Vec<_> = plan
+            .receive
+            .iter()
+            .map(|e| e.credential_identifier.clone().unwrap())
+            .collect();
+        assert_eq!(
+            asked,
+            ["a.2"],
+            "the new version of A, not B held, not C revoked"
+        );
     }
 }

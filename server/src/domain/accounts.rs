@@ -267,7 +267,7 @@ async fn close(
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    status_lists::set_account_status(tx, account_id, REVOKED).await
+    status_lists::set_status_of(tx, status_lists::Holder::Account(account_id), REVOKED).await
 }
 
 /// Activates the account of `citizen_id` with the key `proof` proved, inside `tx` (the

@@ -159,7 +159,9 @@ pub async fn end(services: &Services, agency: &Agency, id: &str) -> DomainResult
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("guardianship"))?;
-    let revoked = status_lists::set_guardianship_status(&mut tx, id, REVOKED).await?;
+    let revoked =
+        status_lists::set_status_of(&mut tx, status_lists::Holder::Guardianship(id), REVOKED)
+            .await?;
     tx.commit().await?;
     Ok(GuardianshipView {
         id: id.to_owned(),

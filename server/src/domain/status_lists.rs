@@ -234,71 +234,49 @@ pub async fn set_document_status(
     document_id: &str,
     status: i64,
 ) -> DomainResult<()> {
-    sqlx::query(
-        "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
-         (SELECT DISTINCT list_id FROM credentials WHERE document_id = $1 AND status <> $2 AND status <> 1)",
-    )
-    .bind(document_id)
-    .bind(status)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE credentials SET status = $1 WHERE document_id = $2 AND status <> $1 AND status <> 1")
-        .bind(status)
-        .bind(document_id)
-        .execute(&mut **tx)
-        .await?;
+    set_status_of(tx, Holder::Document(document_id), status).await?;
     Ok(())
 }
 
-/// Sets the status of every credential issued under guardianship `guardianship_id` (never
-/// un-revoking one) and bumps the version of each list touched, inside `tx`; how many
-/// credentials changed.
-pub async fn set_guardianship_status(
-    tx: &mut Transaction<'static, Any>,
-    guardianship_id: &str,
-    status: i64,
-) -> DomainResult<u64> {
-    sqlx::query(
-        "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
-         (SELECT DISTINCT list_id FROM credentials WHERE guardianship_id = $1 AND status <> $2 AND status <> 1)",
-    )
-    .bind(guardianship_id)
-    .bind(status)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    let done = sqlx::query(
-        "UPDATE credentials SET status = $1 WHERE guardianship_id = $2 AND status <> $1 AND status <> 1",
-    )
-    .bind(status)
-    .bind(guardianship_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+/// Whose credentials a status change covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// Every credential of a document.
+    Document(&'a str),
+    /// Every credential issued to a citizen account (issue 14).
+    Account(&'a str),
+    /// Every credential issued to a guardian under a guardianship (issue 14).
+    Guardianship(&'a str),
 }
 
-/// Sets the status of every credential issued to `account_id` (never un-revoking one) and
-/// bumps the version of each list touched, inside `tx`; how many credentials changed.
-pub async fn set_account_status(
+/// Sets the status of every credential of `holder` (never un-revoking one) and bumps the
+/// version (and `updated_at`, the next token's `iat`) of each list touched, inside `tx`;
+/// how many credentials changed.
+pub async fn set_status_of(
     tx: &mut Transaction<'static, Any>,
-    account_id: &str,
+    holder: Holder<'_>,
     status: i64,
 ) -> DomainResult<u64> {
-    sqlx::query(
+    // The column is one of three fixed names, never input.
+    let (column, id) = match holder {
+        Holder::Document(id) => ("document_id", id),
+        Holder::Account(id) => ("account_id", id),
+        Holder::Guardianship(id) => ("guardianship_id", id),
+    };
+    sqlx::query(&format!(
         "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
-         (SELECT DISTINCT list_id FROM credentials WHERE account_id = $1 AND status <> $2 AND status <> 1)",
-    )
-    .bind(account_id)
+         (SELECT DISTINCT list_id FROM credentials WHERE {column} = $1 AND status <> $2 AND status <> 1)"
+    ))
+    .bind(id)
     .bind(status)
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    let done = sqlx::query(
-        "UPDATE credentials SET status = $1 WHERE account_id = $2 AND status <> $1 AND status <> 1",
-    )
+    let done = sqlx::query(&format!(
+        "UPDATE credentials SET status = $1 WHERE {column} = $2 AND status <> $1 AND status <> 1"
+    ))
     .bind(status)
-    .bind(account_id)
+    .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())

@@ -219,13 +219,7 @@ pub async fn activate(
     AuthAgency(agency): AuthAgency,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ActivationResponse>), ApiError> {
-    let req: ActivationRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-json",
-            format!("request body: {e}"),
-        )
-    })?;
+    let req: ActivationRequest = super::issuer_api::parse_json(&body)?;
     let res = accounts::start_activation(&state.services, &agency, &req).await?;
     Ok((StatusCode::CREATED, Json(res)))
 }
@@ -269,13 +263,7 @@ pub async fn record_guardianship(
     AuthAgency(agency): AuthAgency,
     body: Bytes,
 ) -> Result<(StatusCode, Json<GuardianshipView>), ApiError> {
-    let req: GuardianshipRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-json",
-            format!("request body: {e}"),
-        )
-    })?;
+    let req: GuardianshipRequest = super::issuer_api::parse_json(&body)?;
     let view = guardians::record(&state.services, &agency, &req).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
