@@ -682,6 +682,22 @@ async fn a_new_phone_at_the_counter_revokes_the_old_one(app: TestApp) {
     )
     .await;
     assert_eq!(statuses(&app, "police", "CC-1").await, [0, 0]);
+    // A wallet that sends a DPoP proof with a document's own offer gets a Bearer token.
+    publish(&app, "police", "vehicle_registration", CITIZEN, "DKX-1").await;
+    let vehicle = app
+        .get_with("/api/v1/documents/DKX-1", &app.key("police"))
+        .await
+        .json()["offer"]
+        .clone();
+    let r = redeem(
+        &app,
+        &vehicle,
+        None,
+        Some(dpop(&key(), "POST", "/token", None)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["token_type"], "Bearer");
 
     let new_phone = key();
     let answer = activate(&app, CITIZEN, &new_phone).await;

@@ -224,23 +224,16 @@ pub async fn redeem_code(
             "unknown, used or expired pre-authorized code",
         ));
     }
-    // An activation offer binds the account to the key of a DPoP proof (RFC 9449); a
-    // document's offer gives Bearer tokens. Checked before the code can be spent.
+    // An activation offer binds the account to the key of a DPoP proof (RFC 9449), so it
+    // needs one, checked before the code can be spent. A document's offer gives Bearer
+    // tokens (`token_type: Bearer`, which a DPoP client reads, RFC 9449 section 5); a
+    // wallet that sends a (valid) proof anyway is not refused for it.
     let activation = accounts::activation_of(services, &offer_id).await?;
-    match (&activation, dpop) {
-        (Some(_), None) => {
-            return Err(token_err(
-                "invalid_dpop_proof",
-                "this offer activates a citizen account: send a DPoP proof of the account key",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(token_err(
-                "invalid_dpop_proof",
-                "this offer gives Bearer tokens: send no DPoP proof",
-            ));
-        }
-        _ => {}
+    if activation.is_some() && dpop.is_none() {
+        return Err(token_err(
+            "invalid_dpop_proof",
+            "this offer activates a citizen account: send a DPoP proof of the account key",
+        ));
     }
     let Some(tx_code) = tx_code else {
         return Err(token_err(
