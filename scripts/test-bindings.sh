@@ -186,6 +186,12 @@ java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/presentation-test.jar:$kotlin_stdlib" PresentationTestKt
 wait "$vp_pid" || { echo "the npm verifier refused the Kotlin wallet's answer: $(tail -1 "$vp/verifier.out")" >&2; exit 1; }
 echo "npm verifier: $(tail -1 "$vp/verifier.out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("accepted" if r["accepted"] else r)')"
+# --- Kotlin: the citizen account (issue 14) -----------------------------------------------
+echo "== compiling and running the Kotlin account test"
+"$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/account-test.jar" \
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/AccountTest.kt
+GIAYTO_POLICE_KEY=$police_key java -Djna.library.path="$lib_dir" \
+  -cp "$jna:$coroutines:$work/bindings.jar:$work/account-test.jar:$kotlin_stdlib" AccountTestKt
 
 # --- Python ------------------------------------------------------------------------------
 echo "== building the Python wheel (maturin) and installing it in $venv"

@@ -16,6 +16,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod account;
 mod catalogue;
 mod error;
 mod http;
@@ -29,6 +30,7 @@ mod wallet;
 #[cfg(test)]
 mod wallet_tests;
 
+pub use account::{DocumentStateChange, PublishedDocument, SyncSummary};
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};

@@ -30,7 +30,7 @@ use crate::{GiaytoError, unix_now};
 /// Bytes of randomness in a holder key alias.
 const ALIAS_RANDOM_BYTES: usize = 12;
 /// Prefix of the key-store aliases of holder keys.
-const ALIAS_PREFIX: &str = "giayto-holder-";
+pub(crate) const ALIAS_PREFIX: &str = "giayto-holder-";
 /// Prefix of the key-store aliases of purpose credentials' holder keys (one per credential).
 const PURPOSE_ALIAS_PREFIX: &str = "giayto-purpose-";
 
@@ -322,7 +322,7 @@ impl Wallet {
         lock(&self.inner)
     }
 
-    async fn fetch_offer(
+    pub(crate) async fn fetch_offer(
         &self,
         offer_uri: &str,
         progress: &Reporter,
@@ -407,13 +407,13 @@ impl Wallet {
 /// when dropped, but for those [`NewKeys::keep`] names: so when `receive` or `refill`
 /// fails or is cancelled (a cancelled coroutine or task drops the Rust future at the
 /// `await` it is waiting on), no orphan key is left behind.
-struct NewKeys {
+pub(crate) struct NewKeys {
     keys: Arc<dyn KeyStore>,
     aliases: Vec<String>,
 }
 
 impl NewKeys {
-    fn new(keys: Arc<dyn KeyStore>) -> NewKeys {
+    pub(crate) fn new(keys: Arc<dyn KeyStore>) -> NewKeys {
         NewKeys {
             keys,
             aliases: Vec::new(),
@@ -429,9 +429,14 @@ impl NewKeys {
         Ok((alias, key))
     }
 
+    /// A key made under `alias` by the caller, deleted like the others unless kept.
+    pub(crate) fn adopt(&mut self, alias: String) {
+        self.aliases.push(alias);
+    }
+
     /// The credentials these keys are bound to are stored: the keys stay; the others are
     /// deleted when `self` is dropped (as are aliases added to `aliases` after this).
-    fn keep<'a>(&mut self, stored: impl IntoIterator<Item = &'a String>) {
+    pub(crate) fn keep<'a>(&mut self, stored: impl IntoIterator<Item = &'a String>) {
         let stored: Vec<&String> = stored.into_iter().collect();
         self.aliases.retain(|alias| !stored.contains(&alias));
     }
@@ -911,7 +916,7 @@ impl Wallet {
 
 /// A fresh random key-store alias with `prefix`, so each credential has its own holder key
 /// and two presentations of different credentials cannot be linked by key.
-fn new_alias(prefix: &str) -> Result<String, GiaytoError> {
+pub(crate) fn new_alias(prefix: &str) -> Result<String, GiaytoError> {
     let mut random = [0u8; ALIAS_RANDOM_BYTES];
     SystemRandom::new()
         .fill(&mut random)

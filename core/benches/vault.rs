@@ -29,6 +29,7 @@ fn document(index: usize) -> StoredCredential {
         }),
         purposes: Vec::new(),
         refill: None,
+        account: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! bindings; sans-IO apart from the vault's own file.
 
 pub mod purpose_issuance;
+pub mod account;
 pub mod purposes;
 
 pub use purpose_issuance::{
@@ -198,7 +199,16 @@ impl Wallet {
         holder_key_id: &str,
         now: i64,
     ) -> Result<StoredCredential, WalletError> {
-        let stored = Parsed::read(credential)?.into_stored(holder_key_id, now);
+        self.insert(Parsed::read(credential)?, holder_key_id, now)
+    }
+
+    fn insert(
+        &mut self,
+        parsed: Parsed,
+        holder_key_id: &str,
+        now: i64,
+    ) -> Result<StoredCredential, WalletError> {
+        let stored = parsed.into_stored(holder_key_id, now);
         self.vault.insert(stored.clone())?;
         Ok(stored)
     }
@@ -360,6 +370,7 @@ impl Parsed {
             display: display_snapshot(&self.envelope, &self.claims),
             purposes: Vec::new(),
             refill: None,
+            account: None,
         }
     }
 

@@ -24,6 +24,7 @@ fn credential(id: &str) -> StoredCredential {
         display: serde_json::json!({"vi": {"name": "Giấy phép lái xe"}, "en": {"name": "Driving licence"}}),
         purposes: Vec::new(),
         refill: None,
+        account: None,
     }
 }
 

@@ -44,6 +44,10 @@ const SUSPEND: (&str, &str) = ("post", "/api/v1/documents/{document_id}/suspend"
 const REINSTATE: (&str, &str) = ("post", "/api/v1/documents/{document_id}/reinstate");
 const REISSUE: (&str, &str) = ("post", "/api/v1/documents/{document_id}/reissue");
 const BULK: (&str, &str) = ("post", "/api/v1/bulk/documents");
+const ACTIVATE: (&str, &str) = ("post", "/api/v1/accounts");
+const DEACTIVATE: (&str, &str) = ("post", "/api/v1/accounts/{citizen_id}/deactivate");
+const GUARDIANSHIP: (&str, &str) = ("post", "/api/v1/guardianships");
+const END_GUARDIANSHIP: (&str, &str) = ("post", "/api/v1/guardianships/{guardianship_id}/end");
 
 /// A document id that is not one: 422 (`ids::document_id`).
 const BAD_ID: &str = "-bad-";
@@ -232,6 +236,127 @@ async fn openapi_lists_every_status_each_operation_answers(app: TestApp) {
         )
         .await;
     seen.record(BULK, &r, S::OK);
+
+    // Citizen accounts and guardianships (issue 14).
+    let citizen = id_card_request("x")["citizen_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    seen.record(PUBLISH, &app.publish_id_card("oa-6").await, S::CREATED);
+    let activate = |key: String, body: Value| {
+        let app = &app;
+        async move {
+            app.send_json("POST", "/api/v1/accounts", Some(&key), &body)
+                .await
+        }
+    };
+    let offer = activate(police.clone(), json!({ "citizen_id": citizen })).await;
+    seen.record(ACTIVATE, &offer, S::CREATED);
+    let r = activate(wrong.to_owned(), json!({ "citizen_id": citizen })).await;
+    seen.record(ACTIVATE, &r, S::UNAUTHORIZED);
+    let r = activate(justice.clone(), json!({ "citizen_id": citizen })).await;
+    seen.record(ACTIVATE, &r, S::FORBIDDEN);
+    let r = activate(police.clone(), json!({ "citizen_id": "001000000000" })).await;
+    seen.record(ACTIVATE, &r, S::CONFLICT);
+    let r = activate(police.clone(), json!({ "citizen_id": "1" })).await;
+    seen.record(ACTIVATE, &r, S::UNPROCESSABLE_ENTITY);
+    let r = activate(police.clone(), json!({ "citizen": citizen })).await;
+    seen.record(ACTIVATE, &r, S::BAD_REQUEST);
+    let deactivate = format!("/api/v1/accounts/{citizen}/deactivate");
+    seen.record(
+        DEACTIVATE,
+        &post(&app, &deactivate, &police).await,
+        S::NOT_FOUND,
+    );
+    let (code, tx_code) = common::offer_secrets(&offer.json()["offer"]);
+    let phone =
+        giayto_core::jose::SoftwareSigner::generate(giayto_core::jose::Algorithm::Es256).unwrap();
+    let proof = giayto_core::oid4vci::build_dpop_proof(
+        &phone,
+        "POST",
+        &format!("{}/token", common::PUBLIC_URL),
+        common::now() as i64,
+        None,
+    )
+    .unwrap();
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        )
+        .append_pair("pre-authorized_code", &code)
+        .append_pair("tx_code", &tx_code)
+        .finish();
+    let r = app
+        .call(
+            Request::post("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("dpop", proof)
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, S::OK, "{}", r.json());
+    seen.record(
+        DEACTIVATE,
+        &post(&app, &deactivate, wrong).await,
+        S::UNAUTHORIZED,
+    );
+    seen.record(
+        DEACTIVATE,
+        &post(&app, &deactivate, &justice).await,
+        S::FORBIDDEN,
+    );
+    let r = post(&app, "/api/v1/accounts/1/deactivate", &police).await;
+    seen.record(DEACTIVATE, &r, S::UNPROCESSABLE_ENTITY);
+    seen.record(DEACTIVATE, &post(&app, &deactivate, &police).await, S::OK);
+    let guardianship = |key: String, body: Value| {
+        let app = &app;
+        async move {
+            app.send_json("POST", "/api/v1/guardianships", Some(&key), &body)
+                .await
+        }
+    };
+    let body = json!({"guardian_citizen_id": citizen, "child_citizen_id": "079216000333", "child_birth_date": "2016-05-01"});
+    let recorded = guardianship(police.clone(), body.clone()).await;
+    seen.record(GUARDIANSHIP, &recorded, S::CREATED);
+    seen.record(
+        GUARDIANSHIP,
+        &guardianship(wrong.to_owned(), body.clone()).await,
+        S::UNAUTHORIZED,
+    );
+    seen.record(
+        GUARDIANSHIP,
+        &guardianship(justice.clone(), body.clone()).await,
+        S::FORBIDDEN,
+    );
+    let mut grown = body.clone();
+    grown["child_birth_date"] = json!("2000-01-01");
+    seen.record(
+        GUARDIANSHIP,
+        &guardianship(police.clone(), grown).await,
+        S::UNPROCESSABLE_ENTITY,
+    );
+    seen.record(
+        GUARDIANSHIP,
+        &guardianship(police.clone(), json!([])).await,
+        S::BAD_REQUEST,
+    );
+    let id = recorded.json()["id"].as_str().unwrap().to_owned();
+    let end = format!("/api/v1/guardianships/{id}/end");
+    seen.record(
+        END_GUARDIANSHIP,
+        &post(&app, &end, wrong).await,
+        S::UNAUTHORIZED,
+    );
+    seen.record(
+        END_GUARDIANSHIP,
+        &post(&app, &end, &justice).await,
+        S::FORBIDDEN,
+    );
+    let r = post(&app, "/api/v1/guardianships/none/end", &police).await;
+    seen.record(END_GUARDIANSHIP, &r, S::NOT_FOUND);
+    seen.record(END_GUARDIANSHIP, &post(&app, &end, &police).await, S::OK);
 
     // Every real answer is in the document, and the document lists nothing else of the
     // handler's own.

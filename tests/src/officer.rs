@@ -141,10 +141,13 @@ impl Officer {
 
     /// Verifies QR text offline.
     pub fn verify_text(&mut self, text: &str) -> Result<Verdict, HarnessError> {
-        let scan = self
-            .device
-            .verify_qr_text(text, now())
-            .ctx("scan QR text")?;
+        self.verify_text_at(text, now())
+    }
+
+    /// Verifies QR text offline with the device's clock at `t` (Unix seconds): a clock
+    /// moved forward in tests.
+    pub fn verify_text_at(&mut self, text: &str, t: i64) -> Result<Verdict, HarnessError> {
+        let scan = self.device.verify_qr_text(text, t).ctx("scan QR text")?;
         Ok(scan.verdict)
     }
 }

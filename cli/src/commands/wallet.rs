@@ -44,6 +44,9 @@ pub const VAULT_FILE: &str = "vault.giayto";
 pub const KEY_FILE: &str = "vault.key";
 /// The holder key file of a wallet folder (private JWK, 0600).
 pub const HOLDER_KEY_FILE: &str = "holder.jwk";
+/// The citizen-account commands live in `wallet_account.rs`.
+#[path = "wallet_account.rs"]
+mod account;
 /// The alias recorded for the holder key in stored credentials.
 pub const HOLDER_KEY_ID: &str = "holder.jwk";
 /// How many times a deferred issuance is polled before giving up.
@@ -100,6 +103,24 @@ pub enum WalletCommand {
     },
     /// Answer a verifier's online request (OpenID4VP): who asks, what is shared, consent.
     Respond(crate::commands::respond::RespondArgs),
+    /// Activate the citizen account from the offer shown at the counter: this wallet's
+    /// account key (made now, `account.jwk`) becomes the account's, then a first sync.
+    Activate {
+        /// The activation offer (`openid-credential-offer://?...`).
+        offer_uri: String,
+        /// The code the counter sent by another channel.
+        #[arg(long)]
+        tx_code: Option<String>,
+    },
+    /// Fetch what agencies published for you: new documents, new versions of reissued ones,
+    /// and which were revoked or suspended. Cheap when nothing changed.
+    Sync,
+    /// The account's history: every document published for you, by whom and when.
+    History,
+    /// Move the account to a new phone: prints the offer and code for the new phone's
+    /// `giayto wallet activate`. When the new phone activates, everything on this one is
+    /// revoked.
+    Transfer,
 }
 
 /// `giayto wallet present` options.
@@ -303,10 +324,24 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::List => {
             let wallet = layout.open()?;
             let documents = wallet.documents()?;
+            // The state the last account sync saw (issue 14), for documents it brought.
+            let state = |id: &str| {
+                wallet
+                    .stored(id)
+                    .ok()
+                    .and_then(|s| s.account.as_ref())
+                    .map(|a| a.state.clone())
+            };
             if json {
                 let list: Vec<_> = documents
                     .iter()
-                    .map(|d| output::document_json(d, false))
+                    .map(|d| {
+                        let mut body = output::document_json(d, false);
+                        if let Some(state) = state(&d.id) {
+                            body["state"] = serde_json::json!(state);
+                        }
+                        body
+                    })
                     .collect();
                 print!("{}", files::pretty_json(&list)?);
             } else if documents.is_empty() {
@@ -314,6 +349,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             } else {
                 for document in &documents {
                     print!("{}", output::document_text(document, false));
+                    if let Some(state) = state(&document.id).filter(|s| s != "valid") {
+                        println!("  {}", account::state_text(&state));
+                    }
                 }
             }
             Ok(EXIT_OK)
@@ -342,6 +380,12 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             let keys = layout.presentation_keys(&wallet)?;
             crate::commands::respond::run(&mut wallet, &keys, args, json)
         }
+        WalletCommand::Activate { offer_uri, tx_code } => {
+            account::activate(&layout, &offer_uri, tx_code.as_deref(), json)
+        }
+        WalletCommand::Sync => account::sync(&layout, json),
+        WalletCommand::History => account::history(&layout, json),
+        WalletCommand::Transfer => account::transfer(&layout, json),
         WalletCommand::Delete { id } => {
             let mut wallet = layout.open()?;
             let purposes = wallet.stored(&id)?.purposes.clone();
@@ -455,6 +499,20 @@ fn receive(
     Ok(EXIT_OK)
 }
 
+/// The credential offer of an `openid-credential-offer://` URI, fetched when it is given by
+/// reference.
+fn fetch_offer(
+    agent: &ureq::Agent,
+    offer_uri: &str,
+) -> Result<giayto_core::oid4vci::CredentialOffer, CliError> {
+    Ok(match parse_offer_uri(offer_uri)? {
+        OfferSource::ByValue(offer) => offer,
+        OfferSource::ByReference(url) => {
+            on_offer(&net::perform(agent, &fetch_offer_request(&url)?)?)?
+        }
+    })
+}
+
 /// Receives the documents of an OpenID4VCI offer (pre-authorized code flow) into `wallet`,
 /// bound to `holder`, and returns them as stored. With `purpose_keys`, also a batch of each
 /// purpose credential the offer covers, each bound to a new key kept there.
@@ -466,12 +524,7 @@ pub fn receive_offer(
     purpose_keys: Option<&PurposeKeyDir>,
 ) -> Result<Vec<DocumentView>, CliError> {
     let agent = net::agent();
-    let offer = match parse_offer_uri(offer_uri)? {
-        OfferSource::ByValue(offer) => offer,
-        OfferSource::ByReference(url) => {
-            on_offer(&net::perform(&agent, &fetch_offer_request(&url)?)?)?
-        }
-    };
+    let offer = fetch_offer(&agent, offer_uri)?;
     let (mut session, request) = IssuanceSession::new(offer)?;
     let request = session.on_issuer_metadata(&net::perform(&agent, &request)?)?;
     let token_request = match session.on_as_metadata(&net::perform(&agent, &request)?)? {

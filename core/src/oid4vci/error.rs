@@ -133,6 +133,10 @@ pub enum Endpoint {
     Credential,
     /// The deferred credential endpoint.
     DeferredCredential,
+    /// The citizen account's inbox (giayto, [`super::inbox`]).
+    AccountInbox,
+    /// The citizen account's transfer to a new phone (giayto, [`super::inbox`]).
+    AccountTransfer,
 }
 
 impl std::fmt::Display for Endpoint {
@@ -145,6 +149,8 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Nonce => "nonce",
             Endpoint::Credential => "credential",
             Endpoint::DeferredCredential => "deferred credential",
+            Endpoint::AccountInbox => "account inbox",
+            Endpoint::AccountTransfer => "account transfer",
         })
     }
 }

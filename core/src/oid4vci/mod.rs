@@ -10,8 +10,10 @@
 //! URLs must use `https`; plain `http` is accepted only for loopback hosts (`localhost`,
 //! `127.0.0.0/8`, `[::1]`), for tests and local development.
 
+pub mod dpop;
 pub mod error;
 pub mod http;
+pub mod inbox;
 pub mod messages;
 pub mod metadata;
 pub mod offer;
@@ -20,6 +22,10 @@ pub mod secret;
 pub mod session;
 pub mod urls;
 
+pub use dpop::{
+    DPOP_HEADER, DPOP_JWT_TYP, DPOP_TOKEN_TYPE, DpopClaims, DpopError, VerifiedDpop,
+    access_token_hash, build_dpop_proof, build_dpop_proof_with_jti, new_jti, verify_dpop_proof,
+};
 pub use error::{Endpoint, IssuerErrorCode, Oid4vciError};
 pub use http::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method};
 pub use messages::{

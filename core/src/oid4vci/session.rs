@@ -875,7 +875,7 @@ fn check_sd_jwt_vc(
 }
 
 /// Checks a typed Transaction Code against the offer's description, never echoing it.
-fn check_tx_code(spec: &TxCodeSpec, code: &str) -> Result<(), Oid4vciError> {
+pub(crate) fn check_tx_code(spec: &TxCodeSpec, code: &str) -> Result<(), Oid4vciError> {
     let length = code.chars().count();
     if length == 0 {
         return Err(Oid4vciError::InvalidTxCode("empty"));

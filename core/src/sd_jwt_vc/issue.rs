@@ -83,7 +83,20 @@ pub enum IssueError {
 /// Issues a catalogue document: schema check, age predicates, the type's disclosable
 /// claims, signed as `dc+sd-jwt`. Returns the compact SD-JWT (ending with `~`).
 pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<String, IssueError> {
-    let (document, claims) = prepare(request)?;
+    issue_checked(request, None, signer)
+}
+
+/// The document's checked claims, with `representation` added in the clear when given,
+/// issued with the catalogue's disclosable paths.
+fn issue_checked(
+    request: &IssueRequest,
+    representation: Option<Value>,
+    signer: &dyn Signer,
+) -> Result<String, IssueError> {
+    let (document, mut claims) = prepare(request)?;
+    if let Some(representation) = representation {
+        claims.insert(REPRESENTATION_CLAIM.to_owned(), representation);
+    }
     let request = IssueRequest {
         claims,
         ..request.clone()
@@ -95,6 +108,23 @@ pub fn issue_document(request: &IssueRequest, signer: &dyn Signer) -> Result<Str
         CATALOGUE_ISSUE_OPTIONS,
     )?;
     Ok(sd_jwt.to_compact())
+}
+
+/// The claim naming who holds a credential on the subject's behalf (issue 14: a guardian
+/// holding a child's document, after the EUDI ARF topic 29 "representation"). Never
+/// selectively disclosable, so every presentation shows it.
+pub const REPRESENTATION_CLAIM: &str = "representation";
+
+/// Issues a catalogue document (as [`issue_document`]) to a representative of its subject:
+/// `representation` (a JSON object naming the representative) is added as the
+/// [`REPRESENTATION_CLAIM`], in the clear, beside the document's own checked claims; the
+/// credential is bound to the representative's key (`request.holder_jwk`).
+pub fn issue_document_to_representative(
+    request: &IssueRequest,
+    representation: Value,
+    signer: &dyn Signer,
+) -> Result<String, IssueError> {
+    issue_checked(request, Some(representation), signer)
 }
 
 /// Issues the purpose credential `preset` of a catalogue document: `request` is the same as

@@ -11,7 +11,8 @@ pub use envelope::{
     ENVELOPE_CLAIMS, PROTECTED_CLAIMS, VcEnvelope, VcError, check_no_protected_disclosed,
 };
 pub use issue::{
-    CATALOGUE_ISSUE_OPTIONS, IssueError, IssueRequest, issue_document, issue_purpose, issue_vc,
+    CATALOGUE_ISSUE_OPTIONS, IssueError, IssueRequest, REPRESENTATION_CLAIM, issue_document,
+    issue_document_to_representative, issue_purpose, issue_vc,
 };
 
 /// The JOSE `typ` of an SD-JWT VC (section "JOSE Header": "The `typ` value MUST use

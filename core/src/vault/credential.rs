@@ -33,6 +33,10 @@ pub struct StoredCredential {
     /// How to ask the issuer for more purpose credentials, when it gave a refresh token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refill: Option<RefillGrant>,
+    /// The citizen-account inbox entry it came from (issue 14), with the state the last
+    /// sync saw; `None` for a document received by its own offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<super::AccountLink>,
 }
 
 /// What a wallet keeps to refill a document's purpose credentials without the holder: the
@@ -113,6 +117,7 @@ mod tests {
             display: serde_json::json!({"name": "Nguyen Van A"}),
             purposes: Vec::new(),
             refill: None,
+            account: None,
         };
         let printed = format!("{stored:?}");
         assert_eq!(

@@ -36,6 +36,7 @@
 //! the other writer's documents. The check and the rename are not one atomic step, so an
 //! application should still keep a single `Vault` per file (behind a `Mutex` if shared).
 
+mod account;
 mod atomic;
 mod credential;
 mod error;
@@ -51,6 +52,7 @@ use zeroize::Zeroizing;
 
 use crate::local_file::{self, LocalFileError};
 
+pub use account::{AccountLink, StoredAccount};
 pub use credential::{PurposeCredential, RefillGrant, StoredCredential};
 pub use error::VaultError;
 pub use format::{FORMAT_VERSION, MAGIC, MAX_VAULT_FILE_LEN};
@@ -62,12 +64,16 @@ use format::{HEADER_LEN, TAG_LEN, VaultNonce};
 #[derive(Deserialize)]
 struct VaultBody {
     credentials: Vec<StoredCredential>,
+    #[serde(default)]
+    account: Option<StoredAccount>,
 }
 
 /// The decrypted body of a vault file, as written (borrows instead of cloning).
 #[derive(Serialize)]
 struct VaultBodyRef<'a> {
     credentials: &'a [StoredCredential],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a StoredAccount>,
 }
 
 /// A failed write, and whether the new file had already replaced the old one anyway.
@@ -100,6 +106,8 @@ pub struct Vault {
     path: PathBuf,
     key: VaultKey,
     credentials: Vec<StoredCredential>,
+    /// The citizen account, once activated (issue 14).
+    account: Option<StoredAccount>,
     /// Nonce of the file this handle last read or wrote; `None` before the first write of a
     /// new vault.
     on_disk_nonce: Option<VaultNonce>,
@@ -131,6 +139,7 @@ impl Vault {
             path,
             key: key.clone(),
             credentials: Vec::new(),
+            account: None,
             on_disk_nonce: None,
         };
         vault.persist().map_err(|failure| failure.error)?;
@@ -153,6 +162,7 @@ impl Vault {
             path,
             key: key.clone(),
             credentials: body.credentials,
+            account: body.account,
             on_disk_nonce: Some(nonce),
         })
     }
@@ -243,11 +253,31 @@ impl Vault {
         Ok(true)
     }
 
+    /// The citizen account, once activated.
+    pub fn account(&self) -> Option<&StoredAccount> {
+        self.account.as_ref()
+    }
+
+    /// Replaces the citizen account (`None` forgets it) and writes the vault to disk.
+    /// Errors as for [`Vault::insert`]; on error the account in memory is unchanged unless
+    /// the new file was already in place.
+    pub fn set_account(&mut self, account: Option<StoredAccount>) -> Result<(), VaultError> {
+        let previous = std::mem::replace(&mut self.account, account);
+        if let Err(failure) = self.persist() {
+            if !failure.committed {
+                self.account = previous;
+            }
+            return Err(failure.error);
+        }
+        Ok(())
+    }
+
     /// Encrypts the current state under a fresh nonce and replaces the file atomically.
     fn persist(&mut self) -> Result<(), PersistFailure> {
         self.ensure_not_modified_elsewhere()?;
         let body = Zeroizing::new(serde_json::to_vec(&VaultBodyRef {
             credentials: &self.credentials,
+            account: self.account.as_ref(),
         })?);
         // serde_json refuses to read JSON nested past its recursion limit; never write any.
         crate::limits::check_json_depth(&body).map_err(|_| VaultError::TooDeep)?;

@@ -332,17 +332,18 @@ fn multi_row_insert(
     sql
 }
 
-async fn create_offer(
+/// Makes a new offer of `document_id` at `doc_version` inside `tx`; its id and view.
+pub(crate) async fn create_offer(
     services: &Services,
     tx: &mut Transaction<'static, Any>,
     document_id: &str,
     doc_version: i64,
     vct: &str,
     valid_until: i64,
-) -> DomainResult<OfferView> {
+) -> DomainResult<(String, OfferView)> {
     let prepared = prepare_offer(services, document_id, doc_version, vct, valid_until)?;
     insert_offers(services.db.kind(), tx, &[&prepared]).await?;
-    Ok(prepared.view)
+    Ok((prepared.id, prepared.view))
 }
 
 async fn withdraw_offers(
@@ -528,6 +529,7 @@ pub async fn response(services: &Services, id: &str) -> DomainResult<PublishResp
     let document = view_from_row(services, &row).await?;
     let offer_row = sqlx::query(
         "SELECT id, secret_wrapped, expires_at FROM offers WHERE document_id = $1 AND state = 'open' AND expires_at > $2 \
+         AND id NOT IN (SELECT offer_id FROM account_activations) \
          ORDER BY created_at DESC, id LIMIT 1",
     )
     .bind(id)

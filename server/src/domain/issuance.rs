@@ -9,15 +9,17 @@ use giayto_core::jose::jws::CompactJws;
 use giayto_core::jose::{Algorithm, Jwk};
 use giayto_core::oid4vci::CredentialRequest;
 use giayto_core::oid4vci::IssuerErrorCode;
-use giayto_core::oid4vci::verify_proof_jwt;
-use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
+use giayto_core::oid4vci::{VerifiedDpop, verify_proof_jwt};
+use giayto_core::sd_jwt_vc::{
+    IssueRequest, issue_document, issue_document_to_representative, issue_purpose,
+};
 use giayto_core::status_list::StatusReference;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
 use super::documents::CODE_PURPOSE;
 use super::status_lists::{self, NewCredential};
-use super::{DomainError, Services, c_nonce, keys, now};
+use super::{DomainError, Services, accounts, c_nonce, keys, now};
 use crate::offer;
 use crate::secrets;
 
@@ -202,7 +204,8 @@ pub async fn redeem_code(
     services: &Services,
     code: &str,
     tx_code: Option<&str>,
-) -> Result<Grant, GrantError> {
+    dpop: Option<&VerifiedDpop>,
+) -> Result<Redeemed, GrantError> {
     if code.is_empty() || code.len() > 256 {
         return Err(token_err(
             "invalid_grant",
@@ -226,6 +229,17 @@ pub async fn redeem_code(
         return Err(token_err(
             "invalid_grant",
             "unknown, used or expired pre-authorized code",
+        ));
+    }
+    // An activation offer binds the account to the key of a DPoP proof (RFC 9449), so it
+    // needs one, checked before the code can be spent. A document's offer gives Bearer
+    // tokens (`token_type: Bearer`, which a DPoP client reads, RFC 9449 section 5); a
+    // wallet that sends a (valid) proof anyway is not refused for it.
+    let activation = accounts::activation_of(services, &offer_id).await?;
+    if activation.is_some() && dpop.is_none() {
+        return Err(token_err(
+            "invalid_dpop_proof",
+            "this offer activates a citizen account: send a DPoP proof of the account key",
         ));
     }
     let Some(tx_code) = tx_code else {
@@ -271,9 +285,30 @@ pub async fn redeem_code(
             "unknown, used or expired pre-authorized code",
         ));
     }
+    if let (Some((citizen_id, agency_id)), Some(proof)) = (activation, dpop) {
+        if !accounts::record_proof(services, &mut tx, proof).await? {
+            return Err(token_err(
+                "invalid_dpop_proof",
+                "the DPoP proof was used before",
+            ));
+        }
+        let grant =
+            accounts::activate(services, &mut tx, &citizen_id, &agency_id, proof, t).await?;
+        tx.commit().await?;
+        return Ok(Redeemed::Account(grant));
+    }
     let grant = grant_tokens(services, &mut tx, &offer_id, t).await?;
     tx.commit().await?;
-    Ok(grant)
+    Ok(Redeemed::Document(grant))
+}
+
+/// What a redeemed pre-authorized code gave.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// Bearer tokens for the offer's document.
+    Document(Grant),
+    /// An activation: DPoP-bound tokens of the new account.
+    Account(accounts::AccountGrant),
 }
 
 /// Makes a fresh `c_nonce`, valid `nonce_ttl_secs`. Stores nothing (see [`c_nonce`]).
@@ -305,22 +340,31 @@ pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
         .bind(t)
         .execute(services.db.writer())
         .await?;
-    Ok(())
+    super::accounts::purge_expired(services).await
 }
 
-struct Target {
-    offer_id: String,
-    document_id: String,
-    doc_version: i64,
-    agency_id: String,
-    vct: String,
-    claims: Map<String, Value>,
-    valid_until: i64,
+/// The document (at one version) a credential request is for.
+pub(crate) struct Target {
+    /// Internal document id.
+    pub document_id: String,
+    /// The version the credential carries.
+    pub doc_version: i64,
+    /// The issuing agency.
+    pub agency_id: String,
+    /// Its type.
+    pub vct: String,
+    /// Its claims.
+    pub claims: Map<String, Value>,
+    /// Its expiry (for a guardian's copy, at the latest the guardianship's end).
+    pub valid_until: i64,
+    /// For a credential issued to a child's guardian: the guardianship and the
+    /// `representation` claim naming the guardian.
+    pub representation: Option<(String, Value)>,
 }
 
 async fn target_of_token(services: &Services, access_token: &str) -> Result<Target, GrantError> {
     let row = sqlx::query(
-        "SELECT t.offer_id, o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until \
+        "SELECT o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until \
          FROM access_tokens t JOIN offers o ON o.id = t.offer_id JOIN documents d ON d.id = o.document_id \
          WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2",
     )
@@ -339,13 +383,13 @@ async fn target_of_token(services: &Services, access_token: &str) -> Result<Targ
         }
     };
     Ok(Target {
-        offer_id: row.try_get("offer_id")?,
         document_id: row.try_get("document_id")?,
         doc_version: row.try_get("doc_version")?,
         agency_id: row.try_get("agency_id")?,
         vct: row.try_get("vct")?,
         claims,
         valid_until: row.try_get("valid_until")?,
+        representation: None,
     })
 }
 
@@ -378,6 +422,86 @@ pub async fn issue_credentials(
             "the access token does not cover this credential configuration",
         )
     })?;
+    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, access_token);
+    let (holder_keys, nonces) = check_proofs(services, request, now())?;
+    issue_to(
+        services,
+        &target,
+        purpose.as_ref(),
+        holder_keys,
+        &nonces,
+        TokenUse::Offer {
+            token_hash: &token_hash,
+            configuration_id,
+        },
+    )
+    .await
+}
+
+/// The credential endpoint for a citizen account (already authenticated by its DPoP-bound
+/// token): the request names a `credential_identifier` from the account's
+/// `authorization_details` or inbox, and gets the full credential of that document, bound
+/// to each proved key and recorded with the account.
+pub async fn issue_for_account(
+    services: &Services,
+    account: &accounts::Account,
+    request: &CredentialRequest,
+) -> Result<Vec<String>, GrantError> {
+    let Some(identifier) = request.credential_identifier.as_deref() else {
+        return Err(cred_err(
+            IssuerErrorCode::InvalidCredentialRequest,
+            "an account token receives documents by credential_identifier (OpenID4VCI 1.0 section 8.2)",
+        ));
+    };
+    if request.credential_configuration_id.is_some() {
+        return Err(cred_err(
+            IssuerErrorCode::InvalidCredentialRequest,
+            "credential_identifier and credential_configuration_id together",
+        ));
+    }
+    let target = accounts::target_of_identifier(services, account, identifier).await?;
+    let (holder_keys, nonces) = check_proofs(services, request, now())?;
+    issue_to(
+        services,
+        &target,
+        None,
+        holder_keys,
+        &nonces,
+        TokenUse::Account {
+            account_id: &account.id,
+        },
+    )
+    .await
+}
+
+/// How the access token of a credential request is accounted for.
+pub(crate) enum TokenUse<'a> {
+    /// An offer's token covers each configuration once (the full credential, each purpose
+    /// type): one credential request each.
+    Offer {
+        /// Keyed hash of the access token.
+        token_hash: &'a str,
+        /// The configuration asked for.
+        configuration_id: &'a str,
+    },
+    /// A citizen account's token (already checked with its DPoP proof): the credentials
+    /// are recorded with the account, so closing it revokes them.
+    Account {
+        /// The account.
+        account_id: &'a str,
+    },
+}
+
+/// Each distinct `c_nonce` of a request's key proofs with its expiry.
+type ProofNonces = Vec<(String, i64)>;
+
+/// Checks the request's other parameters and its `jwt` key proofs at time `t`; the holder
+/// keys and the nonces (recorded as used only when issuing).
+pub(crate) fn check_proofs(
+    services: &Services,
+    request: &CredentialRequest,
+    t: i64,
+) -> Result<(Vec<Jwk>, ProofNonces), GrantError> {
     if request.credential_response_encryption.is_some() {
         return Err(cred_err(
             IssuerErrorCode::InvalidEncryptionParameters,
@@ -406,7 +530,6 @@ pub async fn issue_credentials(
             format!("at most {BATCH_SIZE} proofs"),
         ));
     }
-    let t = now();
     let mut holder_keys: Vec<Jwk> = Vec::with_capacity(proofs.len());
     // Each distinct c_nonce with its expiry; recorded as used only when issuing.
     let mut nonces: Vec<(String, i64)> = Vec::new();
@@ -447,6 +570,21 @@ pub async fn issue_credentials(
         }
         holder_keys.push(key);
     }
+    Ok((holder_keys, nonces))
+}
+
+/// Issues one credential of `target` (the full one, or a `purpose` credential) per holder
+/// key, after marking the nonces used and accounting for the token as `token_use` says,
+/// with the document's row lock held, within the per-document window bound.
+pub(crate) async fn issue_to(
+    services: &Services,
+    target: &Target,
+    purpose: Option<&giayto_core::catalogue::Purpose>,
+    holder_keys: Vec<Jwk>,
+    nonces: &[(String, i64)],
+    token_use: TokenUse<'_>,
+) -> Result<Vec<String>, GrantError> {
+    let t = now();
     if target.valid_until <= t {
         // Never a credential whose `exp` is not after its `iat`; no status slot used.
         return Err(cred_err(
@@ -456,7 +594,7 @@ pub async fn issue_credentials(
     }
     let signer = keys::active_signer(services, Some(&target.agency_id)).await?;
     let mut tx = services.db.begin().await?;
-    for (n, expires_at) in &nonces {
+    for (n, expires_at) in nonces {
         let first_use = sqlx::query(
             "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
         )
@@ -471,28 +609,49 @@ pub async fn issue_credentials(
             ));
         }
     }
-    // An access token covers each configuration of its offer once (the full credential,
-    // each purpose type): one credential request each, a batch of proofs in each.
-    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, access_token);
-    let live_token = sqlx::query(
-        "SELECT 1 AS live FROM access_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-    )
-    .bind(&token_hash)
-    .bind(t)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let consumed = sqlx::query(
-        "INSERT INTO token_uses (token_hash, configuration_id, used_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (token_hash, configuration_id) DO NOTHING",
-    )
-    .bind(&token_hash)
-    .bind(configuration_id)
-    .bind(t)
-    .execute(&mut *tx)
-    .await?;
-    if live_token.is_none() || consumed.rows_affected() != 1 {
-        return Err(GrantError::InvalidToken);
-    }
+    let account_id = match token_use {
+        TokenUse::Offer {
+            token_hash,
+            configuration_id,
+        } => {
+            // An access token covers each configuration of its offer once (the full
+            // credential, each purpose type): one credential request each, a batch of
+            // proofs in each.
+            let live_token = sqlx::query(
+                "SELECT 1 AS live FROM access_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(t)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let consumed = sqlx::query(
+                "INSERT INTO token_uses (token_hash, configuration_id, used_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (token_hash, configuration_id) DO NOTHING",
+            )
+            .bind(token_hash)
+            .bind(configuration_id)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+            if live_token.is_none() || consumed.rows_affected() != 1 {
+                return Err(GrantError::InvalidToken);
+            }
+            None
+        }
+        TokenUse::Account { account_id } => {
+            // The account must still be active when the credential is written (a
+            // deactivation in between is seen here or revokes the row there).
+            let active =
+                sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            if active.rows_affected() != 1 {
+                return Err(GrantError::InvalidToken);
+            }
+            Some(account_id)
+        }
+    };
     // Takes the document's row lock (as revocation does) and checks it may still be issued.
     let live = sqlx::query(
         "UPDATE documents SET updated_at = updated_at WHERE id = $1 AND state = 'valid' AND version = $2",
@@ -541,6 +700,16 @@ pub async fn issue_credentials(
         slots.push(
             status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?,
         );
+        if let Some(account_id) = account_id {
+            sqlx::query(
+                "UPDATE credentials SET account_id = $1, guardianship_id = $2 WHERE id = $3",
+            )
+            .bind(account_id)
+            .bind(target.representation.as_ref().map(|(g, _)| g.as_str()))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     tx.commit().await?;
     let issuer = services.agency_issuer(&target.agency_id);
@@ -559,14 +728,17 @@ pub async fn issue_credentials(
             not_before: None,
             expires_at: Some(target.valid_until),
         };
-        let issued = match &purpose {
-            None => issue_document(&req, signer.as_ref()),
-            Some(purpose) => issue_purpose(&req, purpose.preset().name, signer.as_ref()),
+        let issued = match (purpose, &target.representation) {
+            (None, Some((_, claim))) => {
+                issue_document_to_representative(&req, claim.clone(), signer.as_ref())
+            }
+            (None, None) => issue_document(&req, signer.as_ref()),
+            (Some(purpose), _) => issue_purpose(&req, purpose.preset().name, signer.as_ref()),
         };
         let credential = issued.map_err(|e| {
             GrantError::Internal(DomainError::Internal(format!(
                 "issue {}: {e}",
-                target.offer_id
+                target.document_id
             )))
         })?;
         out.push(credential);

@@ -2,9 +2,11 @@
 //! OpenID4VCI grant and credential steps, and the trust list. Each state change runs in one
 //! database transaction; the HTTP layer only translates.
 
+pub mod accounts;
 pub mod agencies;
 pub mod c_nonce;
 pub mod documents;
+pub mod guardians;
 pub mod ids;
 pub mod issuance;
 pub mod keys;

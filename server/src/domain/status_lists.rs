@@ -234,21 +234,52 @@ pub async fn set_document_status(
     document_id: &str,
     status: i64,
 ) -> DomainResult<()> {
-    sqlx::query(
+    set_status_of(tx, Holder::Document(document_id), status).await?;
+    Ok(())
+}
+
+/// Whose credentials a status change covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// Every credential of a document.
+    Document(&'a str),
+    /// Every credential issued to a citizen account (issue 14).
+    Account(&'a str),
+    /// Every credential issued to a guardian under a guardianship (issue 14).
+    Guardianship(&'a str),
+}
+
+/// Sets the status of every credential of `holder` (never un-revoking one) and bumps the
+/// version (and `updated_at`, the next token's `iat`) of each list touched, inside `tx`;
+/// how many credentials changed.
+pub async fn set_status_of(
+    tx: &mut Transaction<'static, Any>,
+    holder: Holder<'_>,
+    status: i64,
+) -> DomainResult<u64> {
+    // The column is one of three fixed names, never input.
+    let (column, id) = match holder {
+        Holder::Document(id) => ("document_id", id),
+        Holder::Account(id) => ("account_id", id),
+        Holder::Guardianship(id) => ("guardianship_id", id),
+    };
+    sqlx::query(&format!(
         "UPDATE status_lists SET version = version + 1, updated_at = $3 WHERE id IN \
-         (SELECT DISTINCT list_id FROM credentials WHERE document_id = $1 AND status <> $2 AND status <> 1)",
-    )
-    .bind(document_id)
+         (SELECT DISTINCT list_id FROM credentials WHERE {column} = $1 AND status <> $2 AND status <> 1)"
+    ))
+    .bind(id)
     .bind(status)
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE credentials SET status = $1 WHERE document_id = $2 AND status <> $1 AND status <> 1")
-        .bind(status)
-        .bind(document_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let done = sqlx::query(&format!(
+        "UPDATE credentials SET status = $1 WHERE {column} = $2 AND status <> $1 AND status <> 1"
+    ))
+    .bind(status)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The signed `statuslist+jwt` of the list in `state` (from [`state`]): `iat` and the

@@ -62,7 +62,7 @@ pub async fn publish(
 /// Parses a JSON body after core's nesting bound (`limits::MAX_JSON_DEPTH`), which holds
 /// whatever serde_json features a workspace build unifies (`unbounded_depth` lifts
 /// serde_json's own recursion limit).
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     giayto_core::limits::parse_json(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

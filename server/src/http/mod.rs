@@ -3,6 +3,7 @@
 //! time bound, problem+json errors, tracing and metrics; `admin_app()` builds the admin
 //! router (`/metrics`), served on its own listener.
 
+pub mod account;
 pub mod auth;
 pub mod body;
 pub mod conditional;
@@ -65,7 +66,15 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/documents/{document_id}/reissue",
             post(issuer_api::reissue).route_layer(json()),
         )
-        .route("/credential", post(oid4vci::credential).route_layer(json()));
+        .route("/credential", post(oid4vci::credential).route_layer(json()))
+        .route(
+            "/api/v1/accounts",
+            post(account::activate).route_layer(json()),
+        )
+        .route(
+            "/api/v1/guardianships",
+            post(account::record_guardianship).route_layer(json()),
+        );
     let form = Router::new().route(
         "/token",
         post(oid4vci::token).route_layer(from_fn(body::form_only)),
@@ -95,6 +104,16 @@ pub fn app(state: AppState) -> Router {
             "/.well-known/oauth-authorization-server",
             get(oid4vci::authorization_server_metadata),
         )
+        .route(
+            "/api/v1/accounts/{citizen_id}/deactivate",
+            post(account::deactivate),
+        )
+        .route(
+            "/api/v1/guardianships/{guardianship_id}/end",
+            post(account::end_guardianship),
+        )
+        .route(account::INBOX_PATH, get(account::inbox))
+        .route(account::TRANSFER_PATH, post(account::transfer))
         .route("/nonce", post(oid4vci::nonce))
         .route("/offers/{offer_id}", get(oid4vci::offer_by_reference))
         .route("/offers/{offer_id}/qr.png", get(oid4vci::offer_qr))

@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::AppState;
+use super::account;
 use super::error::{ApiError, oauth_error};
+use crate::domain::accounts;
 use crate::domain::issuance::{
-    self, BATCH_SIZE, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, alg_names,
+    self, BATCH_SIZE, CREDENTIAL_SIGNING_ALGS, GrantError, PROOF_SIGNING_ALGS, Redeemed, alg_names,
 };
 use crate::domain::{DomainError, now};
 use crate::offer::{self, PRE_AUTHORIZED_GRANT};
@@ -145,6 +147,7 @@ pub async fn authorization_server_metadata(State(state): State<AppState>) -> Jso
         "issuer": base,
         "token_endpoint": format!("{base}/token"),
         "grant_types_supported": [PRE_AUTHORIZED_GRANT, REFRESH_TOKEN_GRANT],
+        "dpop_signing_alg_values_supported": alg_names(super::account::DPOP_SIGNING_ALGS),
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": true,
         "status_list_aggregation_endpoint": crate::domain::status_lists::server_aggregation_uri(&state.services),
@@ -153,7 +156,7 @@ pub async fn authorization_server_metadata(State(state): State<AppState>) -> Jso
 
 /// Token endpoint: the pre-authorized code grant, and the refresh token grant that lets a
 /// wallet refill its purpose credentials.
-pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(req) = TokenRequest::from_form(&body) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -161,6 +164,33 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
             "body must be application/x-www-form-urlencoded",
         );
     };
+    // A DPoP proof (RFC 9449 section 5) activates or refreshes a citizen account.
+    let dpop = match account::request_proof(&state.services, &headers, "POST", "/token", None) {
+        Ok(dpop) => dpop,
+        Err(fault) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                &fault.description(),
+            );
+        }
+    };
+    if req.grant_type == REFRESH_TOKEN_GRANT
+        && let Some(refresh_token) = req.refresh_token.as_ref()
+        && refresh_token.expose().starts_with(accounts::REFRESH_PREFIX)
+    {
+        let Some(proof) = dpop.as_ref() else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                "an account refresh token needs a DPoP proof of the account key",
+            );
+        };
+        return match accounts::refresh(&state.services, refresh_token.expose(), proof).await {
+            Ok(grant) => account_token_response(&state, &grant).await,
+            Err(e) => e.into_response(),
+        };
+    }
     if req.grant_type == REFRESH_TOKEN_GRANT {
         let Some(refresh_token) = req.refresh_token.as_ref() else {
             return oauth_error(
@@ -189,10 +219,31 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
         );
     };
     let tx_code = req.tx_code.as_ref().map(|t| t.expose());
-    match issuance::redeem_code(&state.services, code.expose(), tx_code).await {
-        Ok(grant) => token_response(&grant),
+    match issuance::redeem_code(&state.services, code.expose(), tx_code, dpop.as_ref()).await {
+        Ok(Redeemed::Document(grant)) => token_response(&grant),
+        Ok(Redeemed::Account(grant)) => account_token_response(&state, &grant).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// The token response of an account (RFC 6749 section 5.1, RFC 9449 section 5): a
+/// `DPoP` token, the refresh token at activation, and `authorization_details` naming every
+/// document the account can receive now (OpenID4VCI 1.0 section 6.2).
+async fn account_token_response(state: &AppState, grant: &accounts::AccountGrant) -> Response {
+    let inbox = match accounts::inbox(&state.services, &grant.citizen_id).await {
+        Ok(inbox) => inbox,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut body = json!({
+        "access_token": grant.access_token,
+        "token_type": giayto_core::oid4vci::DPOP_TOKEN_TYPE,
+        "expires_in": grant.expires_in,
+        "authorization_details": accounts::authorization_details(&state.services, &inbox),
+    });
+    if let Some(refresh_token) = &grant.refresh_token {
+        body["refresh_token"] = json!(refresh_token);
+    }
+    no_store(Json(body).into_response())
 }
 
 /// A successful token response (RFC 6749 section 5.1), never cached.
@@ -223,6 +274,9 @@ pub async fn credential(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if account::dpop_access_token(&headers).is_some() {
+        return account::credential(&state.services, &headers, &body).await;
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -116,6 +116,10 @@ pub async fn track(req: Request, next: Next) -> Response {
         super::issuer_api::suspend,
         super::issuer_api::reinstate,
         super::issuer_api::reissue,
+        super::account::activate,
+        super::account::deactivate,
+        super::account::record_guardianship,
+        super::account::end_guardianship,
     ),
     modifiers(&ApiKeyScheme, &FrameworkResponses),
     tags((name = "issuer", description = "Issuer API of agencies"))

@@ -1,0 +1,330 @@
+//! Issue 14, the citizen account, against the real `giayto-server` binary on SQLite and
+//! PostgreSQL, with the real `giayto` command as the phone: the police activate the
+//! citizen (issuer API), `giayto wallet activate` binds the account to the phone's key and
+//! receives the ID card; three agencies publish and one `giayto wallet sync` receives all;
+//! a reissue arrives on the next sync and replaces; a revocation shows in the wallet; a
+//! sync with nothing new is a `304`; the phone changes at the counter, and the old phone's
+//! QR is refused by a verifier that refreshed its status lists while the new phone's
+//! passes; a lost phone deactivated revokes everything on it.
+//!
+//! Guardians: the police record a guardianship; the guardian's sync receives the child's
+//! health insurance card, a hospital's verifier accepts it and shows the guardian; with the
+//! verifier's clock past the guardianship's end (the child turns 14) it is refused; the
+//! child's own account then receives it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+
+use giayto_core::verifier::FailureCode;
+use giayto_e2e::HarnessError;
+use giayto_e2e::agency::{self, Offer};
+use giayto_e2e::officer::Officer;
+use giayto_e2e::server::{Backend, Server, giayto_binary};
+use serde_json::{Value, json};
+
+const CITIZEN: &str = "001090000014";
+
+#[test]
+fn citizen_account_on_sqlite() {
+    run(Backend::Sqlite);
+}
+
+#[test]
+fn citizen_account_on_postgres() {
+    run(Backend::Postgres);
+}
+
+fn run(backend: Backend) {
+    let Some(mut server) = Server::start(backend).unwrap() else {
+        return;
+    };
+    if let Err(e) = scenario(&server).and_then(|()| guardian_scenario(&server)) {
+        panic!(
+            "{backend:?} citizen account failed: {e}\n--- server log ---\n{}",
+            server.log()
+        );
+    }
+    server.stop().unwrap();
+}
+
+/// `giayto --json wallet --dir DIR args...`: the parsed JSON answer, or the failure.
+fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
+    let out = Command::new(giayto_binary()?)
+        .args(["--json", "wallet", "--dir"])
+        .arg(dir)
+        .args(args)
+        .env_remove("GIAYTO_VAULT_KEY")
+        .env_remove("GIAYTO_WALLET")
+        .output()?;
+    if !out.status.success() {
+        return Err(HarnessError::Unexpected(format!(
+            "giayto wallet {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| HarnessError::Unexpected(format!("giayto wallet {args:?}: {e}")))
+}
+
+fn publish(server: &Server, type_id: &'static str, document_id: &str) -> Result<(), HarnessError> {
+    publish_for(server, type_id, CITIZEN, document_id)
+}
+
+fn publish_for(
+    server: &Server,
+    type_id: &'static str,
+    citizen: &str,
+    document_id: &str,
+) -> Result<(), HarnessError> {
+    agency::publish(server, &agency::document(type_id, citizen, document_id)?)?;
+    Ok(())
+}
+
+/// The police's activation call: the offer to show at the counter.
+fn activation(server: &Server) -> Result<Offer, HarnessError> {
+    activation_of(server, CITIZEN)
+}
+
+/// The police's activation call for `citizen`.
+fn activation_of(server: &Server, citizen: &str) -> Result<Offer, HarnessError> {
+    let url = server.url("/api/v1/accounts");
+    let reply = server
+        .client
+        .post_json(
+            &url,
+            Some(server.api_key("police")?),
+            &json!({ "citizen_id": citizen }),
+        )?
+        .expect(&url, 201)?
+        .json()?;
+    Offer::from_json(&reply["offer"])
+}
+
+/// A new phone (a `giayto` wallet folder) activated at the counter; its first sync's report.
+fn new_phone(server: &Server, dir: &Path) -> Result<Value, HarnessError> {
+    wallet(dir, &["init"])?;
+    let offer = activation(server)?;
+    wallet(dir, &["activate", &offer.uri, "--tx-code", &offer.tx_code])
+}
+
+/// The wallet id of the stored document of catalogue type `type_id`.
+fn id_of(dir: &Path, type_id: &str) -> Result<String, HarnessError> {
+    let vct = giayto_core::catalogue::by_id(type_id).unwrap().vct;
+    wallet(dir, &["list"])?
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["vct"] == vct)
+        .and_then(|d| d["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| HarnessError::Unexpected(format!("no {type_id} in the wallet")))
+}
+
+fn received(report: &Value) -> usize {
+    report["received"].as_array().unwrap().len()
+}
+
+fn scenario(server: &Server) -> Result<(), HarnessError> {
+    let phones = tempfile::tempdir()?;
+    let old_phone = phones.path().join("old");
+    publish(server, "can_cuoc", "CC-14")?;
+
+    // Activation at the counter: the ID card arrives with it.
+    let report = new_phone(server, &old_phone)?;
+    assert_eq!(received(&report), 1, "{report}");
+
+    // Three agencies publish as they always did; one sync receives all.
+    publish(server, "driving_licence", "GPLX-14")?;
+    publish(server, "judicial_record", "LLTP-14")?;
+    publish(server, "health_insurance_card", "BHYT-14")?;
+    let report = wallet(&old_phone, &["sync"])?;
+    assert_eq!(received(&report), 3, "{report}");
+    assert_eq!(wallet(&old_phone, &["list"])?.as_array().unwrap().len(), 4);
+    let history = wallet(&old_phone, &["history"])?;
+    let publishers: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["publisher"]["id"].as_str().unwrap())
+        .collect();
+    for agency in ["police", "justice", "social-insurance"] {
+        assert!(publishers.contains(&agency), "{history}");
+    }
+
+    // Nothing new: one token request and a 304.
+    let report = wallet(&old_phone, &["sync"])?;
+    assert_eq!(report["unchanged"], true, "{report}");
+
+    // A reissue arrives on the next sync and replaces the old version.
+    let licence = id_of(&old_phone, "driving_licence")?;
+    let mut claims = giayto_core::catalogue::examples::example_claims("driving_licence").unwrap();
+    claims["place_of_residence"] = json!("45 Lý Thường Kiệt, Hoàn Kiếm, Hà Nội");
+    let url = server.url("/api/v1/documents/GPLX-14/reissue");
+    server
+        .client
+        .post_json(
+            &url,
+            Some(server.api_key("police")?),
+            &json!({ "claims": claims }),
+        )?
+        .expect(&url, 200)?;
+    let report = wallet(&old_phone, &["sync"])?;
+    assert_eq!(received(&report), 1, "{report}");
+    let new_licence = id_of(&old_phone, "driving_licence")?;
+    assert_ne!(new_licence, licence);
+    assert_eq!(wallet(&old_phone, &["list"])?.as_array().unwrap().len(), 4);
+
+    // A revocation shows in the wallet.
+    agency::change(server, "justice", "LLTP-14", "revoke")?;
+    let report = wallet(&old_phone, &["sync"])?;
+    let record = id_of(&old_phone, "judicial_record")?;
+    assert_eq!(
+        report["marked"],
+        json!([{ "id": record, "state": "revoked" }])
+    );
+    let listed = wallet(&old_phone, &["list"])?;
+    let state = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == record.as_str())
+        .map(|d| d["state"].clone());
+    assert_eq!(state, Some(json!("revoked")));
+
+    // The old phone's licence QR passes a verifier today.
+    let qr = wallet(
+        &old_phone,
+        &["present", &new_licence, "--preset", "traffic_stop"],
+    )?;
+    let old_qr = qr["qr_text"].as_str().unwrap().to_owned();
+    let mut officer = Officer::pin_from(&server.client, &server.base_url())?;
+    officer.sync(&server.client, &server.base_url())?;
+    let verdict = officer.verify_text(&old_qr)?;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+
+    // A new phone at the counter: the old phone's credentials are revoked in the same
+    // transaction, the new one receives every valid document.
+    let new = phones.path().join("new");
+    let report = new_phone(server, &new)?;
+    assert_eq!(
+        received(&report),
+        3,
+        "ID card, licence, insurance card: {report}"
+    );
+    officer.sync(&server.client, &server.base_url())?;
+    let verdict = officer.verify_text(&old_qr)?;
+    assert!(!verdict.valid, "the old phone's QR is refused");
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Revoked),
+        "{:?}",
+        verdict.errors
+    );
+    let licence = id_of(&new, "driving_licence")?;
+    let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
+    let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    // The old phone cannot sync any more.
+    assert!(wallet(&old_phone, &["sync"]).is_err());
+
+    // The new phone is lost: the counter deactivates the account, everything on it is
+    // revoked at once.
+    let url = server.url(&format!("/api/v1/accounts/{CITIZEN}/deactivate"));
+    let closed = server
+        .client
+        .post_json(&url, Some(server.api_key("police")?), &json!({}))?
+        .expect(&url, 200)?
+        .json()?;
+    assert_eq!(closed["revoked_credentials"], 3, "{closed}");
+    officer.sync(&server.client, &server.base_url())?;
+    let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
+    let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Revoked),
+        "{:?}",
+        verdict.errors
+    );
+    assert!(wallet(&new, &["sync"]).is_err());
+    Ok(())
+}
+
+const GUARDIAN: &str = "001080000015";
+const CHILD: &str = "079216000016";
+
+/// A phone activated for `citizen`; its first sync's report.
+fn phone_of(server: &Server, dir: &Path, citizen: &str) -> Result<Value, HarnessError> {
+    wallet(dir, &["init"])?;
+    let offer = activation_of(server, citizen)?;
+    wallet(dir, &["activate", &offer.uri, "--tx-code", &offer.tx_code])
+}
+
+fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
+    let phones = tempfile::tempdir()?;
+    publish_for(server, "can_cuoc", GUARDIAN, "CC-G")?;
+    publish_for(server, "can_cuoc", CHILD, "CC-CHILD")?;
+    publish_for(server, "health_insurance_card", CHILD, "BHYT-CHILD")?;
+    let ends_at = giayto_e2e::now() + 3600;
+    let url = server.url("/api/v1/guardianships");
+    server
+        .client
+        .post_json(
+            &url,
+            Some(server.api_key("police")?),
+            &json!({
+                "guardian_citizen_id": GUARDIAN,
+                "child_citizen_id": CHILD,
+                "child_birth_date": "2016-05-01",
+                "ends_at": ends_at,
+            }),
+        )?
+        .expect(&url, 201)?;
+
+    // The guardian's phone receives its own ID card and the child's documents.
+    let guardian = phones.path().join("guardian");
+    let report = phone_of(server, &guardian, GUARDIAN)?;
+    assert_eq!(received(&report), 3, "{report}");
+    let card = id_of(&guardian, "health_insurance_card")?;
+    let qr = wallet(
+        &guardian,
+        &["present", &card, "--preset", "insurance_check"],
+    )?;
+    let qr = qr["qr_text"].as_str().unwrap().to_owned();
+
+    // A hospital's verifier accepts it and shows who presented it.
+    let mut hospital = Officer::pin_from(&server.client, &server.base_url())?;
+    hospital.sync(&server.client, &server.base_url())?;
+    let verdict = hospital.verify_text(&qr)?;
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    let representation = &verdict.claims_json["representation"];
+    assert_eq!(
+        representation["type"], "guardian",
+        "{:?}",
+        verdict.claims_json
+    );
+    assert_eq!(representation["representative"]["personal_id"], GUARDIAN);
+
+    // The child turns 14 (the verifier's clock moved past the guardianship's end): refused.
+    let verdict = hospital.verify_text_at(&qr, ends_at + 600)?;
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Expired),
+        "{:?}",
+        verdict.errors
+    );
+
+    // The child's own account receives the documents.
+    let child = phones.path().join("child");
+    let report = phone_of(server, &child, CHILD)?;
+    assert_eq!(received(&report), 2, "{report}");
+    Ok(())
+}
