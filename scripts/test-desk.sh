@@ -19,3 +19,5 @@ echo "== desk page in headless Chromium"
 cargo test -p giayto-verifier --locked --test desk_chromium -- --ignored
 echo "== an independent OpenID4VP wallet library (npm @openid4vc/openid4vp) answers the verifier"
 cargo test -p giayto-verifier --locked --test interop_npm -- --ignored
+echo "== cross-device: the desk page in Chromium asks, the giayto wallet (CLI) answers"
+cargo test -p giayto-e2e --locked --test desk_cross_device -- --ignored

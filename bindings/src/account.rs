@@ -220,10 +220,13 @@ impl Wallet {
         activation.on_as_metadata(&http::send(http, request).await?)?;
         let alias = format!(
             "{ACCOUNT_ALIAS_PREFIX}{}",
-            new_alias(ALIAS_PREFIX)?.rsplit('-').next().unwrap_or_default()
+            new_alias(ALIAS_PREFIX)?
+                .rsplit('-')
+                .next()
+                .unwrap_or_default()
         );
         let mut new_key = NewKeys::new(self.keys.clone());
-            new_key.adopt(alias.clone());
+        new_key.adopt(alias.clone());
         let key = HolderKey::new(self.keys.get_or_create_key(alias.clone())?)?;
         let now = unix_now();
         let jti = new_jti()?;

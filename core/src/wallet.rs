@@ -4,8 +4,8 @@
 //! credentials ([`purposes`]), and delete. Shared by the `giayto` command and the mobile
 //! bindings; sans-IO apart from the vault's own file.
 
-pub mod purpose_issuance;
 pub mod account;
+pub mod purpose_issuance;
 pub mod purposes;
 
 pub use purpose_issuance::{

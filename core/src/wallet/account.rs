@@ -543,8 +543,7 @@ impl Wallet {
         credential_identifier: &str,
         now: i64,
     ) -> Result<(String, Vec<String>), WalletError> {
-        let mut stored =
-            super::Parsed::read(credential)?.into_stored(holder_key_id, now);
+        let mut stored = super::Parsed::read(credential)?.into_stored(holder_key_id, now);
         stored.account = Some(link_of(entry, credential_identifier));
         let id = stored.id.clone();
         self.vault.insert(stored)?;

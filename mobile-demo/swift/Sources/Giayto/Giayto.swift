@@ -1173,6 +1173,135 @@ public func FfiConverterTypeKeyStore_lower(_ value: KeyStore) -> UInt64 {
 
 
 /**
+ * A verified request waiting for the holder's answer; answered at most once.
+ */
+public protocol PresentationRequestProtocol: AnyObject, Sendable {
+    
+    /**
+     * What the consent screen shows.
+     */
+    func info()  -> PresentationRequestInfo
+    
+}
+/**
+ * A verified request waiting for the holder's answer; answered at most once.
+ */
+open class PresentationRequest: PresentationRequestProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_giayto_bindings_fn_clone_presentationrequest(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_giayto_bindings_fn_free_presentationrequest(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * What the consent screen shows.
+     */
+open func info() -> PresentationRequestInfo  {
+    return try!  FfiConverterTypePresentationRequestInfo_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_presentationrequest_info(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationRequest: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PresentationRequest
+
+    public static func lift(_ handle: UInt64) throws -> PresentationRequest {
+        return PresentationRequest(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PresentationRequest) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationRequest {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PresentationRequest, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationRequest_lift(_ handle: UInt64) throws -> PresentationRequest {
+    return try FfiConverterTypePresentationRequest.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationRequest_lower(_ value: PresentationRequest) -> UInt64 {
+    return FfiConverterTypePresentationRequest.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives the progress of a long call. Called on the thread that runs the call, between
  * its steps: return quickly (post to the UI thread). An exception thrown here is ignored:
  * a broken progress bar never fails the call.
@@ -2195,6 +2324,57 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * The account's history as the last sync read it: every document published for the
+     * citizen, by whom and when, newest first. Empty without an account.
+     */
+    func accountHistory()  -> [PublishedDocument]
+    
+    /**
+     * Activates the citizen account from the offer shown at the police counter
+     * (`openid-credential-offer://`) and the code sent separately: a new key is made in the
+     * key store as the account key (the issuer binds the account to it by DPoP, RFC 9449),
+     * then a first [`Wallet::sync`] receives the ID card and everything else published.
+     *
+     * Async: waits for the network and the keys' `sign`. A new activation (a new phone,
+     * or after a deactivation) replaces the wallet's account.
+     */
+    func activate(offerUri: String, txCode: String?) async throws  -> SyncSummary
+    
+    /**
+     * Fetches what agencies published for the citizen: receives each new document and the
+     * new version of each reissued one (replacing the old), and marks documents revoked or
+     * suspended. Cheap when nothing changed: one token request and a `304`.
+     *
+     * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
+     * what it had stored; the next one goes on from there.
+     */
+    func sync() async throws  -> SyncSummary
+    
+    /**
+     * Reads a verifier's request (`openid4vp://` or `haip-vp://`, the scanned QR text or
+     * link), fetches its signed request object through the app's `HttpClient`, verifies it
+     * against the trust list (`trust_list_token`, signed by `trust_anchor`: a JWK or JWKS
+     * as JSON, as `Verifier` takes it), and evaluates it against the stored documents.
+     * With `strict`, a verifier asking beyond its registration is refused (and told so);
+     * otherwise the returned info carries the warning.
+     *
+     * Async: waits for the network. Cancelling it leaves nothing behind.
+     */
+    func inspectRequest(requestUri: String, trustListToken: String, trustAnchor: String, strict: Bool) async throws  -> PresentationRequest
+    
+    /**
+     * Answers `request` as the holder chose: shares (each presentation's key-binding JWT
+     * signed by the document's key through the app's `KeyStore`, which may ask for the
+     * holder's fingerprint), or declines. Returns whether it shared and the verifier's
+     * `redirect_uri`, if any.
+     *
+     * Async: waits for each signature and the network. Cancelling it before the answer is
+     * posted shares nothing (a purpose credential already signed for is then marked used,
+     * never shown twice); a request is answered at most once.
+     */
+    func respond(request: PresentationRequest, consent: PresentationConsent) async throws  -> PresentationOutcome
+    
+    /**
      * Deletes document `id`, its holder key and its purpose credentials' keys. Async:
      * the vault file is rewritten on a worker thread, never on the caller's; a cancelled
      * call deletes all or none.
@@ -2357,6 +2537,120 @@ public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http
 }
     
 
+    
+    /**
+     * The account's history as the last sync read it: every document published for the
+     * citizen, by whom and when, newest first. Empty without an account.
+     */
+open func accountHistory() -> [PublishedDocument]  {
+    return try!  FfiConverterSequenceTypePublishedDocument.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_account_history(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Activates the citizen account from the offer shown at the police counter
+     * (`openid-credential-offer://`) and the code sent separately: a new key is made in the
+     * key store as the account key (the issuer binds the account to it by DPoP, RFC 9449),
+     * then a first [`Wallet::sync`] receives the ID card and everything else published.
+     *
+     * Async: waits for the network and the keys' `sign`. A new activation (a new phone,
+     * or after a deactivation) replaces the wallet's account.
+     */
+open func activate(offerUri: String, txCode: String?)async throws  -> SyncSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_activate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(offerUri),FfiConverterOptionString.lower(txCode)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Fetches what agencies published for the citizen: receives each new document and the
+     * new version of each reissued one (replacing the old), and marks documents revoked or
+     * suspended. Cheap when nothing changed: one token request and a `304`.
+     *
+     * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
+     * what it had stored; the next one goes on from there.
+     */
+open func sync()async throws  -> SyncSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Reads a verifier's request (`openid4vp://` or `haip-vp://`, the scanned QR text or
+     * link), fetches its signed request object through the app's `HttpClient`, verifies it
+     * against the trust list (`trust_list_token`, signed by `trust_anchor`: a JWK or JWKS
+     * as JSON, as `Verifier` takes it), and evaluates it against the stored documents.
+     * With `strict`, a verifier asking beyond its registration is refused (and told so);
+     * otherwise the returned info carries the warning.
+     *
+     * Async: waits for the network. Cancelling it leaves nothing behind.
+     */
+open func inspectRequest(requestUri: String, trustListToken: String, trustAnchor: String, strict: Bool)async throws  -> PresentationRequest  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_inspect_request(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(requestUri),FfiConverterString.lower(trustListToken),FfiConverterString.lower(trustAnchor),FfiConverterBool.lower(strict)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_u64,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_u64,
+            freeFunc: ffi_giayto_bindings_rust_future_free_u64,
+            liftFunc: FfiConverterTypePresentationRequest_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Answers `request` as the holder chose: shares (each presentation's key-binding JWT
+     * signed by the document's key through the app's `KeyStore`, which may ask for the
+     * holder's fingerprint), or declines. Returns whether it shared and the verifier's
+     * `redirect_uri`, if any.
+     *
+     * Async: waits for each signature and the network. Cancelling it before the answer is
+     * posted shares nothing (a purpose credential already signed for is then marked used,
+     * never shown twice); a request is answered at most once.
+     */
+open func respond(request: PresentationRequest, consent: PresentationConsent)async throws  -> PresentationOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_respond(
+                        self.uniffiCloneHandle(),FfiConverterTypePresentationRequest_lower(request),FfiConverterTypePresentationConsent_lower(consent)
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePresentationOutcome_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
     
     /**
      * Deletes document `id`, its holder key and its purpose credentials' keys. Async:
@@ -2742,6 +3036,75 @@ public func FfiConverterTypeDocumentInfo_lift(_ buf: RustBuffer) throws -> Docum
 #endif
 public func FfiConverterTypeDocumentInfo_lower(_ value: DocumentInfo) -> RustBuffer {
     return FfiConverterTypeDocumentInfo.lower(value)
+}
+
+
+/**
+ * A document whose state the sync changed.
+ */
+public struct DocumentStateChange: Equatable, Hashable {
+    /**
+     * Wallet-local id.
+     */
+    public let id: String
+    /**
+     * `revoked`, `suspended` or `valid`.
+     */
+    public let state: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Wallet-local id.
+         */id: String, 
+        /**
+         * `revoked`, `suspended` or `valid`.
+         */state: String) {
+        self.id = id
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentStateChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentStateChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentStateChange {
+        return
+            try DocumentStateChange(
+                id: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentStateChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStateChange_lift(_ buf: RustBuffer) throws -> DocumentStateChange {
+    return try FfiConverterTypeDocumentStateChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStateChange_lower(_ value: DocumentStateChange) -> RustBuffer {
+    return FfiConverterTypeDocumentStateChange.lower(value)
 }
 
 
@@ -3322,6 +3685,75 @@ public func FfiConverterTypeOfferSummary_lower(_ value: OfferSummary) -> RustBuf
 
 
 /**
+ * What happened after `respond`.
+ */
+public struct PresentationOutcome: Equatable, Hashable {
+    /**
+     * Whether anything was shared.
+     */
+    public let shared: Bool
+    /**
+     * Where the verifier asks the app to continue (same-device flow: open it).
+     */
+    public let redirectUri: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether anything was shared.
+         */shared: Bool, 
+        /**
+         * Where the verifier asks the app to continue (same-device flow: open it).
+         */redirectUri: String?) {
+        self.shared = shared
+        self.redirectUri = redirectUri
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PresentationOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationOutcome {
+        return
+            try PresentationOutcome(
+                shared: FfiConverterBool.read(from: &buf), 
+                redirectUri: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PresentationOutcome, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.shared, into: &buf)
+        FfiConverterOptionString.write(value.redirectUri, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationOutcome_lift(_ buf: RustBuffer) throws -> PresentationOutcome {
+    return try FfiConverterTypePresentationOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationOutcome_lower(_ value: PresentationOutcome) -> RustBuffer {
+    return FfiConverterTypePresentationOutcome.lower(value)
+}
+
+
+/**
  * A presentation ready to show.
  */
 public struct PresentationQr: Equatable, Hashable {
@@ -3429,6 +3861,214 @@ public func FfiConverterTypePresentationQr_lift(_ buf: RustBuffer) throws -> Pre
 #endif
 public func FfiConverterTypePresentationQr_lower(_ value: PresentationQr) -> RustBuffer {
     return FfiConverterTypePresentationQr.lower(value)
+}
+
+
+/**
+ * Who asks and what would be shared: everything the consent screen shows.
+ */
+public struct PresentationRequestInfo: Equatable, Hashable {
+    /**
+     * The verifier's client id (`x509_hash:…`).
+     */
+    public let clientId: String
+    /**
+     * Its registered Vietnamese name; `None` when it is not registered.
+     */
+    public let verifierNameVi: String?
+    /**
+     * Its registered English name; `None` when it is not registered.
+     */
+    public let verifierNameEn: String?
+    /**
+     * `within`, `beyond` (asks more than it is registered for) or `not_registered`.
+     */
+    public let registration: String
+    /**
+     * The host the answer goes to.
+     */
+    public let responseHost: String
+    /**
+     * The documents that would be shared.
+     */
+    public let documents: [SharedDocument]
+    /**
+     * The warnings to show.
+     */
+    public let warnings: [PresentationWarning]
+    /**
+     * When the request expires, Unix seconds.
+     */
+    public let expiresAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The verifier's client id (`x509_hash:…`).
+         */clientId: String, 
+        /**
+         * Its registered Vietnamese name; `None` when it is not registered.
+         */verifierNameVi: String?, 
+        /**
+         * Its registered English name; `None` when it is not registered.
+         */verifierNameEn: String?, 
+        /**
+         * `within`, `beyond` (asks more than it is registered for) or `not_registered`.
+         */registration: String, 
+        /**
+         * The host the answer goes to.
+         */responseHost: String, 
+        /**
+         * The documents that would be shared.
+         */documents: [SharedDocument], 
+        /**
+         * The warnings to show.
+         */warnings: [PresentationWarning], 
+        /**
+         * When the request expires, Unix seconds.
+         */expiresAt: Int64) {
+        self.clientId = clientId
+        self.verifierNameVi = verifierNameVi
+        self.verifierNameEn = verifierNameEn
+        self.registration = registration
+        self.responseHost = responseHost
+        self.documents = documents
+        self.warnings = warnings
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PresentationRequestInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationRequestInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationRequestInfo {
+        return
+            try PresentationRequestInfo(
+                clientId: FfiConverterString.read(from: &buf), 
+                verifierNameVi: FfiConverterOptionString.read(from: &buf), 
+                verifierNameEn: FfiConverterOptionString.read(from: &buf), 
+                registration: FfiConverterString.read(from: &buf), 
+                responseHost: FfiConverterString.read(from: &buf), 
+                documents: FfiConverterSequenceTypeSharedDocument.read(from: &buf), 
+                warnings: FfiConverterSequenceTypePresentationWarning.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PresentationRequestInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterOptionString.write(value.verifierNameVi, into: &buf)
+        FfiConverterOptionString.write(value.verifierNameEn, into: &buf)
+        FfiConverterString.write(value.registration, into: &buf)
+        FfiConverterString.write(value.responseHost, into: &buf)
+        FfiConverterSequenceTypeSharedDocument.write(value.documents, into: &buf)
+        FfiConverterSequenceTypePresentationWarning.write(value.warnings, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationRequestInfo_lift(_ buf: RustBuffer) throws -> PresentationRequestInfo {
+    return try FfiConverterTypePresentationRequestInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationRequestInfo_lower(_ value: PresentationRequestInfo) -> RustBuffer {
+    return FfiConverterTypePresentationRequestInfo.lower(value)
+}
+
+
+/**
+ * A warning the consent screen must show.
+ */
+public struct PresentationWarning: Equatable, Hashable {
+    /**
+     * `not_registered` or `beyond_registration`.
+     */
+    public let code: String
+    /**
+     * In Vietnamese.
+     */
+    public let messageVi: String
+    /**
+     * In English.
+     */
+    public let messageEn: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `not_registered` or `beyond_registration`.
+         */code: String, 
+        /**
+         * In Vietnamese.
+         */messageVi: String, 
+        /**
+         * In English.
+         */messageEn: String) {
+        self.code = code
+        self.messageVi = messageVi
+        self.messageEn = messageEn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PresentationWarning: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationWarning: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationWarning {
+        return
+            try PresentationWarning(
+                code: FfiConverterString.read(from: &buf), 
+                messageVi: FfiConverterString.read(from: &buf), 
+                messageEn: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PresentationWarning, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.messageVi, into: &buf)
+        FfiConverterString.write(value.messageEn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationWarning_lift(_ buf: RustBuffer) throws -> PresentationWarning {
+    return try FfiConverterTypePresentationWarning.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationWarning_lower(_ value: PresentationWarning) -> RustBuffer {
+    return FfiConverterTypePresentationWarning.lower(value)
 }
 
 
@@ -3610,6 +4250,145 @@ public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> Pro
 #endif
 public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
     return FfiConverterTypeProgressReport.lower(value)
+}
+
+
+/**
+ * One entry of the account's history: a document an agency published for the citizen.
+ */
+public struct PublishedDocument: Equatable, Hashable {
+    /**
+     * The publisher's own document id.
+     */
+    public let documentId: String
+    /**
+     * The document type's catalogue id.
+     */
+    public let documentTypeId: String
+    /**
+     * The publishing agency's id.
+     */
+    public let publisherId: String
+    /**
+     * Its Vietnamese name.
+     */
+    public let publisherNameVi: String
+    /**
+     * Its English name.
+     */
+    public let publisherNameEn: String
+    /**
+     * When it was published, Unix seconds.
+     */
+    public let publishedAt: Int64
+    /**
+     * When it last changed, Unix seconds.
+     */
+    public let updatedAt: Int64
+    /**
+     * `valid`, `suspended` or `revoked`.
+     */
+    public let state: String
+    /**
+     * Bumped by each reissue.
+     */
+    public let version: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The publisher's own document id.
+         */documentId: String, 
+        /**
+         * The document type's catalogue id.
+         */documentTypeId: String, 
+        /**
+         * The publishing agency's id.
+         */publisherId: String, 
+        /**
+         * Its Vietnamese name.
+         */publisherNameVi: String, 
+        /**
+         * Its English name.
+         */publisherNameEn: String, 
+        /**
+         * When it was published, Unix seconds.
+         */publishedAt: Int64, 
+        /**
+         * When it last changed, Unix seconds.
+         */updatedAt: Int64, 
+        /**
+         * `valid`, `suspended` or `revoked`.
+         */state: String, 
+        /**
+         * Bumped by each reissue.
+         */version: Int64) {
+        self.documentId = documentId
+        self.documentTypeId = documentTypeId
+        self.publisherId = publisherId
+        self.publisherNameVi = publisherNameVi
+        self.publisherNameEn = publisherNameEn
+        self.publishedAt = publishedAt
+        self.updatedAt = updatedAt
+        self.state = state
+        self.version = version
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PublishedDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePublishedDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PublishedDocument {
+        return
+            try PublishedDocument(
+                documentId: FfiConverterString.read(from: &buf), 
+                documentTypeId: FfiConverterString.read(from: &buf), 
+                publisherId: FfiConverterString.read(from: &buf), 
+                publisherNameVi: FfiConverterString.read(from: &buf), 
+                publisherNameEn: FfiConverterString.read(from: &buf), 
+                publishedAt: FfiConverterInt64.read(from: &buf), 
+                updatedAt: FfiConverterInt64.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PublishedDocument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.documentId, into: &buf)
+        FfiConverterString.write(value.documentTypeId, into: &buf)
+        FfiConverterString.write(value.publisherId, into: &buf)
+        FfiConverterString.write(value.publisherNameVi, into: &buf)
+        FfiConverterString.write(value.publisherNameEn, into: &buf)
+        FfiConverterInt64.write(value.publishedAt, into: &buf)
+        FfiConverterInt64.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterInt64.write(value.version, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedDocument_lift(_ buf: RustBuffer) throws -> PublishedDocument {
+    return try FfiConverterTypePublishedDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedDocument_lower(_ value: PublishedDocument) -> RustBuffer {
+    return FfiConverterTypePublishedDocument.lower(value)
 }
 
 
@@ -3841,6 +4620,135 @@ public func FfiConverterTypeRefillResult_lower(_ value: RefillResult) -> RustBuf
 
 
 /**
+ * A document the answer would share.
+ */
+public struct SharedDocument: Equatable, Hashable {
+    /**
+     * The verifier's Credential Query it answers.
+     */
+    public let queryId: String
+    /**
+     * The wallet id of the document.
+     */
+    public let documentId: String
+    /**
+     * The credential type (`vct`).
+     */
+    public let vct: String
+    /**
+     * Vietnamese name of the type (with the purpose, for a purpose credential).
+     */
+    public let nameVi: String?
+    /**
+     * English name of the type.
+     */
+    public let nameEn: String?
+    /**
+     * Whether a one-time purpose credential answers (unlinkable).
+     */
+    public let purposeCredential: Bool
+    /**
+     * Whether it answers only an optional part of the request (shared with `ShareAll`).
+     */
+    public let optional: Bool
+    /**
+     * Every claim it shows, labelled, in catalogue order.
+     */
+    public let claims: [LabelledClaim]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The verifier's Credential Query it answers.
+         */queryId: String, 
+        /**
+         * The wallet id of the document.
+         */documentId: String, 
+        /**
+         * The credential type (`vct`).
+         */vct: String, 
+        /**
+         * Vietnamese name of the type (with the purpose, for a purpose credential).
+         */nameVi: String?, 
+        /**
+         * English name of the type.
+         */nameEn: String?, 
+        /**
+         * Whether a one-time purpose credential answers (unlinkable).
+         */purposeCredential: Bool, 
+        /**
+         * Whether it answers only an optional part of the request (shared with `ShareAll`).
+         */optional: Bool, 
+        /**
+         * Every claim it shows, labelled, in catalogue order.
+         */claims: [LabelledClaim]) {
+        self.queryId = queryId
+        self.documentId = documentId
+        self.vct = vct
+        self.nameVi = nameVi
+        self.nameEn = nameEn
+        self.purposeCredential = purposeCredential
+        self.optional = optional
+        self.claims = claims
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SharedDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSharedDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SharedDocument {
+        return
+            try SharedDocument(
+                queryId: FfiConverterString.read(from: &buf), 
+                documentId: FfiConverterString.read(from: &buf), 
+                vct: FfiConverterString.read(from: &buf), 
+                nameVi: FfiConverterOptionString.read(from: &buf), 
+                nameEn: FfiConverterOptionString.read(from: &buf), 
+                purposeCredential: FfiConverterBool.read(from: &buf), 
+                optional: FfiConverterBool.read(from: &buf), 
+                claims: FfiConverterSequenceTypeLabelledClaim.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SharedDocument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.queryId, into: &buf)
+        FfiConverterString.write(value.documentId, into: &buf)
+        FfiConverterString.write(value.vct, into: &buf)
+        FfiConverterOptionString.write(value.nameVi, into: &buf)
+        FfiConverterOptionString.write(value.nameEn, into: &buf)
+        FfiConverterBool.write(value.purposeCredential, into: &buf)
+        FfiConverterBool.write(value.optional, into: &buf)
+        FfiConverterSequenceTypeLabelledClaim.write(value.claims, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSharedDocument_lift(_ buf: RustBuffer) throws -> SharedDocument {
+    return try FfiConverterTypeSharedDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSharedDocument_lower(_ value: SharedDocument) -> RustBuffer {
+    return FfiConverterTypeSharedDocument.lower(value)
+}
+
+
+/**
  * A status list or aggregation a sync could not use, and why.
  */
 public struct SyncFailure: Equatable, Hashable {
@@ -4055,6 +4963,85 @@ public func FfiConverterTypeSyncResult_lift(_ buf: RustBuffer) throws -> SyncRes
 #endif
 public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer {
     return FfiConverterTypeSyncResult.lower(value)
+}
+
+
+/**
+ * What a sync did.
+ */
+public struct SyncSummary: Equatable, Hashable {
+    /**
+     * Nothing had changed (the inbox answered `304`).
+     */
+    public let unchanged: Bool
+    /**
+     * The documents received (new ones and new versions of reissued ones).
+     */
+    public let received: [DocumentInfo]
+    /**
+     * Documents found revoked, suspended or valid again.
+     */
+    public let stateChanges: [DocumentStateChange]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Nothing had changed (the inbox answered `304`).
+         */unchanged: Bool, 
+        /**
+         * The documents received (new ones and new versions of reissued ones).
+         */received: [DocumentInfo], 
+        /**
+         * Documents found revoked, suspended or valid again.
+         */stateChanges: [DocumentStateChange]) {
+        self.unchanged = unchanged
+        self.received = received
+        self.stateChanges = stateChanges
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSummary {
+        return
+            try SyncSummary(
+                unchanged: FfiConverterBool.read(from: &buf), 
+                received: FfiConverterSequenceTypeDocumentInfo.read(from: &buf), 
+                stateChanges: FfiConverterSequenceTypeDocumentStateChange.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSummary, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.unchanged, into: &buf)
+        FfiConverterSequenceTypeDocumentInfo.write(value.received, into: &buf)
+        FfiConverterSequenceTypeDocumentStateChange.write(value.stateChanges, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSummary {
+    return try FfiConverterTypeSyncSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
+    return FfiConverterTypeSyncSummary.lower(value)
 }
 
 
@@ -4963,6 +5950,91 @@ public func FfiConverterTypeHolderBindingState_lower(_ value: HolderBindingState
 
 
 /**
+ * The holder's answer on the consent screen.
+ */
+
+public enum PresentationConsent: Equatable, Hashable {
+    
+    /**
+     * Share what the request requires.
+     */
+    case shareRequired
+    /**
+     * Share everything shown, optional parts included.
+     */
+    case shareAll
+    /**
+     * Share nothing; the verifier is told the holder declined.
+     */
+    case decline
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PresentationConsent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationConsent: FfiConverterRustBuffer {
+    typealias SwiftType = PresentationConsent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationConsent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .shareRequired
+        
+        case 2: return .shareAll
+        
+        case 3: return .decline
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PresentationConsent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .shareRequired:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .shareAll:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .decline:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationConsent_lift(_ buf: RustBuffer) throws -> PresentationConsent {
+    return try FfiConverterTypePresentationConsent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationConsent_lower(_ value: PresentationConsent) -> RustBuffer {
+    return FfiConverterTypePresentationConsent.lower(value)
+}
+
+
+
+/**
  * How the presentation is bound to this phone.
  */
 
@@ -5587,6 +6659,31 @@ fileprivate struct FfiConverterSequenceTypeDocumentInfo: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDocumentStateChange: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentStateChange]
+
+    public static func write(_ value: [DocumentStateChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentStateChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentStateChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentStateChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentStateChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDocumentTypeInfo: FfiConverterRustBuffer {
     typealias SwiftType = [DocumentTypeInfo]
 
@@ -5662,6 +6759,31 @@ fileprivate struct FfiConverterSequenceTypeLabelledClaim: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePresentationWarning: FfiConverterRustBuffer {
+    typealias SwiftType = [PresentationWarning]
+
+    public static func write(_ value: [PresentationWarning], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePresentationWarning.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PresentationWarning] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PresentationWarning]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePresentationWarning.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
     typealias SwiftType = [PresetInfo]
 
@@ -5679,6 +6801,31 @@ fileprivate struct FfiConverterSequenceTypePresetInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePresetInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePublishedDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [PublishedDocument]
+
+    public static func write(_ value: [PublishedDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePublishedDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PublishedDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PublishedDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePublishedDocument.read(from: &buf))
         }
         return seq
     }
@@ -5729,6 +6876,31 @@ fileprivate struct FfiConverterSequenceTypePurposeFailure: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePurposeFailure.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSharedDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [SharedDocument]
+
+    public static func write(_ value: [SharedDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSharedDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SharedDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SharedDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSharedDocument.read(from: &buf))
         }
         return seq
     }
@@ -6027,6 +7199,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_signingkey_sign() != 59494) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_giayto_bindings_checksum_method_presentationrequest_info() != 18850) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_giayto_bindings_checksum_method_progresslistener_on_progress() != 36507) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6073,6 +7248,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_account_history() != 19879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_activate() != 22152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 63832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_inspect_request() != 48956) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_respond() != 47738) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_delete() != 43867) {

@@ -544,6 +544,21 @@ void uniffi_giayto_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Non
 uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_HISTORY
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_account_history(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACTIVATE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACTIVATE
+uint64_t uniffi_giayto_bindings_fn_method_wallet_activate(uint64_t ptr, RustBuffer offer_uri, RustBuffer tx_code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_SYNC
+uint64_t uniffi_giayto_bindings_fn_method_wallet_sync(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
 uint64_t uniffi_giayto_bindings_fn_method_wallet_inspect_request(uint64_t ptr, RustBuffer request_uri, RustBuffer trust_list_token, RustBuffer trust_anchor, int8_t strict
@@ -1041,6 +1056,24 @@ uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_presentation(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACCOUNT_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACCOUNT_HISTORY
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_account_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACTIVATE
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACTIVATE
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_activate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_SYNC
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_sync(void
     
 );
 #endif
