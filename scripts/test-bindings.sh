@@ -134,7 +134,7 @@ echo "== compiling the generated Kotlin, the Kotlin demo phone and the Kotlin te
   "$work/gen/vn/giayto/giayto_bindings.kt" bindings/tests/kotlin/compat/*.kt 2>&1 | grep -v '^warning:' || true
 [ -f "$work/bindings.jar" ] || { echo "kotlinc failed on the generated bindings" >&2; exit 1; }
 "$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/test.jar" \
-  mobile-demo/kotlin/src/Platform.kt mobile-demo/kotlin/src/Main.kt bindings/tests/kotlin/BindingsTest.kt
+  mobile-demo/kotlin/src/Platform.kt mobile-demo/kotlin/src/Main.kt bindings/tests/kotlin/BindingsTest.kt bindings/tests/kotlin/TestSupport.kt
 echo "== running the Kotlin test"
 read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "kotlin-test-$port")
 read -r GIAYTO_CANCEL_OFFER_URI GIAYTO_CANCEL_TX_CODE < <(publish_licence "kotlin-cancel-$port")
@@ -144,7 +144,7 @@ java -Djna.library.path="$lib_dir" \
 
 # --- Kotlin: purpose credentials (bindings/tests/kotlin/PurposeTest.kt) ---------------------
 "$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/purpose-test.jar" \
-  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PurposeTest.kt
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PurposeTest.kt bindings/tests/kotlin/TestSupport.kt
 echo "== running the Kotlin purpose-credential test"
 read -r GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE < <(publish_licence "kotlin-purposes-$port")
 GIAYTO_PURPOSE_OFFER_URI=$GIAYTO_PURPOSE_OFFER_URI GIAYTO_PURPOSE_TX_CODE=$GIAYTO_PURPOSE_TX_CODE \
@@ -181,7 +181,7 @@ GIAYTO_VP_REQUEST=$(head -1 "$vp/verifier.out" | python3 -c 'import json,sys; pr
 read -r GIAYTO_OFFER_URI GIAYTO_TX_CODE < <(publish_licence "kotlin-vp-$port")
 export GIAYTO_VP_REQUEST GIAYTO_OFFER_URI GIAYTO_TX_CODE
 "$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/presentation-test.jar" \
-  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PresentationTest.kt
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/PresentationTest.kt bindings/tests/kotlin/TestSupport.kt
 java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/presentation-test.jar:$kotlin_stdlib" PresentationTestKt
 wait "$vp_pid" || { echo "the npm verifier refused the Kotlin wallet's answer: $(tail -1 "$vp/verifier.out")" >&2; exit 1; }
@@ -189,7 +189,7 @@ echo "npm verifier: $(tail -1 "$vp/verifier.out" | python3 -c 'import json,sys; 
 # --- Kotlin: the citizen account (issue 14) -----------------------------------------------
 echo "== compiling and running the Kotlin account test"
 "$kotlinc" -nowarn -classpath "$jna:$coroutines:$work/bindings.jar" -d "$work/account-test.jar" \
-  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/AccountTest.kt
+  mobile-demo/kotlin/src/Platform.kt bindings/tests/kotlin/AccountTest.kt bindings/tests/kotlin/TestSupport.kt
 GIAYTO_POLICE_KEY=$police_key java -Djna.library.path="$lib_dir" \
   -cp "$jna:$coroutines:$work/bindings.jar:$work/account-test.jar:$kotlin_stdlib" AccountTestKt
 

@@ -229,6 +229,8 @@ fn every_readme_block_runs_as_written() {
         "KHÔNG HỢP LỆ / INVALID",
         "đã thu hồi / REVOKED",
         "\"revoked\"",
+        "\"state\": \"answered\"",
+        "\"valid\": true",
     ] {
         assert!(
             stdout.contains(expected),

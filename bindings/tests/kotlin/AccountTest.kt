@@ -15,27 +15,6 @@ import java.security.SecureRandom
 import kotlinx.coroutines.runBlocking
 import kotlin.system.exitProcess
 
-private var passed = 0
-private var failed = 0
-
-private suspend fun check(name: String, body: suspend () -> Unit) {
-    try {
-        body()
-        passed++
-        println("ok   $name")
-    } catch (e: Throwable) {
-        failed++
-        println("FAIL $name: $e")
-    }
-}
-
-private fun expect(condition: Boolean, message: () -> String) {
-    if (!condition) throw AssertionError(message())
-}
-
-private fun env(name: String): String =
-    System.getenv(name) ?: throw IllegalStateException("$name is not set (run scripts/test-bindings.sh)")
-
 /** The issuer API, as the police's own systems would call it. */
 private class Police(private val server: String, private val key: String) {
     private val client = java.net.http.HttpClient.newHttpClient()

@@ -21,27 +21,6 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import kotlin.system.exitProcess
 
-private var passed = 0
-private var failed = 0
-
-private suspend fun check(name: String, body: suspend () -> Unit) {
-    try {
-        body()
-        passed++
-        println("ok   $name")
-    } catch (e: Throwable) {
-        failed++
-        println("FAIL $name: $e")
-    }
-}
-
-private fun expect(condition: Boolean, message: () -> String) {
-    if (!condition) throw AssertionError(message())
-}
-
-private fun env(name: String): String =
-    System.getenv(name) ?: throw IllegalStateException("$name is not set (run scripts/test-bindings.sh)")
-
 fun main(): Unit = runBlocking {
     val server = env("GIAYTO_SERVER")
     val requestUri = env("GIAYTO_VP_REQUEST")

@@ -12,11 +12,11 @@ import os
 import secrets
 import sys
 import tempfile
-import traceback
 import urllib.error
 import urllib.request
 
 import giayto as g
+from check_runner import run_checks
 
 CHECKS = []
 # Generous bound on waiting for a callback to be reached: a hang fails instead of blocking.
@@ -337,18 +337,7 @@ async def _delete():
 
 
 async def main():
-    passed = failed = 0
-    for name, body in CHECKS:
-        try:
-            await body()
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:  # noqa: BLE001 - every failure is reported, then counted
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"python: {passed} passed, {failed} failed")
-    return failed
+    return await run_checks("python", CHECKS)
 
 
 sys.exit(0 if asyncio.run(main()) == 0 else 1)

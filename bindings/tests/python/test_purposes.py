@@ -14,11 +14,11 @@ import os
 import secrets
 import sys
 import tempfile
-import traceback
 import urllib.error
 import urllib.request
 
 import giayto as g
+from check_runner import run_checks
 
 SERVER = os.environ["GIAYTO_SERVER"]
 OFFER = os.environ["GIAYTO_PURPOSE_OFFER_URI"]
@@ -157,24 +157,14 @@ async def run():
         await wallet.delete(state["id"])
         assert keys.aliases == set(), len(keys.aliases)
 
-    passed = failed = 0
-    for name, body in [
+    checks = [
         ("receive brings the licence and a batch of each purpose, one key per credential", receive),
         ("traffic_stop shown twice: two purpose credentials, both verify", shown_twice),
         ("when none is left, the fallback is said in Vietnamese and English", fallback),
         ("refill brings a new batch by the refresh token, reporting progress", refill),
         ("delete removes the document and every key it had", delete),
-    ]:
-        try:
-            await body()
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:  # noqa: BLE001 - every failure is reported, then counted
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"python purposes: {passed} passed, {failed} failed")
-    return failed
+    ]
+    return await run_checks("python purposes", checks)
 
 
 sys.exit(0 if asyncio.run(run()) == 0 else 1)
