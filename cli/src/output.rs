@@ -27,6 +27,21 @@ pub fn qr_text(out: &PresentationOutput, qr: &QrOutArgs, json: bool) -> Result<(
     render(out, qr, json, true)
 }
 
+/// Opens each file `qr` names for writing (creating it, not yet truncating it), so an
+/// output that cannot be written is refused before a one-use purpose credential is spent on
+/// a QR code nobody will see.
+pub fn check_writable(qr: &QrOutArgs) -> Result<(), CliError> {
+    for path in [&qr.qr_png, &qr.qr_svg].into_iter().flatten() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| CliError::write(path, e))?;
+    }
+    Ok(())
+}
+
 fn render(
     out: &PresentationOutput,
     qr: &QrOutArgs,
@@ -53,7 +68,9 @@ fn render(
         print!("{}", files::pretty_json(&body)?);
     } else if qr.qr_terminal {
         match terminal_qr(&out.qr_text)? {
-            TerminalQr::Fits(drawing) => print!("{drawing}"),
+            // The caption goes on a line of its own, never on the drawing's last row.
+            TerminalQr::Fits(drawing) if drawing.ends_with('\n') => print!("{drawing}"),
+            TerminalQr::Fits(drawing) => println!("{drawing}"),
             TerminalQr::TooSmall(message) => println!("{message}"),
         }
         println!(

@@ -411,3 +411,38 @@ fn refill_brings_a_batch_of_the_low_presets_with_the_rotating_refresh_token() {
     assert_eq!(key_files(), 0);
     assert!(wallet.join("holder.jwk").is_file());
 }
+
+/// Found by a newcomer: `wallet present … --qr-png /dev/null/x.png` failed to write the
+/// image but had already spent a one-use purpose credential (eight failures emptied the
+/// preset). An output that cannot be written is refused before anything is shown.
+#[test]
+fn a_qr_file_that_cannot_be_written_spends_no_purpose_credential() {
+    let server = Server::start();
+    let claims = common::sample_claims("driving_licence");
+    let (_dir, wallet, id) = wallet_with_licence(&server, "gplx-unwritable-1", &claims);
+    let w = wallet.to_str().unwrap();
+    let traffic_stops = || left(&run_json(&["wallet", "--dir", w, "show", &id], 0))["traffic_stop"];
+    let before = traffic_stops();
+    for _ in 0..3 {
+        let out = run(&[
+            "wallet",
+            "--dir",
+            w,
+            "present",
+            &id,
+            "--preset",
+            "traffic_stop",
+            "--qr-png",
+            "/dev/null/x.png",
+        ]);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("/dev/null/x.png"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(traffic_stops(), before);
+    present(w, &id, &[]);
+    assert_eq!(traffic_stops(), before - 1);
+}

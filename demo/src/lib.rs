@@ -660,14 +660,19 @@ fn show_publish_request(narrator: &Narrator, url: &str, body: &Value, offer: &Va
         "offer_uri_by_reference": offer["offer_uri_by_reference"],
         "tx_code": offer["tx_code"],
         "qr_png_url": offer["qr_png_url"],
-        "expires_at": offer["expires_at"]
-            .as_i64()
-            .map(giayto_cli::dates::date_time),
+        "expires_at": offer["expires_at"],
     });
     narrator.detail("→ 201 Created, lời mời nhận giấy tờ / the credential offer (excerpt):");
     narrator.block(&indent(
         &serde_json::to_string_pretty(&shown).unwrap_or_default(),
     ));
+    // The response carries Unix seconds, as the API does; the reader gets the date too.
+    if let Some(expires_at) = offer["expires_at"].as_i64() {
+        narrator.detail(&format!(
+            "  (expires_at {expires_at} = {})",
+            giayto_cli::dates::date_time(expires_at)
+        ));
+    }
     narrator.detail(
         "Tài liệu API / The issuer API: docs/ISSUER_API.md (and /openapi.json on the server)",
     );

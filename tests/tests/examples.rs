@@ -28,6 +28,47 @@ fn there_is_one_example_per_catalogue_type_and_no_other() {
     assert_eq!(files, expected);
 }
 
+/// An example a newcomer copies must not be a document that already ended (the health
+/// insurance card's `valid_until` was 2025-12-31): every end date of every example is after
+/// the end of the current year.
+#[test]
+fn no_example_has_already_ended() {
+    const END_DATES: [&str; 3] = ["valid_until", "expiry_date", "expires_on"];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // The current year, within a day of its turn (a mean Gregorian year is 31,556,952 s).
+    let this_year = 1970 + now / 31_556_952;
+    for t in catalogue::all() {
+        let path = examples_dir().join(format!("{}.json", t.id));
+        let request: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut stack = vec![&request["claims"]];
+        while let Some(value) = stack.pop() {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (name, member) in map {
+                        if let (true, Some(date)) =
+                            (END_DATES.contains(&name.as_str()), member.as_str())
+                        {
+                            let year: u64 = date.get(..4).unwrap().parse().unwrap();
+                            assert!(
+                                year > this_year,
+                                "{}: {name} {date} has ended or ends this year",
+                                path.display()
+                            );
+                        }
+                        stack.push(member);
+                    }
+                }
+                serde_json::Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+    }
+}
+
 #[test]
 fn every_example_publishes_on_the_real_server() {
     let mut server = Server::start(Backend::Sqlite).unwrap().unwrap();

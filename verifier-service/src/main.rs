@@ -14,11 +14,15 @@ use giayto_verifier::store::Limits;
 use giayto_verifier::{certs, http, sync};
 
 fn main() -> ExitCode {
+    giayto_core::broken_pipe::end_quietly_on_broken_pipe();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // Colour only on a terminal: a log written to a file gets no escape codes.
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use giayto_core::limits::MAX_TRUST_LIST_TOKEN_BYTES;
 use giayto_core::qr::Challenge;
 use giayto_core::qr::image::{render_png, render_svg, render_terminal};
-use giayto_core::verifier::{StatusSync, SyncReport, VerifierDevice, format_date};
+use giayto_core::verifier::{StatusSync, SyncReport, VerifierDevice};
 use serde_json::json;
 
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
@@ -216,12 +216,12 @@ fn report_text(
         s,
         "Đã đồng bộ / Synced {} at {}",
         folder.dir().display(),
-        format_date(now)
+        crate::dates::date_time(now)
     );
     let _ = writeln!(
         s,
-        "  Danh sách tin cậy / Trust list: {issuers} issuers, valid until {}",
-        format_date(trust_list_expires)
+        "  Danh sách tin cậy / Trust list: {issuers} issuers, hiệu lực đến / valid until {}",
+        crate::dates::date_time(trust_list_expires)
     );
     let _ = writeln!(
         s,

@@ -706,6 +706,7 @@ fn purposes_text(counts: &[giayto_core::wallet::PurposeCount]) -> String {
 }
 
 fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliError> {
+    output::check_writable(&args.qr)?;
     let mut wallet = layout.open()?;
     let now = unix_now();
     let binding = if args.paper {

@@ -84,24 +84,69 @@ impl Warning {
                     .into(),
             }),
             Registration::Beyond { beyond, .. } => {
-                let listed = beyond
+                let (vi, en): (Vec<String>, Vec<String>) = beyond
                     .iter()
-                    .map(|b| {
-                        if b.path.is_empty() {
-                            b.vcts.join(" | ")
-                        } else {
-                            pointer_text(&b.path)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .map(|b| beyond_in_words(&b.vcts, &b.path))
+                    .unzip();
                 Some(Warning {
                     code: "beyond_registration",
-                    vi: format!("Bên yêu cầu hỏi nhiều hơn phạm vi đã đăng ký: {listed}."),
-                    en: format!("The requester asks for more than it is registered for: {listed}."),
+                    vi: format!(
+                        "Bên yêu cầu hỏi nhiều hơn phạm vi đã đăng ký: {}.",
+                        vi.join(", ")
+                    ),
+                    en: format!(
+                        "The requester asks for more than it is registered for: {}.",
+                        en.join(", ")
+                    ),
                 })
             }
         }
+    }
+}
+
+/// What a request asks beyond a registration, in plain words (Vietnamese, English): a
+/// document type by its catalogue name ("Giấy phép lái xe" / "Driving licence", a purpose
+/// type with its purpose), a claim by its label; the `vct` or the path only for what the
+/// catalogue does not know.
+fn beyond_in_words(vcts: &[String], path: &[PathElement]) -> (String, String) {
+    let document = vcts.iter().find_map(|vct| {
+        catalogue::by_vct(vct).or_else(|| Purpose::by_vct(vct).map(|p| p.document()))
+    });
+    if path.is_empty() {
+        let (vi, en): (Vec<String>, Vec<String>) = vcts
+            .iter()
+            .map(|vct| match (catalogue::by_vct(vct), Purpose::by_vct(vct)) {
+                (Some(doc), _) => (doc.name.vi.to_owned(), doc.name.en.to_owned()),
+                (None, Some(purpose)) => (
+                    format!(
+                        "{} ({})",
+                        purpose.document().name.vi,
+                        purpose.preset().label.vi
+                    ),
+                    format!(
+                        "{} ({})",
+                        purpose.document().name.en,
+                        purpose.preset().label.en
+                    ),
+                ),
+                (None, None) => (vct.clone(), vct.clone()),
+            })
+            .unzip();
+        return (vi.join(" | "), en.join(" | "));
+    }
+    let keys: Vec<&str> = path
+        .iter()
+        .filter_map(|element| match element {
+            PathElement::Key(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect();
+    match document.and_then(|doc| doc.claim_label(&keys).map(|label| (doc, label))) {
+        Some((doc, label)) => (
+            format!("{} ({})", label.vi, doc.name.vi),
+            format!("{} ({})", label.en, doc.name.en),
+        ),
+        None => (pointer_text(path), pointer_text(path)),
     }
 }
 
