@@ -37,6 +37,8 @@ pub struct Db {
     kind: DbKind,
     /// Transactions begun with [`Db::begin`] (each is at most one durable commit).
     begun: Arc<AtomicU64>,
+    /// Of those, begun with [`Db::begin_relaxed`].
+    relaxed: Arc<AtomicU64>,
 }
 
 /// A database failure, with the URL's password never shown.
@@ -92,6 +94,7 @@ impl Db {
                     pool,
                     kind,
                     begun: Arc::default(),
+                    relaxed: Arc::default(),
                 }
             }
             DbKind::Sqlite => {
@@ -111,6 +114,7 @@ impl Db {
                     writer,
                     kind,
                     begun: Arc::default(),
+                    relaxed: Arc::default(),
                 }
             }
         };
@@ -148,11 +152,40 @@ impl Db {
         }
     }
 
-    /// How many transactions [`Db::begin`] has started since connecting (a count for tests
+    /// Starts a read-write transaction like [`Db::begin`] whose commit does not wait for
+    /// the write-ahead log to reach the disk: on PostgreSQL `SET LOCAL synchronous_commit
+    /// = off` (sent with `BEGIN` in one round trip); on SQLite the same as [`Db::begin`]
+    /// (WAL with `synchronous = NORMAL` never waits for the disk at commit).
+    ///
+    /// Only for a transaction that a crash may lose whole without harm: everything it
+    /// wrote vanishes together, and since the log is written in order, any later durable
+    /// commit (one that read what this one wrote) flushes this one first.
+    pub async fn begin_relaxed(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => {
+                self.relaxed.fetch_add(1, Ordering::Relaxed);
+                self.begin().await
+            }
+            DbKind::Postgres => {
+                self.begun.fetch_add(1, Ordering::Relaxed);
+                self.relaxed.fetch_add(1, Ordering::Relaxed);
+                self.writer
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await
+            }
+        }
+    }
+
+    /// How many transactions [`Db::begin`] and [`Db::begin_relaxed`] have started since connecting (a count for tests
     /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
     /// statement log).
     pub fn transactions_begun(&self) -> u64 {
         self.begun.load(Ordering::Relaxed)
+    }
+
+    /// How many of [`Db::transactions_begun`] were begun with [`Db::begin_relaxed`].
+    pub fn relaxed_transactions_begun(&self) -> u64 {
+        self.relaxed.load(Ordering::Relaxed)
     }
 
     /// Checks the database answers (readiness).
