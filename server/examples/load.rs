@@ -5,6 +5,12 @@
 //! `GIAYTO_TEST_POSTGRES_URL` is set) on a fresh PostgreSQL database, and measures bulk
 //! publishing (documents/s), full OpenID4VCI issuances (token + nonce + credential; per
 //! second, p50, p99) with 32 clients in parallel, next to a raw josekit ES256 signing loop.
+//!
+//! Scale-out: with `GIAYTO_LOAD_PROCESSES=2,4` (and `GIAYTO_TEST_POSTGRES_URL`) it then
+//! starts that many `giayto-server` processes (the release binary next to this example:
+//! build it with `--bin giayto-server`) on one fresh PostgreSQL database with one master
+//! key, spreads the 32 clients over them and reports the combined rate, with each
+//! process's resident memory idle (after start) and its peak (`VmHWM`) after the run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
@@ -187,13 +193,29 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     );
 
     let offers = bulk(&client, &base, &key, "flow", issuances).await;
+    issue_all(label, &client, &[base], offers).await;
+}
+
+/// Runs the issuances of `offers` with [`CLIENTS`] clients spread over `bases`; prints the
+/// combined rate and latencies.
+async fn issue_all(
+    label: &str,
+    client: &reqwest::Client,
+    bases: &[String],
+    offers: Vec<(String, String)>,
+) {
+    let issuances = offers.len();
     let holder: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap());
     let queue = Arc::new(std::sync::Mutex::new(offers));
     let t = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let (client, base, holder, queue) =
-            (client.clone(), base.clone(), holder.clone(), queue.clone());
+    for i in 0..CLIENTS {
+        let (client, base, holder, queue) = (
+            client.clone(),
+            bases[i % bases.len()].clone(),
+            holder.clone(),
+            queue.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -218,6 +240,121 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
     );
+}
+
+/// A process's resident set and its peak so far, MB (Linux `/proc`; 0 when unknown).
+fn rss_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `processes` server processes on the fresh PostgreSQL database at `database_url`.
+async fn scale_out(database_url: String, processes: usize, issuances: usize, bulk_docs: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let master_key = dir.path().join("master.key");
+    // Migrations, agencies and keys once, in this process, with the master key the
+    // processes share.
+    let config = Config {
+        database_url: database_url.clone(),
+        master_key_file: master_key.clone(),
+        public_url: PUBLIC_URL.into(),
+        ..Config::default()
+    };
+    let services = server::open(config).await.unwrap();
+    let key = giayto_server::demo::seed(&services)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(a, _)| a.id == "police")
+        .unwrap()
+        .1
+        .secret;
+    services.db.close().await;
+    let binary = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|examples| examples.parent())
+        .unwrap()
+        .join("giayto-server");
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..processes {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new(&binary)
+            .arg("serve")
+            .env("GIAYTO_BIND", format!("127.0.0.1:{port}"))
+            .env("GIAYTO_PUBLIC_URL", PUBLIC_URL)
+            .env("DATABASE_URL", &database_url)
+            .env("GIAYTO_MASTER_KEY_FILE", &master_key)
+            .env("GIAYTO_DEMO", "false")
+            .env(
+                "GIAYTO_DATABASE_MAX_CONNECTIONS",
+                (16 / processes).max(4).to_string(),
+            )
+            .env("GIAYTO_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        children.push(child);
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap();
+    for base in &bases {
+        let ready = async {
+            loop {
+                if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+                    && r.status().is_success()
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), ready)
+            .await
+            .unwrap();
+    }
+    let pids: Vec<u32> = children.iter().filter_map(|c| c.id()).collect();
+    let idle: Vec<String> = pids
+        .iter()
+        .map(|p| format!("{:.1}", rss_mb(*p).0))
+        .collect();
+    let label = format!("PostgreSQL x{processes} processes");
+    let t = Instant::now();
+    let _ = bulk(&client, &bases[0], &key, "bulk", bulk_docs).await;
+    let bulk_secs = t.elapsed().as_secs_f64();
+    println!(
+        "{label}: bulk publish      {bulk_docs} documents in {bulk_secs:.2} s = {:.0} documents/s (one process)",
+        bulk_docs as f64 / bulk_secs
+    );
+    let offers = bulk(&client, &bases[0], &key, "flow", issuances).await;
+    issue_all(&label, &client, &bases, offers).await;
+    let peak: Vec<String> = pids
+        .iter()
+        .map(|p| format!("{:.1}", rss_mb(*p).1))
+        .collect();
+    println!(
+        "{label}: server RSS idle {} MB, peak under load {} MB (each process)",
+        idle.join(" / "),
+        peak.join(" / ")
+    );
+    drop(children);
 }
 
 fn josekit_loop() {
@@ -282,6 +419,18 @@ fn main() {
             conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
                 .await
                 .unwrap();
+            let processes = std::env::var("GIAYTO_LOAD_PROCESSES").unwrap_or_default();
+            for n in processes.split(',').filter_map(|n| n.trim().parse().ok()) {
+                let name = format!("{name}_x{n}");
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .unwrap();
+                url.set_path(&format!("/{name}"));
+                scale_out(url.to_string(), n, issuances, bulk_docs).await;
+                conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+                    .await
+                    .unwrap();
+            }
         } else {
             println!("PostgreSQL: skipped (set GIAYTO_TEST_POSTGRES_URL)");
         }

@@ -9,6 +9,8 @@
 //! Queries are written once, with `$n` placeholders, in the SQL both engines accept.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -33,6 +35,10 @@ pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
     kind: DbKind,
+    /// Transactions begun with [`Db::begin`] (each is at most one durable commit).
+    begun: Arc<AtomicU64>,
+    /// Of those, begun with [`Db::begin_relaxed`].
+    relaxed: Arc<AtomicU64>,
 }
 
 /// A database failure, with the URL's password never shown.
@@ -74,15 +80,21 @@ impl Db {
         let options = AnyConnectOptions::from_str(url)?;
         let db = match kind {
             DbKind::Postgres => {
+                // No ping before each checkout (sqlx's default costs a round trip per
+                // checkout): a broken connection fails its statement, and the request
+                // gets the database error as it would if the connection broke mid-query.
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(acquire_timeout)
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
                 Self {
                     writer: pool.clone(),
                     pool,
                     kind,
+                    begun: Arc::default(),
+                    relaxed: Arc::default(),
                 }
             }
             DbKind::Sqlite => {
@@ -97,7 +109,13 @@ impl Db {
                         .connect_with(options)
                         .await?
                 };
-                Self { pool, writer, kind }
+                Self {
+                    pool,
+                    writer,
+                    kind,
+                    begun: Arc::default(),
+                    relaxed: Arc::default(),
+                }
             }
         };
         match kind {
@@ -127,10 +145,47 @@ impl Db {
     /// the write lock is taken before the first read and a read-then-write transaction never
     /// fails on a stale snapshot (and another process writing the file waits, not fails).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.begun.fetch_add(1, Ordering::Relaxed);
         match self.kind {
             DbKind::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             DbKind::Postgres => self.writer.begin().await,
         }
+    }
+
+    /// Starts a read-write transaction like [`Db::begin`] whose commit does not wait for
+    /// the write-ahead log to reach the disk: on PostgreSQL `SET LOCAL synchronous_commit
+    /// = off` (sent with `BEGIN` in one round trip); on SQLite the same as [`Db::begin`]
+    /// (WAL with `synchronous = NORMAL` never waits for the disk at commit).
+    ///
+    /// Only for a transaction that a crash may lose whole without harm: everything it
+    /// wrote vanishes together, and since the log is written in order, any later durable
+    /// commit (one that read what this one wrote) flushes this one first.
+    pub async fn begin_relaxed(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => {
+                self.relaxed.fetch_add(1, Ordering::Relaxed);
+                self.begin().await
+            }
+            DbKind::Postgres => {
+                self.begun.fetch_add(1, Ordering::Relaxed);
+                self.relaxed.fetch_add(1, Ordering::Relaxed);
+                self.writer
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await
+            }
+        }
+    }
+
+    /// How many transactions [`Db::begin`] and [`Db::begin_relaxed`] have started since connecting (a count for tests
+    /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
+    /// statement log).
+    pub fn transactions_begun(&self) -> u64 {
+        self.begun.load(Ordering::Relaxed)
+    }
+
+    /// How many of [`Db::transactions_begun`] were begun with [`Db::begin_relaxed`].
+    pub fn relaxed_transactions_begun(&self) -> u64 {
+        self.relaxed.load(Ordering::Relaxed)
     }
 
     /// Checks the database answers (readiness).
@@ -152,6 +207,8 @@ fn sqlite_pool(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // Embedded: nothing to lose contact with, so no ping before each checkout.
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 use sqlx::Executor as _;

@@ -170,20 +170,6 @@ async fn activation_offer(
     })
 }
 
-/// The citizen and agency of an activation offer, if `offer_id` is one.
-pub async fn activation_of(
-    services: &Services,
-    offer_id: &str,
-) -> DomainResult<Option<(String, String)>> {
-    let row =
-        sqlx::query("SELECT citizen_id, agency_id FROM account_activations WHERE offer_id = $1")
-            .bind(offer_id)
-            .fetch_optional(services.db.pool())
-            .await?;
-    row.map(|r| Ok((r.try_get("citizen_id")?, r.try_get("agency_id")?)))
-        .transpose()
-}
-
 /// Records a DPoP proof's `jti` until its window ends, inside `tx`; `false` when it was
 /// seen before (a replayed proof, RFC 9449 section 11.1).
 pub async fn record_proof(

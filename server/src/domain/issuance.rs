@@ -216,12 +216,15 @@ pub async fn redeem_code(
     // Read outside the write transaction (the write lock is held only for the updates):
     // every update below re-checks `state = 'open'`, so a concurrent redemption or burn
     // between this read and the writes is still caught.
-    let row =
-        sqlx::query("SELECT id, tx_code_hash, state, expires_at FROM offers WHERE code_hash = $1")
-            .bind(services.master.hash_secret(CODE_PURPOSE, code))
-            .fetch_optional(services.db.pool())
-            .await?
-            .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
+    // The offer and, for a citizen account's activation offer, whom it activates.
+    let row = sqlx::query(
+        "SELECT o.id, o.tx_code_hash, o.state, o.expires_at, a.citizen_id, a.agency_id \
+         FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id WHERE o.code_hash = $1",
+    )
+    .bind(services.master.hash_secret(CODE_PURPOSE, code))
+    .fetch_optional(services.db.pool())
+    .await?
+    .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
     let offer_id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     let expires_at: i64 = row.try_get("expires_at")?;
@@ -235,7 +238,13 @@ pub async fn redeem_code(
     // needs one, checked before the code can be spent. A document's offer gives Bearer
     // tokens (`token_type: Bearer`, which a DPoP client reads, RFC 9449 section 5); a
     // wallet that sends a (valid) proof anyway is not refused for it.
-    let activation = accounts::activation_of(services, &offer_id).await?;
+    let activation = match (
+        row.try_get::<Option<String>, _>("citizen_id")?,
+        row.try_get::<Option<String>, _>("agency_id")?,
+    ) {
+        (Some(citizen_id), Some(agency_id)) => Some((citizen_id, agency_id)),
+        _ => None,
+    };
     if activation.is_some() && dpop.is_none() {
         return Err(token_err(
             "invalid_dpop_proof",
@@ -253,7 +262,16 @@ pub async fn redeem_code(
         services
             .master
             .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored);
-    let mut tx = services.db.begin().await?;
+    // A document's redemption commits without waiting for the disk (one durable commit
+    // per issuance, the credential's): a crash loses the offer's `redeemed` state and its
+    // tokens together (the code is open again, the tokens unknown), and the credential
+    // transaction, which reads the token, flushes it first. Counting a wrong `tx_code` and
+    // activating an account stay durable.
+    let mut tx = if matches && activation.is_none() {
+        services.db.begin_relaxed().await?
+    } else {
+        services.db.begin().await?
+    };
     if !matches {
         // Count the miss and burn the code at the limit; committed even though we refuse.
         let tries: Option<i64> = sqlx::query_scalar(
@@ -617,15 +635,11 @@ pub(crate) async fn issue_to(
             // An access token covers each configuration of its offer once (the full
             // credential, each purpose type): one credential request each, a batch of
             // proofs in each.
-            let live_token = sqlx::query(
-                "SELECT 1 AS live FROM access_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-            )
-            .bind(token_hash)
-            .bind(t)
-            .fetch_optional(&mut *tx)
-            .await?;
+            // One statement: recorded only while the token is live, and only once.
             let consumed = sqlx::query(
-                "INSERT INTO token_uses (token_hash, configuration_id, used_at) VALUES ($1, $2, $3) \
+                "INSERT INTO token_uses (token_hash, configuration_id, used_at) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM access_tokens \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3) \
                  ON CONFLICT (token_hash, configuration_id) DO NOTHING",
             )
             .bind(token_hash)
@@ -633,7 +647,7 @@ pub(crate) async fn issue_to(
             .bind(t)
             .execute(&mut *tx)
             .await?;
-            if live_token.is_none() || consumed.rows_affected() != 1 {
+            if consumed.rows_affected() != 1 {
                 return Err(GrantError::InvalidToken);
             }
             None

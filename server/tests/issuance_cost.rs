@@ -1,0 +1,185 @@
+//! What one OpenID4VCI issuance (token, nonce, credential) costs the database, on SQLite and
+//! PostgreSQL: the exact statements sqlx runs (from its statement log, captured by a
+//! tracing layer) and the transactions begun, so a new round trip or commit on the
+//! issuance path fails here instead of growing back silently (issue 17). Counts, not
+//! timings: they do not depend on the machine's load.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::sync::{Mutex, OnceLock};
+
+use axum::http::StatusCode;
+use common::TestApp;
+use giayto_server::db::DbKind;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::registry::Registry;
+
+/// The statements sqlx logged while recording is on (`None`: off).
+static LOG: Mutex<Option<Vec<String>>> = Mutex::new(None);
+/// One measured window at a time (the log is process-wide: SQLite runs statements on
+/// its own worker thread).
+static WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Records each `sqlx::query` event's SQL (or its summary when that is the whole SQL).
+struct StatementLog;
+
+#[derive(Default)]
+struct SqlOf {
+    summary: String,
+    statement: String,
+}
+
+impl Visit for SqlOf {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "summary" => self.summary = value.to_owned(),
+            "db.statement" => self.statement = value.to_owned(),
+            _ => {}
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementLog {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        let mut sql = SqlOf::default();
+        event.record(&mut sql);
+        let text = if sql.statement.trim().is_empty() {
+            sql.summary
+        } else {
+            sql.statement
+        };
+        if let Some(log) = LOG.lock().unwrap().as_mut() {
+            log.push(shape(&text));
+        }
+    }
+}
+
+/// `VERB table` of a statement (`BEGIN`, `COMMIT` as they are).
+fn shape(sql: &str) -> String {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .map(|w| w.trim_end_matches([',', ';']).to_owned())
+        .collect();
+    let verb = words.first().cloned().unwrap_or_default().to_uppercase();
+    let after = |kw: &str| {
+        words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(kw))
+            .and_then(|i| words.get(i + 1))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let table = match verb.as_str() {
+        "INSERT" => after("INTO"),
+        "UPDATE" => words.get(1).cloned().unwrap_or_default(),
+        "SELECT" | "DELETE" => after("FROM"),
+        _ => return verb,
+    };
+    format!("{verb} {table}")
+}
+
+fn install() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let subscriber = Registry::default().with(StatementLog);
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+}
+
+/// The statements and transactions of one full issuance of a freshly published document.
+async fn one_issuance(app: &TestApp, document_id: &str) -> (Vec<String>, u64, u64) {
+    let offer = app.publish_id_card(document_id).await.json()["offer"].clone();
+    let _window = WINDOW.lock().await;
+    let begun = app.services.db.transactions_begun();
+    let relaxed = app.services.db.relaxed_transactions_begun();
+    *LOG.lock().unwrap() = Some(Vec::new());
+    let token = app.redeem(&offer).await.unwrap();
+    let (status, body) = app.request_credential(&token).await;
+    let log = LOG.lock().unwrap().take().unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        log,
+        app.services.db.transactions_begun() - begun,
+        app.services.db.relaxed_transactions_begun() - relaxed,
+    )
+}
+
+/// The statements of one issuance, in order, with `COMMIT` where sqlx logs it: on
+/// PostgreSQL (its `BEGIN` is queued with the transaction's first statement, no round trip
+/// of its own, and not logged); SQLite's `BEGIN`/`COMMIT` run inside its driver, unlogged,
+/// and are counted by `Db::transactions_begun`.
+fn expected(kind: DbKind) -> Vec<&'static str> {
+    let tx = |inner: Vec<&'static str>| {
+        let mut v = inner;
+        if kind == DbKind::Postgres {
+            v.push("COMMIT");
+        }
+        v
+    };
+    let mut all = vec![
+        // Token endpoint.
+        "SELECT offers", // with the activation it may be, one LEFT JOIN
+    ];
+    all.extend(tx(vec![
+        "UPDATE offers",
+        "INSERT access_tokens",
+        "INSERT refresh_tokens",
+    ]));
+    // Credential endpoint (the nonce endpoint touches no database).
+    all.extend(["SELECT access_tokens", "SELECT signing_keys"]);
+    all.extend(tx(vec![
+        "INSERT used_nonces",
+        "INSERT token_uses",
+        "UPDATE documents",
+        "SELECT credentials",
+        "SELECT status_lists",
+        "INSERT credentials",
+    ]));
+    all
+}
+
+async fn pins_statements_and_commits(app: TestApp) {
+    install();
+    let kind = app.services.db.kind();
+    // The first issuance makes the agency's status list; measure a later one.
+    one_issuance(&app, "cost-warmup").await;
+    let (log, transactions, relaxed) = one_issuance(&app, "cost-1").await;
+    assert_eq!(log, expected(kind), "{kind:?}");
+    // Two transactions (redemption, credential), one durable commit: the redemption's
+    // commit does not wait for the disk.
+    assert_eq!((transactions, relaxed), (2, 1), "{kind:?}");
+    if kind == DbKind::Postgres {
+        // The relaxed transaction really commits without waiting for the disk, and only it.
+        let setting = |relaxed: bool| {
+            let db = app.services.db.clone();
+            async move {
+                let mut tx = if relaxed {
+                    db.begin_relaxed().await.unwrap()
+                } else {
+                    db.begin().await.unwrap()
+                };
+                let v: String = sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.rollback().await.unwrap();
+                v
+            }
+        };
+        assert_eq!(setting(true).await, "off");
+        assert_eq!(setting(false).await, "on");
+    }
+    // Pool checkouts without a ping (sqlx's default is a round trip per checkout).
+    assert!(!app.services.db.pool().options().get_test_before_acquire());
+    assert!(!app.services.db.writer().options().get_test_before_acquire());
+}
+
+on_both_databases!(pins_statements_and_commits);
