@@ -324,14 +324,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::List => {
             let wallet = layout.open()?;
             let documents = wallet.documents()?;
-            // The state the last account sync saw (issue 14), for documents it brought.
-            let state = |id: &str| {
-                wallet
-                    .stored(id)
-                    .ok()
-                    .and_then(|s| s.account.as_ref())
-                    .map(|a| a.state.clone())
-            };
+            // The state the last account sync saw (issue 14): its inbox's, and the status
+            // lists' of every held document.
+            let state = |id: &str| wallet.document_state(id);
             if json {
                 let list: Vec<_> = documents
                     .iter()
