@@ -910,7 +910,7 @@ impl AccountSync {
 
 /// Adds the status lists' `marked` to the inbox's `into`: a document both mark the same
 /// way is reported once, by its strongest state ([`Wallet::document_state`]).
-fn merge_marks(into: &mut Vec<(String, String)>, marked: Vec<(String, String)>) {
+pub fn merge_marks(into: &mut Vec<(String, String)>, marked: Vec<(String, String)>) {
     for (key, state) in marked {
         match into.iter_mut().find(|(id, _)| *id == key) {
             Some((_, existing)) => {
