@@ -7,7 +7,7 @@
 //! [`HolderKey::run`], with its inputs (time, `jti`, `c_nonce`) fixed beforehand.
 
 use giayto_core::oid4vci::inbox::InboxEntry;
-use giayto_core::oid4vci::new_jti;
+use giayto_core::oid4vci::{SecretString, new_jti};
 use giayto_core::vault::StoredAccount;
 use giayto_core::wallet::account::{self as core_account, Activation, InboxAnswer};
 use giayto_core::wallet::status_check::StatusCheck;
@@ -104,16 +104,29 @@ impl Wallet {
             })
     }
 
+    /// The access token of `account` (a refresh grant proved by the account key `key`,
+    /// RFC 9449), made at `now`.
+    async fn access_token(
+        &self,
+        account: &StoredAccount,
+        key: &HolderKey,
+        now: i64,
+    ) -> Result<SecretString, GiaytoError> {
+        let jti = new_jti()?;
+        let request = key
+            .run(|signer| core_account::refresh_request(account, signer, now, &jti))
+            .await?;
+        Ok(core_account::on_access_token(
+            &http::send(self.http.as_ref(), request).await?,
+        )?)
+    }
+
     /// One sync with the account key `key` (see [`Wallet::sync`]).
     async fn run_sync(&self, key: &HolderKey) -> Result<SyncSummary, GiaytoError> {
         let http = self.http.as_ref();
         let mut account = self.account_of()?;
         let now = unix_now();
-        let jti = new_jti()?;
-        let request = key
-            .run(|signer| core_account::refresh_request(&account, signer, now, &jti))
-            .await?;
-        let access = core_account::on_access_token(&http::send(http, request).await?)?;
+        let access = self.access_token(&account, key, now).await?;
         let jti = new_jti()?;
         let request = key
             .run(|signer| core_account::inbox_request(&account, &access, signer, now, &jti))
@@ -320,12 +333,7 @@ impl Wallet {
         let http = self.http.as_ref();
         let account = self.account_of()?;
         let key = HolderKey::new(self.keys.get_key(account.account_key_id.clone())?)?;
-        let now = unix_now();
-        let jti = new_jti()?;
-        let request = key
-            .run(|signer| core_account::refresh_request(&account, signer, now, &jti))
-            .await?;
-        let access = core_account::on_access_token(&http::send(http, request).await?)?;
+        let access = self.access_token(&account, &key, unix_now()).await?;
         let now = unix_now();
         let jti = new_jti()?;
         let request = key

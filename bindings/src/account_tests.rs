@@ -97,6 +97,14 @@ impl HttpClient for FakeServer {
     }
 }
 
+fn server() -> Arc<FakeServer> {
+    Arc::new(FakeServer {
+        signer: SoftwareSigner::generate(Algorithm::Es256).unwrap(),
+        revoked: Mutex::new(Vec::new()),
+        sent: Mutex::new(Vec::new()),
+    })
+}
+
 struct Phone {
     wallet: Arc<Wallet>,
     server: Arc<FakeServer>,
@@ -108,11 +116,7 @@ struct Phone {
 fn phone() -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let keys = software_key_store();
-    let server = Arc::new(FakeServer {
-        signer: SoftwareSigner::generate(Algorithm::Es256).unwrap(),
-        revoked: Mutex::new(Vec::new()),
-        sent: Mutex::new(Vec::new()),
-    });
+    let server = server();
     let wallet = block_on(Wallet::open(
         dir.path().join("w.vault").to_string_lossy().into_owned(),
         vec![7; VAULT_KEY_LEN],
@@ -196,11 +200,7 @@ fn transfer_asks_for_the_new_phones_offer_with_the_account_key() {
 #[test]
 fn transfer_without_an_account_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Arc::new(FakeServer {
-        signer: SoftwareSigner::generate(Algorithm::Es256).unwrap(),
-        revoked: Mutex::new(Vec::new()),
-        sent: Mutex::new(Vec::new()),
-    });
+    let server = server();
     let wallet = block_on(Wallet::open(
         dir.path().join("w.vault").to_string_lossy().into_owned(),
         vec![7; VAULT_KEY_LEN],

@@ -7,7 +7,7 @@
 use giayto_core::catalogue::{self, examples::example_claims};
 use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
 use giayto_core::oid4vci::{HttpRequest, HttpResponse};
-use giayto_core::sd_jwt_vc::{IssueRequest, issue_document};
+use giayto_core::sd_jwt_vc::{IssueRequest, issue_document, issue_purpose};
 use giayto_core::status_list::{Status, StatusList, StatusReference, sign_token};
 use giayto_core::vault::{StoredAccount, Vault, VaultKey};
 use giayto_core::wallet::Wallet;
@@ -339,4 +339,51 @@ fn documents_of_an_issuer_on_another_origin_are_not_checked() {
     let (report, changed) = check.apply(&mut s.wallet).unwrap();
     assert_eq!(report.not_checked, [stranger]);
     assert!(changed.is_empty());
+}
+
+#[test]
+fn a_purpose_credential_is_marked_by_its_own_index() {
+    let (mut s, issuer) = setup();
+    // The licence's `traffic_stop` purpose credential, at index 9 of the same list.
+    let Value::Object(claims) = example_claims("driving_licence").unwrap() else {
+        panic!()
+    };
+    let purpose = issue_purpose(
+        &IssueRequest {
+            issuer: ISS.into(),
+            vct: catalogue::by_id("driving_licence").unwrap().vct.into(),
+            claims,
+            holder_jwk: Some(s.holder.public_jwk().unwrap()),
+            status: Some(StatusReference {
+                idx: 9,
+                uri: LIST.into(),
+            }),
+            issued_at: NOW - 100,
+            not_before: None,
+            expires_at: Some(NOW + 86_400),
+        },
+        "traffic_stop",
+        &issuer,
+    )
+    .unwrap();
+    let added = s
+        .wallet
+        .add_purpose_credentials(&s.licence, &[(purpose, "p".into())], NOW)
+        .unwrap();
+    assert_eq!(added, 1);
+    let (_, report) = sync(&mut s, |request| {
+        if request.url == LIST {
+            list_answer(&issuer, &[(9, Status::Invalid)], "\"v1\"")
+        } else {
+            metadata_answer(ISS, &issuer)
+        }
+    });
+    let key = format!("{}#traffic_stop", s.licence);
+    assert_eq!(report.marked, [(key.clone(), "revoked".to_owned())]);
+    assert_eq!(s.wallet.document_state(&key).as_deref(), Some("revoked"));
+    assert_eq!(
+        s.wallet.document_state(&s.licence),
+        None,
+        "the document itself is valid"
+    );
 }

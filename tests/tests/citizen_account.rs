@@ -129,6 +129,19 @@ fn id_of(dir: &Path, type_id: &str) -> Result<String, HarnessError> {
         .ok_or_else(|| HarnessError::Unexpected(format!("no {type_id} in the wallet")))
 }
 
+/// The verdict refuses the presentation as revoked.
+fn assert_revoked(verdict: &giayto_core::verifier::Verdict) {
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Revoked),
+        "{:?}",
+        verdict.errors
+    );
+}
+
 fn received(report: &Value) -> usize {
     report["received"].as_array().unwrap().len()
 }
@@ -223,14 +236,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     officer.sync(&server.client, &server.base_url())?;
     let verdict = officer.verify_text(&old_qr)?;
     assert!(!verdict.valid, "the old phone's QR is refused");
-    assert!(
-        verdict
-            .errors
-            .iter()
-            .any(|f| f.code == FailureCode::Revoked),
-        "{:?}",
-        verdict.errors
-    );
+    assert_revoked(&verdict);
     let licence = id_of(&new, "driving_licence")?;
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
@@ -262,14 +268,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     officer.sync(&server.client, &server.base_url())?;
     let verdict = officer.verify_text(&moved_qr)?;
     assert!(!verdict.valid, "the moved phone's QR is refused");
-    assert!(
-        verdict
-            .errors
-            .iter()
-            .any(|f| f.code == FailureCode::Revoked),
-        "{:?}",
-        verdict.errors
-    );
+    assert_revoked(&verdict);
     assert!(
         wallet(&new, &["sync"]).is_err(),
         "the moved phone's account"
@@ -293,14 +292,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(!verdict.valid);
-    assert!(
-        verdict
-            .errors
-            .iter()
-            .any(|f| f.code == FailureCode::Revoked),
-        "{:?}",
-        verdict.errors
-    );
+    assert_revoked(&verdict);
     assert!(wallet(&new, &["sync"]).is_err());
     Ok(())
 }
@@ -429,5 +421,7 @@ fn status_list_scenario(server: &Server) -> Result<(), HarnessError> {
         .find(|d| d["id"] == by_offer.as_str())
         .map(|d| d["state"].clone());
     assert_eq!(state, Some(json!("revoked")), "{listed}");
+    let shown = wallet(&phone, &["show", &by_offer])?;
+    assert_eq!(shown["state"], "revoked", "{shown}");
     Ok(())
 }

@@ -355,8 +355,12 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             let wallet = layout.open()?;
             let document = wallet.document(&id)?;
             let counts = wallet.purpose_counts(&id)?;
+            let state = wallet.document_state(&id);
             if json {
                 let mut body = output::document_json(&document, true);
+                if let Some(state) = &state {
+                    body["state"] = serde_json::json!(state);
+                }
                 body["purposes"] = counts
                     .iter()
                     .map(|c| serde_json::json!({"preset": c.preset, "unused": c.unused, "used": c.used}))
@@ -364,6 +368,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
                 print!("{}", files::pretty_json(&body)?);
             } else {
                 print!("{}", output::document_text(&document, true));
+                if let Some(state) = state.filter(|s| s != "valid") {
+                    println!("  {}", account::state_text(&state));
+                }
                 print!("{}", purposes_text(&counts));
             }
             Ok(EXIT_OK)
@@ -719,6 +726,10 @@ fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliErro
     } else {
         Binding::OneWay
     };
+    // The citizen knows before showing it: a document the last sync found not valid.
+    if let Some(state) = wallet.document_state(&args.id).filter(|s| s != "valid") {
+        eprintln!("{}: {}", args.id, account::state_text(&state));
+    }
     let out = match args.select.selection() {
         Selection::Preset(preset) => {
             let keys = layout.keys_for(&wallet, &args.id, &preset)?;
