@@ -7,9 +7,10 @@
 //! [`HolderKey::run`], with its inputs (time, `jti`, `c_nonce`) fixed beforehand.
 
 use giayto_core::oid4vci::inbox::InboxEntry;
-use giayto_core::oid4vci::new_jti;
+use giayto_core::oid4vci::{SecretString, new_jti};
 use giayto_core::vault::StoredAccount;
 use giayto_core::wallet::account::{self as core_account, Activation, InboxAnswer};
+use giayto_core::wallet::status_check::StatusCheck;
 
 use crate::http;
 use crate::keys::HolderKey;
@@ -23,10 +24,24 @@ const ACCOUNT_ALIAS_PREFIX: &str = "giayto-account-";
 /// A document whose state the sync changed.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DocumentStateChange {
-    /// Wallet-local id.
+    /// Wallet-local id; `<id>#<preset>` for a purpose credential marked by its own status
+    /// list entry.
     pub id: String,
-    /// `revoked`, `suspended` or `valid`.
+    /// `revoked`, `suspended`, `ended` (a guardianship ended) or `valid`.
     pub state: String,
+}
+
+/// What the old phone shows the new one to move the account (issue 14, "Changing
+/// phones"): the activation offer and its code, for [`Wallet::activate`] on the new phone.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TransferOffer {
+    /// The activation offer (`openid-credential-offer://?credential_offer_uri=...`), to show
+    /// as a QR.
+    pub offer_uri: String,
+    /// The code to type on the new phone (a secret: show it, never log it).
+    pub tx_code: String,
+    /// When the offer stops being accepted, Unix seconds.
+    pub expires_at: i64,
 }
 
 /// One entry of the account's history: a document an agency published for the citizen.
@@ -89,26 +104,43 @@ impl Wallet {
             })
     }
 
+    /// The access token of `account` (a refresh grant proved by the account key `key`,
+    /// RFC 9449), made at `now`.
+    async fn access_token(
+        &self,
+        account: &StoredAccount,
+        key: &HolderKey,
+        now: i64,
+    ) -> Result<SecretString, GiaytoError> {
+        let jti = new_jti()?;
+        let request = key
+            .run(|signer| core_account::refresh_request(account, signer, now, &jti))
+            .await?;
+        Ok(core_account::on_access_token(
+            &http::send(self.http.as_ref(), request).await?,
+        )?)
+    }
+
     /// One sync with the account key `key` (see [`Wallet::sync`]).
     async fn run_sync(&self, key: &HolderKey) -> Result<SyncSummary, GiaytoError> {
         let http = self.http.as_ref();
         let mut account = self.account_of()?;
         let now = unix_now();
-        let jti = new_jti()?;
-        let request = key
-            .run(|signer| core_account::refresh_request(&account, signer, now, &jti))
-            .await?;
-        let access = core_account::on_access_token(&http::send(http, request).await?)?;
+        let access = self.access_token(&account, key, now).await?;
         let jti = new_jti()?;
         let request = key
             .run(|signer| core_account::inbox_request(&account, &access, signer, now, &jti))
             .await?;
         let (inbox, etag) = match core_account::on_inbox(&http::send(http, request).await?)? {
             InboxAnswer::Unchanged => {
+                let state_changes = self.check_status_lists().await?;
                 return Ok(SyncSummary {
                     unchanged: true,
                     received: Vec::new(),
-                    state_changes: Vec::new(),
+                    state_changes: state_changes
+                        .into_iter()
+                        .map(|(id, state)| DocumentStateChange { id, state })
+                        .collect(),
                 });
             }
             InboxAnswer::Changed { inbox, etag } => (inbox, etag),
@@ -186,6 +218,8 @@ impl Wallet {
             Ok(marked)
         })
         .await?;
+        let mut state_changes = state_changes;
+        core_account::merge_marks(&mut state_changes, self.check_status_lists().await?);
         Ok(SyncSummary {
             unchanged: false,
             received,
@@ -194,6 +228,27 @@ impl Wallet {
                 .map(|(id, state)| DocumentStateChange { id, state })
                 .collect(),
         })
+    }
+}
+
+impl Wallet {
+    /// Reads the status lists of every held credential (core's [`StatusCheck`]: each list
+    /// conditional on its `ETag`, verified with its issuer's JWT VC Issuer Metadata keys)
+    /// and keeps the marks; the credentials whose mark changed. A list out of reach leaves
+    /// its credentials' marks as they were.
+    async fn check_status_lists(&self) -> Result<Vec<(String, String)>, GiaytoError> {
+        let http = self.http.as_ref();
+        let account = self.account_of()?;
+        let mut check = StatusCheck::new(&lock(&self.inner), &account);
+        while let Some(request) = check.next_request() {
+            match http::send(http, request).await {
+                Ok(response) => check.on_response(&response, unix_now()),
+                Err(e) => check.on_network_error(e.to_string()),
+            }
+        }
+        let wallet = self.inner.clone();
+        let (_, changed) = blocking::unblock(move || check.apply(&mut lock(&wallet))).await?;
+        Ok(changed)
     }
 }
 
@@ -252,7 +307,10 @@ impl Wallet {
 
     /// Fetches what agencies published for the citizen: receives each new document and the
     /// new version of each reissued one (replacing the old), and marks documents revoked or
-    /// suspended. Cheap when nothing changed: one token request and a `304`.
+    /// suspended: as the inbox says, and as each held credential's status list says (also
+    /// documents received by their own offer, and purpose credentials), the lists verified
+    /// with the issuer's keys from its JWT VC Issuer Metadata (SD-JWT VC). Cheap when
+    /// nothing changed: one token request, a `304` from the inbox and one per status list.
     ///
     /// Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
     /// what it had stored; the next one goes on from there.
@@ -260,6 +318,33 @@ impl Wallet {
         let account = self.account_of()?;
         let key = HolderKey::new(self.keys.get_key(account.account_key_id.clone())?)?;
         self.run_sync(&key).await
+    }
+
+    /// Moves the account to a new phone, from this (the old) one: asks the issuer, with
+    /// this phone's account key (a refresh, then the transfer request, each with a DPoP
+    /// proof, RFC 9449), for the new phone's activation offer. Once the new phone activates
+    /// with it, every credential bound to this phone's keys is revoked and this phone's
+    /// account stops syncing (docs/ARCHITECTURE.md "Citizen account").
+    ///
+    /// Async: waits for the network and the account key's `sign`. Errors: `NotFound`
+    /// without an account; the issuer's refusal (a deactivated account, a refresh token
+    /// already replaced) as a protocol error.
+    pub async fn transfer(&self) -> Result<TransferOffer, GiaytoError> {
+        let http = self.http.as_ref();
+        let account = self.account_of()?;
+        let key = HolderKey::new(self.keys.get_key(account.account_key_id.clone())?)?;
+        let access = self.access_token(&account, &key, unix_now()).await?;
+        let now = unix_now();
+        let jti = new_jti()?;
+        let request = key
+            .run(|signer| core_account::transfer_request(&account, &access, signer, now, &jti))
+            .await?;
+        let offer = core_account::on_transfer(&http::send(http, request).await?)?;
+        Ok(TransferOffer {
+            offer_uri: offer.offer_uri,
+            tx_code: offer.tx_code,
+            expires_at: offer.expires_at,
+        })
     }
 
     /// The account's history as the last sync read it: every document published for the

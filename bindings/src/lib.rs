@@ -17,6 +17,8 @@
 uniffi::setup_scaffolding!();
 
 mod account;
+#[cfg(test)]
+mod account_tests;
 mod catalogue;
 mod error;
 mod http;
@@ -30,7 +32,7 @@ mod wallet;
 #[cfg(test)]
 mod wallet_tests;
 
-pub use account::{DocumentStateChange, PublishedDocument, SyncSummary};
+pub use account::{DocumentStateChange, PublishedDocument, SyncSummary, TransferOffer};
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};

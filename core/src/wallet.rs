@@ -7,6 +7,7 @@
 pub mod account;
 pub mod purpose_issuance;
 pub mod purposes;
+pub mod status_check;
 
 pub use purpose_issuance::{
     KeptPurposes, PURPOSE_BATCH, PurposeFailure, PurposeIssuance, PurposeReceipt, PurposeStep,

@@ -5,7 +5,12 @@
 //! a reissue arrives on the next sync and replaces; a revocation shows in the wallet; a
 //! sync with nothing new is a `304`; the phone changes at the counter, and the old phone's
 //! QR is refused by a verifier that refreshed its status lists while the new phone's
-//! passes; a lost phone deactivated revokes everything on it.
+//! passes; the account moves again from the phone at hand (`giayto wallet transfer`, the
+//! next phone activates with its offer) and the moved phone's QR is refused alike; a lost
+//! phone deactivated revokes everything on it.
+//!
+//! Status lists: the wallet's sync reads them too, so a licence received by its own offer
+//! (which the inbox does not link) is marked revoked; a quiet sync reads them with a `304`.
 //!
 //! Guardians: the police record a guardianship; the guardian's sync receives the child's
 //! health insurance card, a hospital's verifier accepts it and shows the guardian; with the
@@ -39,7 +44,10 @@ fn run(backend: Backend) {
     let Some(mut server) = Server::start(backend).unwrap() else {
         return;
     };
-    if let Err(e) = scenario(&server).and_then(|()| guardian_scenario(&server)) {
+    if let Err(e) = scenario(&server)
+        .and_then(|()| guardian_scenario(&server))
+        .and_then(|()| status_list_scenario(&server))
+    {
         panic!(
             "{backend:?} citizen account failed: {e}\n--- server log ---\n{}",
             server.log()
@@ -119,6 +127,19 @@ fn id_of(dir: &Path, type_id: &str) -> Result<String, HarnessError> {
         .find(|d| d["vct"] == vct)
         .and_then(|d| d["id"].as_str().map(str::to_owned))
         .ok_or_else(|| HarnessError::Unexpected(format!("no {type_id} in the wallet")))
+}
+
+/// The verdict refuses the presentation as revoked.
+fn assert_revoked(verdict: &giayto_core::verifier::Verdict) {
+    assert!(!verdict.valid);
+    assert!(
+        verdict
+            .errors
+            .iter()
+            .any(|f| f.code == FailureCode::Revoked),
+        "{:?}",
+        verdict.errors
+    );
 }
 
 fn received(report: &Value) -> usize {
@@ -215,20 +236,48 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     officer.sync(&server.client, &server.base_url())?;
     let verdict = officer.verify_text(&old_qr)?;
     assert!(!verdict.valid, "the old phone's QR is refused");
-    assert!(
-        verdict
-            .errors
-            .iter()
-            .any(|f| f.code == FailureCode::Revoked),
-        "{:?}",
-        verdict.errors
-    );
+    assert_revoked(&verdict);
     let licence = id_of(&new, "driving_licence")?;
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(verdict.valid, "{:?}", verdict.errors);
     // The old phone cannot sync any more.
     assert!(wallet(&old_phone, &["sync"]).is_err());
+
+    // The account moves again, without the counter: the new phone (now the old one, at
+    // hand) asks for the next phone's offer, the next phone activates with it; the moved
+    // phone's QR is refused once the verifier refreshed its status lists.
+    let moved_qr = qr["qr_text"].as_str().unwrap().to_owned();
+    let transfer = wallet(&new, &["transfer"])?;
+    let next = phones.path().join("next");
+    wallet(&next, &["init"])?;
+    let report = wallet(
+        &next,
+        &[
+            "activate",
+            transfer["offer_uri"].as_str().unwrap(),
+            "--tx-code",
+            transfer["tx_code"].as_str().unwrap(),
+        ],
+    )?;
+    assert_eq!(
+        received(&report),
+        3,
+        "ID card, licence, insurance card: {report}"
+    );
+    officer.sync(&server.client, &server.base_url())?;
+    let verdict = officer.verify_text(&moved_qr)?;
+    assert!(!verdict.valid, "the moved phone's QR is refused");
+    assert_revoked(&verdict);
+    assert!(
+        wallet(&new, &["sync"]).is_err(),
+        "the moved phone's account"
+    );
+    let new = next;
+    let licence = id_of(&new, "driving_licence")?;
+    let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
+    let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
+    assert!(verdict.valid, "{:?}", verdict.errors);
 
     // The new phone is lost: the counter deactivates the account, everything on it is
     // revoked at once.
@@ -243,14 +292,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(!verdict.valid);
-    assert!(
-        verdict
-            .errors
-            .iter()
-            .any(|f| f.code == FailureCode::Revoked),
-        "{:?}",
-        verdict.errors
-    );
+    assert_revoked(&verdict);
     assert!(wallet(&new, &["sync"]).is_err());
     Ok(())
 }
@@ -326,5 +368,60 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
     let child = phones.path().join("child");
     let report = phone_of(server, &child, CHILD)?;
     assert_eq!(received(&report), 2, "{report}");
+    Ok(())
+}
+
+const HOLDER: &str = "001090000017";
+
+/// The wallet reads the status lists of what it holds: a licence received by its own offer
+/// (no inbox link) is marked revoked by its status list; a quiet sync reads the list with
+/// a `304`.
+fn status_list_scenario(server: &Server) -> Result<(), HarnessError> {
+    let phones = tempfile::tempdir()?;
+    let phone = phones.path().join("phone");
+    wallet(&phone, &["init"])?;
+    let licence = agency::document("driving_licence", HOLDER, "GPLX-17")?;
+    let licence_agency = licence.agency;
+    let (_, offer) = agency::publish(server, &licence)?;
+    wallet(
+        &phone,
+        &["receive", &offer.uri, "--tx-code", &offer.tx_code],
+    )?;
+    let by_offer = id_of(&phone, "driving_licence")?;
+    publish_for(server, "can_cuoc", HOLDER, "CC-17")?;
+    let offer = activation_of(server, HOLDER)?;
+    wallet(
+        &phone,
+        &["activate", &offer.uri, "--tx-code", &offer.tx_code],
+    )?;
+
+    // Nothing new: the inbox and the status list answer 304.
+    let report = wallet(&phone, &["sync"])?;
+    assert_eq!(report["unchanged"], true, "{report}");
+    assert_eq!(report["marked"], json!([]), "{report}");
+    assert_eq!(report["status_lists"]["failures"], json!([]), "{report}");
+    assert!(
+        report["status_lists"]["not_modified"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+
+    // The agency revokes the licence: the copy received by its offer is marked too.
+    agency::change(server, licence_agency, "GPLX-17", "revoke")?;
+    let report = wallet(&phone, &["sync"])?;
+    let marked = report["marked"].as_array().unwrap();
+    assert!(
+        marked.contains(&json!({ "id": by_offer, "state": "revoked" })),
+        "{report}"
+    );
+    let listed = wallet(&phone, &["list"])?;
+    let state = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == by_offer.as_str())
+        .map(|d| d["state"].clone());
+    assert_eq!(state, Some(json!("revoked")), "{listed}");
+    let shown = wallet(&phone, &["show", &by_offer])?;
+    assert_eq!(shown["state"], "revoked", "{shown}");
     Ok(())
 }

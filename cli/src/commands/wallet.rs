@@ -324,14 +324,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
         WalletCommand::List => {
             let wallet = layout.open()?;
             let documents = wallet.documents()?;
-            // The state the last account sync saw (issue 14), for documents it brought.
-            let state = |id: &str| {
-                wallet
-                    .stored(id)
-                    .ok()
-                    .and_then(|s| s.account.as_ref())
-                    .map(|a| a.state.clone())
-            };
+            // The state the last account sync saw (issue 14): its inbox's, and the status
+            // lists' of every held document.
+            let state = |id: &str| wallet.document_state(id);
             if json {
                 let list: Vec<_> = documents
                     .iter()
@@ -360,8 +355,12 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
             let wallet = layout.open()?;
             let document = wallet.document(&id)?;
             let counts = wallet.purpose_counts(&id)?;
+            let state = wallet.document_state(&id);
             if json {
                 let mut body = output::document_json(&document, true);
+                if let Some(state) = &state {
+                    body["state"] = serde_json::json!(state);
+                }
                 body["purposes"] = counts
                     .iter()
                     .map(|c| serde_json::json!({"preset": c.preset, "unused": c.unused, "used": c.used}))
@@ -369,6 +368,9 @@ pub fn run(args: WalletArgs, json: bool) -> Result<u8, CliError> {
                 print!("{}", files::pretty_json(&body)?);
             } else {
                 print!("{}", output::document_text(&document, true));
+                if let Some(state) = state.filter(|s| s != "valid") {
+                    println!("  {}", account::state_text(&state));
+                }
                 print!("{}", purposes_text(&counts));
             }
             Ok(EXIT_OK)
@@ -725,6 +727,10 @@ fn present(layout: &Layout, args: PresentArgs, json: bool) -> Result<u8, CliErro
     } else {
         Binding::OneWay
     };
+    // The citizen knows before showing it: a document the last sync found not valid.
+    if let Some(state) = wallet.document_state(&args.id).filter(|s| s != "valid") {
+        eprintln!("{}: {}", args.id, account::state_text(&state));
+    }
     let out = match args.select.selection() {
         Selection::Preset(preset) => {
             let keys = layout.keys_for(&wallet, &args.id, &preset)?;

@@ -16,9 +16,11 @@ use crate::{dates, files, net, unix_now};
 const ACCOUNT_KEY_FILE: &str = "account.jwk";
 /// The alias recorded for the account key in the vault.
 const ACCOUNT_KEY_ID: &str = "account.jwk";
-/// Most requests one sync may make (a token, the inbox, and a nonce and a credential per
-/// document of a full inbox); a server that keeps answering past it is cut off.
-const MAX_SYNC_REQUESTS: usize = 2 + 2 * 500;
+/// Most requests one sync may make (a token, the inbox, a nonce and a credential per
+/// document of a full inbox, and a status list and its issuer's metadata per list read);
+/// a server that keeps answering past it is cut off.
+const MAX_SYNC_REQUESTS: usize =
+    2 + 2 * 500 + 2 * giayto_core::wallet::status_check::MAX_CHECKED_LISTS;
 
 fn account_error(e: AccountError) -> CliError {
     match e {
@@ -98,11 +100,17 @@ fn run_sync(
     let (mut sync, mut request) =
         AccountSync::start(wallet, key, unix_now()).map_err(account_error)?;
     for _ in 0..MAX_SYNC_REQUESTS {
-        let response = net::perform(&agent, &request)?;
-        match sync
-            .on_response(&response, wallet, key, &holder, HOLDER_KEY_ID, unix_now())
-            .map_err(account_error)?
-        {
+        let next = match net::perform_bounded(&agent, &request, sync.max_body_bytes()) {
+            Ok(response) => {
+                sync.on_response(&response, wallet, key, &holder, HOLDER_KEY_ID, unix_now())
+            }
+            // A status list out of reach leaves the marks as they were (reported).
+            Err(e) if sync.reading_status_lists() => {
+                sync.on_network_error(e.to_string(), wallet, unix_now())
+            }
+            Err(e) => return Err(e),
+        };
+        match next.map_err(account_error)? {
             SyncNext::Send(next) => request = next,
             SyncNext::Done(report) => return Ok(report),
         }
@@ -127,12 +135,13 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
             "unchanged": report.unchanged,
             "received": report.received,
             "marked": report.marked.iter().map(|(id, state)| serde_json::json!({"id": id, "state": state})).collect::<Vec<_>>(),
+            "status_lists": {
+                "requests": report.status.requests,
+                "not_modified": report.status.not_modified,
+                "failures": report.status.failures.iter().map(|(uri, reason)| serde_json::json!({"uri": uri, "reason": reason})).collect::<Vec<_>>(),
+            },
         });
         print!("{}", files::pretty_json(&body)?);
-        return Ok(EXIT_OK);
-    }
-    if report.unchanged {
-        println!("Không có gì mới / Nothing new");
         return Ok(EXIT_OK);
     }
     for id in &report.received {
@@ -145,6 +154,9 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
     }
     for (id, state) in &report.marked {
         println!("{id}: {}", state_text(state));
+    }
+    for (uri, reason) in &report.status.failures {
+        eprintln!("Không đọc được danh sách trạng thái / Status list not read: {uri}: {reason}");
     }
     if report.received.is_empty() && report.marked.is_empty() {
         println!("Không có gì mới / Nothing new");

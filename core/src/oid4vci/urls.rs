@@ -12,6 +12,9 @@ pub const CREDENTIAL_ISSUER_WELL_KNOWN: &str = "/.well-known/openid-credential-i
 /// Well-known suffix of OAuth 2.0 Authorization Server metadata (RFC 8414 §3).
 pub const AUTHORIZATION_SERVER_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
 
+/// Well-known suffix of JWT VC Issuer Metadata (SD-JWT VC section "JWT VC Issuer Metadata").
+pub const JWT_VC_ISSUER_WELL_KNOWN: &str = "/.well-known/jwt-vc-issuer";
+
 /// The longest URL accepted anywhere.
 const MAX_URL_BYTES: usize = 8 * 1024;
 
@@ -93,6 +96,14 @@ pub fn credential_issuer_metadata_url(credential_issuer: &str) -> Result<String,
 /// `https://as.example.com/.well-known/oauth-authorization-server/issuer1`.
 pub fn authorization_server_metadata_url(issuer: &str) -> Result<String, Oid4vciError> {
     well_known_url(issuer, AUTHORIZATION_SERVER_WELL_KNOWN)
+}
+
+/// The JWT VC Issuer Metadata URL of an SD-JWT VC's `iss` (SD-JWT VC section "JWT VC
+/// Issuer Metadata": the well-known string between the host and the path, a terminating
+/// `/` removed): `https://issuer.example.com/agencies/police` ->
+/// `https://issuer.example.com/.well-known/jwt-vc-issuer/agencies/police`.
+pub fn jwt_vc_issuer_metadata_url(iss: &str) -> Result<String, Oid4vciError> {
+    well_known_url(iss, JWT_VC_ISSUER_WELL_KNOWN)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! (the citizen's history, readable offline). Each document received through the account
 //! carries an [`AccountLink`] to its inbox entry.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::oid4vci::inbox::InboxEntry;
@@ -39,6 +41,26 @@ pub struct StoredAccount {
     /// When the last sync finished, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced_at: Option<i64>,
+    /// The status lists the last syncs read for the held documents, by list URI: what makes
+    /// the next read conditional ([`crate::wallet::status_check`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_lists: BTreeMap<String, CheckedStatusList>,
+    /// What the status lists say of held credentials that are not valid, by mark key (the
+    /// document's wallet id, or `<id>#<preset>` for one of its purpose credentials):
+    /// `revoked`, `suspended`. Absent: valid (or never checked).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_marks: BTreeMap<String, String>,
+}
+
+/// A status list as a sync last read it: its `ETag` and the indices it was read for. The
+/// next read sends `If-None-Match` only when every index the wallet now needs is among
+/// `indices` (a `304` says nothing of an index not read then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedStatusList {
+    /// The validator the list was served with.
+    pub etag: String,
+    /// The indices read from it.
+    pub indices: Vec<u64>,
 }
 
 impl std::fmt::Debug for StoredAccount {

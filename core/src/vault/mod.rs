@@ -52,7 +52,7 @@ use zeroize::Zeroizing;
 
 use crate::local_file::{self, LocalFileError};
 
-pub use account::{AccountLink, StoredAccount};
+pub use account::{AccountLink, CheckedStatusList, StoredAccount};
 pub use credential::{PurposeCredential, RefillGrant, StoredCredential};
 pub use error::VaultError;
 pub use format::{FORMAT_VERSION, MAGIC, MAX_VAULT_FILE_LEN};

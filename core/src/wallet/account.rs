@@ -9,7 +9,10 @@
 //!                ─GET inbox + DPoP, If-None-Match─▶ on_inbox ⇒ Unchanged | Changed(inbox)
 //!                plan(stored, inbox) ⇒ for each document to receive:
 //!                  nonce_request ─▶ on_nonce ─▶ credential_request (key proof + DPoP) ─▶ on_credential
+//!                then the held credentials' status lists (super::status_check), each
+//!                  conditional on its ETag; the issuer's keys when a list changed
 //!                then Wallet::apply_inbox (replace reissued, mark revoked / suspended)
+//!                  and the status lists' marks
 //! ```
 //!
 //! The account key signs the DPoP proofs (RFC 9449): the activation binds the account to
@@ -17,6 +20,7 @@
 //! to the holder key given for each credential request (`jwt` key proof, OpenID4VCI 1.0
 //! Appendix F.1).
 
+use super::status_check::StatusCheck;
 use super::{Wallet, WalletError};
 use crate::jose::{Jwk, Signer};
 use crate::oid4vci::dpop::{DPOP_HEADER, DPOP_TOKEN_TYPE, build_dpop_proof_with_jti, new_jti};
@@ -179,6 +183,8 @@ impl Activation {
             inbox_etag: None,
             inbox: Vec::new(),
             synced_at: None,
+            status_lists: Default::default(),
+            status_marks: Default::default(),
         };
         Ok((account, token.access_token))
     }
@@ -636,12 +642,17 @@ impl From<crate::jose::JoseError> for AccountError {
 /// What a finished sync did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncReport {
-    /// The inbox had not changed (`304`): nothing else was asked.
+    /// The inbox had not changed (`304`): no document was asked for (the status lists
+    /// were still read, each conditionally).
     pub unchanged: bool,
     /// Ids of the documents received (new ones and new versions).
     pub received: Vec<String>,
-    /// Stored documents whose state changed, with the new state.
+    /// Stored documents whose state changed, with the new state: the inbox's, and the
+    /// status lists' (a purpose credential as `<id>#<preset>`, see
+    /// [`super::status_check::mark_key`]).
     pub marked: Vec<(String, String)>,
+    /// What reading the status lists did.
+    pub status: super::status_check::StatusCheckReport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -650,6 +661,7 @@ enum SyncStep {
     Inbox,
     Nonce,
     Credential,
+    Status,
     Done,
 }
 
@@ -666,6 +678,7 @@ pub struct AccountSync {
     inbox: Option<(Inbox, Option<String>)>,
     pending: std::collections::VecDeque<InboxEntry>,
     c_nonce: Option<String>,
+    status: Option<StatusCheck>,
     report: SyncReport,
 }
 
@@ -696,6 +709,7 @@ impl AccountSync {
                 inbox: None,
                 pending: Default::default(),
                 c_nonce: None,
+                status: None,
                 report: SyncReport::default(),
             },
             request,
@@ -725,7 +739,7 @@ impl AccountSync {
             SyncStep::Inbox => match on_inbox(response)? {
                 InboxAnswer::Unchanged => {
                     self.report.unchanged = true;
-                    self.finish(wallet, now)
+                    self.check_status(wallet, now)
                 }
                 InboxAnswer::Changed { inbox, etag } => {
                     self.pending = plan(wallet.vault.list(), &inbox).receive.into();
@@ -758,6 +772,14 @@ impl AccountSync {
                 self.report.received.push(id);
                 self.next_document(account_key, holder, wallet, now)
             }
+            SyncStep::Status => {
+                let check = self
+                    .status
+                    .as_mut()
+                    .ok_or(AccountError::OutOfOrder("no status check"))?;
+                check.on_response(response, now);
+                self.next_status(wallet, now)
+            }
             SyncStep::Done => Err(AccountError::OutOfOrder("the sync is over")),
         }
     }
@@ -770,7 +792,7 @@ impl AccountSync {
         now: i64,
     ) -> Result<SyncNext, AccountError> {
         if self.pending.is_empty() {
-            return self.finish(wallet, now);
+            return self.check_status(wallet, now);
         }
         match nonce_request(&self.account) {
             Some(request) => {
@@ -816,6 +838,56 @@ impl AccountSync {
         Ok(SyncNext::Send(request))
     }
 
+    /// The most body bytes worth reading for the last request given (a status list token
+    /// may be larger than the protocol's other answers).
+    pub fn max_body_bytes(&self) -> usize {
+        match (&self.step, &self.status) {
+            (SyncStep::Status, Some(check)) => check.max_body_bytes(),
+            _ => crate::oid4vci::MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Whether the last request given reads a status list (or its issuer's keys): one
+    /// that cannot be performed is then given to [`AccountSync::on_network_error`], and
+    /// the sync goes on.
+    pub fn reading_status_lists(&self) -> bool {
+        self.step == SyncStep::Status
+    }
+
+    /// The last request, which read a status list ([`AccountSync::reading_status_lists`]),
+    /// could not be performed: reported in [`SyncReport::status`], the marks stay as they
+    /// were, and the sync goes on. Any other request that fails fails the sync.
+    pub fn on_network_error(
+        &mut self,
+        reason: String,
+        wallet: &mut Wallet,
+        now: i64,
+    ) -> Result<SyncNext, AccountError> {
+        match (&self.step, self.status.as_mut()) {
+            (SyncStep::Status, Some(check)) => {
+                check.on_network_error(reason);
+                self.next_status(wallet, now)
+            }
+            _ => Err(AccountError::OutOfOrder(
+                "only a status list request may fail without failing the sync",
+            )),
+        }
+    }
+
+    fn check_status(&mut self, wallet: &mut Wallet, now: i64) -> Result<SyncNext, AccountError> {
+        let account = wallet.account().ok_or(AccountError::NoAccount)?;
+        self.status = Some(StatusCheck::new(wallet, account));
+        self.step = SyncStep::Status;
+        self.next_status(wallet, now)
+    }
+
+    fn next_status(&mut self, wallet: &mut Wallet, now: i64) -> Result<SyncNext, AccountError> {
+        match self.status.as_mut().and_then(StatusCheck::next_request) {
+            Some(request) => Ok(SyncNext::Send(request)),
+            None => self.finish(wallet, now),
+        }
+    }
+
     fn finish(&mut self, wallet: &mut Wallet, now: i64) -> Result<SyncNext, AccountError> {
         let mut account = wallet.account().ok_or(AccountError::NoAccount)?.clone();
         if let Some((inbox, etag)) = self.inbox.take() {
@@ -826,8 +898,67 @@ impl AccountSync {
         }
         account.synced_at = Some(now);
         wallet.set_account(account)?;
+        if let Some(check) = self.status.take() {
+            let (report, marked) = check.apply(wallet)?;
+            self.report.status = report;
+            merge_marks(&mut self.report.marked, marked);
+        }
         self.step = SyncStep::Done;
         Ok(SyncNext::Done(std::mem::take(&mut self.report)))
+    }
+}
+
+/// Adds the status lists' `marked` to the inbox's `into`: a document both mark the same
+/// way is reported once, by its strongest state ([`Wallet::document_state`]).
+pub fn merge_marks(into: &mut Vec<(String, String)>, marked: Vec<(String, String)>) {
+    for (key, state) in marked {
+        match into.iter_mut().find(|(id, _)| *id == key) {
+            Some((_, existing)) => {
+                if state_rank(&state) > state_rank(existing) {
+                    *existing = state;
+                }
+            }
+            None => into.push((key, state)),
+        }
+    }
+}
+
+/// How strongly a state stops a document being shown: revoked, ended, suspended, valid.
+fn state_rank(state: &str) -> u8 {
+    match state {
+        "revoked" => 3,
+        ENDED => 2,
+        "suspended" => 1,
+        _ => 0,
+    }
+}
+
+impl Wallet {
+    /// The state to show for stored document `id` (or `<id>#<preset>`, one of its purpose
+    /// credentials): the strongest of what the account's inbox and the status lists last
+    /// said (`revoked`, `ended`, `suspended`, else `valid`); `None` when neither said
+    /// anything of it.
+    pub fn document_state(&self, id: &str) -> Option<String> {
+        let document = id.split('#').next().unwrap_or(id);
+        let inbox = if document == id {
+            self.vault
+                .list()
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.account.as_ref())
+                .map(|a| a.state.clone())
+        } else {
+            None
+        };
+        let status = self.account().and_then(|a| a.status_marks.get(id).cloned());
+        match (inbox, status) {
+            (Some(a), Some(b)) => Some(if state_rank(&b) > state_rank(&a) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        }
     }
 }
 

@@ -2343,12 +2343,28 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * Fetches what agencies published for the citizen: receives each new document and the
      * new version of each reissued one (replacing the old), and marks documents revoked or
-     * suspended. Cheap when nothing changed: one token request and a `304`.
+     * suspended: as the inbox says, and as each held credential's status list says (also
+     * documents received by their own offer, and purpose credentials), the lists verified
+     * with the issuer's keys from its JWT VC Issuer Metadata (SD-JWT VC). Cheap when
+     * nothing changed: one token request, a `304` from the inbox and one per status list.
      *
      * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
      * what it had stored; the next one goes on from there.
      */
     func sync() async throws  -> SyncSummary
+    
+    /**
+     * Moves the account to a new phone, from this (the old) one: asks the issuer, with
+     * this phone's account key (a refresh, then the transfer request, each with a DPoP
+     * proof, RFC 9449), for the new phone's activation offer. Once the new phone activates
+     * with it, every credential bound to this phone's keys is revoked and this phone's
+     * account stops syncing (docs/ARCHITECTURE.md "Citizen account").
+     *
+     * Async: waits for the network and the account key's `sign`. Errors: `NotFound`
+     * without an account; the issuer's refusal (a deactivated account, a refresh token
+     * already replaced) as a protocol error.
+     */
+    func transfer() async throws  -> TransferOffer
     
     /**
      * Reads a verifier's request (`openid4vp://` or `haip-vp://`, the scanned QR text or
@@ -2579,7 +2595,10 @@ open func activate(offerUri: String, txCode: String?)async throws  -> SyncSummar
     /**
      * Fetches what agencies published for the citizen: receives each new document and the
      * new version of each reissued one (replacing the old), and marks documents revoked or
-     * suspended. Cheap when nothing changed: one token request and a `304`.
+     * suspended: as the inbox says, and as each held credential's status list says (also
+     * documents received by their own offer, and purpose credentials), the lists verified
+     * with the issuer's keys from its JWT VC Issuer Metadata (SD-JWT VC). Cheap when
+     * nothing changed: one token request, a `304` from the inbox and one per status list.
      *
      * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
      * what it had stored; the next one goes on from there.
@@ -2596,6 +2615,33 @@ open func sync()async throws  -> SyncSummary  {
             completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
             freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeGiaytoError_lift
+        )
+}
+    
+    /**
+     * Moves the account to a new phone, from this (the old) one: asks the issuer, with
+     * this phone's account key (a refresh, then the transfer request, each with a DPoP
+     * proof, RFC 9449), for the new phone's activation offer. Once the new phone activates
+     * with it, every credential bound to this phone's keys is revoked and this phone's
+     * account stops syncing (docs/ARCHITECTURE.md "Citizen account").
+     *
+     * Async: waits for the network and the account key's `sign`. Errors: `NotFound`
+     * without an account; the issuer's refusal (a deactivated account, a refresh token
+     * already replaced) as a protocol error.
+     */
+open func transfer()async throws  -> TransferOffer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_giayto_bindings_fn_method_wallet_transfer(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_giayto_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_giayto_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_giayto_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTransferOffer_lift,
             errorHandler: FfiConverterTypeGiaytoError_lift
         )
 }
@@ -3044,11 +3090,12 @@ public func FfiConverterTypeDocumentInfo_lower(_ value: DocumentInfo) -> RustBuf
  */
 public struct DocumentStateChange: Equatable, Hashable {
     /**
-     * Wallet-local id.
+     * Wallet-local id; `<id>#<preset>` for a purpose credential marked by its own status
+     * list entry.
      */
     public let id: String
     /**
-     * `revoked`, `suspended` or `valid`.
+     * `revoked`, `suspended`, `ended` (a guardianship ended) or `valid`.
      */
     public let state: String
 
@@ -3056,10 +3103,11 @@ public struct DocumentStateChange: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Wallet-local id.
+         * Wallet-local id; `<id>#<preset>` for a purpose credential marked by its own status
+         * list entry.
          */id: String, 
         /**
-         * `revoked`, `suspended` or `valid`.
+         * `revoked`, `suspended`, `ended` (a guardianship ended) or `valid`.
          */state: String) {
         self.id = id
         self.state = state
@@ -5042,6 +5090,88 @@ public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSu
 #endif
 public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
     return FfiConverterTypeSyncSummary.lower(value)
+}
+
+
+/**
+ * What the old phone shows the new one to move the account (issue 14, "Changing
+ * phones"): the activation offer and its code, for [`Wallet::activate`] on the new phone.
+ */
+public struct TransferOffer: Equatable, Hashable {
+    /**
+     * The activation offer (`openid-credential-offer://?credential_offer_uri=...`), to show
+     * as a QR.
+     */
+    public let offerUri: String
+    /**
+     * The code to type on the new phone (a secret: show it, never log it).
+     */
+    public let txCode: String
+    /**
+     * When the offer stops being accepted, Unix seconds.
+     */
+    public let expiresAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The activation offer (`openid-credential-offer://?credential_offer_uri=...`), to show
+         * as a QR.
+         */offerUri: String, 
+        /**
+         * The code to type on the new phone (a secret: show it, never log it).
+         */txCode: String, 
+        /**
+         * When the offer stops being accepted, Unix seconds.
+         */expiresAt: Int64) {
+        self.offerUri = offerUri
+        self.txCode = txCode
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransferOffer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferOffer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferOffer {
+        return
+            try TransferOffer(
+                offerUri: FfiConverterString.read(from: &buf), 
+                txCode: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransferOffer, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.offerUri, into: &buf)
+        FfiConverterString.write(value.txCode, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferOffer_lift(_ buf: RustBuffer) throws -> TransferOffer {
+    return try FfiConverterTypeTransferOffer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferOffer_lower(_ value: TransferOffer) -> RustBuffer {
+    return FfiConverterTypeTransferOffer.lower(value)
 }
 
 
@@ -7256,7 +7386,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_wallet_activate() != 22152) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 63832) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 51838) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_transfer() != 16442) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_inspect_request() != 48956) {

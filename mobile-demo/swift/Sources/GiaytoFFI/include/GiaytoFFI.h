@@ -559,6 +559,11 @@ uint64_t uniffi_giayto_bindings_fn_method_wallet_activate(uint64_t ptr, RustBuff
 uint64_t uniffi_giayto_bindings_fn_method_wallet_sync(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_TRANSFER
+uint64_t uniffi_giayto_bindings_fn_method_wallet_transfer(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_INSPECT_REQUEST
 uint64_t uniffi_giayto_bindings_fn_method_wallet_inspect_request(uint64_t ptr, RustBuffer request_uri, RustBuffer trust_list_token, RustBuffer trust_anchor, int8_t strict
@@ -1074,6 +1079,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_wallet_activate(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_SYNC
 uint16_t uniffi_giayto_bindings_checksum_method_wallet_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_TRANSFER
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_transfer(void
     
 );
 #endif
