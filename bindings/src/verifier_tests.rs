@@ -1,5 +1,7 @@
 //! The verifier through the bindings: a one-way QR accepted before a restart is refused after
-//! it when the app saved `export_replay_cache` and gave it back to `import_replay_cache`.
+//! it when the app saved `export_replay_cache` and gave it back to `import_replay_cache`;
+//! times in the strings a person reads are dates in Vietnamese and English, numbers stay in
+//! the typed fields.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
@@ -14,6 +16,7 @@ const POLICE: &str = "https://police.giayto.example";
 const LICENCE: &str = "https://giayto.gov.vn/vct/driving_licence";
 
 struct World {
+    now: i64,
     anchor_json: String,
     trust_list: String,
     credential: String,
@@ -65,6 +68,7 @@ fn world() -> World {
     )
     .unwrap();
     World {
+        now,
         anchor_json: serde_json::to_string(&anchor.public_jwk().unwrap()).unwrap(),
         trust_list,
         credential,
@@ -142,4 +146,38 @@ fn a_replay_cache_too_large_or_malformed_is_refused() {
         "[]",
         "nothing changed"
     );
+}
+
+#[test]
+fn times_in_messages_are_dates_and_numbers_stay_in_the_fields() {
+    let world = world();
+    // A trust list past its exp and the 7-day grace: the error names the date.
+    let signer = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let exp = 1_700_000_000;
+    let stale = TrustList {
+        iss: "https://trust.giayto.example".into(),
+        iat: exp - 86_400,
+        exp,
+        issuers: Vec::new(),
+        verifier_anchors: Vec::new(),
+        verifiers: Vec::new(),
+    }
+    .sign(&signer)
+    .unwrap();
+    let verifier = Verifier::new(
+        serde_json::to_string(&signer.public_jwk().unwrap()).unwrap(),
+        "csgt:test".into(),
+    )
+    .unwrap();
+    let error = verifier.load_trust_list(stale).unwrap_err().to_string();
+    assert!(
+        error.contains("14/11/2023 22:13:20 / 14 Nov 2023 22:13:20 (UTC)"),
+        "{error}"
+    );
+    assert!(!error.contains(&exp.to_string()), "{error}");
+
+    // A valid scan: the expiry is a number in its field.
+    let result = world.verifier().verify_qr_text(world.show()).unwrap();
+    assert!(result.valid, "{:?}", result.errors);
+    assert_eq!(result.expires_at, Some(world.now + 86_400));
 }

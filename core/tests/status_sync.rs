@@ -488,7 +488,7 @@ fn the_verdict_says_how_old_the_status_is_and_the_expiry_policy_is_configurable(
     );
     let message = &verdict.errors[0].message;
     assert!(
-        message.contains("expired at Thu, 26 Nov 2026 10:56:40 GMT")
+        message.contains("expired at 26/11/2026 10:56:40 / 26 Nov 2026 10:56:40 (UTC)")
             && message.contains("last checked 7 ngày 23 giờ trước / 7 days 23 hours ago"),
         "{message}"
     );

@@ -1,16 +1,26 @@
-//! How times and ages read in verdict messages and the desk tool's output: dates as dates
-//! (RFC 9110 section 5.6.7 IMF-fixdate, by the `httpdate` crate), ages in words in
-//! Vietnamese and English, in the largest units that matter.
+//! How times and ages read in verdict messages, error messages and the desk tool's output
+//! (shared with the phones through the bindings): dates as dates in Vietnamese and English,
+//! in UTC (the core reads no time-zone database and does no I/O: a front end that knows the
+//! reader's zone formats the numeric fields itself), ages in words in both languages, in
+//! the largest units that matter.
 
-use std::time::{Duration, UNIX_EPOCH};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
-/// A Unix time as an IMF-fixdate (`Mon, 30 Nov 2026 18:12:40 GMT`); a negative time reads
-/// as `before 1970`.
+/// A Unix time (seconds since 1970-01-01T00:00:00Z) as a date and time in UTC, Vietnamese
+/// then English: `30/11/2026 18:12:40 / 30 Nov 2026 18:12:40 (UTC)`. A time outside what a
+/// calendar can show (before the year -9999 or after 9999) reads as the number with its
+/// unit.
 pub fn format_date(unix_seconds: i64) -> String {
-    match u64::try_from(unix_seconds) {
-        Ok(secs) => httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs)),
-        Err(_) => "before 1970".to_owned(),
-    }
+    let Ok(ts) = Timestamp::from_second(unix_seconds) else {
+        return format!("{unix_seconds} (Unix time)");
+    };
+    let utc = ts.to_zoned(TimeZone::UTC);
+    format!(
+        "{} / {} (UTC)",
+        utc.strftime("%d/%m/%Y %H:%M:%S"),
+        utc.strftime("%-d %b %Y %H:%M:%S")
+    )
 }
 
 /// An age in seconds in words, in Vietnamese then English, in the two largest units that
@@ -53,8 +63,15 @@ mod tests {
 
     #[test]
     fn dates_and_ages_read_as_people_say_them() {
-        assert_eq!(format_date(1_795_421_105), "Mon, 23 Nov 2026 08:05:05 GMT");
-        assert_eq!(format_date(-1), "before 1970");
+        assert_eq!(
+            format_date(1_795_421_105),
+            "23/11/2026 08:05:05 / 23 Nov 2026 08:05:05 (UTC)"
+        );
+        assert_eq!(
+            format_date(-1),
+            "31/12/1969 23:59:59 / 31 Dec 1969 23:59:59 (UTC)"
+        );
+        assert_eq!(format_date(i64::MAX), "9223372036854775807 (Unix time)");
         assert_eq!(format_age(45), "45 giây trước / 45 seconds ago");
         assert_eq!(format_age(1), "1 giây trước / 1 second ago");
         assert_eq!(format_age(12 * 60 + 3), "12 phút trước / 12 minutes ago");
