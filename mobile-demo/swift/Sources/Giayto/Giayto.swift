@@ -5105,7 +5105,8 @@ public struct VerificationReason: Equatable, Hashable {
      */
     public let code: String
     /**
-     * A readable explanation (English).
+     * A readable explanation (English; its dates in Vietnamese and English, in UTC, and its
+     * ages in words in both: the numbers are in the result's typed fields).
      */
     public let message: String
 
@@ -5116,7 +5117,8 @@ public struct VerificationReason: Equatable, Hashable {
          * A stable code for programs (`revoked`, `bad_signature`, `key_binding_stale`, ...).
          */code: String, 
         /**
-         * A readable explanation (English).
+         * A readable explanation (English; its dates in Vietnamese and English, in UTC, and its
+         * ages in words in both: the numbers are in the result's typed fields).
          */message: String) {
         self.code = code
         self.message = message
