@@ -186,7 +186,8 @@ impl From<DeviceError> for GiaytoError {
             | DeviceError::StatusListWithoutKid
             | DeviceError::Qr(_)
             | DeviceError::StatusListOlder(_)
-            | DeviceError::ChallengeScanned => GiaytoError::InvalidInput { reason },
+            | DeviceError::ChallengeScanned
+            | DeviceError::ReplayState(_) => GiaytoError::InvalidInput { reason },
             DeviceError::StatusCacheFull => GiaytoError::Storage { reason },
         }
     }

@@ -28,6 +28,8 @@ mod progress;
 mod qr;
 mod result;
 mod verifier;
+#[cfg(test)]
+mod verifier_tests;
 mod wallet;
 #[cfg(test)]
 mod wallet_tests;

@@ -94,7 +94,8 @@ impl From<&ClaimView> for LabelledClaim {
 pub struct VerificationReason {
     /// A stable code for programs (`revoked`, `bad_signature`, `key_binding_stale`, ...).
     pub code: String,
-    /// A readable explanation (English).
+    /// A readable explanation (English; its dates in Vietnamese and English, in UTC, and its
+    /// ages in words in both: the numbers are in the result's typed fields).
     pub message: String,
 }
 

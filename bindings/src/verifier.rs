@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
 use giayto_core::status_list::{STATUS_LIST_JWT_TYP, StatusCache};
-use giayto_core::verifier::{SyncReport, VerifierDevice};
+use giayto_core::verifier::{SeenProof, SyncReport, VerifierDevice};
 
 use crate::http::{self, HttpClient};
 use crate::progress::{ProgressListener, ProgressStage, Reporter};
@@ -18,6 +18,10 @@ use crate::{GiaytoError, unix_now};
 /// whole decoded-cache bound, re-compressed and base64url-encoded.
 const MAX_STATUS_CACHE_JSON_BYTES: usize =
     giayto_core::verifier::MAX_STATUS_CACHE_DECODED_BYTES / 2 * 3;
+
+/// The largest exported replay cache `import_replay_cache` reads: its capacity of entries,
+/// each `{"kb_jwt_sha256":"<43 characters>","until":<Unix seconds>}` and a comma, with room.
+const MAX_REPLAY_CACHE_JSON_BYTES: usize = giayto_core::verifier::REPLAY_CACHE_CAPACITY * 96;
 
 /// A status list or aggregation a sync could not use, and why.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -306,6 +310,38 @@ impl Verifier {
             .map_err(|e| GiaytoError::invalid(format!("status cache: {e}")))?;
         self.device().restore_status_cache(statuses);
         Ok(())
+    }
+
+    /// The key-binding proofs this verifier accepted, as JSON (a list of `kb_jwt_sha256`,
+    /// the proof's SHA-256 in base64url, and `until`, the end of its freshness window in
+    /// Unix seconds; nothing else of the document), to keep in the app's private storage
+    /// and give back to `import_replay_cache` after a restart: without it, a restarted app
+    /// accepts a one-way QR it already accepted. Only proofs still inside their window are
+    /// exported, at most 10,000.
+    pub fn export_replay_cache(&self) -> Result<String, GiaytoError> {
+        let device = self.device();
+        serde_json::to_string(&device.replay_cache().live_proofs(unix_now()))
+            .map_err(|e| GiaytoError::invalid(format!("replay cache: {e}")))
+    }
+
+    /// Adds the proofs saved by `export_replay_cache` to those this verifier remembers
+    /// (those whose window has closed are dropped). Returns how many it remembers. An
+    /// `InvalidInput` error, changing nothing, for JSON larger than 960,000 bytes, more than
+    /// 10,000 entries or a malformed digest.
+    pub fn import_replay_cache(&self, json: String) -> Result<u32, GiaytoError> {
+        if json.len() > MAX_REPLAY_CACHE_JSON_BYTES {
+            return Err(GiaytoError::invalid(format!(
+                "replay cache larger than {MAX_REPLAY_CACHE_JSON_BYTES} bytes"
+            )));
+        }
+        let proofs: Vec<SeenProof> = serde_json::from_str(&json)
+            .map_err(|e| GiaytoError::invalid(format!("replay cache: {e}")))?;
+        let remembered = self
+            .device()
+            .replay_cache()
+            .merge_saved(&proofs, unix_now())
+            .map_err(|e| GiaytoError::invalid(e.to_string()))?;
+        Ok(count(remembered))
     }
 
     /// The status list URIs the verifier would need to check the presentations it saw.

@@ -233,10 +233,10 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     {
         let _ = writeln!(
             s,
-            "Trạng thái kiểm tra lúc / Status as of: {} ({}), list signed {}",
-            giayto_core::verifier::format_date(f.checked_at),
+            "Trạng thái kiểm tra lúc / Status as of: {} ({}); danh sách ký lúc / list signed: {}",
+            crate::dates::date_time(f.checked_at),
             giayto_core::verifier::format_age(f.age_seconds),
-            giayto_core::verifier::format_date(f.issued_at),
+            crate::dates::date_time(f.issued_at),
         );
     }
     if let Some(exp) = verdict.validity.expires_at {
@@ -372,12 +372,14 @@ mod tests {
     #[test]
     fn the_status_age_is_shown_once_the_list_is_past_its_ttl() {
         let stale = verdict_text(&with_status(1_795_421_105, 26 * 3600));
-        assert!(
-            stale.contains(
-                "Status as of: Mon, 23 Nov 2026 08:05:05 GMT (1 day 2 h ago), list signed Mon, 23 Nov 2026 07:55:05 GMT"
-            ),
-            "{stale}"
+        // Dates in the reader's time zone, both languages; the age in words in both.
+        let expected = format!(
+            "Status as of: {} (1 ngày 2 giờ trước / 1 day 2 hours ago); danh sách ký lúc / list signed: {}",
+            crate::dates::date_time(1_795_421_105),
+            crate::dates::date_time(1_795_421_105 - 600),
         );
+        assert!(stale.contains(&expected), "{stale}");
+        assert!(!stale.contains("GMT"), "{stale}");
         let fresh = verdict_text(&with_status(1_795_421_105, 200));
         assert!(!fresh.contains("Status as of"), "{fresh}");
     }

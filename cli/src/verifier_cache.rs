@@ -7,8 +7,10 @@
 //! - `trust-list-url`: where the trust list is fetched from, for the next sync;
 //! - `state.json`: the device state ([`DeviceState`]): the trust list token and every
 //!   status list with its `iat`, `exp`, `ttl`, when it was last confirmed current, and its
-//!   HTTP validators. Status lists are not re-verified when read (they were when stored):
-//!   keep the folder writable only by the desk's user.
+//!   HTTP validators, and the key-binding proofs `giayto verify` accepted (their SHA-256 and
+//!   window end only), so a one-way QR is refused by the next run as replayed. Status
+//!   lists are not re-verified when read (they were when stored): keep the folder writable
+//!   only by the desk's user.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -348,7 +348,7 @@ mod date_message_tests {
         .to_string();
         assert_eq!(
             message,
-            "trust list expired at Tue, 30 Nov 2027 16:06:49 GMT"
+            "trust list expired at 30/11/2027 16:06:49 / 30 Nov 2027 16:06:49 (UTC)"
         );
     }
 }

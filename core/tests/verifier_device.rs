@@ -162,6 +162,76 @@ fn a_one_way_scan_passes_once_and_a_replay_is_refused() {
 }
 
 #[test]
+fn a_replay_is_refused_after_a_restart_through_the_saved_state() {
+    let world = world();
+    let mut device = world.device();
+    let text = world.show(1, &Binding::OneWay);
+    assert!(device.verify_qr_text(&text, NOW).unwrap().verdict.valid);
+    let saved = serde_json::to_string(&device.export_state()).unwrap();
+
+    // The app restarts: a new device with the saved state refuses the same QR.
+    let mut restarted = world.device();
+    restarted
+        .import_state(serde_json::from_str(&saved).unwrap(), NOW + 1)
+        .unwrap();
+    let again = restarted.verify_qr_text(&text, NOW + 1).unwrap();
+    assert!(!again.verdict.valid);
+    assert!(
+        again.verdict.has_error(FailureCode::Replayed),
+        "{:?}",
+        again.verdict.errors
+    );
+    // Another presentation of the same credential (a new proof) is accepted.
+    let fresh = world.show(1, &Binding::OneWay);
+    assert!(
+        restarted
+            .verify_qr_text(&fresh, NOW + 1)
+            .unwrap()
+            .verdict
+            .valid
+    );
+
+    // A state saved before the replay entries were kept still reads, with none.
+    let mut old: Value = serde_json::from_str(&saved).unwrap();
+    old.as_object_mut().unwrap().remove("seen_proofs");
+    let mut fresh_start = world.device();
+    fresh_start
+        .import_state(serde_json::from_value(old).unwrap(), NOW + 1)
+        .unwrap();
+    assert!(
+        fresh_start
+            .verify_qr_text(&text, NOW + 1)
+            .unwrap()
+            .verdict
+            .valid
+    );
+}
+
+#[test]
+fn saved_replay_entries_past_the_capacity_or_malformed_are_refused() {
+    let world = world();
+    let mut state = world.device().export_state();
+    state.seen_proofs = vec![
+        giayto_core::verifier::SeenProof {
+            kb_jwt_sha256: "A".repeat(43),
+            until: NOW + 60,
+        };
+        giayto_core::verifier::REPLAY_CACHE_CAPACITY + 1
+    ];
+    let mut device = world.device();
+    assert!(matches!(
+        device.import_state(state.clone(), NOW),
+        Err(DeviceError::ReplayState(_))
+    ));
+    state.seen_proofs.truncate(1);
+    state.seen_proofs[0].kb_jwt_sha256 = "not base64!".into();
+    assert!(matches!(
+        device.import_state(state, NOW),
+        Err(DeviceError::ReplayState(_))
+    ));
+}
+
+#[test]
 fn an_image_scan_reads_the_qr_and_a_revoked_document_is_refused() {
     let world = world();
     let mut device = world.device();

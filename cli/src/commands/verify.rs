@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use giayto_core::limits::{MAX_STATUS_LIST_TOKEN_BYTES, MAX_TRUST_LIST_TOKEN_BYTES};
@@ -176,7 +177,21 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         expected_nonce: args.nonce,
         stale_status: args.stale_status.into(),
         expired_status: args.expired_status.into(),
+        // With a cache folder, the device's replay cache, saved in the folder: a one-way QR
+        // shown to one `giayto verify` run is refused by the next.
+        replay_cache: match &device {
+            Some(device) => Some(device.replay_cache().clone()),
+            None => defaults.replay_cache.clone(),
+        },
         ..defaults
+    };
+    let memory = policy.replay_cache.clone();
+    let seen_before = memory.as_ref().map(|m| m.live_proofs(i64::MIN));
+    // The first check remembers its proof in a copy: when the list the document names is
+    // fetched below, the presentation is checked again and must not meet its own proof.
+    let mut policy = Policy {
+        replay_cache: memory.as_ref().map(|m| Arc::new(m.snapshot())),
+        ..policy
     };
     let cached = device
         .as_ref()
@@ -199,6 +214,7 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
         folder.save(device)?;
     }
     let mut verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    let first_check_memory = policy.replay_cache.take();
     // Online, the list the document names is fetched only once its issuer's signature has
     // verified (`verdict.issuer`), so an arbitrary QR cannot make the verifier fetch a URL
     // of its choosing; then the presentation is checked again with it.
@@ -217,7 +233,17 @@ pub fn run(args: VerifyArgs, json: bool) -> Result<u8, CliError> {
             device.restore_status_cache(statuses.clone());
             folder.save(device)?;
         }
+        policy.replay_cache = memory.clone();
         verdict = verify_presentation(&presentation, &policy, &trust, &statuses, now);
+    } else if let (Some(memory), Some(first)) = (&memory, &first_check_memory) {
+        memory
+            .merge_saved(&first.live_proofs(i64::MIN), now)
+            .map_err(|e| CliError::Format(e.to_string()))?;
+    }
+    if let (Some(folder), Some(device), Some(before)) = (&folder, &device, &seen_before)
+        && &device.replay_cache().live_proofs(i64::MIN) != before
+    {
+        folder.save(device)?;
     }
     explain_missing_status(&mut verdict, args.offline, args.cache.as_deref());
     report(&verdict, json)

@@ -43,13 +43,13 @@ pub enum Oid4vpError {
     #[error("the request object's signature does not verify with the verifier's certificate")]
     BadSignature,
     /// The request expired (`exp`) or claims to be issued in the future (`iat`).
-    #[error("the request expired at {expired_at}")]
+    #[error("the request expired at {}", crate::verifier::format_date(*expired_at))]
     Expired {
         /// The request's `exp`, Unix seconds.
         expired_at: i64,
     },
     /// The request's `iat` is in the future beyond the tolerated clock difference.
-    #[error("the request is issued in the future ({iat})")]
+    #[error("the request is issued in the future ({})", crate::verifier::format_date(*iat))]
     NotYetValid {
         /// The request's `iat`, Unix seconds.
         iat: i64,
@@ -100,4 +100,26 @@ pub enum Oid4vpError {
         /// The bound.
         limit: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_times_read_as_dates_in_both_languages() {
+        let expired = Oid4vpError::Expired {
+            expired_at: 1_796_054_869,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "the request expired at 30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)"
+        );
+        let early = Oid4vpError::NotYetValid { iat: 1_796_054_869 };
+        assert!(!early.to_string().contains("1796054869"), "{early}");
+        assert!(
+            early.to_string().contains("30 Nov 2026 16:07:49"),
+            "{early}"
+        );
+    }
 }

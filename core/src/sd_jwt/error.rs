@@ -144,8 +144,9 @@ mod tests {
         .to_string();
         assert_eq!(
             message,
-            "key binding JWT issued at Mon, 30 Nov 2026 16:07:49 GMT, outside the window \
-             accepted around the verifier's clock (Mon, 30 Nov 2026 16:13:59 GMT): present again"
+            "key binding JWT issued at 30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC), outside \
+             the window accepted around the verifier's clock (30/11/2026 16:13:59 / 30 Nov 2026 \
+             16:13:59 (UTC)): present again"
         );
     }
 }

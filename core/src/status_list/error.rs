@@ -100,9 +100,22 @@ pub enum StatusListError {
         exp: i64,
     },
     /// `nbf` is still in the future.
-    #[error("status list token not valid before {nbf}")]
+    #[error("status list token not valid before {}", crate::verifier::format_date(*nbf))]
     NotYetValid {
         /// The token's `nbf`.
         nbf: i64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_times_read_as_dates_in_both_languages() {
+        assert_eq!(
+            StatusListError::NotYetValid { nbf: 1_796_054_869 }.to_string(),
+            "status list token not valid before 30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)"
+        );
+    }
 }

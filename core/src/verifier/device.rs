@@ -15,8 +15,8 @@ use crate::qr::{self, Challenge, OFFLINE_AUDIENCE, QrError, QrPayload};
 use crate::status_list::{StatusCache, StatusListError, Validators};
 use crate::trust_list::{TrustList, TrustListError, VerifiedTrustList};
 use crate::verifier::{
-    IssuerTrust, Policy, Profile, ReplayCache, StatusListSourceError, StatusView, Verdict,
-    unverified_envelope, verify_presentation, verify_status_list_for,
+    IssuerTrust, Policy, Profile, ReplayCache, ReplayStateError, SeenProof, StatusListSourceError,
+    StatusView, Verdict, unverified_envelope, verify_presentation, verify_status_list_for,
 };
 
 /// How long after its `exp` a cached trust list is still used offline (with a warning).
@@ -29,16 +29,22 @@ pub const REPLAY_CACHE_CAPACITY: usize = 10_000;
 /// figures).
 pub const MAX_STATUS_CACHE_DECODED_BYTES: usize = 64 * 1024 * 1024;
 
-/// What a device keeps between runs: the trust list token and the cached status lists with
-/// their validators. The status lists were verified when loaded and are not re-verified on
-/// import (keep the state where only the app can write); the trust list is verified again
-/// against the pinned anchor.
+/// What a device keeps between runs: the trust list token, the cached status lists with
+/// their validators, and the key-binding proofs still inside their freshness window (so a
+/// one-way QR is refused the second time even across a restart). The status lists were
+/// verified when loaded and are not re-verified on import (keep the state where only the
+/// app can write); the trust list is verified again against the pinned anchor.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DeviceState {
     /// The trust list token in use.
     pub trust_list: Option<String>,
     /// The cached status lists.
     pub status_cache: StatusCache,
+    /// The replay cache's entries (at most [`REPLAY_CACHE_CAPACITY`]; those whose window
+    /// has closed are dropped on import); absent in states saved before it was kept, read
+    /// as none.
+    #[serde(default)]
+    pub seen_proofs: Vec<SeenProof>,
 }
 
 /// Why the device refused a token, a key or a scan (a presentation that fails its checks
@@ -84,6 +90,9 @@ pub enum DeviceError {
     /// token cannot roll back a revocation.
     #[error("status list {0} is older than the cached one; kept the cached one")]
     StatusListOlder(String),
+    /// The saved replay entries are too many or malformed.
+    #[error(transparent)]
+    ReplayState(#[from] ReplayStateError),
     /// A verifier's challenge QR was scanned instead of a document.
     #[error("this is a verifier's challenge, not a document: show it to the holder's wallet")]
     ChallengeScanned,
@@ -237,26 +246,41 @@ impl VerifierDevice {
         self.statuses.revalidated(uri, now)
     }
 
-    /// Everything the device keeps between runs (see [`DeviceState`]).
+    /// Everything the device keeps between runs (see [`DeviceState`]). The replay entries
+    /// are every proof remembered: this call knows no time, so entries whose window has
+    /// closed are dropped by [`VerifierDevice::import_state`] instead.
     pub fn export_state(&self) -> DeviceState {
         DeviceState {
             trust_list: self.trust_list().map(|list| list.token().to_owned()),
             status_cache: self.statuses.clone(),
+            seen_proofs: self.replay.live_proofs(i64::MIN),
         }
     }
 
     /// Restores [`VerifierDevice::export_state`]'s output: the trust list is verified again
     /// against the pinned anchor at `now` (an error if it no longer verifies), the status
-    /// lists are taken as they were saved.
+    /// lists are taken as they were saved, and the saved proofs join the replay cache
+    /// (those whose window closed before `now` dropped; see [`ReplayCache::merge_saved`]).
+    /// Refused before anything changes when the status lists would take the cache past
+    /// [`MAX_STATUS_CACHE_DECODED_BYTES`] or the proofs are more than
+    /// [`REPLAY_CACHE_CAPACITY`] or malformed ([`DeviceError::ReplayState`]). The proofs
+    /// are merged before the trust list is checked: remembering a proof is never unsafe.
     pub fn import_state(&mut self, state: DeviceState, now: i64) -> Result<(), DeviceError> {
         if state.status_cache.decoded_bytes() > MAX_STATUS_CACHE_DECODED_BYTES {
             return Err(DeviceError::StatusCacheFull);
         }
+        self.replay.merge_saved(&state.seen_proofs, now)?;
         if let Some(token) = &state.trust_list {
             self.load_trust_list(token, now)?;
         }
         self.statuses = state.status_cache;
         Ok(())
+    }
+
+    /// The replay cache: the proofs this device has accepted, still inside their window.
+    /// Give it to a [`Policy`] (`replay_cache`) to verify with the device's memory.
+    pub fn replay_cache(&self) -> &Arc<ReplayCache> {
+        &self.replay
     }
 
     /// The cached status lists (to save them across restarts).

@@ -28,7 +28,7 @@ pub use device::{
 };
 pub use freshness::{format_age, format_date};
 pub use policy::{Policy, Profile, StatusStrictness};
-pub use replay::ReplayCache;
+pub use replay::{ReplayCache, ReplayStateError, SeenProof};
 pub use status_source::{StatusListSourceError, verify_status_list_for};
 pub use sync::{
     MAX_AGGREGATION_BYTES, MAX_SYNC_LISTS, MAX_SYNC_URI_BYTES, StatusSync, SyncFailure, SyncReport,

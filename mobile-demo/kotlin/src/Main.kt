@@ -54,7 +54,8 @@ class Home(val dir: Path) {
 
     fun file(name: String): Path = verifierDir.resolve(name)
 
-    /** The verifier with its pinned anchor, cached trust list and status lists. */
+    /** The verifier with its pinned anchor, cached trust list, status lists and the proofs
+     *  it accepted (so a one-way QR is refused the second time, even in another run). */
     fun verifier(): Verifier {
         val anchor = file("anchor.json")
         if (!Files.exists(anchor)) fail("no trust anchor pinned: run `verifier sync SERVER_URL` once")
@@ -63,12 +64,15 @@ class Home(val dir: Path) {
         if (Files.exists(trustList)) verifier.loadTrustList(Files.readString(trustList))
         val statuses = file("status-cache.json")
         if (Files.exists(statuses)) verifier.importStatusCache(Files.readString(statuses))
+        val seen = file("replay-cache.json")
+        if (Files.exists(seen)) verifier.importReplayCache(Files.readString(seen))
         return verifier
     }
 
     fun save(verifier: Verifier) {
         verifier.trustListToken()?.let { Files.writeString(file("trust-list.jwt"), it) }
         Files.writeString(file("status-cache.json"), verifier.exportStatusCache())
+        Files.writeString(file("replay-cache.json"), verifier.exportReplayCache())
         Files.writeString(file("server.txt"), serverUrl() ?: "")
     }
 

@@ -1822,6 +1822,16 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func cancelChallenge() 
     
     /**
+     * The key-binding proofs this verifier accepted, as JSON (a list of `kb_jwt_sha256`,
+     * the proof's SHA-256 in base64url, and `until`, the end of its freshness window in
+     * Unix seconds; nothing else of the document), to keep in the app's private storage
+     * and give back to `import_replay_cache` after a restart: without it, a restarted app
+     * accepts a one-way QR it already accepted. Only proofs still inside their window are
+     * exported, at most 10,000.
+     */
+    func exportReplayCache() throws  -> String
+    
+    /**
      * The cached status lists as JSON, to keep in the app's private storage and give back
      * to `import_status_cache` after a restart. The lists were verified when loaded and are
      * not re-verified on import: store them where only the app can write.
@@ -1833,6 +1843,14 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * Async: waits for the network; a cancelled call keeps the list cached before.
      */
     func fetchStatusList(uri: String, http: HttpClient) async throws 
+    
+    /**
+     * Adds the proofs saved by `export_replay_cache` to those this verifier remembers
+     * (those whose window has closed are dropped). Returns how many it remembers. An
+     * `InvalidInput` error, changing nothing, for JSON larger than 960,000 bytes, more than
+     * 10,000 entries or a malformed digest.
+     */
+    func importReplayCache(json: String) throws  -> UInt32
     
     /**
      * Restores status lists saved by `export_status_cache`, replacing the cached ones.
@@ -2024,6 +2042,23 @@ open func cancelChallenge()  {try! rustCall() {
 }
     
     /**
+     * The key-binding proofs this verifier accepted, as JSON (a list of `kb_jwt_sha256`,
+     * the proof's SHA-256 in base64url, and `until`, the end of its freshness window in
+     * Unix seconds; nothing else of the document), to keep in the app's private storage
+     * and give back to `import_replay_cache` after a restart: without it, a restarted app
+     * accepts a one-way QR it already accepted. Only proofs still inside their window are
+     * exported, at most 10,000.
+     */
+open func exportReplayCache()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_export_replay_cache(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The cached status lists as JSON, to keep in the app's private storage and give back
      * to `import_status_cache` after a restart. The lists were verified when loaded and are
      * not re-verified on import: store them where only the app can write.
@@ -2055,6 +2090,22 @@ open func fetchStatusList(uri: String, http: HttpClient)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeGiaytoError_lift
         )
+}
+    
+    /**
+     * Adds the proofs saved by `export_replay_cache` to those this verifier remembers
+     * (those whose window has closed are dropped). Returns how many it remembers. An
+     * `InvalidInput` error, changing nothing, for JSON larger than 960,000 bytes, more than
+     * 10,000 entries or a malformed digest.
+     */
+open func importReplayCache(json: String)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGiaytoError_lift) {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_verifier_import_replay_cache(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -5184,7 +5235,8 @@ public struct VerificationReason: Equatable, Hashable {
      */
     public let code: String
     /**
-     * A readable explanation (English).
+     * A readable explanation (English; its dates in Vietnamese and English, in UTC, and its
+     * ages in words in both: the numbers are in the result's typed fields).
      */
     public let message: String
 
@@ -5195,7 +5247,8 @@ public struct VerificationReason: Equatable, Hashable {
          * A stable code for programs (`revoked`, `bad_signature`, `key_binding_stale`, ...).
          */code: String, 
         /**
-         * A readable explanation (English).
+         * A readable explanation (English; its dates in Vietnamese and English, in UTC, and its
+         * ages in words in both: the numbers are in the result's typed fields).
          */message: String) {
         self.code = code
         self.message = message
@@ -7338,10 +7391,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_verifier_cancel_challenge() != 21031) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_giayto_bindings_checksum_method_verifier_export_replay_cache() != 35401) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_giayto_bindings_checksum_method_verifier_export_status_cache() != 46698) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_fetch_status_list() != 20187) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_verifier_import_replay_cache() != 60563) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_import_status_cache() != 30718) {
