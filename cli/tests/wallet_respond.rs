@@ -242,7 +242,7 @@ fn strict_refuses_a_verifier_beyond_its_registration_and_tells_it() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("beyond its registration"), "{stderr}");
-    assert!(stderr.contains("given_name"), "{stderr}");
+    assert!(stderr.contains("Given names (Driving licence)"), "{stderr}");
     let posted = received.recv_timeout(Duration::from_secs(60)).unwrap();
     let form: std::collections::HashMap<String, String> =
         serde_urlencoded::from_bytes(&posted.posted).unwrap();
