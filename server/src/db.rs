@@ -176,6 +176,30 @@ impl Db {
         }
     }
 
+    /// Runs one write statement (`UPDATE ... RETURNING`) as its own transaction whose commit
+    /// does not wait for the disk (see [`Db::begin_relaxed`] for when that is allowed), and
+    /// gives its row, if any. On SQLite it is a single autocommit statement on the writer
+    /// (one hop to its worker thread, not three); on PostgreSQL a relaxed transaction (the
+    /// statement and `COMMIT`). Counted as one relaxed transaction either way.
+    pub async fn fetch_optional_relaxed<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => {
+                self.begun.fetch_add(1, Ordering::Relaxed);
+                self.relaxed.fetch_add(1, Ordering::Relaxed);
+                query.fetch_optional(&self.writer).await
+            }
+            DbKind::Postgres => {
+                let mut tx = self.begin_relaxed().await?;
+                let row = query.fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+        }
+    }
+
     /// How many transactions [`Db::begin`] and [`Db::begin_relaxed`] have started since connecting (a count for tests
     /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
     /// statement log).
