@@ -200,14 +200,16 @@ impl Db {
         }
     }
 
-    /// How many transactions [`Db::begin`] and [`Db::begin_relaxed`] have started since connecting (a count for tests
+    /// How many transactions [`Db::begin`], [`Db::begin_relaxed`] and
+    /// [`Db::fetch_optional_relaxed`] have started since connecting (a count for tests
     /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
     /// statement log).
     pub fn transactions_begun(&self) -> u64 {
         self.begun.load(Ordering::Relaxed)
     }
 
-    /// How many of [`Db::transactions_begun`] were begun with [`Db::begin_relaxed`].
+    /// How many of [`Db::transactions_begun`] commit without waiting for the disk
+    /// ([`Db::begin_relaxed`], [`Db::fetch_optional_relaxed`]).
     pub fn relaxed_transactions_begun(&self) -> u64 {
         self.relaxed.load(Ordering::Relaxed)
     }
