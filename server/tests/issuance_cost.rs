@@ -129,7 +129,8 @@ fn expected(kind: DbKind) -> Vec<&'static str> {
         // then the redemption, one statement (no token rows: the tokens are stateless).
         "SELECT offers",
     ];
-    all.extend(tx(vec!["UPDATE offers"]));
+    // One autocommit statement on both engines (no COMMIT of its own).
+    all.push("UPDATE offers");
     // Credential endpoint (the nonce endpoint touches no database): the offer with its
     // document and the agency's active kid (the signer is cached), then one transaction.
     all.push("SELECT offers");
@@ -172,6 +173,17 @@ async fn pins_statements_and_commits(app: TestApp) {
         };
         assert_eq!(setting(true).await, "off");
         assert_eq!(setting(false).await, "on");
+        // The relaxed single statements run on sessions that commit without waiting.
+        let row = app
+            .services
+            .db
+            .fetch_optional_relaxed(sqlx::query(
+                "SELECT current_setting('synchronous_commit') AS v",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sqlx::Row::get::<String, _>(&row, "v"), "off");
     }
     // Pool checkouts without a ping (sqlx's default is a round trip per checkout).
     assert!(!app.services.db.pool().options().get_test_before_acquire());
