@@ -7,8 +7,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::TestApp;
 use futures_util::future::join_all;
 use giayto_server::domain::issuance::{CREDENTIAL_WINDOW_SECS, MAX_CREDENTIALS_PER_WINDOW};
@@ -22,48 +21,23 @@ on_both_databases!(
     the_credential_window_is_fixed_and_refusals_say_why,
 );
 
-async fn token_form(app: &TestApp, form: String) -> (StatusCode, Value) {
-    let r = app
-        .call(
-            Request::post("/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(form))
-                .unwrap(),
-        )
-        .await;
-    (r.status, r.json())
-}
-
 fn redeem_form(offer: &Value) -> String {
     let (code, tx_code) = common::offer_secrets(offer);
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(
-            "grant_type",
-            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-        )
-        .append_pair("pre-authorized_code", &code)
-        .append_pair("tx_code", &tx_code)
-        .finish()
-}
-
-fn refresh_form(refresh_token: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token)
-        .finish()
+    common::redeem_form(&code, &tx_code)
 }
 
 /// Publishes `id` and redeems its offer: the token response.
 async fn granted(app: &TestApp, id: &str) -> Value {
     let offer = app.publish_id_card(id).await.json()["offer"].clone();
-    let (status, grant) = token_form(app, redeem_form(&offer)).await;
+    let (status, grant) = app.token_form(&redeem_form(&offer)).await;
     assert_eq!(status, StatusCode::OK, "{grant}");
     grant
 }
 
 async fn thirty_parallel_redemptions_of_one_code_give_one_grant(app: TestApp) {
     let offer = app.publish_id_card("race-code").await.json()["offer"].clone();
-    let replies = join_all((0..30).map(|_| token_form(&app, redeem_form(&offer)))).await;
+    let form = redeem_form(&offer);
+    let replies = join_all((0..30).map(|_| app.token_form(&form))).await;
     let granted: Vec<_> = replies
         .iter()
         .filter(|(s, _)| *s == StatusCode::OK)
@@ -101,7 +75,8 @@ async fn twenty_parallel_requests_with_one_token_issue_once(app: TestApp) {
 async fn parallel_refreshes_with_one_refresh_token_give_one_grant(app: TestApp) {
     let grant = granted(&app, "race-refresh").await;
     let refresh = grant["refresh_token"].as_str().unwrap();
-    let replies = join_all((0..10).map(|_| token_form(&app, refresh_form(refresh)))).await;
+    let form = common::refresh_form(refresh);
+    let replies = join_all((0..10).map(|_| app.token_form(&form))).await;
     let rotated: Vec<&Value> = replies
         .iter()
         .filter(|(s, _)| *s == StatusCode::OK)
@@ -121,9 +96,12 @@ async fn parallel_refreshes_with_one_refresh_token_give_one_grant(app: TestApp) 
         .request_credential(grant["access_token"].as_str().unwrap())
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(token_form(&app, refresh_form(next)).await.0, StatusCode::OK);
     assert_eq!(
-        token_form(&app, refresh_form(next)).await.1["error"],
+        app.token_form(&common::refresh_form(next)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.token_form(&common::refresh_form(next)).await.1["error"],
         "invalid_grant"
     );
 }
@@ -149,7 +127,7 @@ async fn a_lost_redemption_voids_the_tokens_it_gave(app: TestApp) {
     );
     let refresh = grant["refresh_token"].as_str().unwrap();
     assert_eq!(
-        token_form(&app, refresh_form(refresh)).await.1["error"],
+        app.token_form(&common::refresh_form(refresh)).await.1["error"],
         "invalid_grant"
     );
 }
