@@ -112,11 +112,12 @@ fn cred_err(code: IssuerErrorCode, description: impl Into<String>) -> GrantError
 
 /// A granted access token, with the refresh token that can get the next one.
 pub struct Grant {
-    /// The bearer token (shown once to the wallet).
+    /// The bearer token (shown once to the wallet; stateless, see [`offer_tokens`]).
     pub access_token: String,
     /// Seconds it lives.
     pub expires_in: i64,
-    /// The refresh token (shown once; only its keyed hash is stored).
+    /// The refresh token (shown once; stateless, single use through the offer's token
+    /// generation, see [`offer_tokens`]).
     pub refresh_token: String,
 }
 
@@ -158,8 +159,8 @@ fn grant_tokens(
 ///
 /// One statement: the `UPDATE` that moves the offer's `token_generation` on from the
 /// token's own is the single use (of two concurrent refreshes with one token, one moves
-/// it and wins). Its commit does not wait for the disk: a crash may lose the rotation
-/// whole (the old refresh token works again, the new tokens do not).
+/// it and wins). Its commit is durable: the wallet keeps only the new refresh token, which
+/// a lost rotation would leave without a working one.
 pub async fn refresh(services: &Services, refresh_token: &str) -> Result<Grant, GrantError> {
     let refused = || token_err("invalid_grant", "unknown, used or expired refresh token");
     let t = now();
@@ -170,21 +171,18 @@ pub async fn refresh(services: &Services, refresh_token: &str) -> Result<Grant, 
         t,
     )
     .ok_or_else(refused)?;
-    let row = services
-        .db
-        .fetch_optional_relaxed(
-            sqlx::query(
-                "UPDATE offers SET token_generation = token_generation + 1 \
-                 WHERE id = $1 AND token_generation = $2 AND state = 'redeemed' \
-                 AND EXISTS (SELECT 1 FROM documents d WHERE d.id = offers.document_id \
-                 AND d.state = 'valid' AND d.version = offers.doc_version) \
-                 RETURNING token_generation",
-            )
-            .bind(&token.offer_id)
-            .bind(token.generation),
-        )
-        .await?
-        .ok_or_else(refused)?;
+    let row = sqlx::query(
+        "UPDATE offers SET token_generation = token_generation + 1 \
+         WHERE id = $1 AND token_generation = $2 AND state = 'redeemed' \
+         AND EXISTS (SELECT 1 FROM documents d WHERE d.id = offers.document_id \
+         AND d.state = 'valid' AND d.version = offers.doc_version) \
+         RETURNING token_generation",
+    )
+    .bind(&token.offer_id)
+    .bind(token.generation)
+    .fetch_optional(services.db.writer())
+    .await?
+    .ok_or_else(refused)?;
     let generation: i64 = row.try_get("token_generation")?;
     let grant = grant_tokens(services, &token.offer_id, generation, t)?;
     metrics::counter!("giayto_refresh_grants_total").increment(1);
