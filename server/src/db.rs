@@ -34,6 +34,9 @@ pub enum DbKind {
 pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
+    /// PostgreSQL only: connections whose session has `synchronous_commit = off`, for
+    /// [`Db::fetch_optional_relaxed`] (an autocommit statement, one round trip).
+    relaxed_writer: Option<AnyPool>,
     kind: DbKind,
     /// Transactions begun with [`Db::begin`] (each is at most one durable commit).
     begun: Arc<AtomicU64>,
@@ -83,14 +86,30 @@ impl Db {
                 // No ping before each checkout (sqlx's default costs a round trip per
                 // checkout): a broken connection fails its statement, and the request
                 // gets the database error as it would if the connection broke mid-query.
+                // A quarter of the connections (at least one) is set aside for relaxed
+                // single statements.
+                let relaxed = (max_connections / 4).max(1);
                 let pool = AnyPoolOptions::new()
-                    .max_connections(max_connections)
+                    .max_connections(max_connections.saturating_sub(relaxed).max(1))
                     .acquire_timeout(acquire_timeout)
                     .test_before_acquire(false)
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await?;
+                let relaxed_writer = AnyPoolOptions::new()
+                    .max_connections(relaxed)
+                    .acquire_timeout(acquire_timeout)
+                    .test_before_acquire(false)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            use sqlx::Executor as _;
+                            conn.execute("SET synchronous_commit = off").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(options);
                 Self {
                     writer: pool.clone(),
+                    relaxed_writer: Some(relaxed_writer),
                     pool,
                     kind,
                     begun: Arc::default(),
@@ -112,6 +131,7 @@ impl Db {
                 Self {
                     pool,
                     writer,
+                    relaxed_writer: None,
                     kind,
                     begun: Arc::default(),
                     relaxed: Arc::default(),
@@ -176,14 +196,34 @@ impl Db {
         }
     }
 
-    /// How many transactions [`Db::begin`] and [`Db::begin_relaxed`] have started since connecting (a count for tests
+    /// Runs one write statement (`UPDATE ... RETURNING`) as its own transaction whose commit
+    /// does not wait for the disk (see [`Db::begin_relaxed`] for when that is allowed), and
+    /// gives its row, if any: a single autocommit statement, one round trip. On SQLite on
+    /// the writer (one hop to its worker thread, not three for `BEGIN`, the statement and
+    /// `COMMIT`); on PostgreSQL on a connection of the pool set aside for this (a quarter
+    /// of `max_connections`, at least one), whose session has `synchronous_commit = off`.
+    /// Counted as one relaxed transaction.
+    pub async fn fetch_optional_relaxed<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        self.begun.fetch_add(1, Ordering::Relaxed);
+        self.relaxed.fetch_add(1, Ordering::Relaxed);
+        query
+            .fetch_optional(self.relaxed_writer.as_ref().unwrap_or(&self.writer))
+            .await
+    }
+
+    /// How many transactions [`Db::begin`], [`Db::begin_relaxed`] and
+    /// [`Db::fetch_optional_relaxed`] have started since connecting (a count for tests
     /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
     /// statement log).
     pub fn transactions_begun(&self) -> u64 {
         self.begun.load(Ordering::Relaxed)
     }
 
-    /// How many of [`Db::transactions_begun`] were begun with [`Db::begin_relaxed`].
+    /// How many of [`Db::transactions_begun`] commit without waiting for the disk
+    /// ([`Db::begin_relaxed`], [`Db::fetch_optional_relaxed`]).
     pub fn relaxed_transactions_begun(&self) -> u64 {
         self.relaxed.load(Ordering::Relaxed)
     }
@@ -200,6 +240,9 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+        if let Some(relaxed) = &self.relaxed_writer {
+            relaxed.close().await;
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! hashes of bearer secrets (HMAC-SHA256) and the random values the server hands out.
 //!
 //! Everything is derived from one 32-byte master key with HKDF-SHA256, one label per use
-//! (wrapping, hashing, `c_nonce` MACs), so a leaked derived key never reveals another.
+//! (wrapping, hashing, `c_nonce` MACs, offer token MACs), so a leaked derived key never reveals another.
 
 use std::fmt;
 use std::io::Write;
@@ -51,6 +51,7 @@ pub struct MasterKey {
     wrap: LessSafeKey,
     hash: hmac::Key,
     c_nonce: hmac::Key,
+    offer_token: hmac::Key,
 }
 
 impl fmt::Debug for MasterKey {
@@ -83,12 +84,14 @@ impl MasterKey {
         let wrap_bytes = derive(master, b"wrap")?;
         let hash_bytes = derive(master, b"hash")?;
         let c_nonce_bytes = derive(master, b"c-nonce")?;
+        let offer_token_bytes = derive(master, b"offer-token")?;
         let unbound =
             UnboundKey::new(&AES_256_GCM, wrap_bytes.as_ref()).map_err(|_| SecretError::Random)?;
         Ok(Self {
             wrap: LessSafeKey::new(unbound),
             hash: hmac::Key::new(hmac::HMAC_SHA256, hash_bytes.as_ref()),
             c_nonce: hmac::Key::new(hmac::HMAC_SHA256, c_nonce_bytes.as_ref()),
+            offer_token: hmac::Key::new(hmac::HMAC_SHA256, offer_token_bytes.as_ref()),
         })
     }
 
@@ -198,6 +201,17 @@ impl MasterKey {
     /// Checks a `c_nonce` body's tag in constant time.
     pub fn c_nonce_tag_matches(&self, body: &[u8], tag: &[u8]) -> bool {
         hmac::verify(&self.c_nonce, body, tag).is_ok()
+    }
+
+    /// HMAC-SHA256 tag (32 bytes) of an offer's access or refresh token body, under its own
+    /// derived key (see [`crate::domain::offer_tokens`]).
+    pub fn offer_token_tag(&self, body: &[u8]) -> hmac::Tag {
+        hmac::sign(&self.offer_token, body)
+    }
+
+    /// Checks an offer token body's tag in constant time.
+    pub fn offer_token_tag_matches(&self, body: &[u8], tag: &[u8]) -> bool {
+        hmac::verify(&self.offer_token, body, tag).is_ok()
     }
 
     /// Compares a secret with a stored hash in constant time.

@@ -541,20 +541,21 @@ async fn nonce_endpoint_stores_nothing_and_nonces_stay_single_use(app: TestApp) 
         (s, e["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "invalid_nonce")
     );
-    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM used_nonces")
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM single_uses WHERE id = $1")
+        .bind(&n)
         .fetch_one(app.services.db.pool())
         .await
         .unwrap();
     assert_eq!(used, 1);
-    // Cleaned up once expired.
-    sqlx::query("UPDATE used_nonces SET expires_at = 1")
+    // Cleaned up once expired (with the token's use).
+    sqlx::query("UPDATE single_uses SET expires_at = 1")
         .execute(app.services.db.pool())
         .await
         .unwrap();
     giayto_server::domain::issuance::purge_expired(&app.services)
         .await
         .unwrap();
-    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM used_nonces")
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM single_uses")
         .fetch_one(app.services.db.pool())
         .await
         .unwrap();

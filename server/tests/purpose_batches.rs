@@ -8,7 +8,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{PUBLIC_URL, TestApp, id_card_claims, now};
+use common::{PUBLIC_URL, TestApp, id_card_claims, now, redeem_form, refresh_form};
 use giayto_core::catalogue;
 use giayto_core::jose::jws::CompactJws;
 use giayto_core::jose::{Algorithm, Jwks, Signer, SoftwareSigner};
@@ -336,41 +336,10 @@ async fn revocation_and_reissue_act_on_the_whole_batch(app: TestApp) {
     }
 }
 
-async fn token_form(app: &TestApp, form: &str) -> (StatusCode, Value) {
-    let r = app
-        .call(
-            Request::post("/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(form.to_owned()))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
-    (r.status, r.json())
-}
-
-fn redeem_form(code: &str, tx_code: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(
-            "grant_type",
-            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-        )
-        .append_pair("pre-authorized_code", code)
-        .append_pair("tx_code", tx_code)
-        .finish()
-}
-
-fn refresh_form(refresh_token: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token)
-        .finish()
-}
-
 async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
     let published = app.publish_id_card("refresh-1").await.json();
     let (code, tx_code) = common::offer_secrets(&published["offer"]);
-    let (status, first) = token_form(&app, &redeem_form(&code, &tx_code)).await;
+    let (status, first) = app.token_form(&redeem_form(&code, &tx_code)).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let refresh = first["refresh_token"].as_str().unwrap().to_owned();
     assert!(refresh.starts_with("gyr_"));
@@ -386,14 +355,14 @@ async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
     );
     // A refresh gives a new access token that gets a new batch, and a new refresh token;
     // the one used is gone.
-    let (status, second) = token_form(&app, &refresh_form(&refresh)).await;
+    let (status, second) = app.token_form(&refresh_form(&refresh)).await;
     assert_eq!(status, StatusCode::OK, "{second}");
     let access = second["access_token"].as_str().unwrap();
     assert_ne!(access, first["access_token"].as_str().unwrap());
     let (status, body) = request_batch(&app, access, "can_cuoc.age_over_18", &keys(4)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(credentials_of(&body).len(), 4);
-    let (status, reused) = token_form(&app, &refresh_form(&refresh)).await;
+    let (status, reused) = app.token_form(&refresh_form(&refresh)).await;
     assert_eq!(
         (status, reused["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
@@ -403,11 +372,11 @@ async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
     assert_ne!(rotated, refresh);
     // Missing or unknown refresh tokens are refused plainly.
     assert_eq!(
-        token_form(&app, "grant_type=refresh_token").await.1["error"],
+        app.token_form("grant_type=refresh_token").await.1["error"],
         "invalid_request"
     );
     assert_eq!(
-        token_form(&app, &refresh_form("gyr_nope")).await.1["error"],
+        app.token_form(&refresh_form("gyr_nope")).await.1["error"],
         "invalid_grant"
     );
     // Once the document is suspended (or revoked, or re-issued) no refresh works.
@@ -416,14 +385,14 @@ async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
         StatusCode::OK
     );
     assert_eq!(
-        token_form(&app, &refresh_form(&rotated)).await.1["error"],
+        app.token_form(&refresh_form(&rotated)).await.1["error"],
         "invalid_grant"
     );
     assert_eq!(
         lifecycle(&app, "refresh-1", "reinstate", &json!({})).await,
         StatusCode::OK
     );
-    let (status, third) = token_form(&app, &refresh_form(&rotated)).await;
+    let (status, third) = app.token_form(&refresh_form(&rotated)).await;
     assert_eq!(status, StatusCode::OK, "{third}");
     let mut moved = id_card_claims();
     moved["place_of_residence"] = json!("5 Lê Duẩn, Đà Nẵng");
@@ -437,12 +406,9 @@ async fn refresh_tokens_rotate_and_end_with_the_document(app: TestApp) {
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
-        token_form(
-            &app,
-            &refresh_form(third["refresh_token"].as_str().unwrap())
-        )
-        .await
-        .1["error"],
+        app.token_form(&refresh_form(third["refresh_token"].as_str().unwrap()))
+            .await
+            .1["error"],
         "invalid_grant"
     );
 }
@@ -453,7 +419,7 @@ async fn a_document_gets_a_bounded_number_of_credentials(app: TestApp) {
     use giayto_server::domain::issuance::MAX_CREDENTIALS_PER_WINDOW;
     let published = app.publish_id_card("bounded-1").await.json();
     let (code, tx_code) = common::offer_secrets(&published["offer"]);
-    let (_, mut grant) = token_form(&app, &redeem_form(&code, &tx_code)).await;
+    let (_, mut grant) = app.token_form(&redeem_form(&code, &tx_code)).await;
     let mut issued = 0i64;
     while issued < MAX_CREDENTIALS_PER_WINDOW {
         let access = grant["access_token"].as_str().unwrap().to_owned();
@@ -472,7 +438,7 @@ async fn a_document_gets_a_bounded_number_of_credentials(app: TestApp) {
             issued += n;
         }
         let refresh = grant["refresh_token"].as_str().unwrap().to_owned();
-        grant = token_form(&app, &refresh_form(&refresh)).await.1;
+        grant = app.token_form(&refresh_form(&refresh)).await.1;
     }
     let access = grant["access_token"].as_str().unwrap();
     let (status, refused) = request_batch(&app, access, "can_cuoc", &keys(1)).await;

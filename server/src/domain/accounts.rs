@@ -579,6 +579,7 @@ pub(crate) async fn target_of_identifier(
         claims,
         valid_until,
         representation,
+        signing_kid: None,
     })
 }
 

@@ -10,7 +10,7 @@
 //! The HMAC key is derived from the master key for this use alone
 //! ([`MasterKey::c_nonce_tag`]). The 128 random bits make each value unpredictable, as
 //! section 7.2 requires. Single use is enforced only when a credential is issued: the
-//! credential endpoint records the nonce in `used_nonces` (until its expiry) in the same
+//! credential endpoint records the nonce in `single_uses` (until its expiry) in the same
 //! transaction that issues, and refuses a nonce already recorded with `invalid_nonce`.
 
 use base64::Engine as _;

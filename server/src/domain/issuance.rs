@@ -19,12 +19,10 @@ use sqlx::Row;
 
 use super::documents::CODE_PURPOSE;
 use super::status_lists::{self, NewCredential};
-use super::{DomainError, Services, accounts, c_nonce, keys, now};
+use super::{DomainError, Services, accounts, c_nonce, keys, now, offer_tokens};
 use crate::offer;
 use crate::secrets;
 
-const TOKEN_PURPOSE: &str = "access-token";
-const REFRESH_PURPOSE: &str = "refresh-token";
 /// Most credentials one document gets within [`CREDENTIAL_WINDOW_SECS`] (the full one and
 /// every purpose batch and refill together: a receive takes about 4 x 30 + 1, a refill 10
 /// per preset running low); each holds a status-list slot for good, so a wallet refreshing
@@ -114,11 +112,12 @@ fn cred_err(code: IssuerErrorCode, description: impl Into<String>) -> GrantError
 
 /// A granted access token, with the refresh token that can get the next one.
 pub struct Grant {
-    /// The bearer token (shown once to the wallet).
+    /// The bearer token (shown once to the wallet; stateless, see [`offer_tokens`]).
     pub access_token: String,
     /// Seconds it lives.
     pub expires_in: i64,
-    /// The refresh token (shown once; only its keyed hash is stored).
+    /// The refresh token (shown once; stateless, single use through the offer's token
+    /// generation, see [`offer_tokens`]).
     pub refresh_token: String,
 }
 
@@ -130,70 +129,62 @@ impl std::fmt::Debug for Grant {
     }
 }
 
-/// Writes a new access token and refresh token for `offer_id` inside `tx`.
-async fn grant_tokens(
+/// A new access token and refresh token for `offer_id` at `generation` (stateless: see
+/// [`offer_tokens`]; the caller's `UPDATE offers` set that generation).
+fn grant_tokens(
     services: &Services,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     offer_id: &str,
+    generation: i64,
     t: i64,
 ) -> Result<Grant, GrantError> {
-    let access_token = secrets::random_token("gya_")?;
-    let refresh_token = secrets::random_token("gyr_")?;
     let ttl = services.config.access_token_ttl_secs;
-    sqlx::query("INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(services.master.hash_secret(TOKEN_PURPOSE, &access_token))
-        .bind(offer_id)
-        .bind(t + ttl)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)",
-    )
-    .bind(services.master.hash_secret(REFRESH_PURPOSE, &refresh_token))
-    .bind(offer_id)
-    .bind(t + REFRESH_TOKEN_TTL_SECS)
-    .execute(&mut **tx)
-    .await?;
+    let mint = |kind, expires_at| {
+        offer_tokens::mint(&services.master, kind, offer_id, generation, expires_at)
+            .ok_or_else(|| GrantError::Internal(DomainError::Internal("offer id too long".into())))
+    };
     Ok(Grant {
-        access_token,
+        access_token: mint(offer_tokens::Kind::Access, t.saturating_add(ttl))?,
         expires_in: ttl,
-        refresh_token,
+        refresh_token: mint(
+            offer_tokens::Kind::Refresh,
+            t.saturating_add(REFRESH_TOKEN_TTL_SECS),
+        )?,
     })
 }
 
 /// The refresh token grant (RFC 6749 section 6): a new access token (and a new refresh
-/// token; the one used is gone) for the offer the refresh token came from, while its
-/// document is still valid at the version of that offer. Anything else is `invalid_grant`,
-/// saying no more than that.
+/// token; the one used no longer works) for the offer the refresh token came from, while
+/// its document is still valid at the version of that offer. Anything else is
+/// `invalid_grant`, saying no more than that.
+///
+/// One statement: the `UPDATE` that moves the offer's `token_generation` on from the
+/// token's own is the single use (of two concurrent refreshes with one token, one moves
+/// it and wins). Its commit is durable: the wallet keeps only the new refresh token, which
+/// a lost rotation would leave without a working one.
 pub async fn refresh(services: &Services, refresh_token: &str) -> Result<Grant, GrantError> {
     let refused = || token_err("invalid_grant", "unknown, used or expired refresh token");
-    if refresh_token.is_empty() || refresh_token.len() > 256 {
-        return Err(refused());
-    }
     let t = now();
-    let hash = services.master.hash_secret(REFRESH_PURPOSE, refresh_token);
-    let mut tx = services.db.begin().await?;
-    let row = sqlx::query(
-        "SELECT r.offer_id FROM refresh_tokens r JOIN offers o ON o.id = r.offer_id \
-         JOIN documents d ON d.id = o.document_id \
-         WHERE r.token_hash = $1 AND r.expires_at > $2 AND d.state = 'valid' AND d.version = o.doc_version",
+    let token = offer_tokens::check(
+        &services.master,
+        offer_tokens::Kind::Refresh,
+        refresh_token,
+        t,
     )
-    .bind(&hash)
-    .bind(t)
-    .fetch_optional(&mut *tx)
+    .ok_or_else(refused)?;
+    let row = sqlx::query(
+        "UPDATE offers SET token_generation = token_generation + 1 \
+         WHERE id = $1 AND token_generation = $2 AND state = 'redeemed' \
+         AND EXISTS (SELECT 1 FROM documents d WHERE d.id = offers.document_id \
+         AND d.state = 'valid' AND d.version = offers.doc_version) \
+         RETURNING token_generation",
+    )
+    .bind(&token.offer_id)
+    .bind(token.generation)
+    .fetch_optional(services.db.writer())
     .await?
     .ok_or_else(refused)?;
-    let offer_id: String = row.try_get("offer_id")?;
-    // Single use: of two concurrent refreshes with one token, one deletes it and wins.
-    let used = sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = $1")
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-    if used.rows_affected() != 1 {
-        return Err(refused());
-    }
-    let grant = grant_tokens(services, &mut tx, &offer_id, t).await?;
-    tx.commit().await?;
+    let generation: i64 = row.try_get("token_generation")?;
+    let grant = grant_tokens(services, &token.offer_id, generation, t)?;
     metrics::counter!("giayto_refresh_grants_total").increment(1);
     Ok(grant)
 }
@@ -262,16 +253,41 @@ pub async fn redeem_code(
         services
             .master
             .secret_matches(&offer::tx_code_purpose(&offer_id), tx_code, &stored);
-    // A document's redemption commits without waiting for the disk (one durable commit
-    // per issuance, the credential's): a crash loses the offer's `redeemed` state and its
-    // tokens together (the code is open again, the tokens unknown), and the credential
-    // transaction, which reads the token, flushes it first. Counting a wrong `tx_code` and
-    // activating an account stay durable.
-    let mut tx = if matches && activation.is_none() {
-        services.db.begin_relaxed().await?
-    } else {
-        services.db.begin().await?
+    // The redemption: one statement, which also moves the offer's token generation on
+    // (the tokens carry it, see `offer_tokens`).
+    let redeem = || {
+        sqlx::query(
+            "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL, \
+             token_generation = token_generation + 1 \
+             WHERE id = $1 AND state = 'open' AND expires_at > $2 RETURNING token_generation",
+        )
+        .bind(&offer_id)
+        .bind(t)
     };
+    let used = || {
+        token_err(
+            "invalid_grant",
+            "unknown, used or expired pre-authorized code",
+        )
+    };
+    if matches && activation.is_none() {
+        // A document's redemption commits without waiting for the disk (one durable
+        // commit per issuance, the credential's): a crash loses the offer's `redeemed`
+        // state and generation together (the code is open again, and the tokens given,
+        // which need the offer redeemed at their generation, no longer work); the
+        // credential transaction, which comes after the read of that state, flushes it
+        // first. Counting a wrong `tx_code` and activating an account stay durable.
+        let row = services
+            .db
+            .fetch_optional_relaxed(redeem())
+            .await?
+            .ok_or_else(used)?;
+        let generation: i64 = row.try_get("token_generation")?;
+        return Ok(Redeemed::Document(grant_tokens(
+            services, &offer_id, generation, t,
+        )?));
+    }
+    let mut tx = services.db.begin().await?;
     if !matches {
         // Count the miss and burn the code at the limit; committed even though we refuse.
         let tries: Option<i64> = sqlx::query_scalar(
@@ -290,34 +306,25 @@ pub async fn redeem_code(
         let tries_left = tries.map_or(0, |t| (services.config.tx_code_max_tries - t).max(0));
         return Err(GrantError::WrongTxCode { tries_left });
     }
-    let redeemed = sqlx::query(
-        "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL WHERE id = $1 AND state = 'open' AND expires_at > $2",
-    )
-    .bind(&offer_id)
-    .bind(t)
-    .execute(&mut *tx)
-    .await?;
-    if redeemed.rows_affected() != 1 {
+    // A matching code of a document's offer took the relaxed path above: this one
+    // activates an account (its DPoP proof was required before the code was checked).
+    let (Some((citizen_id, agency_id)), Some(proof)) = (activation, dpop) else {
+        return Err(GrantError::Internal(DomainError::Internal(
+            "redemption without an activation".into(),
+        )));
+    };
+    if redeem().fetch_optional(&mut *tx).await?.is_none() {
+        return Err(used());
+    }
+    if !accounts::record_proof(services, &mut tx, proof).await? {
         return Err(token_err(
-            "invalid_grant",
-            "unknown, used or expired pre-authorized code",
+            "invalid_dpop_proof",
+            "the DPoP proof was used before",
         ));
     }
-    if let (Some((citizen_id, agency_id)), Some(proof)) = (activation, dpop) {
-        if !accounts::record_proof(services, &mut tx, proof).await? {
-            return Err(token_err(
-                "invalid_dpop_proof",
-                "the DPoP proof was used before",
-            ));
-        }
-        let grant =
-            accounts::activate(services, &mut tx, &citizen_id, &agency_id, proof, t).await?;
-        tx.commit().await?;
-        return Ok(Redeemed::Account(grant));
-    }
-    let grant = grant_tokens(services, &mut tx, &offer_id, t).await?;
+    let grant = accounts::activate(services, &mut tx, &citizen_id, &agency_id, proof, t).await?;
     tx.commit().await?;
-    Ok(Redeemed::Document(grant))
+    Ok(Redeemed::Account(grant))
 }
 
 /// What a redeemed pre-authorized code gave.
@@ -337,25 +344,11 @@ pub fn new_nonce(services: &Services) -> Result<String, GrantError> {
     )?)
 }
 
-/// Deletes expired used nonces and access tokens (run periodically).
+/// Deletes the expired records of single use (nonces, access token uses; run
+/// periodically).
 pub async fn purge_expired(services: &Services) -> Result<(), sqlx::Error> {
-    let t = now();
-    sqlx::query("DELETE FROM used_nonces WHERE expires_at < $1")
-        .bind(t)
-        .execute(services.db.writer())
-        .await?;
-    sqlx::query(
-        "DELETE FROM token_uses WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE expires_at < $1)",
-    )
-    .bind(t)
-    .execute(services.db.writer())
-    .await?;
-    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
-        .bind(t)
-        .execute(services.db.writer())
-        .await?;
-    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
-        .bind(t)
+    sqlx::query("DELETE FROM single_uses WHERE expires_at < $1")
+        .bind(now())
         .execute(services.db.writer())
         .await?;
     super::accounts::purge_expired(services).await
@@ -378,16 +371,26 @@ pub(crate) struct Target {
     /// For a credential issued to a child's guardian: the guardianship and the
     /// `representation` claim naming the guardian.
     pub representation: Option<(String, Value)>,
+    /// The `kid` of the agency's active signing key when it was read with the document
+    /// (`None`: look it up when issuing).
+    pub signing_kid: Option<String>,
 }
 
-async fn target_of_token(services: &Services, access_token: &str) -> Result<Target, GrantError> {
+/// The document an offer's access token is for, with the agency's active key, in one
+/// read: while the offer is redeemed at the token's generation or a later one (see
+/// [`offer_tokens`]).
+async fn target_of_token(
+    services: &Services,
+    token: &offer_tokens::OfferToken,
+) -> Result<Target, GrantError> {
     let row = sqlx::query(
-        "SELECT o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until \
-         FROM access_tokens t JOIN offers o ON o.id = t.offer_id JOIN documents d ON d.id = o.document_id \
-         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2",
+        "SELECT o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until, k.kid \
+         FROM offers o JOIN documents d ON d.id = o.document_id \
+         LEFT JOIN signing_keys k ON k.agency_id = d.agency_id AND k.retired_at IS NULL \
+         WHERE o.id = $1 AND o.state = 'redeemed' AND o.token_generation >= $2",
     )
-    .bind(services.master.hash_secret(TOKEN_PURPOSE, access_token))
-    .bind(now())
+    .bind(&token.offer_id)
+    .bind(token.generation)
     .fetch_optional(services.db.pool())
     .await?
     .ok_or(GrantError::InvalidToken)?;
@@ -408,6 +411,7 @@ async fn target_of_token(services: &Services, access_token: &str) -> Result<Targ
         claims,
         valid_until: row.try_get("valid_until")?,
         representation: None,
+        signing_kid: row.try_get("kid")?,
     })
 }
 
@@ -420,7 +424,15 @@ pub async fn issue_credentials(
     access_token: &str,
     request: &CredentialRequest,
 ) -> Result<Vec<String>, GrantError> {
-    let target = target_of_token(services, access_token).await?;
+    let t = now();
+    let token = offer_tokens::check(
+        &services.master,
+        offer_tokens::Kind::Access,
+        access_token,
+        t,
+    )
+    .ok_or(GrantError::InvalidToken)?;
+    let target = target_of_token(services, &token).await?;
     if request.credential_identifier.is_some() {
         return Err(cred_err(
             IssuerErrorCode::UnknownCredentialIdentifier,
@@ -440,8 +452,7 @@ pub async fn issue_credentials(
             "the access token does not cover this credential configuration",
         )
     })?;
-    let token_hash = services.master.hash_secret(TOKEN_PURPOSE, access_token);
-    let (holder_keys, nonces) = check_proofs(services, request, now())?;
+    let (holder_keys, nonces) = check_proofs(services, request, t)?;
     issue_to(
         services,
         &target,
@@ -449,8 +460,8 @@ pub async fn issue_credentials(
         holder_keys,
         &nonces,
         TokenUse::Offer {
-            token_hash: &token_hash,
-            configuration_id,
+            use_key: token.use_key(configuration_id),
+            expires_at: token.expires_at,
         },
     )
     .await
@@ -492,15 +503,36 @@ pub async fn issue_for_account(
     .await
 }
 
+/// Records each `(id, expires_at)` in `single_uses` in one statement; the ids recorded
+/// now (those missing were used before).
+async fn record_single_uses(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    uses: &[(&str, i64)],
+) -> Result<Vec<String>, sqlx::Error> {
+    let values: Vec<String> = (0..uses.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO single_uses (id, expires_at) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+        values.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for (id, expires_at) in uses {
+        q = q.bind(*id).bind(*expires_at);
+    }
+    q.fetch_all(&mut **tx).await
+}
+
 /// How the access token of a credential request is accounted for.
 pub(crate) enum TokenUse<'a> {
     /// An offer's token covers each configuration once (the full credential, each purpose
     /// type): one credential request each.
     Offer {
-        /// Keyed hash of the access token.
-        token_hash: &'a str,
-        /// The configuration asked for.
-        configuration_id: &'a str,
+        /// The `single_uses` id of this token and configuration
+        /// ([`offer_tokens::OfferToken::use_key`]).
+        use_key: String,
+        /// The token's expiry (the record is kept until then).
+        expires_at: i64,
     },
     /// A citizen account's token (already checked with its DPoP proof): the credentials
     /// are recorded with the account, so closing it revokes them.
@@ -593,7 +625,8 @@ pub(crate) fn check_proofs(
 
 /// Issues one credential of `target` (the full one, or a `purpose` credential) per holder
 /// key, after marking the nonces used and accounting for the token as `token_use` says,
-/// with the document's row lock held, within the per-document window bound.
+/// with the document's row lock held, within the per-document window bound
+/// ([`MAX_CREDENTIALS_PER_WINDOW`] in a fixed window of [`CREDENTIAL_WINDOW_SECS`]).
 pub(crate) async fn issue_to(
     services: &Services,
     target: &Target,
@@ -610,95 +643,98 @@ pub(crate) async fn issue_to(
             "the document has expired",
         ));
     }
-    let signer = keys::active_signer(services, Some(&target.agency_id)).await?;
-    let mut tx = services.db.begin().await?;
-    for (n, expires_at) in nonces {
-        let first_use = sqlx::query(
-            "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
-        )
-        .bind(n)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        if first_use.rows_affected() != 1 {
-            return Err(cred_err(
-                IssuerErrorCode::InvalidNonce,
-                "c_nonce was already used",
-            ));
-        }
-    }
-    let account_id = match token_use {
+    let signer = match &target.signing_kid {
+        Some(kid) => keys::signer_of(services, kid).await?,
+        None => keys::active_signer(services, Some(&target.agency_id)).await?,
+    };
+    // What is used once, recorded in one statement: the nonces, and an offer token's use
+    // for this configuration.
+    let mut single_uses: Vec<(&str, i64)> = nonces.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let account_id = match &token_use {
         TokenUse::Offer {
-            token_hash,
-            configuration_id,
+            use_key,
+            expires_at,
         } => {
-            // An access token covers each configuration of its offer once (the full
-            // credential, each purpose type): one credential request each, a batch of
-            // proofs in each.
-            // One statement: recorded only while the token is live, and only once.
-            let consumed = sqlx::query(
-                "INSERT INTO token_uses (token_hash, configuration_id, used_at) \
-                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM access_tokens \
-                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3) \
-                 ON CONFLICT (token_hash, configuration_id) DO NOTHING",
-            )
-            .bind(token_hash)
-            .bind(configuration_id)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
-            if consumed.rows_affected() != 1 {
-                return Err(GrantError::InvalidToken);
-            }
+            single_uses.push((use_key.as_str(), *expires_at));
             None
         }
-        TokenUse::Account { account_id } => {
-            // The account must still be active when the credential is written (a
-            // deactivation in between is seen here or revokes the row there).
-            let active =
-                sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
-                    .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
-            if active.rows_affected() != 1 {
-                return Err(GrantError::InvalidToken);
-            }
-            Some(account_id)
-        }
+        TokenUse::Account { account_id } => Some(*account_id),
     };
-    // Takes the document's row lock (as revocation does) and checks it may still be issued.
+    let mut tx = services.db.begin().await?;
+    if !single_uses.is_empty() {
+        let first_uses = record_single_uses(&mut tx, &single_uses).await?;
+        if first_uses.len() != single_uses.len() {
+            // A nonce or the token was used before (the transaction rolls back whole).
+            let nonce_reused = nonces.iter().any(|(n, _)| !first_uses.contains(n));
+            return Err(if nonce_reused {
+                cred_err(IssuerErrorCode::InvalidNonce, "c_nonce was already used")
+            } else {
+                GrantError::InvalidToken
+            });
+        }
+    }
+    if let Some(account_id) = account_id {
+        // The account must still be active when the credential is written (a
+        // deactivation in between is seen here or revokes the row there).
+        let active =
+            sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        if active.rows_affected() != 1 {
+            return Err(GrantError::InvalidToken);
+        }
+    }
+    // One statement takes the document's row lock (as revocation does), checks it may
+    // still be issued, and counts the credentials against the window bound: each holds a
+    // status-list slot for good, so a wallet that refreshes in a loop must not fill the
+    // lists. The window is fixed (it starts at the first issuance after the last one
+    // ended), so up to twice the bound can fall in any 30 days straddling two windows.
+    let asked = i64::try_from(holder_keys.len()).unwrap_or(i64::MAX);
     let live = sqlx::query(
-        "UPDATE documents SET updated_at = updated_at WHERE id = $1 AND state = 'valid' AND version = $2",
+        "UPDATE documents SET \
+         credentials_window_start = CASE WHEN credentials_window_start > $3 \
+           THEN credentials_window_start ELSE $4 END, \
+         credentials_in_window = CASE WHEN credentials_window_start > $3 \
+           THEN credentials_in_window ELSE 0 END + $5 \
+         WHERE id = $1 AND state = 'valid' AND version = $2 \
+         AND CASE WHEN credentials_window_start > $3 THEN credentials_in_window ELSE 0 END + $5 <= $6",
     )
     .bind(&target.document_id)
     .bind(target.doc_version)
+    .bind(t - CREDENTIAL_WINDOW_SECS)
+    .bind(t)
+    .bind(asked)
+    .bind(MAX_CREDENTIALS_PER_WINDOW)
     .execute(&mut *tx)
     .await?;
     if live.rows_affected() != 1 {
-        return Err(cred_err(
-            IssuerErrorCode::CredentialRequestDenied,
-            "the document was revoked, suspended or re-issued since the offer",
-        ));
-    }
-    // Each credential holds a status-list slot for good: a wallet that refreshes in a loop
-    // must not fill the lists. Counted under the document's row lock taken just above.
-    let recent: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM credentials WHERE document_id = $1 AND issued_at > $2",
-    )
-    .bind(&target.document_id)
-    .bind(t - CREDENTIAL_WINDOW_SECS)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("n")?;
-    let asked = i64::try_from(holder_keys.len()).unwrap_or(i64::MAX);
-    if recent.saturating_add(asked) > MAX_CREDENTIALS_PER_WINDOW {
-        return Err(cred_err(
-            IssuerErrorCode::CredentialRequestDenied,
-            format!(
-                "a document gets at most {MAX_CREDENTIALS_PER_WINDOW} credentials in {} days",
-                CREDENTIAL_WINDOW_SECS / 86_400
-            ),
-        ));
+        // Refused: tell a document no longer issued from one over its bound.
+        let row = sqlx::query("SELECT state, version FROM documents WHERE id = $1")
+            .bind(&target.document_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let still_valid = match row {
+            Some(row) => {
+                row.try_get::<String, _>("state")? == "valid"
+                    && row.try_get::<i64, _>("version")? == target.doc_version
+            }
+            None => false,
+        };
+        return Err(if still_valid {
+            cred_err(
+                IssuerErrorCode::CredentialRequestDenied,
+                format!(
+                    "a document gets at most {MAX_CREDENTIALS_PER_WINDOW} credentials in {} days",
+                    CREDENTIAL_WINDOW_SECS / 86_400
+                ),
+            )
+        } else {
+            cred_err(
+                IssuerErrorCode::CredentialRequestDenied,
+                "the document was revoked, suspended or re-issued since the offer",
+            )
+        });
     }
     let mut slots = Vec::with_capacity(holder_keys.len());
     for _ in &holder_keys {
@@ -710,20 +746,14 @@ pub(crate) async fn issue_to(
             kid: signer.kid(),
             issued_at: t,
             expires_at: target.valid_until,
+            account_id,
+            guardianship_id: account_id
+                .and(target.representation.as_ref())
+                .map(|(g, _)| g.as_str()),
         };
         slots.push(
             status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?,
         );
-        if let Some(account_id) = account_id {
-            sqlx::query(
-                "UPDATE credentials SET account_id = $1, guardianship_id = $2 WHERE id = $3",
-            )
-            .bind(account_id)
-            .bind(target.representation.as_ref().map(|(g, _)| g.as_str()))
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        }
     }
     tx.commit().await?;
     let issuer = services.agency_issuer(&target.agency_id);

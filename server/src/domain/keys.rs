@@ -125,11 +125,38 @@ pub async fn active_signer(
     };
     let row = row.ok_or(DomainError::NotFound("signing key"))?;
     let kid: String = row.try_get("kid")?;
-    if let Ok(cache) = services.keys.cache.read()
-        && let Some(s) = cache.get(&kid)
-    {
-        return Ok(Arc::clone(s));
+    if let Some(s) = cached(services, &kid) {
+        return Ok(s);
     }
+    unwrap_row(services, kid, &row)
+}
+
+/// The signer of key `kid`, as a caller that already read which key signs now (issuance
+/// reads the agency's active `kid` with its document): from the cache of unwrapped
+/// signers, reading the wrapped key only on a miss. `NotFound` for an unknown `kid`.
+pub async fn signer_of(services: &Services, kid: &str) -> DomainResult<Arc<JosekitSigner>> {
+    if let Some(s) = cached(services, kid) {
+        return Ok(s);
+    }
+    let row = sqlx::query("SELECT kid, alg, wrapped_private FROM signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_optional(services.db.pool())
+        .await?
+        .ok_or(DomainError::NotFound("signing key"))?;
+    unwrap_row(services, kid.to_owned(), &row)
+}
+
+fn cached(services: &Services, kid: &str) -> Option<Arc<JosekitSigner>> {
+    let cache = services.keys.cache.read().ok()?;
+    cache.get(kid).map(Arc::clone)
+}
+
+/// Unwraps the key of a `signing_keys` row (`alg`, `wrapped_private`) and caches it.
+fn unwrap_row(
+    services: &Services,
+    kid: String,
+    row: &sqlx::any::AnyRow,
+) -> DomainResult<Arc<JosekitSigner>> {
     let alg: String = row.try_get("alg")?;
     let wrapped: Vec<u8> = row.try_get("wrapped_private")?;
     let alg = Algorithm::from_name(&alg).map_err(|e| DomainError::Internal(e.to_string()))?;

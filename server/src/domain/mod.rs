@@ -10,6 +10,7 @@ pub mod guardians;
 pub mod ids;
 pub mod issuance;
 pub mod keys;
+pub mod offer_tokens;
 pub mod status_lists;
 pub mod time_bounds;
 pub mod trust;

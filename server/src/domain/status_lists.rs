@@ -67,6 +67,10 @@ pub struct NewCredential<'a> {
     pub issued_at: i64,
     /// `exp`.
     pub expires_at: i64,
+    /// The citizen account it was issued to, if any.
+    pub account_id: Option<&'a str>,
+    /// The guardianship it was issued under, if any (a guardian's copy).
+    pub guardianship_id: Option<&'a str>,
 }
 
 /// The status list URL of a list id.
@@ -165,12 +169,25 @@ pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult
 
 /// Inserts `cred` with a fresh random slot in one of the agency's open lists, inside `tx`.
 /// Returns `(list_id, idx)`.
+///
+/// Usually one statement: the oldest open list and the credential row together, at a
+/// random index below `status_list_size` (`INSERT ... SELECT ... ON CONFLICT DO NOTHING`).
+/// When that inserts nothing (the slot was taken, the agency has no open list yet, or the
+/// list is smaller than the configured size), the slower path reads the open list (making
+/// one if none), retries random slots in it and marks it full after [`TRIES_PER_LIST`]
+/// misses.
 pub async fn insert_with_slot(
     services: &Services,
     tx: &mut Transaction<'static, Any>,
     agency_id: &str,
     cred: &NewCredential<'_>,
 ) -> DomainResult<(String, i64)> {
+    let configured = u64::from(services.config.status_list_size);
+    let idx = i64::try_from(secrets::random_below(configured)?)
+        .map_err(|_| DomainError::Internal("slot".into()))?;
+    if let Some(list_id) = insert_at(tx, cred, idx, SlotIn::OldestOpenList(agency_id)).await? {
+        return Ok((list_id, idx));
+    }
     for _ in 0..8 {
         let open = sqlx::query(
             "SELECT id, size FROM status_lists WHERE agency_id = $1 AND is_full = 0 ORDER BY created_at, id LIMIT 1",
@@ -201,21 +218,10 @@ pub async fn insert_with_slot(
         for _ in 0..TRIES_PER_LIST {
             let idx = i64::try_from(secrets::random_below(bound)?)
                 .map_err(|_| DomainError::Internal("slot".into()))?;
-            let done = sqlx::query(
-                "INSERT INTO credentials (id, document_id, doc_version, list_id, idx, status, kid, issued_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) ON CONFLICT (list_id, idx) DO NOTHING",
-            )
-            .bind(cred.id)
-            .bind(cred.document_id)
-            .bind(cred.doc_version)
-            .bind(&list_id)
-            .bind(idx)
-            .bind(cred.kid)
-            .bind(cred.issued_at)
-            .bind(cred.expires_at)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 1 {
+            if insert_at(tx, cred, idx, SlotIn::List(&list_id))
+                .await?
+                .is_some()
+            {
                 return Ok((list_id, idx));
             }
         }
@@ -225,6 +231,49 @@ pub async fn insert_with_slot(
             .await?;
     }
     Err(DomainError::Internal("no free status-list slot".into()))
+}
+
+/// Which list [`insert_at`] puts a credential in.
+#[derive(Debug, Clone, Copy)]
+enum SlotIn<'a> {
+    /// The oldest open list of this agency, if the index is below its size.
+    OldestOpenList(&'a str),
+    /// This list (its size already checked by the caller).
+    List(&'a str),
+}
+
+/// Inserts `cred` at `idx` of the list `slot_in` names, in one statement; the list's id,
+/// or `None` when nothing was inserted (the slot is taken, or no list fits).
+async fn insert_at(
+    tx: &mut Transaction<'static, Any>,
+    cred: &NewCredential<'_>,
+    idx: i64,
+    slot_in: SlotIn<'_>,
+) -> DomainResult<Option<String>> {
+    let (list, bound) = match slot_in {
+        SlotIn::OldestOpenList(agency_id) => (
+            "WHERE agency_id = $10 AND is_full = 0 AND $4 < size ORDER BY created_at, id LIMIT 1",
+            agency_id,
+        ),
+        SlotIn::List(list_id) => ("WHERE id = $10", list_id),
+    };
+    Ok(sqlx::query_scalar(&format!(
+        "INSERT INTO credentials (id, document_id, doc_version, list_id, idx, status, kid, issued_at, expires_at, account_id, guardianship_id) \
+         SELECT $1, $2, $3, id, $4, 0, $5, $6, $7, $8, $9 FROM status_lists {list} \
+         ON CONFLICT (list_id, idx) DO NOTHING RETURNING list_id"
+    ))
+    .bind(cred.id)
+    .bind(cred.document_id)
+    .bind(cred.doc_version)
+    .bind(idx)
+    .bind(cred.kid)
+    .bind(cred.issued_at)
+    .bind(cred.expires_at)
+    .bind(cred.account_id)
+    .bind(cred.guardianship_id)
+    .bind(bound)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Sets the status of every credential of `document_id` (never un-revoking one) and bumps

@@ -413,27 +413,45 @@ pub fn offer_secrets(offer: &Value) -> (String, String) {
     (code, offer["tx_code"].as_str().unwrap().to_owned())
 }
 
+/// The token endpoint's form for the pre-authorized code grant.
+pub fn redeem_form(code: &str, tx_code: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        )
+        .append_pair("pre-authorized_code", code)
+        .append_pair("tx_code", tx_code)
+        .finish()
+}
+
+/// The token endpoint's form for the refresh token grant.
+pub fn refresh_form(refresh_token: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .finish()
+}
+
 impl TestApp {
-    /// Redeems an offer view at the token endpoint; the access token, or the error answer.
-    pub async fn redeem(&self, offer: &Value) -> Result<String, Value> {
-        let (code, tx_code) = offer_secrets(offer);
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair(
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-            )
-            .append_pair("pre-authorized_code", &code)
-            .append_pair("tx_code", &tx_code)
-            .finish();
-        let reply = self
+    /// Posts `form` to the token endpoint; the status and the answer (always `no-store`).
+    pub async fn token_form(&self, form: &str) -> (StatusCode, Value) {
+        let r = self
             .call(
                 Request::post("/token")
                     .header("content-type", "application/x-www-form-urlencoded")
-                    .body(Body::from(form))
+                    .body(Body::from(form.to_owned()))
                     .unwrap(),
             )
             .await;
-        let body = reply.json();
+        assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+        (r.status, r.json())
+    }
+
+    /// Redeems an offer view at the token endpoint; the access token, or the error answer.
+    pub async fn redeem(&self, offer: &Value) -> Result<String, Value> {
+        let (code, tx_code) = offer_secrets(offer);
+        let body = self.token_form(&redeem_form(&code, &tx_code)).await.1;
         match body["access_token"].as_str() {
             Some(token) => Ok(token.to_owned()),
             None => Err(body),
