@@ -265,6 +265,30 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         3,
         "ID card, licence, insurance card: {report}"
     );
+    // The offer was redeemed: a second phone trying it is told why, not only "404".
+    let again = phones.path().join("again");
+    wallet(&again, &["init"])?;
+    let reused = wallet(
+        &again,
+        &[
+            "activate",
+            transfer["offer_uri"].as_str().unwrap(),
+            "--tx-code",
+            transfer["tx_code"].as_str().unwrap(),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        reused.contains(
+            "unexpected HTTP status 404 from the credential offer endpoint: offer not found"
+        ),
+        "{reused}"
+    );
+    assert!(
+        !reused.contains(transfer["tx_code"].as_str().unwrap()),
+        "{reused}"
+    );
     officer.sync(&server.client, &server.base_url())?;
     let verdict = officer.verify_text(&moved_qr)?;
     assert!(!verdict.valid, "the moved phone's QR is refused");
@@ -279,6 +303,17 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(verdict.valid, "{:?}", verdict.errors);
 
+    // Without a valid ID card the account cannot move: the server's reason is shown.
+    agency::change(server, "police", "CC-14", "revoke")?;
+    let refused = wallet(&new, &["transfer"]).unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "unexpected HTTP status 409 from the account transfer endpoint: the citizen has no \
+             valid ID card from this agency: publish it first"
+        ),
+        "{refused}"
+    );
+
     // The new phone is lost: the counter deactivates the account, everything on it is
     // revoked at once.
     let url = server.url(&format!("/api/v1/accounts/{CITIZEN}/deactivate"));
@@ -287,7 +322,10 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         .post_json(&url, Some(server.api_key("police")?), &json!({}))?
         .expect(&url, 200)?
         .json()?;
-    assert_eq!(closed["revoked_credentials"], 3, "{closed}");
+    assert_eq!(
+        closed["revoked_credentials"], 2,
+        "licence, insurance card (the ID card was revoked before): {closed}"
+    );
     officer.sync(&server.client, &server.base_url())?;
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
