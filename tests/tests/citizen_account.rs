@@ -76,6 +76,24 @@ fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
         .map_err(|e| HarnessError::Unexpected(format!("giayto wallet {args:?}: {e}")))
 }
 
+/// `giayto wallet --dir DIR args...` for people: its text, or the failure.
+fn wallet_text(dir: &Path, args: &[&str]) -> Result<String, HarnessError> {
+    let out = Command::new(giayto_binary()?)
+        .args(["wallet", "--dir"])
+        .arg(dir)
+        .args(args)
+        .env_remove("GIAYTO_VAULT_KEY")
+        .env_remove("GIAYTO_WALLET")
+        .output()?;
+    if !out.status.success() {
+        return Err(HarnessError::Unexpected(format!(
+            "giayto wallet {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn publish(server: &Server, type_id: &'static str, document_id: &str) -> Result<(), HarnessError> {
     publish_for(server, type_id, CITIZEN, document_id)
 }
@@ -285,8 +303,10 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         ),
         "{reused}"
     );
+    // What giayto printed (the harness's message starts with the arguments given).
+    let printed = reused.split_once("]: ").map_or(reused.as_str(), |(_, p)| p);
     assert!(
-        !reused.contains(transfer["tx_code"].as_str().unwrap()),
+        !printed.contains(transfer["tx_code"].as_str().unwrap()),
         "{reused}"
     );
     officer.sync(&server.client, &server.base_url())?;
@@ -389,6 +409,24 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
         verdict.claims_json
     );
     assert_eq!(representation["representative"]["personal_id"], GUARDIAN);
+    // Labelled in both languages, its end a date rather than Unix seconds.
+    let until = verdict
+        .claims
+        .iter()
+        .find(|c| c.path == "representation.valid_until")
+        .expect("the representation's end is shown");
+    let names = until.label.as_ref().expect("labelled");
+    assert_eq!(
+        (names.vi.as_str(), names.en.as_str()),
+        ("Đại diện đến", "Representation valid until")
+    );
+    let shown = wallet_text(&guardian, &["show", &card])?;
+    let line = shown
+        .lines()
+        .find(|l| l.contains("Đại diện đến / Representation valid until: "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(!line.contains(&ends_at.to_string()), "{line}");
+    assert!(line.contains(" / ") && line.contains("(UTC"), "{line}");
 
     // The child turns 14 (the verifier's clock moved past the guardianship's end): refused.
     let verdict = hospital.verify_text_at(&qr, ends_at + 600)?;
