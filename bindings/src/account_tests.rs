@@ -141,6 +141,7 @@ fn phone() -> Phone {
             synced_at: None,
             status_lists: Default::default(),
             status_marks: Default::default(),
+            history: Vec::new(),
         })
         .unwrap();
     Phone {

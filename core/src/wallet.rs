@@ -5,6 +5,7 @@
 //! bindings; sans-IO apart from the vault's own file.
 
 pub mod account;
+pub mod history;
 pub mod purpose_issuance;
 pub mod purposes;
 pub mod status_check;

@@ -231,6 +231,70 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         .map(|d| d["state"].clone());
     assert_eq!(state, Some(json!("revoked")));
 
+    // The history has every version and receipt the phone knows, not only the first
+    // publication: the licence published, received, reissued as version 2 and received
+    // again; the record published, received and revoked.
+    let history = wallet(&old_phone, &["history"])?;
+    let events: Vec<(String, String, i64)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["document_id"].as_str().unwrap().to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let of = |document: &str| -> Vec<(String, i64)> {
+        let mut kinds: Vec<(String, i64)> = events
+            .iter()
+            .filter(|(d, _, _)| d == document)
+            .map(|(_, k, v)| (k.clone(), *v))
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    let pairs = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
+        list.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    assert_eq!(
+        of("GPLX-14"),
+        pairs(&[
+            ("new_version", 2),
+            ("published", 1),
+            ("received", 1),
+            ("received", 2)
+        ]),
+        "{history}"
+    );
+    assert_eq!(
+        of("LLTP-14"),
+        pairs(&[("published", 1), ("received", 1), ("state", 1)]),
+        "{history}"
+    );
+    let times: Vec<i64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {history}"
+    );
+    let shown = wallet_text(&old_phone, &["history"])?;
+    assert!(
+        shown.contains("cấp lại: phiên bản mới / reissued: new version v2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("điện thoại này đã nhận / received on this phone v2"),
+        "{shown}"
+    );
+    assert!(shown.contains("v1 ĐÃ THU HỒI / REVOKED"), "{shown}");
+
     // The old phone's licence QR passes a verifier today.
     let qr = wallet(
         &old_phone,
