@@ -3592,7 +3592,8 @@ public struct LabelledClaim: Equatable, Hashable {
      */
     public let labelEn: String?
     /**
-     * The value as text: a string as it is, anything else as JSON.
+     * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
+     * a date in Vietnamese and English (UTC), anything else as JSON.
      */
     public let value: String
     /**
@@ -3613,7 +3614,8 @@ public struct LabelledClaim: Equatable, Hashable {
          * English label, when the document type is in the catalogue.
          */labelEn: String?, 
         /**
-         * The value as text: a string as it is, anything else as JSON.
+         * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
+         * a date in Vietnamese and English (UTC), anything else as JSON.
          */value: String, 
         /**
          * The value as JSON.
