@@ -227,12 +227,12 @@ mod tests {
         let suspended = entry(2, "suspended", 3_000);
         assert_eq!(
             kinds(&inbox_events(
-                &[v2.clone()],
+                std::slice::from_ref(&v2),
                 std::slice::from_ref(&suspended)
             )),
             [(3_000, State, 2, "suspended")]
         );
-        assert!(inbox_events(&[v2.clone()], &[v2]).is_empty());
+        assert!(inbox_events(std::slice::from_ref(&v2), std::slice::from_ref(&v2)).is_empty());
         // A document first seen at version 3 and revoked: published, reissued, revoked.
         assert_eq!(
             kinds(&inbox_events(&[], &[entry(3, "revoked", 4_000)])),
