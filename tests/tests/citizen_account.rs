@@ -333,15 +333,18 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let transfer = wallet(&new, &["transfer"])?;
     let next = phones.path().join("next");
     wallet(&next, &["init"])?;
-    let report = wallet(
-        &next,
-        &[
-            "activate",
-            transfer["offer_uri"].as_str().unwrap(),
-            "--tx-code",
-            transfer["tx_code"].as_str().unwrap(),
-        ],
-    )?;
+    let activate_transferred = |dir: &Path| {
+        wallet(
+            dir,
+            &[
+                "activate",
+                transfer["offer_uri"].as_str().unwrap(),
+                "--tx-code",
+                transfer["tx_code"].as_str().unwrap(),
+            ],
+        )
+    };
+    let report = activate_transferred(&next)?;
     assert_eq!(
         received(&report),
         3,
@@ -350,17 +353,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     // The offer was redeemed: a second phone trying it is told why, not only "404".
     let again = phones.path().join("again");
     wallet(&again, &["init"])?;
-    let reused = wallet(
-        &again,
-        &[
-            "activate",
-            transfer["offer_uri"].as_str().unwrap(),
-            "--tx-code",
-            transfer["tx_code"].as_str().unwrap(),
-        ],
-    )
-    .unwrap_err()
-    .to_string();
+    let reused = activate_transferred(&again).unwrap_err().to_string();
     assert!(
         reused.contains(
             "unexpected HTTP status 404 from the credential offer endpoint: offer not found"
