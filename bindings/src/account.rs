@@ -10,6 +10,7 @@ use giayto_core::oid4vci::inbox::InboxEntry;
 use giayto_core::oid4vci::{SecretString, new_jti};
 use giayto_core::vault::StoredAccount;
 use giayto_core::wallet::account::{self as core_account, Activation, InboxAnswer};
+use giayto_core::wallet::history::{self, AccountEvent, AccountEventKind};
 use giayto_core::wallet::status_check::StatusCheck;
 
 use crate::http;
@@ -79,6 +80,65 @@ impl From<&InboxEntry> for PublishedDocument {
             updated_at: e.updated_at,
             state: e.state.clone(),
             version: e.version,
+        }
+    }
+}
+
+/// What happened to a document of the account ([`AccountEventKind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HistoryEventKind {
+    /// The agency published it (its first version).
+    Published,
+    /// The agency reissued it: a new version.
+    NewVersion,
+    /// Its state changed (`revoked`, `suspended`, `valid` again).
+    StateChanged,
+    /// This phone received a version of it.
+    Received,
+}
+
+/// One event of the account's history, as the vault knows it (core
+/// [`giayto_core::wallet::history`]).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryEvent {
+    /// When, Unix seconds.
+    pub at: i64,
+    /// The same as a date in Vietnamese and English (UTC):
+    /// `30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)`.
+    pub at_text: String,
+    /// What happened.
+    pub kind: HistoryEventKind,
+    /// The publisher's own document id.
+    pub document_id: String,
+    /// The publishing agency's id.
+    pub publisher_id: String,
+    /// Its Vietnamese name.
+    pub publisher_name_vi: String,
+    /// Its English name.
+    pub publisher_name_en: String,
+    /// The version concerned.
+    pub version: i64,
+    /// The document's state then: `valid`, `suspended` or `revoked`.
+    pub state: String,
+}
+
+impl From<AccountEvent> for HistoryEvent {
+    fn from(e: AccountEvent) -> Self {
+        HistoryEvent {
+            at: e.at,
+            at_text: giayto_core::verifier::format_date(e.at),
+            kind: match e.kind {
+                AccountEventKind::Published => HistoryEventKind::Published,
+                AccountEventKind::NewVersion => HistoryEventKind::NewVersion,
+                AccountEventKind::State => HistoryEventKind::StateChanged,
+                AccountEventKind::Received => HistoryEventKind::Received,
+            },
+            document_id: e.document_id,
+            publisher_id: e.publisher.id,
+            publisher_name_vi: e.publisher.name_vi,
+            publisher_name_en: e.publisher.name_en,
+            version: e.version,
+            state: e.state,
         }
     }
 }
@@ -354,5 +414,20 @@ impl Wallet {
             .account()
             .map(|a| a.inbox.iter().map(PublishedDocument::from).collect())
             .unwrap_or_default()
+    }
+
+    /// Every event the vault knows of the account's documents, newest first: each
+    /// publication, new version and change of state the syncs saw, and each version this
+    /// phone received (the inbox of [`Wallet::account_history`] gives only a document's
+    /// first publication and latest version). Empty without an account.
+    pub fn account_events(&self) -> Vec<HistoryEvent> {
+        let inner = lock(&self.inner);
+        inner
+            .account()
+            .map(|a| history::history(a, inner.vault().list()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(HistoryEvent::from)
+            .collect()
     }
 }

@@ -141,6 +141,7 @@ fn phone() -> Phone {
             synced_at: None,
             status_lists: Default::default(),
             status_marks: Default::default(),
+            history: Vec::new(),
         })
         .unwrap();
     Phone {
@@ -259,4 +260,57 @@ fn sync_marks_a_document_its_status_list_revoked_though_the_inbox_is_unchanged()
         lock(&phone.wallet.inner).document_state(&id).as_deref(),
         Some("revoked")
     );
+}
+
+/// The phone's history has each version and receipt the vault knows, not only the inbox's
+/// first publication; dates as dates in both languages.
+#[test]
+fn account_events_give_every_version_and_receipt() {
+    use giayto_core::oid4vci::inbox::{InboxEntry, Publisher};
+    use giayto_core::wallet::history::received_event;
+
+    use crate::account::HistoryEventKind::*;
+    let phone = phone();
+    let entry = |version: i64, updated_at: i64| InboxEntry {
+        credential_identifier: None,
+        credential_configuration_id: "driving_licence".into(),
+        vct: catalogue::by_id("driving_licence").unwrap().vct.into(),
+        document_id: "GPLX-1".into(),
+        publisher: Publisher {
+            id: "police".into(),
+            name_vi: "Bộ Công an".into(),
+            name_en: "Ministry of Public Security".into(),
+            issuer: ISS.into(),
+        },
+        state: "valid".into(),
+        version,
+        published_at: 1_796_000_000,
+        updated_at,
+        valid_until: 1_900_000_000,
+        on_behalf_of: None,
+    };
+    let mut account = lock(&phone.wallet.inner).account().unwrap().clone();
+    account.inbox = vec![entry(2, 1_796_054_869)];
+    account.history = vec![received_event(&entry(1, 1_796_000_000), 1_796_000_100)];
+    lock(&phone.wallet.inner).set_account(account).unwrap();
+    let events: Vec<_> = phone
+        .wallet
+        .account_events()
+        .into_iter()
+        .map(|e| (e.kind, e.version, e.at))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (NewVersion, 2, 1_796_054_869),
+            (Received, 1, 1_796_000_100),
+            (Published, 1, 1_796_000_000)
+        ]
+    );
+    assert_eq!(
+        phone.wallet.account_events()[0].at_text,
+        "30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)"
+    );
+    // The inbox alone said only the first publication and the latest version.
+    assert_eq!(phone.wallet.account_history().len(), 1);
 }

@@ -34,7 +34,10 @@ mod wallet;
 #[cfg(test)]
 mod wallet_tests;
 
-pub use account::{DocumentStateChange, PublishedDocument, SyncSummary, TransferOffer};
+pub use account::{
+    DocumentStateChange, HistoryEvent, HistoryEventKind, PublishedDocument, SyncSummary,
+    TransferOffer,
+};
 pub use catalogue::{DocumentTypeInfo, PresetInfo, document_types};
 pub use error::GiaytoError;
 pub use http::{HttpClient, HttpHeader, HttpRequest, HttpResponse};

@@ -106,7 +106,7 @@ impl From<&RequestView> for PresentationRequestInfo {
                             path: c.path.clone(),
                             label_vi: c.label.as_ref().map(|l| l.vi.clone()),
                             label_en: c.label.as_ref().map(|l| l.en.clone()),
-                            value: display_value(&c.value),
+                            value: display_value(&c.path, &c.value),
                             value_json: c.value.to_string(),
                         })
                         .collect(),

@@ -71,7 +71,8 @@ pub struct LabelledClaim {
     pub label_vi: Option<String>,
     /// English label, when the document type is in the catalogue.
     pub label_en: Option<String>,
-    /// The value as text: a string as it is, anything else as JSON.
+    /// The value as text: a string as it is, a Unix time (`representation.valid_until`) as
+    /// a date in Vietnamese and English (UTC), anything else as JSON.
     pub value: String,
     /// The value as JSON.
     pub value_json: String,
@@ -83,7 +84,7 @@ impl From<&ClaimView> for LabelledClaim {
             path: c.path.clone(),
             label_vi: c.label.as_ref().map(|n| n.vi.clone()),
             label_en: c.label.as_ref().map(|n| n.en.clone()),
-            value: display_value(&c.value),
+            value: display_value(&c.path, &c.value),
             value_json: c.value.to_string(),
         }
     }
@@ -217,10 +218,39 @@ fn en(n: &Names) -> String {
     n.en.clone()
 }
 
-/// A claim value as a person reads it.
-pub(crate) fn display_value(value: &Value) -> String {
+/// The value of the claim at `path` as a person reads it: a Unix time as a date in both
+/// languages (UTC, [`giayto_core::verifier::format_date`]), a string as it is, anything
+/// else as JSON.
+pub(crate) fn display_value(path: &str, value: &Value) -> String {
+    if giayto_core::catalogue::representation::is_unix_time(path)
+        && let Some(unix) = value.as_i64()
+    {
+        return giayto_core::verifier::format_date(unix);
+    }
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::display_value;
+
+    /// Issue 14's `representation.valid_until` is Unix seconds: the claim list shows a date
+    /// in both languages, as the verdict messages do.
+    #[test]
+    fn a_representations_end_reads_as_a_date() {
+        assert_eq!(
+            display_value("representation.valid_until", &json!(1_796_054_869)),
+            "30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)"
+        );
+        assert_eq!(display_value("vehicle.seats", &json!(7)), "7");
+        assert_eq!(
+            display_value("full_name", &json!("Lê Thị Hoa")),
+            "Lê Thị Hoa"
+        );
     }
 }

@@ -260,7 +260,7 @@ impl From<DocumentView> for DocumentInfo {
                     path: c.path.clone(),
                     label_vi: c.label.as_ref().map(|n| n.vi.clone()),
                     label_en: c.label.as_ref().map(|n| n.en.clone()),
-                    value: display_value(&c.value),
+                    value: display_value(&c.path, &c.value),
                     value_json: c.value.to_string(),
                 })
                 .collect(),

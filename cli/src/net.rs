@@ -9,6 +9,9 @@ use giayto_core::oid4vci::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method
 
 use crate::error::CliError;
 
+/// Most bytes of an error answer's body read for its explanation.
+const MAX_ERROR_BODY_BYTES: u64 = 16 * 1024;
+
 /// How long one exchange may take in all.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -116,9 +119,12 @@ pub fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, CliErr
     let mut response = agent.get(url).call().map_err(|e| network_error(url, &e))?;
     let status = response.status().as_u16();
     if status != 200 {
+        // What the server explains (a problem's `detail`), from a bounded read of the body.
+        let body = read_body(url, &mut response, MAX_ERROR_BODY_BYTES).unwrap_or_default();
         return Err(CliError::Network(format!(
-            "{}: HTTP status {status}",
-            redact_url(url)
+            "{}: {}",
+            redact_url(url),
+            giayto_core::http_problem::status_message(status, &body)
         )));
     }
     read_body(url, &mut response, limit)

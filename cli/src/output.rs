@@ -147,9 +147,16 @@ fn both(names: &Names) -> String {
     }
 }
 
-/// A claim value for people: booleans and word enumerations in both languages
-/// (`không / no`, `nữ / female`), other strings as they are.
-fn value_text(value: &Value) -> String {
+/// The value of the claim at `path` (as shown: `representation.valid_until`) for people:
+/// a Unix time as a date in both languages
+/// ([`giayto_core::catalogue::representation::UNIX_TIME_CLAIMS`]), booleans and word
+/// enumerations in both languages (`không / no`, `nữ / female`), other strings as they are.
+pub fn value_text(path: &str, value: &Value) -> String {
+    if giayto_core::catalogue::representation::is_unix_time(path)
+        && let Some(unix) = value.as_i64()
+    {
+        return crate::dates::date_time(unix);
+    }
     if let Some(names) = giayto_core::catalogue::value_names(value) {
         return if names.vi == names.en {
             names.vi.to_owned()
@@ -246,7 +253,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
         let _ = writeln!(s, "Thông tin / Claims:");
         for claim in &verdict.claims {
             let label = claim.label.as_ref().map_or(claim.path.clone(), both);
-            let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+            let _ = writeln!(s, "  {label}: {}", value_text(&claim.path, &claim.value));
         }
     }
     for error in &verdict.errors {
@@ -335,7 +342,7 @@ pub fn document_text(doc: &DocumentView, with_claims: bool) -> String {
         }
         for claim in &doc.claims {
             let label = claim.label.as_ref().map_or(claim.path.clone(), both);
-            let _ = writeln!(s, "  {label}: {}", value_text(&claim.value));
+            let _ = writeln!(s, "  {label}: {}", value_text(&claim.path, &claim.value));
         }
         let presets = presets_of(&doc.vct);
         if !presets.is_empty() {
@@ -382,6 +389,51 @@ mod tests {
         assert!(!stale.contains("GMT"), "{stale}");
         let fresh = verdict_text(&with_status(1_795_421_105, 200));
         assert!(!fresh.contains("Status as of"), "{fresh}");
+    }
+
+    /// Issue 14's `representation.valid_until` is Unix seconds: shown as a date, in the
+    /// wallet's `show` and in a verdict, with its catalogue label.
+    #[test]
+    fn a_representations_end_reads_as_a_date() {
+        use giayto_core::verifier::{ClaimView, Names};
+        use giayto_core::wallet::{ClaimEntry, DocumentView};
+        let label = Some(Names {
+            vi: "Đại diện đến".into(),
+            en: "Representation valid until".into(),
+        });
+        let doc = DocumentView {
+            id: "0123456789abcdef".into(),
+            vct: "https://giayto.gov.vn/vct/health_insurance_card".into(),
+            name: None,
+            issuer: "https://bhxh.gov.vn".into(),
+            expires_at: None,
+            received_at: 1_795_421_105,
+            claims: vec![ClaimEntry {
+                path: "representation.valid_until".into(),
+                label: label.clone(),
+                value: serde_json::json!(1_795_424_705),
+            }],
+        };
+        let expected = format!(
+            "  Đại diện đến / Representation valid until: {}\n",
+            crate::dates::date_time(1_795_424_705)
+        );
+        let shown = super::document_text(&doc, true);
+        assert!(shown.contains(&expected), "{shown}");
+        assert!(!shown.contains("1795424705"), "{shown}");
+        let mut verdict = Verdict::refused(FailureCode::Expired, "x");
+        verdict.claims = vec![ClaimView {
+            path: "representation.valid_until".into(),
+            label,
+            value: serde_json::json!(1_795_424_705),
+        }];
+        let shown = verdict_text(&verdict);
+        assert!(shown.contains(&expected), "{shown}");
+        // Another number stays a number.
+        assert_eq!(
+            super::value_text("vehicle.seats", &serde_json::json!(7)),
+            "7"
+        );
     }
 }
 

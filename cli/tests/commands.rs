@@ -202,6 +202,26 @@ fn present_prints_a_key_bound_presentation_and_its_qr_code_reads_back() {
     let decoded = run_json(&["qr", "decode", png.to_str().unwrap()], 0);
     assert_eq!(decoded["kind"], "presentation");
     assert_eq!(decoded["presentation"], presentation);
+    assert_eq!(decoded["qr_text"], qr_text);
+    // `--text`: the QR's text as a barcode scanner types it, for a desk's scan box.
+    assert_eq!(
+        run_expect(&["qr", "decode", "--text", png.to_str().unwrap()], 0),
+        format!("{qr_text}\n")
+    );
+    assert_eq!(
+        run_json(&["qr", "decode", "--text", png.to_str().unwrap()], 0),
+        serde_json::json!({ "qr_text": qr_text })
+    );
+    // Not a giayto QR (what an arbitrary image holds): not typed out.
+    let other = png.with_file_name("other.png");
+    std::fs::write(
+        &other,
+        qr::render_png("hello\u{1b}[2J", qr::EcLevel::M).unwrap(),
+    )
+    .unwrap();
+    let out = run(&["qr", "decode", "--text", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
     // One-way default: the offline audience and a fresh nonce each time.
     let one_way = |_: u8| {
         let out = run_json(

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::issuer::{TX_CODE, TestIssuer};
-use common::{giayto, run, run_json};
+use common::{giayto, run, run_expect, run_json};
 use giayto_core::jose::jws::CompactJws;
 use giayto_core::qr::{self, Challenge};
 use giayto_core::sd_jwt::Presentation;
@@ -313,4 +313,65 @@ fn key_files_open_to_others_and_a_fifo_vault_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+/// Serves every request with `status` and the problem+json `body`, as giayto-server answers
+/// a used or unknown offer.
+fn problem_server(status: u16, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/problem+json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_used_activation_offer_says_what_the_server_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w");
+    let w = w.to_str().unwrap();
+    run_expect(&["wallet", "--dir", w, "init"], 0);
+    let server = problem_server(
+        404,
+        r#"{"type":"https://giayto.gov.vn/problems/not-found","title":"Not Found","status":404,"detail":"offer not found"}"#,
+    );
+    let offer_url = format!("{server}/oid4vci/offers/0123456789abcdef0123456789abcdef");
+    let offer = format!(
+        "openid-credential-offer://?{}",
+        serde_urlencoded::to_string([("credential_offer_uri", &offer_url)]).unwrap()
+    );
+    let out = run(&[
+        "wallet",
+        "--dir",
+        w,
+        "activate",
+        &offer,
+        "--tx-code",
+        "493536",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "giayto: OpenID4VCI: unexpected HTTP status 404 from the credential offer endpoint: \
+         offer not found",
+    );
+    assert!(!stderr.contains("493536"), "{stderr}");
 }

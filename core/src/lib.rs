@@ -10,6 +10,7 @@
 
 pub mod broken_pipe;
 pub mod catalogue;
+pub mod http_problem;
 pub mod jose;
 pub mod limits;
 pub mod local_file;

@@ -5,6 +5,7 @@
 //! bindings; sans-IO apart from the vault's own file.
 
 pub mod account;
+pub mod history;
 pub mod purpose_issuance;
 pub mod purposes;
 pub mod status_check;
@@ -436,17 +437,21 @@ fn view(stored: &StoredCredential) -> Result<DocumentView, WalletError> {
     let parsed = Parsed::read(&stored.credential)?;
     let labels = stored.display.get("claims");
     // The catalogue's order, as `verify` shows them (disclosures arrive in digest order).
-    let ordered = catalogue::by_vct(&stored.vct).map(|t| t.in_catalogue_order(&parsed.claims));
+    let document = catalogue::by_vct(&stored.vct);
+    let ordered = document.map(|t| t.in_catalogue_order(&parsed.claims));
     let claims = leaves(ordered.as_ref().unwrap_or(&parsed.claims))
         .into_iter()
         .filter(|(path, _)| !is_envelope(path))
-        .map(|(path, value)| {
-            let path = path.to_string();
-            ClaimEntry {
-                label: names_of(labels.and_then(|l| l.get(&path))),
-                path,
-                value,
-            }
+        .map(|(claim_path, value)| {
+            let path = claim_path.to_string();
+            // A document stored before the catalogue labelled a claim (the `representation`
+            // of a guardian's copy) gets the catalogue's label now.
+            let label = names_of(labels.and_then(|l| l.get(&path))).or_else(|| {
+                document
+                    .and_then(|d| label_of(d, &claim_path))
+                    .map(Names::from)
+            });
+            ClaimEntry { label, path, value }
         })
         .collect();
     Ok(DocumentView {

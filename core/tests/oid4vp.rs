@@ -854,11 +854,17 @@ fn the_verifiers_error_reply_is_reported() {
     let error = session
         .on_response(&HttpResponse::json(
             400,
-            br#"{"error":"invalid_request"}"#.to_vec(),
+            br#"{"error":"invalid_request","error_description":"the response came after the request expired"}"#.to_vec(),
         ))
         .unwrap_err();
     assert!(
         matches!(&error, Oid4vpError::Http { status: 400, error: Some(code), .. } if code == "invalid_request"),
         "{error}"
+    );
+    // The verifier's explanation is carried, not only its code.
+    assert_eq!(
+        error.to_string(),
+        "response_uri answered 400: invalid_request (the response came after the request \
+         expired)"
     );
 }

@@ -263,3 +263,71 @@ fn refuses_what_it_cannot_store_or_bind() {
     .unwrap();
     assert!(wallet.documents().unwrap().is_empty());
 }
+
+/// Issue 14's guardian copy: the `representation` claim and its members are labelled in
+/// both languages, in the wallet's view and in a verifier's verdict alike.
+#[test]
+fn a_guardians_copy_labels_its_representation_claim() {
+    use giayto_core::sd_jwt_vc::issue_document_to_representative;
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut wallet = Wallet::new(Vault::create(dir.path().join("v"), &key).unwrap());
+    let guardian = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let issuer = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let Value::Object(claims) = example_claims("health_insurance_card").unwrap() else {
+        panic!()
+    };
+    let credential = issue_document_to_representative(
+        &IssueRequest {
+            issuer: "https://bhxh.gov.vn".into(),
+            vct: catalogue::by_id("health_insurance_card")
+                .unwrap()
+                .vct
+                .into(),
+            claims,
+            holder_jwk: Some(guardian.public_jwk().unwrap()),
+            status: None,
+            issued_at: NOW - 100,
+            not_before: None,
+            expires_at: Some(NOW + 86_400),
+        },
+        serde_json::json!({
+            "type": "guardian",
+            "representative": { "personal_id": "001080000015", "full_name": "Trần Văn Bình" },
+            "legal_basis": "Nghị định 59/2022/NĐ-CP, Điều 11 / Decree 59/2022, article 11",
+            "valid_until": NOW + 3600,
+        }),
+        &issuer,
+    )
+    .unwrap();
+    let stored = wallet.store(&credential, "holder-1", NOW).unwrap();
+    let doc = wallet.document(&stored.id).unwrap();
+    let label = |path: &str| {
+        let claim = doc.claims.iter().find(|c| c.path == path).unwrap();
+        let names = claim.label.as_ref().unwrap_or_else(|| panic!("{path}"));
+        format!("{} / {}", names.vi, names.en)
+    };
+    assert_eq!(
+        label("representation.valid_until"),
+        "Đại diện đến / Representation valid until"
+    );
+    assert_eq!(
+        label("representation.type"),
+        "Hình thức đại diện / Type of representation"
+    );
+    assert_eq!(
+        label("representation.representative.personal_id"),
+        "Số định danh cá nhân / Personal identification number"
+    );
+    assert_eq!(
+        label("representation.representative.full_name"),
+        "Họ, chữ đệm và tên / Full name"
+    );
+    assert_eq!(
+        label("representation.legal_basis"),
+        "Căn cứ pháp lý / Legal basis"
+    );
+    assert!(catalogue::representation::is_unix_time(
+        "representation.valid_until"
+    ));
+}

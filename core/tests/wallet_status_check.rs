@@ -98,6 +98,7 @@ fn setup() -> (Setup, SoftwareSigner) {
             synced_at: None,
             status_lists: Default::default(),
             status_marks: Default::default(),
+            history: Vec::new(),
         })
         .unwrap();
     let setup = Setup {

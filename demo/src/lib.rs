@@ -541,10 +541,10 @@ impl Journey {
         };
         let response = net::perform(&self.agent, &request)?;
         if !(200..300).contains(&response.status) {
+            // The server's explanation, cleaned and bounded (not the raw body).
             return Err(CliError::Network(format!(
-                "{url}: HTTP status {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
+                "{url}: {}",
+                giayto_core::http_problem::status_message(response.status, &response.body)
             )));
         }
         serde_json::from_slice(&response.body)

@@ -76,6 +76,24 @@ fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
         .map_err(|e| HarnessError::Unexpected(format!("giayto wallet {args:?}: {e}")))
 }
 
+/// `giayto wallet --dir DIR args...` for people: its text, or the failure.
+fn wallet_text(dir: &Path, args: &[&str]) -> Result<String, HarnessError> {
+    let out = Command::new(giayto_binary()?)
+        .args(["wallet", "--dir"])
+        .arg(dir)
+        .args(args)
+        .env_remove("GIAYTO_VAULT_KEY")
+        .env_remove("GIAYTO_WALLET")
+        .output()?;
+    if !out.status.success() {
+        return Err(HarnessError::Unexpected(format!(
+            "giayto wallet {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn publish(server: &Server, type_id: &'static str, document_id: &str) -> Result<(), HarnessError> {
     publish_for(server, type_id, CITIZEN, document_id)
 }
@@ -213,6 +231,70 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         .map(|d| d["state"].clone());
     assert_eq!(state, Some(json!("revoked")));
 
+    // The history has every version and receipt the phone knows, not only the first
+    // publication: the licence published, received, reissued as version 2 and received
+    // again; the record published, received and revoked.
+    let history = wallet(&old_phone, &["history"])?;
+    let events: Vec<(String, String, i64)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["document_id"].as_str().unwrap().to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let of = |document: &str| -> Vec<(String, i64)> {
+        let mut kinds: Vec<(String, i64)> = events
+            .iter()
+            .filter(|(d, _, _)| d == document)
+            .map(|(_, k, v)| (k.clone(), *v))
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    let pairs = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
+        list.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    assert_eq!(
+        of("GPLX-14"),
+        pairs(&[
+            ("new_version", 2),
+            ("published", 1),
+            ("received", 1),
+            ("received", 2)
+        ]),
+        "{history}"
+    );
+    assert_eq!(
+        of("LLTP-14"),
+        pairs(&[("published", 1), ("received", 1), ("state", 1)]),
+        "{history}"
+    );
+    let times: Vec<i64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {history}"
+    );
+    let shown = wallet_text(&old_phone, &["history"])?;
+    assert!(
+        shown.contains("cấp lại: phiên bản mới / reissued: new version v2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("điện thoại này đã nhận / received on this phone v2"),
+        "{shown}"
+    );
+    assert!(shown.contains("v1 ĐÃ THU HỒI / REVOKED"), "{shown}");
+
     // The old phone's licence QR passes a verifier today.
     let qr = wallet(
         &old_phone,
@@ -251,19 +333,38 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let transfer = wallet(&new, &["transfer"])?;
     let next = phones.path().join("next");
     wallet(&next, &["init"])?;
-    let report = wallet(
-        &next,
-        &[
-            "activate",
-            transfer["offer_uri"].as_str().unwrap(),
-            "--tx-code",
-            transfer["tx_code"].as_str().unwrap(),
-        ],
-    )?;
+    let activate_transferred = |dir: &Path| {
+        wallet(
+            dir,
+            &[
+                "activate",
+                transfer["offer_uri"].as_str().unwrap(),
+                "--tx-code",
+                transfer["tx_code"].as_str().unwrap(),
+            ],
+        )
+    };
+    let report = activate_transferred(&next)?;
     assert_eq!(
         received(&report),
         3,
         "ID card, licence, insurance card: {report}"
+    );
+    // The offer was redeemed: a second phone trying it is told why, not only "404".
+    let again = phones.path().join("again");
+    wallet(&again, &["init"])?;
+    let reused = activate_transferred(&again).unwrap_err().to_string();
+    assert!(
+        reused.contains(
+            "unexpected HTTP status 404 from the credential offer endpoint: offer not found"
+        ),
+        "{reused}"
+    );
+    // What giayto printed (the harness's message starts with the arguments given).
+    let printed = reused.split_once("]: ").map_or(reused.as_str(), |(_, p)| p);
+    assert!(
+        !printed.contains(transfer["tx_code"].as_str().unwrap()),
+        "{reused}"
     );
     officer.sync(&server.client, &server.base_url())?;
     let verdict = officer.verify_text(&moved_qr)?;
@@ -279,6 +380,17 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(verdict.valid, "{:?}", verdict.errors);
 
+    // Without a valid ID card the account cannot move: the server's reason is shown.
+    agency::change(server, "police", "CC-14", "revoke")?;
+    let refused = wallet(&new, &["transfer"]).unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "unexpected HTTP status 409 from the account transfer endpoint: the citizen has no \
+             valid ID card from this agency: publish it first"
+        ),
+        "{refused}"
+    );
+
     // The new phone is lost: the counter deactivates the account, everything on it is
     // revoked at once.
     let url = server.url(&format!("/api/v1/accounts/{CITIZEN}/deactivate"));
@@ -287,7 +399,10 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         .post_json(&url, Some(server.api_key("police")?), &json!({}))?
         .expect(&url, 200)?
         .json()?;
-    assert_eq!(closed["revoked_credentials"], 3, "{closed}");
+    assert_eq!(
+        closed["revoked_credentials"], 2,
+        "licence, insurance card (the ID card was revoked before): {closed}"
+    );
     officer.sync(&server.client, &server.base_url())?;
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
@@ -351,6 +466,24 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
         verdict.claims_json
     );
     assert_eq!(representation["representative"]["personal_id"], GUARDIAN);
+    // Labelled in both languages, its end a date rather than Unix seconds.
+    let until = verdict
+        .claims
+        .iter()
+        .find(|c| c.path == "representation.valid_until")
+        .expect("the representation's end is shown");
+    let names = until.label.as_ref().expect("labelled");
+    assert_eq!(
+        (names.vi.as_str(), names.en.as_str()),
+        ("Đại diện đến", "Representation valid until")
+    );
+    let shown = wallet_text(&guardian, &["show", &card])?;
+    let line = shown
+        .lines()
+        .find(|l| l.contains("Đại diện đến / Representation valid until: "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(!line.contains(&ends_at.to_string()), "{line}");
+    assert!(line.contains(" / ") && line.contains("(UTC"), "{line}");
 
     // The child turns 14 (the verifier's clock moved past the guardianship's end): refused.
     let verdict = hospital.verify_text_at(&qr, ends_at + 600)?;

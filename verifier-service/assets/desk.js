@@ -33,8 +33,13 @@ function date(seconds) {
   return `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
 }
 
-// A claim value: ISO dates as dates, the rest as text.
-function value(v) {
+// The claims holding a Unix time (giayto-core's catalogue::representation::UNIX_TIME_CLAIMS;
+// a test in desk.rs keeps the two lists the same).
+const UNIX_TIME_CLAIMS = ["representation.valid_until"];
+
+// A claim value: ISO dates and Unix times as dates, the rest as text.
+function value(v, path) {
+  if (typeof v === "number" && UNIX_TIME_CLAIMS.includes(path)) return date(v);
   if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) {
     const [y, m, d] = v.split("-");
     return `${d}/${m}/${y}`;
@@ -82,7 +87,7 @@ function verdictTable(verdict) {
   }
   for (const claim of verdict.claims || []) {
     const label = claim.label ? both(claim.label.vi, claim.label.en) : claim.path;
-    table.append(row(label, value(claim.value)));
+    table.append(row(label, value(claim.value, claim.path)));
   }
   const v = verdict.validity || {};
   if (v.issued_at) table.append(row(both("Ngày cấp", "Issued"), date(v.issued_at)));

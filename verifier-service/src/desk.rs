@@ -49,3 +49,21 @@ pub fn catalogue() -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// The page shows a `representation.valid_until` (Unix seconds) as a date: its list of
+    /// such claims is core's.
+    #[test]
+    fn the_page_knows_every_unix_time_claim() {
+        let list = giayto_core::catalogue::representation::UNIX_TIME_CLAIMS
+            .iter()
+            .map(|path| format!("{path:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            super::SCRIPT.contains(&format!("const UNIX_TIME_CLAIMS = [{list}];")),
+            "desk.js's UNIX_TIME_CLAIMS is not [{list}]"
+        );
+    }
+}

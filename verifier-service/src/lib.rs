@@ -12,11 +12,11 @@
 
 pub mod certs;
 pub mod config;
-pub mod dcql;
 pub mod desk;
 pub mod http;
 pub mod identity;
 pub mod listener;
+pub mod query;
 pub mod response;
 pub mod result;
 pub mod service;

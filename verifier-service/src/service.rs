@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use giayto_core::oid4vp::{AnsweredCredential, DcqlQuery};
 use giayto_core::verifier::{FailureCode, StatusView, Verdict, VerifierDevice};
 use josekit::jwe::ECDH_ES;
 use josekit::jwk::alg::ec::EcCurve;
@@ -15,8 +16,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
-use crate::dcql::{AnsweredCredential, DcqlError, DcqlQuery};
 use crate::identity::{IdentityError, VerifierIdentity};
+use crate::query::{self, QueryError};
 use crate::response::{self, JWE_ALG, JWE_ENC_VALUES, ResponseError};
 use crate::result::{CredentialResult, RequestResult};
 use crate::store::{
@@ -49,7 +50,7 @@ pub fn system_clock() -> Clock {
 pub enum ServiceError {
     /// The query is malformed or names an unknown preset.
     #[error(transparent)]
-    Query(#[from] DcqlError),
+    Query(#[from] QueryError),
     /// The store refused.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -267,7 +268,7 @@ impl Verifier {
                 preset,
                 same_device,
             } => (
-                DcqlQuery::for_preset(&document, &preset)?,
+                query::for_preset(&document, &preset)?,
                 Some(RequestLabel { document, preset }),
                 same_device,
             ),
@@ -276,7 +277,7 @@ impl Verifier {
                 same_device,
             } => (dcql_query, None, same_device),
         };
-        query.validate()?;
+        query::check(&query)?;
         let now = self.now();
         let key = ECDH_ES
             .generate_ec_key_pair(EcCurve::P256)

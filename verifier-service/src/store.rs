@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::dcql::DcqlQuery;
 use crate::result::RequestResult;
+use giayto_core::oid4vp::DcqlQuery;
 
 /// The most requests one desk session holds; a new one drops its oldest.
 pub const MAX_PER_DESK: usize = 16;

@@ -120,7 +120,11 @@ pub fn fetch_missing_status_lists(service: &Verifier, agent: &ureq::Agent, now: 
         };
         let outcome = perform(agent, &request, MAX_STATUS_LIST_TOKEN_BYTES).and_then(|response| {
             if response.status != 200 {
-                return Err(format!("{}: HTTP status {}", redact(&uri), response.status));
+                return Err(format!(
+                    "{}: {}",
+                    redact(&uri),
+                    giayto_core::http_problem::status_message(response.status, &response.body)
+                ));
             }
             let token = std::str::from_utf8(&response.body)
                 .map_err(|_| format!("{}: not text", redact(&uri)))?;
@@ -166,9 +170,9 @@ pub fn sync_once(
     let response = perform(agent, &request, MAX_TRUST_LIST_TOKEN_BYTES)?;
     if response.status != 200 {
         return Err(format!(
-            "{}: HTTP status {}",
+            "{}: {}",
             redact(trust_list_url),
-            response.status
+            giayto_core::http_problem::status_message(response.status, &response.body)
         ));
     }
     let token = std::str::from_utf8(&response.body)

@@ -96,6 +96,14 @@ fun main(): Unit = runBlocking {
         expect(summary.stateChanges.size == 1 && summary.stateChanges[0].state == "revoked") { "$summary" }
     }
 
+    check("the history has each receipt and the revocation, dates in both languages") {
+        val events = wallet.accountEvents()
+        expect(events.any { it.kind == HistoryEventKind.STATE_CHANGED && it.state == "revoked" && it.documentId == "GPLX-KT-$suffix" }) { "$events" }
+        expect(events.count { it.kind == HistoryEventKind.RECEIVED } == 2) { "$events" }
+        expect(events.all { it.atText.endsWith("(UTC)") }) { "$events" }
+        expect(events.zipWithNext().all { (a, b) -> a.at >= b.at }) { "newest first: $events" }
+    }
+
     println("kotlin account: $passed passed, $failed failed")
     exitProcess(if (failed == 0) 0 else 1)
 }

@@ -261,13 +261,10 @@ fn send_batch(
         .read_to_vec()
         .map_err(|e| CliError::Network(format!("{}: {e}", net::redact_url(url))))?;
     if status != 200 {
-        let detail: Option<Problem> = serde_json::from_slice(&body).ok();
-        let reason = detail
-            .and_then(|p| p.detail.or(p.title))
-            .unwrap_or_default();
         return Err(CliError::Network(format!(
-            "{}: HTTP status {status} {reason}",
-            net::redact_url(url)
+            "{}: {}",
+            net::redact_url(url),
+            giayto_core::http_problem::status_message(status, &body)
         )));
     }
     let mut results = Vec::new();

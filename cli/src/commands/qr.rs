@@ -1,5 +1,6 @@
 //! `giayto qr encode | decode`: turn a presentation into a giayto QR code (text, PNG, SVG
-//! or terminal), and read any giayto QR (text or image) back.
+//! or terminal), and read any giayto QR (text or image) back: what it holds, or with
+//! `--text` its text as a barcode scanner types it.
 
 use clap::{Args, Subcommand};
 use giayto_core::qr::{self, QrPayload};
@@ -34,6 +35,11 @@ pub struct EncodeArgs {
 pub struct DecodeArgs {
     /// QR text, a file holding it, `-` for stdin, or a PNG/JPEG image.
     pub input: String,
+    /// Print the QR's text exactly as a barcode scanner reads it (`GT2:…`, `GTP1:…`,
+    /// `GTC1:…` or a credential offer URI), on one line, instead of what it holds: for a
+    /// desk's scan box or `giayto verify`. The text is checked to be a giayto QR first.
+    #[arg(long)]
+    pub text: bool,
 }
 
 /// Runs `giayto qr ...`.
@@ -53,8 +59,27 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         }
         QrCommand::Decode(args) => {
             let text = scan::read_input(&args.input)?;
+            let is_offer = text.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME);
+            if args.text {
+                // Only a giayto QR's text (base45 and the prefix, or a URI) reaches the
+                // terminal: never what an arbitrary image might hold (control characters).
+                if !is_offer {
+                    qr::text::split_prefix(&text)?;
+                }
+                if text.chars().any(char::is_control) {
+                    return Err(CliError::Format(
+                        "the QR text holds control characters".into(),
+                    ));
+                }
+                if json {
+                    print!("{}", files::pretty_json(&json!({ "qr_text": text }))?);
+                } else {
+                    println!("{text}");
+                }
+                return Ok(EXIT_OK);
+            }
             // The issuance server's offer QR (`qr_png_url`) carries an OpenID4VCI offer URI.
-            if text.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME) {
+            if is_offer {
                 if json {
                     let body = json!({"kind": "credential_offer", "offer_uri": text});
                     print!("{}", files::pretty_json(&body)?);
@@ -79,6 +104,7 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
             if json {
                 let mut body = body;
                 body["kind"] = json!(kind);
+                body["qr_text"] = json!(text);
                 print!("{}", files::pretty_json(&body)?);
             } else if let Some(p) = body.get("presentation").and_then(|p| p.as_str()) {
                 println!("{p}");

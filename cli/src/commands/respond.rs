@@ -217,10 +217,7 @@ pub fn view_text(view: &RequestView) -> String {
                 .as_ref()
                 .map(|l| format!("{} / {}", l.vi, l.en))
                 .unwrap_or_else(|| claim.path.clone());
-            let value = match &claim.value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+            let value = crate::output::value_text(&claim.path, &claim.value);
             out.push_str(&format!("    {label}: {value}\n"));
         }
     }

@@ -192,26 +192,43 @@ pub(super) fn transfer(layout: &Layout, json: bool) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-/// `giayto wallet history`: the last inbox read, newest first.
+/// `giayto wallet history`: every event the vault knows of the account's documents
+/// (published, each new version and change of state the syncs saw, each version this
+/// phone received), newest first, dates in both languages; `--json` gives the events with
+/// Unix seconds.
 pub(super) fn history(layout: &Layout, json: bool) -> Result<u8, CliError> {
+    use giayto_core::wallet::history::{self, AccountEventKind};
     let wallet = layout.open()?;
     let account = wallet
         .account()
         .ok_or_else(|| CliError::Usage(AccountError::NoAccount.to_string()))?;
+    let events = history::history(account, wallet.vault().list());
     if json {
-        print!("{}", files::pretty_json(&account.inbox)?);
+        print!("{}", files::pretty_json(&events)?);
         return Ok(EXIT_OK);
     }
-    for entry in &account.inbox {
+    for event in &events {
+        let v = event.version;
+        let what = match event.kind {
+            AccountEventKind::Published => format!("công bố / published v{v}"),
+            AccountEventKind::NewVersion => {
+                format!("cấp lại: phiên bản mới / reissued: new version v{v}")
+            }
+            AccountEventKind::State => format!("v{v} {}", state_text(&event.state)),
+            AccountEventKind::Received => {
+                format!("điện thoại này đã nhận / received on this phone v{v}")
+            }
+        };
         println!(
-            "{}  {}  {} ({})  v{}  {}",
-            dates::date_time(entry.published_at),
-            entry.document_id,
-            entry.publisher.name_vi,
-            entry.publisher.name_en,
-            entry.version,
-            state_text(&entry.state),
+            "{}  {}  {} ({})  {what}",
+            dates::date_time(event.at),
+            event.document_id,
+            event.publisher.name_vi,
+            event.publisher.name_en,
         );
+    }
+    if events.is_empty() {
+        println!("Chưa có gì / Nothing yet: giayto wallet sync");
     }
     Ok(EXIT_OK)
 }

@@ -22,6 +22,7 @@ mod metadata;
 mod order;
 pub mod paths;
 mod purpose;
+pub mod representation;
 pub mod schema;
 mod values;
 pub(crate) mod vehicle_registration;
@@ -321,9 +322,13 @@ impl DocumentType {
 
     /// The labels of the claim at `path`: property names, with array steps (`*` or an
     /// index) optional, so `["driving_privileges", "0", "class"]` and the keys of a
-    /// processed claim path, `["driving_privileges", "class"]`, both name the class.
+    /// processed claim path, `["driving_privileges", "class"]`, both name the class. The
+    /// `representation` claim a guardian's copy carries beside any document's claims has
+    /// its labels too ([`representation::label`]).
     pub fn claim_label(&self, path: &[&str]) -> Option<Label> {
-        self.claim_spec(path).map(|spec| spec.label)
+        self.claim_spec(path)
+            .map(|spec| spec.label)
+            .or_else(|| representation::label(path))
     }
 
     /// The schema of the claim at `path`, with array steps optional as in

@@ -8,7 +8,14 @@ use serde_json::Value;
 use super::Label;
 
 /// The names of enumeration values that are English words, in Vietnamese and English.
-const ENUMERATIONS: [(&str, Label); 11] = [
+const ENUMERATIONS: [(&str, Label); 12] = [
+    (
+        "guardian",
+        Label {
+            vi: "người giám hộ",
+            en: "guardian",
+        },
+    ),
     (
         "male",
         Label {
@@ -129,7 +136,8 @@ mod tests {
     #[test]
     fn every_vehicle_type_and_sex_is_named() {
         let words = catalogue::vehicle_registration::VEHICLE_TYPES.iter();
-        for value in words.chain(["male", "female"].iter()) {
+        // The `representation` claim's type, too.
+        for value in words.chain(["male", "female", "guardian"].iter()) {
             assert!(value_names(&json!(value)).is_some(), "{value}");
         }
     }

@@ -213,13 +213,16 @@ pub enum Oid4vciError {
         /// The limit.
         limit: usize,
     },
-    /// An HTTP status the protocol does not allow there, without an error body.
-    #[error("unexpected HTTP status {status} from the {endpoint} endpoint")]
+    /// An HTTP status the protocol does not allow there, without an OAuth error body.
+    #[error("unexpected HTTP status {status} from the {endpoint} endpoint{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     UnexpectedStatus {
         /// Where it came from.
         endpoint: Endpoint,
         /// The status code.
         status: u16,
+        /// What the server said: an RFC 9457 problem's `detail` or an OAuth
+        /// `error_description`, cleaned and bounded by [`crate::http_problem::explanation`].
+        detail: Option<String>,
     },
     /// A response body does not have the shape the spec requires.
     #[error("invalid {endpoint} response: {reason}")]

@@ -165,7 +165,8 @@ pub(crate) fn check_status(
 
 /// The issuer's error from an error response: the JSON error body (RFC 6749 §5.2,
 /// OpenID4VCI §8.3.1), else the `error` of a `WWW-Authenticate` challenge (RFC 6750 §3),
-/// else the bare status.
+/// else the status with what an RFC 9457 problem body (or an OAuth body without a known
+/// `error`) explains.
 fn error_from_response(response: &HttpResponse, endpoint: Endpoint) -> Oid4vciError {
     if let Ok(body) = crate::limits::parse_json::<ErrorResponse>(&response.body) {
         return Oid4vciError::Issuer {
@@ -187,6 +188,7 @@ fn error_from_response(response: &HttpResponse, endpoint: Endpoint) -> Oid4vciEr
     Oid4vciError::UnexpectedStatus {
         endpoint,
         status: response.status,
+        detail: crate::http_problem::explanation(&response.body),
     }
 }
 
@@ -294,8 +296,23 @@ mod tests {
             check_status(&bare, Endpoint::Nonce, &[200]),
             Err(Oid4vciError::UnexpectedStatus {
                 endpoint: Endpoint::Nonce,
-                status: 500
+                status: 500,
+                detail: None,
             })
+        );
+        let problem = HttpResponse {
+            status: 409,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/problem+json".into(),
+            )],
+            body: br#"{"type":"https://giayto.gov.vn/problems/conflict","title":"Conflict","status":409,"detail":"the citizen has no valid ID card from this agency: publish it first"}"#.to_vec(),
+        };
+        let error = check_status(&problem, Endpoint::AccountTransfer, &[201]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unexpected HTTP status 409 from the account transfer endpoint: the citizen has no \
+             valid ID card from this agency: publish it first"
         );
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Oid4vpError;
@@ -27,19 +27,22 @@ pub const MAX_CLAIMS_QUERIES: usize = 64;
 pub const MAX_PATH_ELEMENTS: usize = 16;
 /// Most entries of a `values`, `claim_sets`, `credential_sets` or `options` array.
 pub const MAX_ALTERNATIVES: usize = 32;
+/// Longest key (bytes) in a claims path pointer.
+pub const MAX_PATH_KEY_LEN: usize = 256;
 
-/// A DCQL query (OpenID4VP 1.0 section 6). Unknown members are ignored, as the spec says.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A DCQL query (OpenID4VP 1.0 section 6). Unknown members are ignored, as the spec says;
+/// serialised, members at their default are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DcqlQuery {
     /// The Credential Queries (non-empty).
     pub credentials: Vec<CredentialQuery>,
     /// The Credential Set Queries, when the verifier gives alternatives.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_sets: Option<Vec<CredentialSetQuery>>,
 }
 
 /// A Credential Query (OpenID4VP 1.0 section 6.1).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialQuery {
     /// Its identifier: `[A-Za-z0-9_-]+`, unique in the query; the key of the answer in
     /// `vp_token`.
@@ -47,46 +50,46 @@ pub struct CredentialQuery {
     /// The Credential Format Identifier; only `dc+sd-jwt` is held by this wallet.
     pub format: String,
     /// Whether several credentials may answer it (this wallet returns one).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub multiple: bool,
     /// Format-specific constraints (`vct_values` for SD-JWT VC).
     #[serde(default)]
     pub meta: Meta,
     /// Whether a key-binding proof is required (default `true`).
-    #[serde(default = "default_true")]
+    #[serde(default = "default_true", skip_serializing_if = "Clone::clone")]
     pub require_cryptographic_holder_binding: bool,
     /// The claims requested; absent: only what is always shown.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<ClaimsQuery>>,
     /// Alternative combinations of `claims` ids, most preferred first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_sets: Option<Vec<Vec<String>>>,
 }
 
 /// The `meta` of an SD-JWT VC Credential Query (OpenID4VP 1.0 Appendix B.3.5).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Meta {
     /// The accepted types (`vct`), or types they extend.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vct_values: Option<Vec<String>>,
 }
 
 /// A Claims Query (OpenID4VP 1.0 section 6.3).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimsQuery {
     /// Its identifier, required when the Credential Query has `claim_sets`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The claims path pointer (section 7).
     pub path: Vec<PathElement>,
     /// Accepted values (strings, integers, booleans): a claim with another value is treated
     /// as absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<Value>>,
 }
 
 /// A Credential Set Query (OpenID4VP 1.0 section 6.2).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialSetQuery {
     /// Alternative sets of Credential Query ids, each satisfying the use case.
     pub options: Vec<Vec<String>>,
@@ -129,6 +132,12 @@ impl<'de> Deserialize<'de> for PathElement {
     }
 }
 
+impl Serialize for PathElement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
 impl PathElement {
     /// The element as JSON (`"key"`, `0`, `null`).
     pub fn to_json(&self) -> Value {
@@ -167,7 +176,12 @@ impl DcqlQuery {
         Ok(query)
     }
 
-    fn validate(&self) -> Result<(), Oid4vpError> {
+    /// Checks a query built or deserialised otherwise than by [`DcqlQuery::from_json`]: ids
+    /// unique and `[A-Za-z0-9_-]+`, claims paths non-empty, `values` of strings, integers
+    /// or booleans, `claim_sets` naming claim ids, `credential_sets` naming credential
+    /// query ids (OpenID4VP 1.0 sections 6.1 to 6.3), every array within the `MAX_*`
+    /// bounds above ([`Oid4vpError::InvalidQuery`]).
+    pub fn validate(&self) -> Result<(), Oid4vpError> {
         if self.credentials.is_empty() {
             return Err(invalid("credentials is empty"));
         }
@@ -230,7 +244,13 @@ impl CredentialQuery {
         }
         let mut claim_ids = HashSet::new();
         for claim in claims {
-            if claim.path.is_empty() || claim.path.len() > MAX_PATH_ELEMENTS {
+            if claim.path.is_empty()
+                || claim.path.len() > MAX_PATH_ELEMENTS
+                || claim
+                    .path
+                    .iter()
+                    .any(|e| matches!(e, PathElement::Key(k) if k.len() > MAX_PATH_KEY_LEN))
+            {
                 return Err(invalid("a claims path pointer is empty or too long"));
             }
             if let Some(id) = &claim.id {
@@ -495,7 +515,7 @@ impl CredentialQuery {
 /// Resolves every claims query against `claims`; `None` if one selects nothing (after
 /// value matching, OpenID4VP 1.0 section 6.4.1: a claim whose value does not match is
 /// treated as absent).
-fn resolve_all<'q>(
+pub(crate) fn resolve_all<'q>(
     queries: impl Iterator<Item = &'q ClaimsQuery>,
     claims: &Map<String, Value>,
 ) -> Option<Vec<ClaimPath>> {

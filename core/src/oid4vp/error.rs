@@ -81,7 +81,7 @@ pub enum Oid4vpError {
     #[error("could not encrypt the response: {0}")]
     Encryption(String),
     /// The HTTP response was too large, or an error status.
-    #[error("{endpoint} answered {status}{}", .error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    #[error("{endpoint} answered {status}{}{}", .error.as_deref().map(|e| format!(": {e}")).unwrap_or_default(), .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Http {
         /// Which endpoint.
         endpoint: &'static str,
@@ -89,6 +89,9 @@ pub enum Oid4vpError {
         status: u16,
         /// The OAuth `error` code, sanitised, when the body had one.
         error: Option<String>,
+        /// What the server explained: an OAuth `error_description` or an RFC 9457
+        /// problem's `detail`, cleaned and bounded by [`crate::http_problem::explanation`].
+        detail: Option<String>,
     },
     /// A response body is larger than the wallet reads.
     #[error("{endpoint} sent {size} bytes, more than the {limit} read")]

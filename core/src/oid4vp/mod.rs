@@ -11,8 +11,10 @@
 
 pub mod candidates;
 pub mod dcql;
+pub mod dcql_check;
 mod error;
 pub mod invocation;
+pub mod preset_query;
 pub mod registration;
 pub mod request;
 pub mod response;
@@ -24,8 +26,10 @@ pub use dcql::{
     Candidate, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery, FORMAT_DC_SD_JWT, Meta,
     PathElement, QueryAnswer, select_claims,
 };
+pub use dcql_check::{AnsweredCredential, NotAnswered};
 pub use error::Oid4vpError;
 pub use invocation::{HAIP_VP_SCHEME, Invocation, OPENID4VP_SCHEME};
+pub use preset_query::{MAX_PRESET_CLAIM_SETS, catalogue_pointer};
 pub use registration::{Registration, UnregisteredClaim};
 pub use request::{
     DIRECT_POST_JWT, REQUEST_OBJECT_TYP, SELF_ISSUED_AUDIENCE, VerifiedRequest, X509_HASH_PREFIX,

@@ -97,6 +97,7 @@ pub fn request_object_of(response: &HttpResponse) -> Result<String, Oid4vpError>
             endpoint: "request_uri",
             status: response.status,
             error: None,
+            detail: crate::http_problem::explanation(&response.body),
         });
     }
     let text = std::str::from_utf8(&response.body)

@@ -61,7 +61,8 @@ pub fn post_form(
 
 /// Reads the verifier's reply to the posted response: 200 with a JSON object (or an empty
 /// body), whose `redirect_uri`, if any, must be `https` (or `http` on loopback). An error
-/// status is [`Oid4vpError::Http`] with the OAuth `error` code when the body has one.
+/// status is [`Oid4vpError::Http`] with the OAuth `error` code and `error_description`
+/// (or a problem's `detail`) when the body has them.
 pub fn read_reply(response: &HttpResponse) -> Result<ResponseOutcome, Oid4vpError> {
     if response.body.len() > MAX_REPLY_BYTES {
         return Err(Oid4vpError::TooLarge {
@@ -90,6 +91,7 @@ pub fn read_reply(response: &HttpResponse) -> Result<ResponseOutcome, Oid4vpErro
             endpoint: "response_uri",
             status: response.status,
             error,
+            detail: crate::http_problem::explanation(&response.body),
         });
     }
     let redirect_uri = match body.as_ref().and_then(|b| b.get("redirect_uri")) {

@@ -50,6 +50,10 @@ pub struct StoredAccount {
     /// `revoked`, `suspended`. Absent: valid (or never checked).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status_marks: BTreeMap<String, String>,
+    /// What the syncs saw and received, oldest first (see [`crate::wallet::history`]);
+    /// empty in vaults written before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::wallet::history::AccountEvent>,
 }
 
 /// A status list as a sync last read it: its `ETag` and the indices it was read for. The

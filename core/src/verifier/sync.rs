@@ -390,7 +390,10 @@ fn get(url: &str, accept: &str) -> HttpRequest {
 /// A 2xx answer of at most `limit` body bytes.
 fn check_status(response: &HttpResponse, limit: usize) -> Result<(), String> {
     if !(200..300).contains(&response.status) {
-        return Err(format!("HTTP status {}", response.status));
+        return Err(crate::http_problem::status_message(
+            response.status,
+            &response.body,
+        ));
     }
     if response.body.len() > limit {
         return Err(format!(

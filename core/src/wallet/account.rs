@@ -185,6 +185,7 @@ impl Activation {
             synced_at: None,
             status_lists: Default::default(),
             status_marks: Default::default(),
+            history: Vec::new(),
         };
         Ok((account, token.access_token))
     }
@@ -553,6 +554,10 @@ impl Wallet {
         stored.account = Some(link_of(entry, credential_identifier));
         let id = stored.id.clone();
         self.vault.insert(stored)?;
+        if let Some(mut account) = self.vault.account().cloned() {
+            super::history::log(&mut account, [super::history::received_event(entry, now)]);
+            self.vault.set_account(Some(account))?;
+        }
         let older: Vec<(String, String)> = self
             .vault
             .list()
@@ -892,6 +897,8 @@ impl AccountSync {
         let mut account = wallet.account().ok_or(AccountError::NoAccount)?.clone();
         if let Some((inbox, etag)) = self.inbox.take() {
             self.report.marked = wallet.apply_inbox(&inbox)?.marked;
+            let seen = super::history::inbox_events(&account.inbox, &inbox.documents);
+            super::history::log(&mut account, seen);
             account.inbox_etag = etag;
             account.citizen_id = Some(inbox.citizen_id);
             account.inbox = inbox.documents;

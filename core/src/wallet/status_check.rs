@@ -367,7 +367,10 @@ fn get(url: String, accept: &str) -> HttpRequest {
 /// The token of a list answer: `200`, at most [`MAX_STATUS_LIST_TOKEN_BYTES`], UTF-8.
 fn list_token(response: &HttpResponse) -> Result<String, String> {
     if response.status != 200 {
-        return Err(format!("HTTP status {}", response.status));
+        return Err(crate::http_problem::status_message(
+            response.status,
+            &response.body,
+        ));
     }
     if response.body.len() > MAX_STATUS_LIST_TOKEN_BYTES {
         return Err(format!("larger than {MAX_STATUS_LIST_TOKEN_BYTES} bytes"));
@@ -382,7 +385,10 @@ fn list_token(response: &HttpResponse) -> Result<String, String> {
 /// issuer publishes them; `jwks_uri` is not followed).
 fn issuer_keys(response: &HttpResponse, iss: &str) -> Result<Jwks, String> {
     if response.status != 200 {
-        return Err(format!("issuer metadata: HTTP status {}", response.status));
+        return Err(format!(
+            "issuer metadata: {}",
+            crate::http_problem::status_message(response.status, &response.body)
+        ));
     }
     if response.body.len() > MAX_RESPONSE_BYTES {
         return Err(format!(

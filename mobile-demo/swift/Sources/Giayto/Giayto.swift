@@ -2375,6 +2375,14 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * Every event the vault knows of the account's documents, newest first: each
+     * publication, new version and change of state the syncs saw, and each version this
+     * phone received (the inbox of [`Wallet::account_history`] gives only a document's
+     * first publication and latest version). Empty without an account.
+     */
+    func accountEvents()  -> [HistoryEvent]
+    
+    /**
      * The account's history as the last sync read it: every document published for the
      * citizen, by whom and when, newest first. Empty without an account.
      */
@@ -2604,6 +2612,21 @@ public static func `open`(path: String, vaultKey: Data, keyStore: KeyStore, http
 }
     
 
+    
+    /**
+     * Every event the vault knows of the account's documents, newest first: each
+     * publication, new version and change of state the syncs saw, and each version this
+     * phone received (the inbox of [`Wallet::account_history`] gives only a document's
+     * first publication and latest version). Empty without an account.
+     */
+open func accountEvents() -> [HistoryEvent]  {
+    return try!  FfiConverterSequenceTypeHistoryEvent.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_giayto_bindings_fn_method_wallet_account_events(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * The account's history as the last sync read it: every document published for the
@@ -3337,6 +3360,148 @@ public func FfiConverterTypeDocumentTypeInfo_lower(_ value: DocumentTypeInfo) ->
 
 
 /**
+ * One event of the account's history, as the vault knows it (core
+ * [`giayto_core::wallet::history`]).
+ */
+public struct HistoryEvent: Equatable, Hashable {
+    /**
+     * When, Unix seconds.
+     */
+    public let at: Int64
+    /**
+     * The same as a date in Vietnamese and English (UTC):
+     * `30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)`.
+     */
+    public let atText: String
+    /**
+     * What happened.
+     */
+    public let kind: HistoryEventKind
+    /**
+     * The publisher's own document id.
+     */
+    public let documentId: String
+    /**
+     * The publishing agency's id.
+     */
+    public let publisherId: String
+    /**
+     * Its Vietnamese name.
+     */
+    public let publisherNameVi: String
+    /**
+     * Its English name.
+     */
+    public let publisherNameEn: String
+    /**
+     * The version concerned.
+     */
+    public let version: Int64
+    /**
+     * The document's state then: `valid`, `suspended` or `revoked`.
+     */
+    public let state: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When, Unix seconds.
+         */at: Int64, 
+        /**
+         * The same as a date in Vietnamese and English (UTC):
+         * `30/11/2026 16:07:49 / 30 Nov 2026 16:07:49 (UTC)`.
+         */atText: String, 
+        /**
+         * What happened.
+         */kind: HistoryEventKind, 
+        /**
+         * The publisher's own document id.
+         */documentId: String, 
+        /**
+         * The publishing agency's id.
+         */publisherId: String, 
+        /**
+         * Its Vietnamese name.
+         */publisherNameVi: String, 
+        /**
+         * Its English name.
+         */publisherNameEn: String, 
+        /**
+         * The version concerned.
+         */version: Int64, 
+        /**
+         * The document's state then: `valid`, `suspended` or `revoked`.
+         */state: String) {
+        self.at = at
+        self.atText = atText
+        self.kind = kind
+        self.documentId = documentId
+        self.publisherId = publisherId
+        self.publisherNameVi = publisherNameVi
+        self.publisherNameEn = publisherNameEn
+        self.version = version
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HistoryEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEvent {
+        return
+            try HistoryEvent(
+                at: FfiConverterInt64.read(from: &buf), 
+                atText: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeHistoryEventKind.read(from: &buf), 
+                documentId: FfiConverterString.read(from: &buf), 
+                publisherId: FfiConverterString.read(from: &buf), 
+                publisherNameVi: FfiConverterString.read(from: &buf), 
+                publisherNameEn: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt64.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HistoryEvent, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.at, into: &buf)
+        FfiConverterString.write(value.atText, into: &buf)
+        FfiConverterTypeHistoryEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.documentId, into: &buf)
+        FfiConverterString.write(value.publisherId, into: &buf)
+        FfiConverterString.write(value.publisherNameVi, into: &buf)
+        FfiConverterString.write(value.publisherNameEn, into: &buf)
+        FfiConverterInt64.write(value.version, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEvent_lift(_ buf: RustBuffer) throws -> HistoryEvent {
+    return try FfiConverterTypeHistoryEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEvent_lower(_ value: HistoryEvent) -> RustBuffer {
+    return FfiConverterTypeHistoryEvent.lower(value)
+}
+
+
+/**
  * One header field.
  */
 public struct HttpHeader: Equatable, Hashable {
@@ -3592,7 +3757,8 @@ public struct LabelledClaim: Equatable, Hashable {
      */
     public let labelEn: String?
     /**
-     * The value as text: a string as it is, anything else as JSON.
+     * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
+     * a date in Vietnamese and English (UTC), anything else as JSON.
      */
     public let value: String
     /**
@@ -3613,7 +3779,8 @@ public struct LabelledClaim: Equatable, Hashable {
          * English label, when the document type is in the catalogue.
          */labelEn: String?, 
         /**
-         * The value as text: a string as it is, anything else as JSON.
+         * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
+         * a date in Vietnamese and English (UTC), anything else as JSON.
          */value: String, 
         /**
          * The value as JSON.
@@ -6022,6 +6189,101 @@ public func FfiConverterTypeGiaytoError_lower(_ value: GiaytoError) -> RustBuffe
 
 
 /**
+ * What happened to a document of the account ([`AccountEventKind`]).
+ */
+
+public enum HistoryEventKind: Equatable, Hashable {
+    
+    /**
+     * The agency published it (its first version).
+     */
+    case published
+    /**
+     * The agency reissued it: a new version.
+     */
+    case newVersion
+    /**
+     * Its state changed (`revoked`, `suspended`, `valid` again).
+     */
+    case stateChanged
+    /**
+     * This phone received a version of it.
+     */
+    case received
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HistoryEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = HistoryEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .published
+        
+        case 2: return .newVersion
+        
+        case 3: return .stateChanged
+        
+        case 4: return .received
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HistoryEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .published:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .newVersion:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .stateChanged:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .received:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEventKind_lift(_ buf: RustBuffer) throws -> HistoryEventKind {
+    return try FfiConverterTypeHistoryEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEventKind_lower(_ value: HistoryEventKind) -> RustBuffer {
+    return FfiConverterTypeHistoryEventKind.lower(value)
+}
+
+
+
+/**
  * Whether the presentation came from the phone the document was issued to.
  */
 
@@ -6892,6 +7154,31 @@ fileprivate struct FfiConverterSequenceTypeDocumentTypeInfo: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHistoryEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [HistoryEvent]
+
+    public static func write(_ value: [HistoryEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHistoryEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HistoryEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HistoryEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHistoryEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -7437,6 +7724,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text() != 2469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_giayto_bindings_checksum_method_wallet_account_events() != 53107) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_account_history() != 19879) {

@@ -554,6 +554,11 @@ void uniffi_giayto_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Non
 uint64_t uniffi_giayto_bindings_fn_constructor_wallet_open(RustBuffer path, RustBuffer vault_key, uint64_t key_store, uint64_t http
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_EVENTS
+RustBuffer uniffi_giayto_bindings_fn_method_wallet_account_events(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_FN_METHOD_WALLET_ACCOUNT_HISTORY
 RustBuffer uniffi_giayto_bindings_fn_method_wallet_account_history(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1083,6 +1088,12 @@ uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_presentation(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_VERIFIER_VERIFY_QR_TEXT
 uint16_t uniffi_giayto_bindings_checksum_method_verifier_verify_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACCOUNT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GIAYTO_BINDINGS_CHECKSUM_METHOD_WALLET_ACCOUNT_EVENTS
+uint16_t uniffi_giayto_bindings_checksum_method_wallet_account_events(void
     
 );
 #endif
