@@ -56,10 +56,12 @@ fn run(backend: Backend) {
     server.stop().unwrap();
 }
 
-/// `giayto --json wallet --dir DIR args...`: the parsed JSON answer, or the failure.
-fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
+/// `giayto [--json] wallet --dir DIR args...`: its standard output, or the failure (with
+/// what it printed).
+fn run_wallet(dir: &Path, json: bool, args: &[&str]) -> Result<Vec<u8>, HarnessError> {
     let out = Command::new(giayto_binary()?)
-        .args(["--json", "wallet", "--dir"])
+        .args(json.then_some("--json"))
+        .args(["wallet", "--dir"])
         .arg(dir)
         .args(args)
         .env_remove("GIAYTO_VAULT_KEY")
@@ -72,26 +74,18 @@ fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    serde_json::from_slice(&out.stdout)
+    Ok(out.stdout)
+}
+
+/// `giayto --json wallet --dir DIR args...`: the parsed JSON answer, or the failure.
+fn wallet(dir: &Path, args: &[&str]) -> Result<Value, HarnessError> {
+    serde_json::from_slice(&run_wallet(dir, true, args)?)
         .map_err(|e| HarnessError::Unexpected(format!("giayto wallet {args:?}: {e}")))
 }
 
 /// `giayto wallet --dir DIR args...` for people: its text, or the failure.
 fn wallet_text(dir: &Path, args: &[&str]) -> Result<String, HarnessError> {
-    let out = Command::new(giayto_binary()?)
-        .args(["wallet", "--dir"])
-        .arg(dir)
-        .args(args)
-        .env_remove("GIAYTO_VAULT_KEY")
-        .env_remove("GIAYTO_WALLET")
-        .output()?;
-    if !out.status.success() {
-        return Err(HarnessError::Unexpected(format!(
-            "giayto wallet {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(String::from_utf8_lossy(&run_wallet(dir, false, args)?).into_owned())
 }
 
 fn publish(server: &Server, type_id: &'static str, document_id: &str) -> Result<(), HarnessError> {
