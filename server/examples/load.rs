@@ -11,6 +11,12 @@
 //! build it with `--bin giayto-server`) on one fresh PostgreSQL database with one master
 //! key, spreads the 32 clients over them and reports the combined rate, with each
 //! process's resident memory idle (after start) and its peak (`VmHWM`) after the run.
+//!
+//! Bulk only: with `GIAYTO_LOAD_ONLY=bulk` it measures bulk publishing alone, [`BULK_RUNS`]
+//! times per database (each a fresh set of document ids), and prints each rate and their
+//! median; the scale-out part then reports one process's RSS after a bulk run, so running it
+//! with 50,000 and then 200,000 documents shows whether memory stays flat with the stream's
+//! length.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
@@ -24,6 +30,30 @@ use serde_json::{Value, json};
 
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 const CLIENTS: usize = 32;
+/// Bulk runs per database in the bulk-only mode.
+const BULK_RUNS: usize = 5;
+
+/// `GIAYTO_LOAD_ONLY=bulk`: bulk publishing only.
+fn bulk_only() -> bool {
+    std::env::var("GIAYTO_LOAD_ONLY").is_ok_and(|v| v == "bulk")
+}
+
+/// Runs bulk publishing of `n` documents [`BULK_RUNS`] times; prints each rate and the median.
+async fn bulk_runs(label: &str, client: &reqwest::Client, base: &str, key: &str, n: usize) {
+    let mut rates = Vec::new();
+    for run in 0..BULK_RUNS {
+        let t = Instant::now();
+        let _ = bulk(client, base, key, &format!("bulk{run}"), n).await;
+        let rate = n as f64 / t.elapsed().as_secs_f64();
+        println!("{label}: bulk publish run {run}: {n} documents = {rate:.0} documents/s");
+        rates.push(rate);
+    }
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "{label}: bulk publish median of {BULK_RUNS}: {:.0} documents/s",
+        rates[BULK_RUNS / 2]
+    );
+}
 
 fn claims() -> Value {
     json!({
@@ -184,6 +214,10 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         .build()
         .unwrap();
 
+    if bulk_only() {
+        bulk_runs(label, &client, &base, &key, bulk_docs).await;
+        return;
+    }
     let t = Instant::now();
     let _ = bulk(&client, &base, &key, "bulk", bulk_docs).await;
     let bulk_secs = t.elapsed().as_secs_f64();
@@ -336,6 +370,22 @@ async fn scale_out(database_url: String, processes: usize, issuances: usize, bul
         .map(|p| format!("{:.1}", rss_mb(*p).0))
         .collect();
     let label = format!("PostgreSQL x{processes} processes");
+    if bulk_only() {
+        bulk_runs(&label, &client, &bases[0], &key, bulk_docs).await;
+        let rss: Vec<String> = pids
+            .iter()
+            .map(|p| {
+                let (now, peak) = rss_mb(*p);
+                format!("{now:.1} (peak {peak:.1})")
+            })
+            .collect();
+        println!(
+            "{label}: server RSS idle {} MB, after bulk {} MB",
+            idle.join(" / "),
+            rss.join(" / ")
+        );
+        return;
+    }
     let t = Instant::now();
     let _ = bulk(&client, &bases[0], &key, "bulk", bulk_docs).await;
     let bulk_secs = t.elapsed().as_secs_f64();
@@ -385,6 +435,9 @@ fn main() {
     let issuances = args.first().copied().unwrap_or(5_000);
     let bulk_docs = args.get(1).copied().unwrap_or(50_000);
     josekit_loop();
+    if bulk_only() {
+        println!("bulk only (GIAYTO_LOAD_ONLY=bulk): {BULK_RUNS} runs per database");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

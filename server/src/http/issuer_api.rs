@@ -48,7 +48,7 @@ pub async fn publish(
     body: Bytes,
 ) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
     let req = parse_json::<PublishRequest>(&body)?;
-    let (published, res) = documents::publish(&state.services, &agency, &req).await?;
+    let (published, res) = documents::publish(&state.services, &agency, req).await?;
     let status = match published {
         Published::Created => {
             metrics::counter!("giayto_documents_published_total").increment(1);
@@ -480,41 +480,124 @@ fn fail_batch(batch: Batch, e: &ApiError) -> Vec<BulkLine> {
         .into_iter()
         .map(|(line, parsed)| match parsed {
             Err(own) => error_line(line, None, own),
-            Ok(req) => BulkLine {
-                line,
-                status: e.status().as_u16(),
-                document_id: Some(req.document_id),
-                offer: None,
-                error: Some(problem_of(e)),
-            },
+            Ok(req) => failed_line(line, req.document_id, e),
         })
         .collect()
 }
 
-async fn run_batch(services: &Services, agency: &Agency, batch: Batch) -> Vec<BulkLine> {
-    let mut out: Vec<BulkLine> = Vec::with_capacity(batch.len());
-    let mut good: Vec<(usize, PublishRequest)> = Vec::with_capacity(batch.len());
-    for (line, parsed) in batch {
-        match parsed {
-            Err(e) => out.push(error_line(line, None, e)),
-            // Checked against the catalogue and the agency's rights in `publish_batch`.
-            Ok(req) => good.push((line, req)),
-        }
+/// The answer of a parsed line that a fault of the whole batch (`e`) stopped.
+fn failed_line(line: usize, document_id: String, e: &ApiError) -> BulkLine {
+    BulkLine {
+        line,
+        status: e.status().as_u16(),
+        document_id: Some(document_id),
+        offer: None,
+        error: Some(problem_of(e)),
     }
-    if !good.is_empty() {
-        match publish_batch(services, agency, &good).await {
-            Ok(lines) => out.extend(lines),
+}
+
+/// A batch after its CPU work: the answers of the lines refused already (did not parse,
+/// break a rule of the catalogue or the agency's rights) and the documents ready to insert,
+/// each with its line number and the agency's document id.
+struct PreparedBatch {
+    refused: Vec<BulkLine>,
+    ready: Vec<documents::PreparedPublish>,
+    ready_lines: Vec<(usize, String)>,
+}
+
+/// Checks and prepares every line of `batch` (no I/O: run off the async workers). A fault
+/// that is no line's own (the random generator failed) answers every parsed line with it.
+fn prepare_batch(
+    services: &Services,
+    agency: &Agency,
+    batch: Batch,
+) -> Result<PreparedBatch, Vec<BulkLine>> {
+    let mut refused = Vec::new();
+    let mut ready = Vec::with_capacity(batch.len());
+    let mut ready_lines = Vec::with_capacity(batch.len());
+    let mut rest = batch.into_iter();
+    while let Some((line, parsed)) = rest.next() {
+        let req = match parsed {
+            Err(e) => {
+                refused.push(error_line(line, None, e));
+                continue;
+            }
+            Ok(req) => req,
+        };
+        let document_id = req.document_id.clone();
+        match documents::prepare(services, agency, req) {
+            Ok(p) => {
+                ready.push(p);
+                ready_lines.push((line, document_id));
+            }
+            Err(e) if is_line_error(&e) => {
+                refused.push(error_line(line, Some(document_id), e.into()));
+            }
             Err(e) => {
                 let e = ApiError::from(e);
-                out.extend(fail_batch(
-                    good.into_iter().map(|(l, r)| (l, Ok(r))).collect(),
-                    &e,
-                ));
+                let mut lines = refused;
+                lines.extend(
+                    ready_lines
+                        .into_iter()
+                        .map(|(l, id)| failed_line(l, id, &e)),
+                );
+                lines.push(failed_line(line, document_id, &e));
+                lines.extend(fail_batch(rest.collect(), &e));
+                lines.sort_by_key(|l| l.line);
+                return Err(lines);
             }
         }
     }
-    out.sort_by_key(|l| l.line);
-    out
+    Ok(PreparedBatch {
+        refused,
+        ready,
+        ready_lines,
+    })
+}
+
+/// Publishes a batch: the CPU work on the blocking pool, then one transaction. Answers
+/// every line of `batch`, in order.
+async fn run_batch(services: &Services, agency: &Agency, batch: Batch) -> Vec<BulkLine> {
+    let lines: Vec<usize> = batch.iter().map(|(l, _)| *l).collect();
+    let (s, a) = (services.clone(), agency.clone());
+    let prepared = match tokio::task::spawn_blocking(move || prepare_batch(&s, &a, batch)).await {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(failed)) => return failed,
+        Err(e) => {
+            // A panic while preparing: nothing of the batch was published.
+            let e = ApiError::internal(&e);
+            return lines
+                .into_iter()
+                .map(|line| BulkLine {
+                    line,
+                    status: e.status().as_u16(),
+                    document_id: None,
+                    offer: None,
+                    error: Some(problem_of(&e)),
+                })
+                .collect();
+        }
+    };
+    let PreparedBatch {
+        mut refused,
+        ready,
+        ready_lines,
+    } = prepared;
+    if !ready.is_empty() {
+        match publish_batch(services, agency, ready, &ready_lines).await {
+            Ok(lines) => refused.extend(lines),
+            Err(e) => {
+                let e = ApiError::from(e);
+                refused.extend(
+                    ready_lines
+                        .into_iter()
+                        .map(|(l, id)| failed_line(l, id, &e)),
+                );
+            }
+        }
+    }
+    refused.sort_by_key(|l| l.line);
+    refused
 }
 
 /// Errors that belong to one line; any other fails the whole batch.
@@ -529,31 +612,20 @@ fn is_line_error(e: &DomainError) -> bool {
     )
 }
 
+/// Inserts the prepared documents in one transaction; one answer per document, in the
+/// order of `ready_lines`.
 async fn publish_batch(
     services: &Services,
     agency: &Agency,
-    good: &[(usize, PublishRequest)],
+    ready: Vec<documents::PreparedPublish>,
+    ready_lines: &[(usize, String)],
 ) -> Result<Vec<BulkLine>, DomainError> {
-    // The CPU work (checks, hashes, wrapping, offer views) before taking the write lock.
-    let mut lines = Vec::with_capacity(good.len());
-    let mut ready = Vec::with_capacity(good.len());
-    let mut ready_lines = Vec::with_capacity(good.len());
-    for (line, req) in good {
-        match documents::prepare(services, agency, req) {
-            Ok(p) => {
-                ready.push(p);
-                ready_lines.push((*line, req.document_id.clone()));
-            }
-            Err(e) if is_line_error(&e) => {
-                lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let mut lines = Vec::with_capacity(ready.len());
     let mut tx = services.db.begin().await?;
     let outcomes = documents::publish_prepared(services.db.kind(), &mut tx, agency, ready).await?;
     let mut created = 0u64;
-    for ((line, document_id), outcome) in ready_lines.into_iter().zip(outcomes) {
+    for ((line, document_id), outcome) in ready_lines.iter().zip(outcomes) {
+        let document_id = Some(document_id.clone());
         match outcome {
             Ok(outcome) => {
                 let status = match outcome.published {
@@ -564,15 +636,15 @@ async fn publish_batch(
                     Published::Replayed => 200,
                 };
                 lines.push(BulkLine {
-                    line,
+                    line: *line,
                     status,
-                    document_id: Some(document_id),
+                    document_id,
                     offer: outcome.offer,
                     error: None,
                 });
             }
             Err(e) if is_line_error(&e) => {
-                lines.push(error_line(line, Some(document_id), e.into()));
+                lines.push(error_line(*line, document_id, e.into()));
             }
             Err(e) => return Err(e),
         }
