@@ -227,18 +227,21 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     );
 
     let offers = bulk(&client, &base, &key, "flow", issuances).await;
-    issue_all(label, &client, &[base], offers).await;
+    issue_all(label, &client, &[base], &[], offers).await;
 }
 
-/// Runs the issuances of `offers` with [`CLIENTS`] clients spread over `bases`; prints the
-/// combined rate and latencies.
+/// Runs the issuances of `offers` with [`CLIENTS`] clients spread over `bases` (served by
+/// the processes `server_pids`, or by this one when empty); prints the combined rate and
+/// latencies, then where the CPU went per issuance and the load average.
 async fn issue_all(
     label: &str,
     client: &reqwest::Client,
     bases: &[String],
+    server_pids: &[u32],
     offers: Vec<(String, String)>,
 ) {
     let issuances = offers.len();
+    let cpu_before = CpuSplit::now(server_pids);
     let holder: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap());
     let queue = Arc::new(std::sync::Mutex::new(offers));
     let t = Instant::now();
@@ -274,6 +277,91 @@ async fn issue_all(
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
     );
+    let cpu = CpuSplit::now(server_pids).since(&cpu_before);
+    let per = |secs: f64| secs * 1000.0 / issuances as f64;
+    let this = if server_pids.is_empty() {
+        "load generator + server"
+    } else {
+        "load generator"
+    };
+    println!(
+        "{label}: CPU per issuance: {this} {:.2} ms, server processes {:.2} ms, PostgreSQL {:.2} ms; \
+         {:.2} of {} cores busy; load average {}",
+        per(cpu.this),
+        per(cpu.servers),
+        per(cpu.postgres),
+        (cpu.this + cpu.servers + cpu.postgres) / secs,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average(),
+    );
+}
+
+/// CPU seconds (user + system) spent so far by this process, by the server processes and by
+/// every PostgreSQL process of the machine (Linux `/proc`; 0 where unreadable).
+struct CpuSplit {
+    this: f64,
+    servers: f64,
+    postgres: f64,
+}
+
+impl CpuSplit {
+    fn now(server_pids: &[u32]) -> Self {
+        let postgres = std::fs::read_dir("/proc")
+            .map(|dir| {
+                dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                    .filter_map(|pid| {
+                        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                        stat.contains("(postgres)").then(|| cpu_of_stat(&stat))
+                    })
+                    .sum()
+            })
+            .unwrap_or(0.0);
+        Self {
+            this: cpu_secs(std::process::id()),
+            servers: server_pids.iter().map(|p| cpu_secs(*p)).sum(),
+            postgres,
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            this: self.this - before.this,
+            servers: self.servers - before.servers,
+            postgres: self.postgres - before.postgres,
+        }
+    }
+}
+
+/// CPU seconds of process `pid` so far.
+fn cpu_secs(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| cpu_of_stat(&s))
+        .unwrap_or(0.0)
+}
+
+/// `utime + stime` of a `/proc/<pid>/stat` line, in seconds (fields 14 and 15, after the
+/// command name in parentheses; clock ticks of 1/100 s, Linux's `USER_HZ` on every
+/// architecture it runs this on).
+fn cpu_of_stat(stat: &str) -> f64 {
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After ')': field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// A process's resident set and its peak so far, MB (Linux `/proc`; 0 when unknown).
@@ -394,7 +482,7 @@ async fn scale_out(database_url: String, processes: usize, issuances: usize, bul
         bulk_docs as f64 / bulk_secs
     );
     let offers = bulk(&client, &bases[0], &key, "flow", issuances).await;
-    issue_all(&label, &client, &bases, offers).await;
+    issue_all(&label, &client, &bases, &pids, offers).await;
     let peak: Vec<String> = pids
         .iter()
         .map(|p| format!("{:.1}", rss_mb(*p).1))
@@ -434,6 +522,7 @@ fn main() {
         .collect();
     let issuances = args.first().copied().unwrap_or(5_000);
     let bulk_docs = args.get(1).copied().unwrap_or(50_000);
+    println!("load average before: {}", load_average());
     josekit_loop();
     if bulk_only() {
         println!("bulk only (GIAYTO_LOAD_ONLY=bulk): {BULK_RUNS} runs per database");

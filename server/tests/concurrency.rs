@@ -1,6 +1,7 @@
-//! Two server processes (the built binary, twice) on one PostgreSQL database: thousands of
-//! OpenID4VCI issuances with revocations in parallel, spread over both processes. Every
-//! status-list slot must be unique and every revocation visible in the served status lists.
+//! Two and four server processes (the built binary) on one PostgreSQL database: thousands
+//! of OpenID4VCI issuances with revocations in parallel, spread over the processes. Every
+//! status-list slot must be unique and every revocation visible in the served status lists,
+//! whichever process serves them (issue 17: scaling out keeps the correctness of one).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -18,7 +19,13 @@ use tokio::sync::Semaphore;
 const DOCUMENTS: usize = 2000;
 const PARALLEL: usize = 24;
 
-async fn spawn_server(database_url: &str, master_key: &std::path::Path) -> (Child, String) {
+/// Starts one server process; `connections` is its pool size (the processes of one test share
+/// 16 PostgreSQL connections, so tests running side by side stay far below its default 100).
+async fn spawn_server(
+    database_url: &str,
+    master_key: &std::path::Path,
+    connections: usize,
+) -> (Child, String) {
     let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_giayto-server"))
         .arg("serve")
@@ -28,7 +35,7 @@ async fn spawn_server(database_url: &str, master_key: &std::path::Path) -> (Chil
         .env("GIAYTO_MASTER_KEY_FILE", master_key)
         .env("GIAYTO_DEMO", "false")
         .env("GIAYTO_STATUS_LIST_SIZE", "1024")
-        .env("GIAYTO_DATABASE_MAX_CONNECTIONS", "8")
+        .env("GIAYTO_DATABASE_MAX_CONNECTIONS", connections.to_string())
         .env("GIAYTO_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -123,6 +130,18 @@ async fn issue(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_issue_and_revoke_in_parallel() {
+    issue_and_revoke_in_parallel(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_issue_and_revoke_in_parallel() {
+    issue_and_revoke_in_parallel(4).await;
+}
+
+/// [`DOCUMENTS`] issuances, every third document revoked at the same time, on `processes`
+/// server processes sharing one PostgreSQL database and master key: each issuance on one
+/// process, its revocation on the next.
+async fn issue_and_revoke_in_parallel(processes: usize) {
     let Some(admin) = common::postgres_url() else {
         return;
     };
@@ -146,21 +165,26 @@ async fn two_processes_issue_and_revoke_in_parallel() {
         .unwrap()
         .1
         .secret;
-    let (_a, base_a) = spawn_server(&database_url, &master).await;
-    let (_b, base_b) = spawn_server(&database_url, &master).await;
+    let mut children = Vec::with_capacity(processes);
+    let mut bases = Vec::with_capacity(processes);
+    for _ in 0..processes {
+        let (child, base) = spawn_server(&database_url, &master, 16 / processes).await;
+        children.push(child);
+        bases.push(base);
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(PARALLEL)
         .build()
         .unwrap();
-    wait_ready(&client, &base_a).await;
-    wait_ready(&client, &base_b).await;
-    let bases = [base_a.clone(), base_b.clone()];
+    for base in &bases {
+        wait_ready(&client, base).await;
+    }
 
-    // Publish in bulk, half through each process.
+    // Publish in bulk, a share through each process.
     let mut offers: Vec<(String, String, String)> = Vec::with_capacity(DOCUMENTS);
-    for (half, base) in bases.iter().enumerate() {
-        let body: String = (0..DOCUMENTS / 2)
-            .map(|i| common::id_card_request(&format!("c-{half}-{i}")).to_string() + "\n")
+    for (share, base) in bases.iter().enumerate() {
+        let body: String = (0..DOCUMENTS / processes)
+            .map(|i| common::id_card_request(&format!("c-{share}-{i}")).to_string() + "\n")
             .collect();
         let text = client
             .post(format!("{base}/api/v1/bulk/documents"))
@@ -186,15 +210,15 @@ async fn two_processes_issue_and_revoke_in_parallel() {
     }
     assert_eq!(offers.len(), DOCUMENTS);
 
-    // Issue every document while revoking every third one, each step on alternating processes.
+    // Issue every document while revoking every third one, the two steps on different processes.
     let holder: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap());
     let gate = Arc::new(Semaphore::new(PARALLEL));
     let mut tasks = Vec::new();
     for (n, (doc, code, tx_code)) in offers.into_iter().enumerate() {
         let (client, holder, gate, police) =
             (client.clone(), holder.clone(), gate.clone(), police.clone());
-        let issue_base = bases[n % 2].clone();
-        let revoke_base = bases[(n + 1) % 2].clone();
+        let issue_base = bases[n % processes].clone();
+        let revoke_base = bases[(n + 1) % processes].clone();
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
             let revoke = n % 3 == 0;
@@ -236,9 +260,9 @@ async fn two_processes_issue_and_revoke_in_parallel() {
     let lists: HashSet<&String> = slots.iter().map(|(u, _)| u).collect();
     assert!(lists.len() >= 2, "1024-entry lists overflow into new lists");
 
-    // Every revocation visible in the status lists, as served by either process.
+    // Every revocation visible in the status lists, as served by any process.
     let jwks: Jwks = client
-        .get(format!("{base_a}/.well-known/jwks.json"))
+        .get(format!("{}/.well-known/jwks.json", bases[0]))
         .send()
         .await
         .unwrap()
@@ -247,7 +271,7 @@ async fn two_processes_issue_and_revoke_in_parallel() {
         .unwrap();
     let mut verified = HashMap::new();
     for (i, uri) in lists.into_iter().enumerate() {
-        let base = &bases[i % 2];
+        let base = &bases[i % processes];
         let path = uri.strip_prefix(common::PUBLIC_URL).unwrap();
         let token = client
             .get(format!("{base}{path}"))
