@@ -38,15 +38,35 @@ fn bulk_only() -> bool {
     std::env::var("GIAYTO_LOAD_ONLY").is_ok_and(|v| v == "bulk")
 }
 
-/// Runs bulk publishing of `n` documents [`BULK_RUNS`] times; prints each rate and the median.
-async fn bulk_runs(label: &str, client: &reqwest::Client, base: &str, key: &str, n: usize) {
+/// Runs bulk publishing of `n` documents [`BULK_RUNS`] times against `base` (served by the
+/// processes `server_pids`, or by this one when empty); prints each rate with the CPU per
+/// document, then the median rate.
+async fn bulk_runs(
+    label: &str,
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    server_pids: &[u32],
+    n: usize,
+) {
     let mut rates = Vec::new();
     for run in 0..BULK_RUNS {
+        let cpu_before = CpuSplit::now(server_pids);
         let t = Instant::now();
         let _ = bulk(client, base, key, &format!("bulk{run}"), n).await;
-        let rate = n as f64 / t.elapsed().as_secs_f64();
-        println!("{label}: bulk publish run {run}: {n} documents = {rate:.0} documents/s");
-        rates.push(rate);
+        let secs = t.elapsed().as_secs_f64();
+        let cpu = CpuSplit::now(server_pids).since(&cpu_before);
+        let per = |cpu_secs: f64| cpu_secs * 1e6 / n as f64;
+        println!(
+            "{label}: bulk publish run {run}: {n} documents = {:.0} documents/s; CPU per document: \
+             this process {:.0} us, server processes {:.0} us, PostgreSQL {:.0} us; load average {}",
+            n as f64 / secs,
+            per(cpu.this),
+            per(cpu.servers),
+            per(cpu.postgres),
+            load_average(),
+        );
+        rates.push(n as f64 / secs);
     }
     rates.sort_by(f64::total_cmp);
     println!(
@@ -215,7 +235,7 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         .unwrap();
 
     if bulk_only() {
-        bulk_runs(label, &client, &base, &key, bulk_docs).await;
+        bulk_runs(label, &client, &base, &key, &[], bulk_docs).await;
         return;
     }
     let t = Instant::now();
@@ -459,7 +479,7 @@ async fn scale_out(database_url: String, processes: usize, issuances: usize, bul
         .collect();
     let label = format!("PostgreSQL x{processes} processes");
     if bulk_only() {
-        bulk_runs(&label, &client, &bases[0], &key, bulk_docs).await;
+        bulk_runs(&label, &client, &bases[0], &key, &pids, bulk_docs).await;
         let rss: Vec<String> = pids
             .iter()
             .map(|p| {
