@@ -230,18 +230,24 @@ pub async fn bulk(
         Err(e) => return e.into_response(),
     };
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(OUT_QUEUE);
+    let (step_tx, step_rx) = mpsc::channel::<Step>(1);
     let config = &state.services.config;
     let stream = BulkStream {
-        write_timeout: Duration::from_secs(config.write_timeout_secs),
         body_pause: Duration::from_secs(config.body_read_timeout_secs),
         max_duration: Duration::from_secs(config.bulk_max_duration_secs),
         max_bytes: config.max_bulk_body_bytes,
         services: state.services.clone(),
         secret,
-        out: out_tx,
+        steps: step_tx,
         deadline: tokio::time::Instant::now() + Duration::from_secs(config.bulk_max_duration_secs),
         batch: Vec::with_capacity(BULK_CHUNK),
     };
+    let publisher = Publisher {
+        services: state.services.clone(),
+        out: out_tx,
+        write_timeout: Duration::from_secs(config.write_timeout_secs),
+    };
+    tokio::spawn(publisher.run(step_rx));
     tokio::spawn(stream.run(body));
     let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
@@ -258,13 +264,26 @@ const OUT_QUEUE: usize = 4;
 
 type Batch = Vec<(usize, Result<PublishRequest, ApiError>)>;
 
-/// One bulk stream being read, published and answered.
+/// What the reading half of a bulk stream hands to its publishing half, in line order.
+/// The two halves form a pipeline: the next batch is checked and prepared while the one
+/// before is inserted. At most three batches of a stream are held at once (being read, one
+/// waiting here, being published), whatever the stream's length.
+enum Step {
+    /// A batch checked against the key (of `Agency`, just now) and prepared: publish it.
+    Publish(Agency, PreparedBatch),
+    /// A batch answered without publishing (every line refused or failed).
+    Answered(Vec<BulkLine>),
+    /// The stream's last line: why it ended early.
+    End(Box<BulkLine>),
+}
+
+/// The reading half of a bulk stream: splits the body into lines, parses them, checks the
+/// key again and prepares each batch.
 struct BulkStream {
     services: Services,
     /// The caller's API key, checked again before each batch.
     secret: Zeroizing<String>,
-    out: mpsc::Sender<Bytes>,
-    write_timeout: Duration,
+    steps: mpsc::Sender<Step>,
     body_pause: Duration,
     max_duration: Duration,
     max_bytes: usize,
@@ -273,13 +292,15 @@ struct BulkStream {
     batch: Batch,
 }
 
-/// Why a bulk stream stops before its body's end.
-enum Stop {
-    /// Answered what it could; one last line says why it ended.
-    Early(Box<BulkLine>),
-    /// The client went away or stopped reading: nobody to answer.
-    Gone,
+/// The publishing half of a bulk stream: inserts the prepared batches and sends the answers.
+struct Publisher {
+    services: Services,
+    out: mpsc::Sender<Bytes>,
+    write_timeout: Duration,
 }
+
+/// The client went away or stopped reading: nobody to answer.
+struct Gone;
 
 impl BulkStream {
     async fn run(mut self, body: Body) {
@@ -290,7 +311,10 @@ impl BulkStream {
         loop {
             let Ok(next) = tokio::time::timeout_at(self.deadline, input.next()).await else {
                 let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
-                let _ = self.send(&[self.overlong(first)]).await;
+                let _ = self
+                    .steps
+                    .send(Step::End(Box::new(self.overlong(first))))
+                    .await;
                 return;
             };
             let (bytes, end) = match next {
@@ -299,7 +323,7 @@ impl BulkStream {
                 Some(Err(e)) => {
                     let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
                     if let Some(line) = self.body_fault(&e, first) {
-                        let _ = self.send(&[line]).await;
+                        let _ = self.steps.send(Step::End(Box::new(line))).await;
                     }
                     return;
                 }
@@ -336,15 +360,10 @@ impl BulkStream {
                 push_line(&mut self.batch, line_no, &pending);
                 pending.clear();
             }
-            if self.batch.len() >= BULK_CHUNK || (end && !self.batch.is_empty()) {
-                match self.flush().await {
-                    Ok(()) => {}
-                    Err(Stop::Early(line)) => {
-                        let _ = self.send(&[*line]).await;
-                        return;
-                    }
-                    Err(Stop::Gone) => return,
-                }
+            if (self.batch.len() >= BULK_CHUNK || (end && !self.batch.is_empty()))
+                && self.flush().await.is_err()
+            {
+                return;
             }
             if end {
                 return;
@@ -352,41 +371,26 @@ impl BulkStream {
         }
     }
 
-    /// Checks the key again, publishes the batch and sends its answers.
-    async fn flush(&mut self) -> Result<(), Stop> {
+    /// Checks the key again and prepares the batch for the publishing half; `Err` when the
+    /// stream ends here (the key was revoked, or nobody is left to answer).
+    async fn flush(&mut self) -> Result<(), Gone> {
         let batch = std::mem::take(&mut self.batch);
         let first = batch.first().map_or(0, |(l, _)| *l);
-        let lines = match agencies::authenticate(&self.services, &self.secret).await {
-            Ok(Some(agency)) => run_batch(&self.services, &agency, batch).await,
-            Ok(None) => {
-                return Err(Stop::Early(Box::new(early_end(
+        let (step, last) = match agencies::authenticate(&self.services, &self.secret).await {
+            Ok(Some(agency)) => (prepare_step(&self.services, agency, batch).await, false),
+            Ok(None) => (
+                Step::End(Box::new(early_end(
                     first,
                     ApiError::unauthorized(&format!(
                         "the API key was revoked: lines from {first} on were not published"
                     )),
-                ))));
-            }
-            Err(e) => fail_batch(batch, &ApiError::from(e)),
+                ))),
+                true,
+            ),
+            Err(e) => (Step::Answered(fail_batch(batch, &ApiError::from(e))), false),
         };
-        self.send(&lines).await
-    }
-
-    /// Sends answer lines; a client that has not taken them within the write timeout has
-    /// stopped reading and is let go.
-    async fn send(&self, lines: &[BulkLine]) -> Result<(), Stop> {
-        let mut buf = Vec::with_capacity(lines.len() * 512);
-        for l in lines {
-            if serde_json::to_writer(&mut buf, l).is_ok() {
-                buf.push(b'\n');
-            }
-        }
-        self.out
-            .send_timeout(Bytes::from(buf), self.write_timeout)
-            .await
-            .map_err(|_| {
-                tracing::info!("bulk client stopped reading its answers: stream ended");
-                Stop::Gone
-            })
+        self.steps.send(step).await.map_err(|_| Gone)?;
+        if last { Err(Gone) } else { Ok(()) }
     }
 
     /// The last line for a body that failed at line `first`, if anyone is left to read it.
@@ -426,6 +430,43 @@ impl BulkStream {
                 ),
             ),
         )
+    }
+}
+
+impl Publisher {
+    /// Publishes and answers the steps in order until the reading half is done, the stream
+    /// ended early or the client is gone.
+    async fn run(self, mut steps: mpsc::Receiver<Step>) {
+        while let Some(step) = steps.recv().await {
+            let (lines, last) = match step {
+                Step::Publish(agency, prepared) => {
+                    (publish_step(&self.services, &agency, prepared).await, false)
+                }
+                Step::Answered(lines) => (lines, false),
+                Step::End(line) => (vec![*line], true),
+            };
+            if self.send(&lines).await.is_err() || last {
+                return;
+            }
+        }
+    }
+
+    /// Sends answer lines; a client that has not taken them within the write timeout has
+    /// stopped reading and is let go.
+    async fn send(&self, lines: &[BulkLine]) -> Result<(), Gone> {
+        let mut buf = Vec::with_capacity(lines.len() * 1024);
+        for l in lines {
+            if serde_json::to_writer(&mut buf, l).is_ok() {
+                buf.push(b'\n');
+            }
+        }
+        self.out
+            .send_timeout(Bytes::from(buf), self.write_timeout)
+            .await
+            .map_err(|_| {
+                tracing::info!("bulk client stopped reading its answers: stream ended");
+                Gone
+            })
     }
 }
 
@@ -555,29 +596,44 @@ fn prepare_batch(
     })
 }
 
-/// Publishes a batch: the CPU work on the blocking pool, then one transaction. Answers
-/// every line of `batch`, in order.
-async fn run_batch(services: &Services, agency: &Agency, batch: Batch) -> Vec<BulkLine> {
+/// Checks and prepares a batch on the blocking pool (the CPU work of a batch: it runs while
+/// the batch before is inserted).
+async fn prepare_step(services: &Services, agency: Agency, batch: Batch) -> Step {
     let lines: Vec<usize> = batch.iter().map(|(l, _)| *l).collect();
-    let (s, a) = (services.clone(), agency.clone());
-    let prepared = match tokio::task::spawn_blocking(move || prepare_batch(&s, &a, batch)).await {
-        Ok(Ok(prepared)) => prepared,
-        Ok(Err(failed)) => return failed,
+    let s = services.clone();
+    match tokio::task::spawn_blocking(move || {
+        let prepared = prepare_batch(&s, &agency, batch);
+        (agency, prepared)
+    })
+    .await
+    {
+        Ok((agency, Ok(prepared))) => Step::Publish(agency, prepared),
+        Ok((_, Err(failed))) => Step::Answered(failed),
         Err(e) => {
             // A panic while preparing: nothing of the batch was published.
             let e = ApiError::internal(&e);
-            return lines
-                .into_iter()
-                .map(|line| BulkLine {
-                    line,
-                    status: e.status().as_u16(),
-                    document_id: None,
-                    offer: None,
-                    error: Some(problem_of(&e)),
-                })
-                .collect();
+            Step::Answered(
+                lines
+                    .into_iter()
+                    .map(|line| BulkLine {
+                        line,
+                        status: e.status().as_u16(),
+                        document_id: None,
+                        offer: None,
+                        error: Some(problem_of(&e)),
+                    })
+                    .collect(),
+            )
         }
-    };
+    }
+}
+
+/// Publishes a prepared batch in one transaction; answers every line of it, in order.
+async fn publish_step(
+    services: &Services,
+    agency: &Agency,
+    prepared: PreparedBatch,
+) -> Vec<BulkLine> {
     let PreparedBatch {
         mut refused,
         ready,
