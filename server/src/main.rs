@@ -1,13 +1,6 @@
 //! `giayto-server`: wires configuration and runs the server (default) or an admin
 //! subcommand. Everything else lives in the library.
 
-/// mimalloc rather than glibc's allocator: a request allocates many small strings and maps
-/// (JSON, SQL arguments), which glibc served slowly (malloc was the largest single cost of
-/// bulk publishing) and, with one arena per thread of the blocking pool, kept freed memory
-/// resident.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 

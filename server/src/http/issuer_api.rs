@@ -260,7 +260,7 @@ pub async fn bulk(
 }
 
 /// Answer chunks (one per batch) queued for a bulk client before the stream waits.
-const OUT_QUEUE: usize = 4;
+const OUT_QUEUE: usize = 2;
 
 type Batch = Vec<(usize, Result<PublishRequest, ApiError>)>;
 
@@ -377,7 +377,7 @@ impl BulkStream {
         let batch = std::mem::take(&mut self.batch);
         let first = batch.first().map_or(0, |(l, _)| *l);
         let (step, last) = match agencies::authenticate(&self.services, &self.secret).await {
-            Ok(Some(agency)) => (prepare_step(&self.services, agency, batch).await, false),
+            Ok(Some(agency)) => (prepare_step(&self.services, agency, batch), false),
             Ok(None) => (
                 Step::End(Box::new(early_end(
                     first,
@@ -596,35 +596,13 @@ fn prepare_batch(
     })
 }
 
-/// Checks and prepares a batch on the blocking pool (the CPU work of a batch: it runs while
-/// the batch before is inserted).
-async fn prepare_step(services: &Services, agency: Agency, batch: Batch) -> Step {
-    let lines: Vec<usize> = batch.iter().map(|(l, _)| *l).collect();
-    let s = services.clone();
-    match tokio::task::spawn_blocking(move || {
-        let prepared = prepare_batch(&s, &agency, batch);
-        (agency, prepared)
-    })
-    .await
-    {
-        Ok((agency, Ok(prepared))) => Step::Publish(agency, prepared),
-        Ok((_, Err(failed))) => Step::Answered(failed),
-        Err(e) => {
-            // A panic while preparing: nothing of the batch was published.
-            let e = ApiError::internal(&e);
-            Step::Answered(
-                lines
-                    .into_iter()
-                    .map(|line| BulkLine {
-                        line,
-                        status: e.status().as_u16(),
-                        document_id: None,
-                        offer: None,
-                        error: Some(problem_of(&e)),
-                    })
-                    .collect(),
-            )
-        }
+/// Checks and prepares a batch: the CPU work of a batch, done while the publishing half
+/// inserts the batch before. It stays on this task (a few milliseconds for a full batch)
+/// rather than the blocking pool, whose extra threads each kept their own allocator heap.
+fn prepare_step(services: &Services, agency: Agency, batch: Batch) -> Step {
+    match prepare_batch(services, &agency, batch) {
+        Ok(prepared) => Step::Publish(agency, prepared),
+        Err(failed) => Step::Answered(failed),
     }
 }
 
