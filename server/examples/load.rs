@@ -535,6 +535,18 @@ fn josekit_loop() {
     );
 }
 
+/// Drops a benchmark database; a failure (another role's session on it, which FORCE may not
+/// end) is reported, not fatal: the measurements are already printed.
+async fn drop_database(conn: &mut sqlx::PgConnection, name: &str) {
+    use sqlx::Executor as _;
+    if let Err(e) = conn
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+    {
+        println!("could not drop the benchmark database {name}: {e}");
+    }
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -578,9 +590,7 @@ fn main() {
             url.set_path(&format!("/{name}"));
             run("PostgreSQL", url.to_string(), issuances, bulk_docs).await;
             // The benchmark's database is not kept (FORCE ends the pool's connections).
-            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                .await
-                .unwrap();
+            drop_database(&mut conn, &name).await;
             let processes = std::env::var("GIAYTO_LOAD_PROCESSES").unwrap_or_default();
             for n in processes.split(',').filter_map(|n| n.trim().parse().ok()) {
                 let name = format!("{name}_x{n}");
@@ -589,9 +599,7 @@ fn main() {
                     .unwrap();
                 url.set_path(&format!("/{name}"));
                 scale_out(url.to_string(), n, issuances, bulk_docs).await;
-                conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                    .await
-                    .unwrap();
+                drop_database(&mut conn, &name).await;
             }
         } else {
             println!("PostgreSQL: skipped (set GIAYTO_TEST_POSTGRES_URL)");
