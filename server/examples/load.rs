@@ -11,6 +11,12 @@
 //! build it with `--bin giayto-server`) on one fresh PostgreSQL database with one master
 //! key, spreads the 32 clients over them and reports the combined rate, with each
 //! process's resident memory idle (after start) and its peak (`VmHWM`) after the run.
+//!
+//! Bulk only: with `GIAYTO_LOAD_ONLY=bulk` it measures bulk publishing alone, [`BULK_RUNS`]
+//! times per database (each a fresh set of document ids), and prints each rate and their
+//! median; the scale-out part then reports one process's RSS after a bulk run, so running it
+//! with 50,000 and then 200,000 documents shows whether memory stays flat with the stream's
+//! length.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
@@ -24,6 +30,50 @@ use serde_json::{Value, json};
 
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 const CLIENTS: usize = 32;
+/// Bulk runs per database in the bulk-only mode.
+const BULK_RUNS: usize = 5;
+
+/// `GIAYTO_LOAD_ONLY=bulk`: bulk publishing only.
+fn bulk_only() -> bool {
+    std::env::var("GIAYTO_LOAD_ONLY").is_ok_and(|v| v == "bulk")
+}
+
+/// Runs bulk publishing of `n` documents [`BULK_RUNS`] times against `base` (served by the
+/// processes `server_pids`, or by this one when empty); prints each rate with the CPU per
+/// document, then the median rate.
+async fn bulk_runs(
+    label: &str,
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    server_pids: &[u32],
+    n: usize,
+) {
+    let mut rates = Vec::new();
+    for run in 0..BULK_RUNS {
+        let cpu_before = CpuSplit::now(server_pids);
+        let t = Instant::now();
+        let _ = bulk(client, base, key, &format!("bulk{run}"), n).await;
+        let secs = t.elapsed().as_secs_f64();
+        let cpu = CpuSplit::now(server_pids).since(&cpu_before);
+        let per = |cpu_secs: f64| cpu_secs * 1e6 / n as f64;
+        println!(
+            "{label}: bulk publish run {run}: {n} documents = {:.0} documents/s; CPU per document: \
+             this process {:.0} us, server processes {:.0} us, PostgreSQL {:.0} us; load average {}",
+            n as f64 / secs,
+            per(cpu.this),
+            per(cpu.servers),
+            per(cpu.postgres),
+            load_average(),
+        );
+        rates.push(n as f64 / secs);
+    }
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "{label}: bulk publish median of {BULK_RUNS}: {:.0} documents/s",
+        rates[BULK_RUNS / 2]
+    );
+}
 
 fn claims() -> Value {
     json!({
@@ -184,6 +234,10 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         .build()
         .unwrap();
 
+    if bulk_only() {
+        bulk_runs(label, &client, &base, &key, &[], bulk_docs).await;
+        return;
+    }
     let t = Instant::now();
     let _ = bulk(&client, &base, &key, "bulk", bulk_docs).await;
     let bulk_secs = t.elapsed().as_secs_f64();
@@ -424,6 +478,22 @@ async fn scale_out(database_url: String, processes: usize, issuances: usize, bul
         .map(|p| format!("{:.1}", rss_mb(*p).0))
         .collect();
     let label = format!("PostgreSQL x{processes} processes");
+    if bulk_only() {
+        bulk_runs(&label, &client, &bases[0], &key, &pids, bulk_docs).await;
+        let rss: Vec<String> = pids
+            .iter()
+            .map(|p| {
+                let (now, peak) = rss_mb(*p);
+                format!("{now:.1} (peak {peak:.1})")
+            })
+            .collect();
+        println!(
+            "{label}: server RSS idle {} MB, after bulk {} MB",
+            idle.join(" / "),
+            rss.join(" / ")
+        );
+        return;
+    }
     let t = Instant::now();
     let _ = bulk(&client, &bases[0], &key, "bulk", bulk_docs).await;
     let bulk_secs = t.elapsed().as_secs_f64();
@@ -465,6 +535,18 @@ fn josekit_loop() {
     );
 }
 
+/// Drops a benchmark database; a failure (another role's session on it, which FORCE may not
+/// end) is reported, not fatal: the measurements are already printed.
+async fn drop_database(conn: &mut sqlx::PgConnection, name: &str) {
+    use sqlx::Executor as _;
+    if let Err(e) = conn
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+    {
+        println!("could not drop the benchmark database {name}: {e}");
+    }
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -474,6 +556,9 @@ fn main() {
     let bulk_docs = args.get(1).copied().unwrap_or(50_000);
     println!("load average before: {}", load_average());
     josekit_loop();
+    if bulk_only() {
+        println!("bulk only (GIAYTO_LOAD_ONLY=bulk): {BULK_RUNS} runs per database");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -505,9 +590,7 @@ fn main() {
             url.set_path(&format!("/{name}"));
             run("PostgreSQL", url.to_string(), issuances, bulk_docs).await;
             // The benchmark's database is not kept (FORCE ends the pool's connections).
-            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                .await
-                .unwrap();
+            drop_database(&mut conn, &name).await;
             let processes = std::env::var("GIAYTO_LOAD_PROCESSES").unwrap_or_default();
             for n in processes.split(',').filter_map(|n| n.trim().parse().ok()) {
                 let name = format!("{name}_x{n}");
@@ -516,9 +599,7 @@ fn main() {
                     .unwrap();
                 url.set_path(&format!("/{name}"));
                 scale_out(url.to_string(), n, issuances, bulk_docs).await;
-                conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                    .await
-                    .unwrap();
+                drop_database(&mut conn, &name).await;
             }
         } else {
             println!("PostgreSQL: skipped (set GIAYTO_TEST_POSTGRES_URL)");

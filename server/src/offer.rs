@@ -5,7 +5,6 @@
 
 use giayto_core::catalogue::Purpose;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::domain::documents::OfferView;
@@ -86,22 +85,72 @@ pub fn configuration_of(vct: &str, id: &str) -> Option<Option<Purpose>> {
         .map(Some)
 }
 
+/// The credential offer object (OpenID4VCI 1.0 section 4.1.1) of a pre-authorized code
+/// grant, as served by reference and put in the by-value URI; members in the order they
+/// are written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CredentialOffer {
+    /// This issuer's URL.
+    pub credential_issuer: String,
+    /// The configurations the offer covers (the full credential first).
+    pub credential_configuration_ids: Vec<String>,
+    /// The one grant.
+    pub grants: OfferGrants,
+}
+
+/// The `grants` member of an offer: the pre-authorized code grant only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OfferGrants {
+    /// Under the grant type's URN ([`PRE_AUTHORIZED_GRANT`]).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]
+    pub pre_authorized_code: PreAuthorizedCodeGrant,
+}
+
+/// The pre-authorized code grant (OpenID4VCI 1.0 section 4.1.1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PreAuthorizedCodeGrant {
+    /// The code the wallet redeems at the token endpoint.
+    #[serde(rename = "pre-authorized_code")]
+    pub pre_authorized_code: String,
+    /// What the wallet asks the citizen for.
+    pub tx_code: TxCodeDescription,
+}
+
+/// The description of the transaction code (OpenID4VCI 1.0 section 4.1.1, `tx_code`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TxCodeDescription {
+    /// Always `numeric`.
+    pub input_mode: String,
+    /// Number of digits.
+    pub length: usize,
+    /// Shown to the citizen, in Vietnamese and English.
+    pub description: String,
+}
+
+/// The description shown with the transaction code prompt.
+const TX_CODE_DESCRIPTION: &str =
+    "Mã giao dịch do cơ quan cấp gửi riêng / the transaction code the agency sent you separately";
+
 /// The offer object.
-pub fn offer_object(services: &Services, vct: &str, secret: &OfferSecret) -> DomainResult<Value> {
-    Ok(json!({
-        "credential_issuer": services.config.public_url,
-        "credential_configuration_ids": configuration_ids(vct)?,
-        "grants": {
-            PRE_AUTHORIZED_GRANT: {
-                "pre-authorized_code": secret.code,
-                "tx_code": {
-                    "input_mode": "numeric",
-                    "length": secret.tx_code.len(),
-                    "description": "Mã giao dịch do cơ quan cấp gửi riêng / the transaction code the agency sent you separately",
+pub fn offer_object(
+    services: &Services,
+    vct: &str,
+    secret: &OfferSecret,
+) -> DomainResult<CredentialOffer> {
+    Ok(CredentialOffer {
+        credential_issuer: services.config.public_url.clone(),
+        credential_configuration_ids: configuration_ids(vct)?,
+        grants: OfferGrants {
+            pre_authorized_code: PreAuthorizedCodeGrant {
+                pre_authorized_code: secret.code.clone(),
+                tx_code: TxCodeDescription {
+                    input_mode: "numeric".into(),
+                    length: secret.tx_code.len(),
+                    description: TX_CODE_DESCRIPTION.into(),
                 },
             },
         },
-    }))
+    })
 }
 
 fn percent(s: &str) -> String {
@@ -113,6 +162,10 @@ pub fn offer_url(services: &Services, offer_id: &str) -> String {
     format!("{}/offers/{offer_id}", services.config.public_url)
 }
 
+/// Start of a by-value offer URI (OpenID4VCI 1.0 section 4.1), before the percent-encoded
+/// offer object.
+const BY_VALUE_PREFIX: &str = "openid-credential-offer://?credential_offer=";
+
 /// Builds what the agency hands to the citizen.
 pub fn view(
     services: &Services,
@@ -122,12 +175,13 @@ pub fn view(
     expires_at: i64,
 ) -> DomainResult<OfferView> {
     let object = offer_object(services, vct, secret)?;
+    let json = serde_json::to_string(&object).map_err(|e| DomainError::Internal(e.to_string()))?;
     let url = offer_url(services, offer_id);
+    let mut by_value = String::with_capacity(BY_VALUE_PREFIX.len() + json.len() * 3 / 2);
+    by_value.push_str(BY_VALUE_PREFIX);
+    by_value.extend(url::form_urlencoded::byte_serialize(json.as_bytes()));
     Ok(OfferView {
-        offer_uri_by_value: format!(
-            "openid-credential-offer://?credential_offer={}",
-            percent(&object.to_string())
-        ),
+        offer_uri_by_value: by_value,
         offer_uri_by_reference: format!(
             "openid-credential-offer://?credential_offer_uri={}",
             percent(&url)

@@ -91,7 +91,7 @@ pub struct CredentialView {
 pub struct OfferView {
     /// The offer object (OpenID4VCI section 4.1.1).
     #[schema(value_type = Object)]
-    pub credential_offer: Value,
+    pub credential_offer: offer::CredentialOffer,
     /// `openid-credential-offer://?credential_offer=...` (by value).
     pub offer_uri_by_value: String,
     /// `openid-credential-offer://?credential_offer_uri=...` (by reference).
@@ -124,42 +124,95 @@ pub enum Published {
     Replayed,
 }
 
-fn canonical(value: &Value) -> Value {
-    match value {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), canonical(&m[k])))
-                    .collect(),
-            )
+/// A JSON value with every object's members sorted by name, at every depth (byte order of
+/// the names), serialized without a sorted copy being made.
+struct Canonical<'a>(&'a Value);
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self.0 {
+            Value::Object(m) => {
+                let mut members: Vec<(&String, &Value)> = m.iter().collect();
+                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, &Canonical(v))?;
+                }
+                map.end()
+            }
+            Value::Array(a) => s.collect_seq(a.iter().map(Canonical)),
+            other => other.serialize(s),
         }
-        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-        other => other.clone(),
     }
 }
 
-fn content_hash(req: &PublishRequest) -> String {
-    let v = serde_json::json!({
-        "citizen_id": req.citizen_id, "vct": req.vct, "claims": canonical(&Value::Object(req.claims.clone())),
-        "valid_until": req.valid_until,
-    });
-    secrets::sha256_hex(v.to_string().as_bytes())
+/// What the content hash covers, in this order: stored hashes are compared with it on each
+/// re-publish, so its bytes never change.
+#[derive(Serialize)]
+struct HashedContent<'a> {
+    citizen_id: &'a str,
+    vct: &'a str,
+    claims: Canonical<'a>,
+    valid_until: Option<i64>,
 }
 
-/// Checks a publish request against the agency's rights and the catalogue, without I/O.
-pub fn check_request(agency: &Agency, req: &PublishRequest) -> DomainResult<()> {
-    ids::document_id(&req.document_id)?;
-    ids::citizen_id(&req.citizen_id)?;
-    check_claims(agency, &req.vct, &req.claims)?;
-    if let Some(until) = req.valid_until {
-        time_bounds::check_valid_until(&req.vct, until, now())?;
+/// Feeds what serde_json writes to a SHA-256 digest.
+struct DigestWriter(ring::digest::Context);
+
+impl std::io::Write for DigestWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// SHA-256 (lower-case hex) of the compact JSON `{"citizen_id", "vct", "claims" (members
+/// sorted), "valid_until"}`: equal for equal requests whatever the order of their members,
+/// which is what makes a re-publish a replay rather than a conflict.
+fn content_hash(
+    citizen_id: &str,
+    vct: &str,
+    claims: &Value,
+    valid_until: Option<i64>,
+) -> DomainResult<String> {
+    let mut digest = DigestWriter(ring::digest::Context::new(&ring::digest::SHA256));
+    serde_json::to_writer(
+        &mut digest,
+        &HashedContent {
+            citizen_id,
+            vct,
+            claims: Canonical(claims),
+            valid_until,
+        },
+    )
+    .map_err(|e| DomainError::Internal(e.to_string()))?;
+    Ok(hex::encode(digest.0.finish().as_ref()))
+}
+
+/// Checks a publish request's parts against the agency's rights and the catalogue, without
+/// I/O; `claims` is the request's claims object.
+fn check_request(
+    agency: &Agency,
+    document_id: &str,
+    citizen_id: &str,
+    vct: &str,
+    claims: &Value,
+    valid_until: Option<i64>,
+) -> DomainResult<()> {
+    ids::document_id(document_id)?;
+    ids::citizen_id(citizen_id)?;
+    check_claims(agency, vct, claims)?;
+    if let Some(until) = valid_until {
+        time_bounds::check_valid_until(vct, until, now())?;
     }
     Ok(())
 }
 
-fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> DomainResult<()> {
+fn check_claims(agency: &Agency, vct: &str, claims: &Value) -> DomainResult<()> {
     let Some(doc_type) = giayto_core::catalogue::by_vct(vct) else {
         return Err(DomainError::Invalid {
             field: "vct".into(),
@@ -174,7 +227,7 @@ fn check_claims(agency: &Agency, vct: &str, claims: &Map<String, Value>) -> Doma
     }
     // Every fault at once: a publisher fixing one per request was trial and error.
     let faults: Vec<FieldFault> = doc_type
-        .validate_all(&Value::Object(claims.clone()))
+        .validate_all(claims)
         .iter()
         .map(|e| {
             // The catalogue's messages start with the claim path: "path: what is wrong".
@@ -383,26 +436,44 @@ pub struct PreparedPublish {
     offer: PreparedOffer,
 }
 
-/// Checks `req` and prepares its rows; no I/O.
+/// Checks `req` and prepares its rows; no I/O. The document's internal id is time-ordered
+/// ([`secrets::time_ordered_id`]): documents published one after the other land at the end
+/// of the id indexes of `documents` and `offers` rather than on random pages of them.
 pub fn prepare(
     services: &Services,
     agency: &Agency,
-    req: &PublishRequest,
+    req: PublishRequest,
 ) -> DomainResult<PreparedPublish> {
-    check_request(agency, req)?;
-    let id = secrets::random_id()?;
+    let PublishRequest {
+        document_id,
+        citizen_id,
+        vct,
+        claims,
+        valid_until,
+    } = req;
+    let claims = Value::Object(claims);
+    check_request(
+        agency,
+        &document_id,
+        &citizen_id,
+        &vct,
+        &claims,
+        valid_until,
+    )?;
+    let id = secrets::time_ordered_id()?;
     let t = now();
-    let valid_until = req.valid_until.unwrap_or_else(|| {
-        time_bounds::default_valid_until(&req.vct, services.config.credential_ttl_secs, t)
+    let content_hash = content_hash(&citizen_id, &vct, &claims, valid_until)?;
+    let valid_until = valid_until.unwrap_or_else(|| {
+        time_bounds::default_valid_until(&vct, services.config.credential_ttl_secs, t)
     });
     Ok(PreparedPublish {
-        offer: prepare_offer(services, &id, 1, &req.vct, valid_until)?,
-        content_hash: content_hash(req),
-        claims: Value::Object(req.claims.clone()).to_string(),
+        offer: prepare_offer(services, &id, 1, &vct, valid_until)?,
+        content_hash,
+        claims: claims.to_string(),
         valid_until,
-        external_id: req.document_id.clone(),
-        citizen_id: req.citizen_id.clone(),
-        vct: req.vct.clone(),
+        external_id: document_id,
+        citizen_id,
+        vct,
         created_at: t,
         id,
     })
@@ -489,7 +560,7 @@ pub async fn publish_prepared(
 pub async fn publish(
     services: &Services,
     agency: &Agency,
-    req: &PublishRequest,
+    req: PublishRequest,
 ) -> DomainResult<(Published, PublishResponse)> {
     let prepared = prepare(services, agency, req)?;
     let mut tx = services.db.begin().await?;
@@ -695,15 +766,17 @@ pub async fn reissue(
     let vct: String = row.try_get("vct")?;
     let version: i64 = row.try_get("version")?;
     let old_until: i64 = row.try_get("valid_until")?;
-    let as_publish = PublishRequest {
-        document_id: external_id.to_owned(),
-        citizen_id: row.try_get("citizen_id")?,
-        vct,
-        claims: req.claims.clone(),
-        valid_until: req.valid_until.or(Some(old_until)),
-    };
-    check_request(agency, &as_publish)?;
-    let valid_until = as_publish.valid_until.unwrap_or(old_until);
+    let citizen_id: String = row.try_get("citizen_id")?;
+    let claims = Value::Object(req.claims.clone());
+    let valid_until = req.valid_until.unwrap_or(old_until);
+    check_request(
+        agency,
+        external_id,
+        &citizen_id,
+        &vct,
+        &claims,
+        Some(valid_until),
+    )?;
     status_lists::set_document_status(&mut tx, &id, REVOKED).await?;
     withdraw_offers(&mut tx, &id).await?;
     // The state is kept: a data change never ends a suspension (docs/ISSUER_API.md, the
@@ -712,22 +785,14 @@ pub async fn reissue(
     sqlx::query(
         "UPDATE documents SET claims = $1, content_hash = $2, version = $3, valid_until = $4 WHERE id = $5",
     )
-    .bind(Value::Object(req.claims.clone()).to_string())
-    .bind(content_hash(&as_publish))
+    .bind(claims.to_string())
+    .bind(content_hash(&citizen_id, &vct, &claims, Some(valid_until))?)
     .bind(version + 1)
     .bind(valid_until)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    create_offer(
-        services,
-        &mut tx,
-        &id,
-        version + 1,
-        &as_publish.vct,
-        valid_until,
-    )
-    .await?;
+    create_offer(services, &mut tx, &id, version + 1, &vct, valid_until).await?;
     tx.commit().await?;
     response(services, &id).await
 }
@@ -747,5 +812,41 @@ mod tests {
             multi_row_insert(DbKind::Sqlite, head, "'x'", 6, 2, ""),
             "INSERT INTO t (a,b,c,d,e,s,f) VALUES (?,?,?,?,?,'x',?),(?,?,?,?,?,'x',?)"
         );
+    }
+
+    /// The content hash is stored with every document and compared on each re-publish: a
+    /// change of its bytes would turn every replay of an older document into a conflict.
+    /// The value is the hash the first implementation (a sorted copy of the claims inside
+    /// `json!`) gave for this request.
+    #[test]
+    fn content_hash_keeps_its_bytes() {
+        let req: PublishRequest = serde_json::from_str(
+            r#"{"document_id":"d-1","citizen_id":"001099012345","vct":"https://giayto.gov.vn/vct/can_cuoc",
+                "claims":{"z":1,"a":{"y":[{"b":2,"a":"Nguyễn \"x\""},3.5],"x":null},"m":true}}"#,
+        )
+        .unwrap();
+        let hash = |req: &PublishRequest| {
+            content_hash(
+                &req.citizen_id,
+                &req.vct,
+                &Value::Object(req.claims.clone()),
+                req.valid_until,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            hash(&req),
+            "e368056cbf9f0fdc981a704930d03093d0cbb3ddbe715dfb81ef94f6f99534f8"
+        );
+        let mut later = req.clone();
+        later.valid_until = Some(1_900_000_000);
+        assert_eq!(
+            hash(&later),
+            "a336cea16a279a7b75bbd90343cbba8342cdfa4b352c766f0861e6b0e2e5aec6"
+        );
+        // Members in another order: the same content.
+        let mut reordered = req.clone();
+        reordered.claims = req.claims.clone().into_iter().rev().collect();
+        assert_eq!(hash(&reordered), hash(&req));
     }
 }

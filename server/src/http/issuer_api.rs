@@ -48,7 +48,7 @@ pub async fn publish(
     body: Bytes,
 ) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
     let req = parse_json::<PublishRequest>(&body)?;
-    let (published, res) = documents::publish(&state.services, &agency, &req).await?;
+    let (published, res) = documents::publish(&state.services, &agency, req).await?;
     let status = match published {
         Published::Created => {
             metrics::counter!("giayto_documents_published_total").increment(1);
@@ -230,18 +230,24 @@ pub async fn bulk(
         Err(e) => return e.into_response(),
     };
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(OUT_QUEUE);
+    let (step_tx, step_rx) = mpsc::channel::<Step>(1);
     let config = &state.services.config;
     let stream = BulkStream {
-        write_timeout: Duration::from_secs(config.write_timeout_secs),
         body_pause: Duration::from_secs(config.body_read_timeout_secs),
         max_duration: Duration::from_secs(config.bulk_max_duration_secs),
         max_bytes: config.max_bulk_body_bytes,
         services: state.services.clone(),
         secret,
-        out: out_tx,
+        steps: step_tx,
         deadline: tokio::time::Instant::now() + Duration::from_secs(config.bulk_max_duration_secs),
         batch: Vec::with_capacity(BULK_CHUNK),
     };
+    let publisher = Publisher {
+        services: state.services.clone(),
+        out: out_tx,
+        write_timeout: Duration::from_secs(config.write_timeout_secs),
+    };
+    tokio::spawn(publisher.run(step_rx));
     tokio::spawn(stream.run(body));
     let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
@@ -254,17 +260,30 @@ pub async fn bulk(
 }
 
 /// Answer chunks (one per batch) queued for a bulk client before the stream waits.
-const OUT_QUEUE: usize = 4;
+const OUT_QUEUE: usize = 2;
 
 type Batch = Vec<(usize, Result<PublishRequest, ApiError>)>;
 
-/// One bulk stream being read, published and answered.
+/// What the reading half of a bulk stream hands to its publishing half, in line order.
+/// The two halves form a pipeline: the next batch is checked and prepared while the one
+/// before is inserted. At most three batches of a stream are held at once (being read, one
+/// waiting here, being published), whatever the stream's length.
+enum Step {
+    /// A batch checked against the key (of `Agency`, just now) and prepared: publish it.
+    Publish(Agency, PreparedBatch),
+    /// A batch answered without publishing (every line refused or failed).
+    Answered(Vec<BulkLine>),
+    /// The stream's last line: why it ended early.
+    End(Box<BulkLine>),
+}
+
+/// The reading half of a bulk stream: splits the body into lines, parses them, checks the
+/// key again and prepares each batch.
 struct BulkStream {
     services: Services,
     /// The caller's API key, checked again before each batch.
     secret: Zeroizing<String>,
-    out: mpsc::Sender<Bytes>,
-    write_timeout: Duration,
+    steps: mpsc::Sender<Step>,
     body_pause: Duration,
     max_duration: Duration,
     max_bytes: usize,
@@ -273,13 +292,15 @@ struct BulkStream {
     batch: Batch,
 }
 
-/// Why a bulk stream stops before its body's end.
-enum Stop {
-    /// Answered what it could; one last line says why it ended.
-    Early(Box<BulkLine>),
-    /// The client went away or stopped reading: nobody to answer.
-    Gone,
+/// The publishing half of a bulk stream: inserts the prepared batches and sends the answers.
+struct Publisher {
+    services: Services,
+    out: mpsc::Sender<Bytes>,
+    write_timeout: Duration,
 }
+
+/// The client went away or stopped reading: nobody to answer.
+struct Gone;
 
 impl BulkStream {
     async fn run(mut self, body: Body) {
@@ -290,7 +311,10 @@ impl BulkStream {
         loop {
             let Ok(next) = tokio::time::timeout_at(self.deadline, input.next()).await else {
                 let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
-                let _ = self.send(&[self.overlong(first)]).await;
+                let _ = self
+                    .steps
+                    .send(Step::End(Box::new(self.overlong(first))))
+                    .await;
                 return;
             };
             let (bytes, end) = match next {
@@ -299,7 +323,7 @@ impl BulkStream {
                 Some(Err(e)) => {
                     let first = self.batch.first().map_or(line_no + 1, |(l, _)| *l);
                     if let Some(line) = self.body_fault(&e, first) {
-                        let _ = self.send(&[line]).await;
+                        let _ = self.steps.send(Step::End(Box::new(line))).await;
                     }
                     return;
                 }
@@ -336,15 +360,10 @@ impl BulkStream {
                 push_line(&mut self.batch, line_no, &pending);
                 pending.clear();
             }
-            if self.batch.len() >= BULK_CHUNK || (end && !self.batch.is_empty()) {
-                match self.flush().await {
-                    Ok(()) => {}
-                    Err(Stop::Early(line)) => {
-                        let _ = self.send(&[*line]).await;
-                        return;
-                    }
-                    Err(Stop::Gone) => return,
-                }
+            if (self.batch.len() >= BULK_CHUNK || (end && !self.batch.is_empty()))
+                && self.flush().await.is_err()
+            {
+                return;
             }
             if end {
                 return;
@@ -352,41 +371,26 @@ impl BulkStream {
         }
     }
 
-    /// Checks the key again, publishes the batch and sends its answers.
-    async fn flush(&mut self) -> Result<(), Stop> {
+    /// Checks the key again and prepares the batch for the publishing half; `Err` when the
+    /// stream ends here (the key was revoked, or nobody is left to answer).
+    async fn flush(&mut self) -> Result<(), Gone> {
         let batch = std::mem::take(&mut self.batch);
         let first = batch.first().map_or(0, |(l, _)| *l);
-        let lines = match agencies::authenticate(&self.services, &self.secret).await {
-            Ok(Some(agency)) => run_batch(&self.services, &agency, batch).await,
-            Ok(None) => {
-                return Err(Stop::Early(Box::new(early_end(
+        let (step, last) = match agencies::authenticate(&self.services, &self.secret).await {
+            Ok(Some(agency)) => (prepare_step(&self.services, agency, batch), false),
+            Ok(None) => (
+                Step::End(Box::new(early_end(
                     first,
                     ApiError::unauthorized(&format!(
                         "the API key was revoked: lines from {first} on were not published"
                     )),
-                ))));
-            }
-            Err(e) => fail_batch(batch, &ApiError::from(e)),
+                ))),
+                true,
+            ),
+            Err(e) => (Step::Answered(fail_batch(batch, &ApiError::from(e))), false),
         };
-        self.send(&lines).await
-    }
-
-    /// Sends answer lines; a client that has not taken them within the write timeout has
-    /// stopped reading and is let go.
-    async fn send(&self, lines: &[BulkLine]) -> Result<(), Stop> {
-        let mut buf = Vec::with_capacity(lines.len() * 512);
-        for l in lines {
-            if serde_json::to_writer(&mut buf, l).is_ok() {
-                buf.push(b'\n');
-            }
-        }
-        self.out
-            .send_timeout(Bytes::from(buf), self.write_timeout)
-            .await
-            .map_err(|_| {
-                tracing::info!("bulk client stopped reading its answers: stream ended");
-                Stop::Gone
-            })
+        self.steps.send(step).await.map_err(|_| Gone)?;
+        if last { Err(Gone) } else { Ok(()) }
     }
 
     /// The last line for a body that failed at line `first`, if anyone is left to read it.
@@ -426,6 +430,43 @@ impl BulkStream {
                 ),
             ),
         )
+    }
+}
+
+impl Publisher {
+    /// Publishes and answers the steps in order until the reading half is done, the stream
+    /// ended early or the client is gone.
+    async fn run(self, mut steps: mpsc::Receiver<Step>) {
+        while let Some(step) = steps.recv().await {
+            let (lines, last) = match step {
+                Step::Publish(agency, prepared) => {
+                    (publish_step(&self.services, &agency, prepared).await, false)
+                }
+                Step::Answered(lines) => (lines, false),
+                Step::End(line) => (vec![*line], true),
+            };
+            if self.send(&lines).await.is_err() || last {
+                return;
+            }
+        }
+    }
+
+    /// Sends answer lines; a client that has not taken them within the write timeout has
+    /// stopped reading and is let go.
+    async fn send(&self, lines: &[BulkLine]) -> Result<(), Gone> {
+        let mut buf = Vec::with_capacity(lines.len() * 1024);
+        for l in lines {
+            if serde_json::to_writer(&mut buf, l).is_ok() {
+                buf.push(b'\n');
+            }
+        }
+        self.out
+            .send_timeout(Bytes::from(buf), self.write_timeout)
+            .await
+            .map_err(|_| {
+                tracing::info!("bulk client stopped reading its answers: stream ended");
+                Gone
+            })
     }
 }
 
@@ -480,41 +521,117 @@ fn fail_batch(batch: Batch, e: &ApiError) -> Vec<BulkLine> {
         .into_iter()
         .map(|(line, parsed)| match parsed {
             Err(own) => error_line(line, None, own),
-            Ok(req) => BulkLine {
-                line,
-                status: e.status().as_u16(),
-                document_id: Some(req.document_id),
-                offer: None,
-                error: Some(problem_of(e)),
-            },
+            Ok(req) => failed_line(line, req.document_id, e),
         })
         .collect()
 }
 
-async fn run_batch(services: &Services, agency: &Agency, batch: Batch) -> Vec<BulkLine> {
-    let mut out: Vec<BulkLine> = Vec::with_capacity(batch.len());
-    let mut good: Vec<(usize, PublishRequest)> = Vec::with_capacity(batch.len());
-    for (line, parsed) in batch {
-        match parsed {
-            Err(e) => out.push(error_line(line, None, e)),
-            // Checked against the catalogue and the agency's rights in `publish_batch`.
-            Ok(req) => good.push((line, req)),
-        }
+/// The answer of a parsed line that a fault of the whole batch (`e`) stopped.
+fn failed_line(line: usize, document_id: String, e: &ApiError) -> BulkLine {
+    BulkLine {
+        line,
+        status: e.status().as_u16(),
+        document_id: Some(document_id),
+        offer: None,
+        error: Some(problem_of(e)),
     }
-    if !good.is_empty() {
-        match publish_batch(services, agency, &good).await {
-            Ok(lines) => out.extend(lines),
+}
+
+/// A batch after its CPU work: the answers of the lines refused already (did not parse,
+/// break a rule of the catalogue or the agency's rights) and the documents ready to insert,
+/// each with its line number and the agency's document id.
+struct PreparedBatch {
+    refused: Vec<BulkLine>,
+    ready: Vec<documents::PreparedPublish>,
+    ready_lines: Vec<(usize, String)>,
+}
+
+/// Checks and prepares every line of `batch` (no I/O: run off the async workers). A fault
+/// that is no line's own (the random generator failed) answers every parsed line with it.
+fn prepare_batch(
+    services: &Services,
+    agency: &Agency,
+    batch: Batch,
+) -> Result<PreparedBatch, Vec<BulkLine>> {
+    let mut refused = Vec::new();
+    let mut ready = Vec::with_capacity(batch.len());
+    let mut ready_lines = Vec::with_capacity(batch.len());
+    let mut rest = batch.into_iter();
+    while let Some((line, parsed)) = rest.next() {
+        let req = match parsed {
+            Err(e) => {
+                refused.push(error_line(line, None, e));
+                continue;
+            }
+            Ok(req) => req,
+        };
+        let document_id = req.document_id.clone();
+        match documents::prepare(services, agency, req) {
+            Ok(p) => {
+                ready.push(p);
+                ready_lines.push((line, document_id));
+            }
+            Err(e) if is_line_error(&e) => {
+                refused.push(error_line(line, Some(document_id), e.into()));
+            }
             Err(e) => {
                 let e = ApiError::from(e);
-                out.extend(fail_batch(
-                    good.into_iter().map(|(l, r)| (l, Ok(r))).collect(),
-                    &e,
-                ));
+                let mut lines = refused;
+                lines.extend(
+                    ready_lines
+                        .into_iter()
+                        .map(|(l, id)| failed_line(l, id, &e)),
+                );
+                lines.push(failed_line(line, document_id, &e));
+                lines.extend(fail_batch(rest.collect(), &e));
+                lines.sort_by_key(|l| l.line);
+                return Err(lines);
             }
         }
     }
-    out.sort_by_key(|l| l.line);
-    out
+    Ok(PreparedBatch {
+        refused,
+        ready,
+        ready_lines,
+    })
+}
+
+/// Checks and prepares a batch: the CPU work of a batch, done while the publishing half
+/// inserts the batch before. It stays on this task (a few milliseconds for a full batch)
+/// rather than the blocking pool, whose extra threads each kept their own allocator heap.
+fn prepare_step(services: &Services, agency: Agency, batch: Batch) -> Step {
+    match prepare_batch(services, &agency, batch) {
+        Ok(prepared) => Step::Publish(agency, prepared),
+        Err(failed) => Step::Answered(failed),
+    }
+}
+
+/// Publishes a prepared batch in one transaction; answers every line of it, in order.
+async fn publish_step(
+    services: &Services,
+    agency: &Agency,
+    prepared: PreparedBatch,
+) -> Vec<BulkLine> {
+    let PreparedBatch {
+        mut refused,
+        ready,
+        ready_lines,
+    } = prepared;
+    if !ready.is_empty() {
+        match publish_batch(services, agency, ready, &ready_lines).await {
+            Ok(lines) => refused.extend(lines),
+            Err(e) => {
+                let e = ApiError::from(e);
+                refused.extend(
+                    ready_lines
+                        .into_iter()
+                        .map(|(l, id)| failed_line(l, id, &e)),
+                );
+            }
+        }
+    }
+    refused.sort_by_key(|l| l.line);
+    refused
 }
 
 /// Errors that belong to one line; any other fails the whole batch.
@@ -529,31 +646,20 @@ fn is_line_error(e: &DomainError) -> bool {
     )
 }
 
+/// Inserts the prepared documents in one transaction; one answer per document, in the
+/// order of `ready_lines`.
 async fn publish_batch(
     services: &Services,
     agency: &Agency,
-    good: &[(usize, PublishRequest)],
+    ready: Vec<documents::PreparedPublish>,
+    ready_lines: &[(usize, String)],
 ) -> Result<Vec<BulkLine>, DomainError> {
-    // The CPU work (checks, hashes, wrapping, offer views) before taking the write lock.
-    let mut lines = Vec::with_capacity(good.len());
-    let mut ready = Vec::with_capacity(good.len());
-    let mut ready_lines = Vec::with_capacity(good.len());
-    for (line, req) in good {
-        match documents::prepare(services, agency, req) {
-            Ok(p) => {
-                ready.push(p);
-                ready_lines.push((*line, req.document_id.clone()));
-            }
-            Err(e) if is_line_error(&e) => {
-                lines.push(error_line(*line, Some(req.document_id.clone()), e.into()));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let mut lines = Vec::with_capacity(ready.len());
     let mut tx = services.db.begin().await?;
     let outcomes = documents::publish_prepared(services.db.kind(), &mut tx, agency, ready).await?;
     let mut created = 0u64;
-    for ((line, document_id), outcome) in ready_lines.into_iter().zip(outcomes) {
+    for ((line, document_id), outcome) in ready_lines.iter().zip(outcomes) {
+        let document_id = Some(document_id.clone());
         match outcome {
             Ok(outcome) => {
                 let status = match outcome.published {
@@ -564,15 +670,15 @@ async fn publish_batch(
                     Published::Replayed => 200,
                 };
                 lines.push(BulkLine {
-                    line,
+                    line: *line,
                     status,
-                    document_id: Some(document_id),
+                    document_id,
                     offer: outcome.offer,
                     error: None,
                 });
             }
             Err(e) if is_line_error(&e) => {
-                lines.push(error_line(line, Some(document_id), e.into()));
+                lines.push(error_line(*line, document_id, e.into()));
             }
             Err(e) => return Err(e),
         }
