@@ -317,8 +317,25 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(verdict.valid, "{:?}", verdict.errors);
-    // The old phone cannot sync any more.
-    assert!(wallet(&old_phone, &["sync"]).is_err());
+    // The old phone cannot sync any more: it is told why, and it still read the status
+    // lists of what it holds, so its licence shows revoked (not valid) afterwards.
+    let refused = wallet_text(&old_phone, &["sync"]).unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "This phone's access to the citizen account ended: the account moved to another \
+             phone or was closed."
+        ) && refused.contains("Điện thoại này không còn truy cập được tài khoản công dân"),
+        "{refused}"
+    );
+    assert!(!refused.contains("invalid_grant"), "{refused}");
+    let listed = wallet(&old_phone, &["list"])?;
+    let state = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == new_licence.as_str())
+        .map(|d| d["state"].clone());
+    assert_eq!(state, Some(json!("revoked")), "{listed}");
 
     // The account moves again, without the counter: the new phone (now the old one, at
     // hand) asks for the next phone's offer, the next phone activates with it; the moved
@@ -402,7 +419,20 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(!verdict.valid);
     assert_revoked(&verdict);
-    assert!(wallet(&new, &["sync"]).is_err());
+    let refused = wallet(&new, &["sync"]).unwrap_err().to_string();
+    assert!(refused.contains("\"access_ended\": true"), "{refused}");
+    let listed = wallet(&new, &["list"])?;
+    let state = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == licence.as_str())
+        .map(|d| d["state"].clone());
+    assert_eq!(
+        state,
+        Some(json!("revoked")),
+        "the deactivated account's licence: {listed}"
+    );
     Ok(())
 }
 

@@ -113,7 +113,9 @@ pub enum WalletCommand {
         tx_code: Option<String>,
     },
     /// Fetch what agencies published for you: new documents, new versions of reissued ones,
-    /// and which were revoked or suspended. Cheap when nothing changed.
+    /// and which were revoked or suspended. Cheap when nothing changed. When this phone's
+    /// access to the account ended (moved to another phone, or closed), the documents held
+    /// are still checked against their status lists, then the sync fails saying so.
     Sync,
     /// The account's history: every document published for you, by whom and when.
     History,
