@@ -120,6 +120,16 @@ pub struct HistoryEvent {
     pub version: i64,
     /// The document's state then: `valid`, `suspended` or `revoked`.
     pub state: String,
+    /// The document type (SD-JWT VC `vct`).
+    pub vct: String,
+    /// The type's Vietnamese name from the catalogue (`Giấy phép lái xe`); `None` for a
+    /// type not in it.
+    pub document_name_vi: Option<String>,
+    /// The type's English name from the catalogue (`Driving licence`).
+    pub document_name_en: Option<String>,
+    /// For a guardian's copy, the child whose document it is (personal identification
+    /// number).
+    pub on_behalf_of: Option<String>,
 }
 
 impl From<AccountEvent> for HistoryEvent {
@@ -139,6 +149,10 @@ impl From<AccountEvent> for HistoryEvent {
             publisher_name_en: e.publisher.name_en,
             version: e.version,
             state: e.state,
+            document_name_vi: giayto_core::catalogue::by_vct(&e.vct).map(|t| t.name.vi.into()),
+            document_name_en: giayto_core::catalogue::by_vct(&e.vct).map(|t| t.name.en.into()),
+            vct: e.vct,
+            on_behalf_of: e.on_behalf_of,
         }
     }
 }

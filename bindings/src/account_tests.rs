@@ -363,4 +363,21 @@ fn account_events_give_every_version_and_receipt() {
     );
     // The inbox alone said only the first publication and the latest version.
     assert_eq!(phone.wallet.account_history().len(), 1);
+    // Each event names the document's type, and whose it is for a guardian's copy.
+    let first = &phone.wallet.account_events()[0];
+    assert_eq!(
+        (
+            first.document_name_vi.as_deref(),
+            first.document_name_en.as_deref()
+        ),
+        (Some("Giấy phép lái xe"), Some("Driving licence"))
+    );
+    assert_eq!(first.on_behalf_of, None);
+    let mut account = lock(&phone.wallet.inner).account().unwrap().clone();
+    account.inbox[0].on_behalf_of = Some("079216000016".into());
+    lock(&phone.wallet.inner).set_account(account).unwrap();
+    assert_eq!(
+        phone.wallet.account_events()[0].on_behalf_of.as_deref(),
+        Some("079216000016")
+    );
 }

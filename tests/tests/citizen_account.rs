@@ -288,6 +288,11 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         "{shown}"
     );
     assert!(shown.contains("v1 ĐÃ THU HỒI / REVOKED"), "{shown}");
+    // Each line names the document's type, not only its id.
+    assert!(
+        shown.contains("Giấy phép lái xe / Driving licence GPLX-14  "),
+        "{shown}"
+    );
 
     // The old phone's licence QR passes a verifier today.
     let qr = wallet(
@@ -500,6 +505,15 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
     assert_eq!(
         (names.vi.as_str(), names.en.as_str()),
         ("Đại diện đến", "Representation valid until")
+    );
+    // The history says whose document a guardian's copy is.
+    let history = wallet_text(&guardian, &["history"])?;
+    assert!(
+        history.contains(&format!(
+            "Thẻ bảo hiểm y tế / Health insurance card BHYT-CHILD (giấy tờ của / document of \
+             {CHILD})"
+        )),
+        "{history}"
     );
     let shown = wallet_text(&guardian, &["show", &card])?;
     let line = shown

@@ -244,8 +244,16 @@ pub(super) fn history(layout: &Layout, json: bool) -> Result<u8, CliError> {
                 format!("điện thoại này đã nhận / received on this phone v{v}")
             }
         };
+        // The document's type as the catalogue names it (its `vct` when not in it), and
+        // for a guardian's copy whose document it is.
+        let kind = giayto_core::catalogue::by_vct(&event.vct).map_or(event.vct.clone(), |t| {
+            format!("{} / {}", t.name.vi, t.name.en)
+        });
+        let whose = event.on_behalf_of.as_ref().map_or(String::new(), |child| {
+            format!(" (giấy tờ của / document of {child})")
+        });
         println!(
-            "{}  {}  {} ({})  {what}",
+            "{}  {kind} {}{whose}  {} ({})  {what}",
             dates::date_time(event.at),
             event.document_id,
             event.publisher.name_vi,
