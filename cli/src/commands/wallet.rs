@@ -597,12 +597,11 @@ pub fn receive_offer(
 fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
     let mut wallet = layout.open()?;
     let low = wallet.presets_to_refill(id)?;
-    let grant = wallet.stored(id)?.refill.clone().ok_or_else(|| {
-        CliError::Usage(
-            "the issuer gave no refresh token for this document: receive a new offer from it"
-                .into(),
-        )
-    })?;
+    let stored = wallet.stored(id)?;
+    let grant = stored
+        .refill
+        .clone()
+        .ok_or_else(|| CliError::Usage(giayto_core::wallet::no_refill_reason(stored).into()))?;
     let before: usize = wallet.purpose_counts(id)?.iter().map(|c| c.unused).sum();
     if let Some((run, request)) = PurposeIssuance::refill(&grant, &low)? {
         let keys = layout.purpose_keys();
