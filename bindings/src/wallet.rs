@@ -719,6 +719,12 @@ impl Wallet {
                 .ok_or_else(|| GiaytoError::Unsupported {
                     reason: giayto_core::wallet::no_refill_reason(stored).into(),
                 })?;
+            // A document the wallet knows is not valid: the issuer would refuse.
+            if let Some(state) = wallet.document_state(&id).filter(|s| s != "valid") {
+                return Err(GiaytoError::IssuerRefused {
+                    reason: giayto_core::wallet::refill_refused_reason(Some(&state)).into(),
+                });
+            }
             (
                 grant,
                 wallet.presets_to_refill(&id)?,

@@ -260,6 +260,39 @@ enum Choice {
     NoPurposeCredentials,
 }
 
+/// Why the issuer refused (or would refuse) to refill a document's purpose credentials,
+/// for people, in Vietnamese and English, from its state as the wallet last read it
+/// ([`Wallet::document_state`]: `suspended`, `revoked`, `ended`; `None` or `valid` when
+/// the wallet knows of nothing). The issuer's refresh token grant works only while the
+/// document is valid at the version the token came with (docs/ARCHITECTURE.md "Purpose
+/// credentials"); a reissue revokes the old version's credentials and comes with a new
+/// offer.
+pub fn refill_refused_reason(state: Option<&str>) -> &'static str {
+    match state {
+        Some("suspended") => {
+            "Giấy tờ này đang bị tạm đình chỉ: không thể bổ sung giấy tờ dùng một lần cho đến \
+             khi nó có hiệu lực trở lại. / This document is suspended: its purpose credentials \
+             cannot be refilled until it is valid again."
+        }
+        Some("revoked") => {
+            "Giấy tờ này đã bị thu hồi hoặc đã được cấp lại (phiên bản mới): nếu được cấp lại, \
+             hãy nhận lời mời mới của cơ quan cấp. / This document was revoked or reissued (a \
+             new version): if it was reissued, receive the issuer's new offer."
+        }
+        Some("ended") => {
+            "Quyền giám hộ đối với giấy tờ này đã hết: không thể bổ sung. / The guardianship \
+             over this document ended: it cannot be refilled."
+        }
+        _ => {
+            "Cơ quan cấp không còn nhận mã làm mới của giấy tờ này: giấy tờ đã bị tạm đình chỉ, \
+             thu hồi hoặc cấp lại (nếu được cấp lại, hãy nhận lời mời mới), hoặc mã đã hết hạn. \
+             / The issuer no longer takes this document's refresh token: the document was \
+             suspended, revoked or reissued (if reissued, receive the new offer), or the token \
+             expired."
+        }
+    }
+}
+
 /// Whether `stored` never had purpose credentials: none kept and no refresh token to ask
 /// for them (a document received through the citizen account, or from an issuer that
 /// gave none).
@@ -386,4 +419,21 @@ fn counts(stored: &StoredCredential) -> Vec<PurposeCount> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refill_refused_reason;
+
+    /// What the wallet knows of the document says why the issuer refuses a refill.
+    #[test]
+    fn a_refused_refill_says_what_the_wallet_knows_of_the_document() {
+        assert!(refill_refused_reason(Some("suspended")).contains("This document is suspended"));
+        assert!(
+            refill_refused_reason(Some("revoked"))
+                .contains("revoked or reissued (a new version): if it was reissued, receive")
+        );
+        assert!(refill_refused_reason(Some("ended")).contains("guardianship"));
+        assert!(refill_refused_reason(None).contains("suspended, revoked or reissued"));
+    }
 }
