@@ -401,8 +401,9 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let refused = wallet(&new, &["transfer"]).unwrap_err().to_string();
     assert!(
         refused.contains(
-            "unexpected HTTP status 409 from the account transfer endpoint: the citizen has no \
-             valid ID card from this agency: publish it first"
+            "unexpected HTTP status 409 from the account transfer endpoint: no valid ID card \
+             of this citizen from this agency: an account is activated or moved only with a \
+             valid ID card (the citizen can have it issued again at the agency's counter)"
         ),
         "{refused}"
     );
