@@ -3809,8 +3809,10 @@ public struct LabelledClaim: Equatable, Hashable {
      */
     public let labelEn: String?
     /**
-     * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
-     * a date in Vietnamese and English (UTC), anything else as JSON.
+     * The value as text: a Unix time (`representation.valid_until`) as a date in
+     * Vietnamese and English (UTC), a boolean or a word enumeration value in both
+     * languages (`không / no`, `người giám hộ / guardian`, `nữ / female`), another string
+     * as it is, anything else as JSON.
      */
     public let value: String
     /**
@@ -3831,8 +3833,10 @@ public struct LabelledClaim: Equatable, Hashable {
          * English label, when the document type is in the catalogue.
          */labelEn: String?, 
         /**
-         * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
-         * a date in Vietnamese and English (UTC), anything else as JSON.
+         * The value as text: a Unix time (`representation.valid_until`) as a date in
+         * Vietnamese and English (UTC), a boolean or a word enumeration value in both
+         * languages (`không / no`, `người giám hộ / guardian`, `nữ / female`), another string
+         * as it is, anything else as JSON.
          */value: String, 
         /**
          * The value as JSON.
