@@ -129,6 +129,16 @@ fn new_phone(server: &Server, dir: &Path) -> Result<Value, HarnessError> {
     wallet(dir, &["activate", &offer.uri, "--tx-code", &offer.tx_code])
 }
 
+/// The state `giayto wallet list` shows for stored document `id`, and the whole list.
+fn listed_state(dir: &Path, id: &str) -> Result<(Option<Value>, Value), HarnessError> {
+    let listed = wallet(dir, &["list"])?;
+    let state = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|d| d["id"] == id))
+        .map(|d| d["state"].clone());
+    Ok((state, listed))
+}
+
 /// The wallet id of the stored document of catalogue type `type_id`.
 fn id_of(dir: &Path, type_id: &str) -> Result<String, HarnessError> {
     let vct = giayto_core::catalogue::by_id(type_id).unwrap().vct;
@@ -216,14 +226,8 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         report["marked"],
         json!([{ "id": record, "state": "revoked" }])
     );
-    let listed = wallet(&old_phone, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == record.as_str())
-        .map(|d| d["state"].clone());
-    assert_eq!(state, Some(json!("revoked")));
+    let (state, listed) = listed_state(&old_phone, &record)?;
+    assert_eq!(state, Some(json!("revoked")), "{listed}");
 
     // The history has every version and receipt the phone knows, not only the first
     // publication: the licence published, received, reissued as version 2 and received
@@ -333,13 +337,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         "{refused}"
     );
     assert!(!refused.contains("invalid_grant"), "{refused}");
-    let listed = wallet(&old_phone, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == new_licence.as_str())
-        .map(|d| d["state"].clone());
+    let (state, listed) = listed_state(&old_phone, &new_licence)?;
     assert_eq!(state, Some(json!("revoked")), "{listed}");
 
     // The account moves again, without the counter: the new phone (now the old one, at
@@ -427,13 +425,7 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     assert_revoked(&verdict);
     let refused = wallet(&new, &["sync"]).unwrap_err().to_string();
     assert!(refused.contains("\"access_ended\": true"), "{refused}");
-    let listed = wallet(&new, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == licence.as_str())
-        .map(|d| d["state"].clone());
+    let (state, listed) = listed_state(&new, &licence)?;
     assert_eq!(
         state,
         Some(json!("revoked")),
@@ -585,13 +577,7 @@ fn status_list_scenario(server: &Server) -> Result<(), HarnessError> {
         marked.contains(&json!({ "id": by_offer, "state": "revoked" })),
         "{report}"
     );
-    let listed = wallet(&phone, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == by_offer.as_str())
-        .map(|d| d["state"].clone());
+    let (state, listed) = listed_state(&phone, &by_offer)?;
     assert_eq!(state, Some(json!("revoked")), "{listed}");
     let shown = wallet(&phone, &["show", &by_offer])?;
     assert_eq!(shown["state"], "revoked", "{shown}");

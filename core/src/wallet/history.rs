@@ -87,13 +87,7 @@ pub fn inbox_events(before: &[InboxEntry], after: &[InboxEntry]) -> Vec<AccountE
                     AccountEventKind::NewVersion,
                     entry.updated_at,
                 ));
-                if entry.state != "valid" {
-                    out.push(AccountEvent::of(
-                        entry,
-                        AccountEventKind::State,
-                        entry.updated_at,
-                    ));
-                }
+                out.extend(not_valid(entry));
             }
             Some(p) if p.state != entry.state => {
                 out.push(AccountEvent::of(
@@ -128,14 +122,14 @@ fn entry_events(entry: &InboxEntry) -> Vec<AccountEvent> {
             entry.updated_at,
         ));
     }
-    if entry.state != "valid" {
-        out.push(AccountEvent::of(
-            entry,
-            AccountEventKind::State,
-            entry.updated_at,
-        ));
-    }
+    out.extend(not_valid(entry));
     out
+}
+
+/// The change of state of an entry that is not valid (at `updated_at`), if it is not.
+fn not_valid(entry: &InboxEntry) -> Option<AccountEvent> {
+    (entry.state != "valid")
+        .then(|| AccountEvent::of(entry, AccountEventKind::State, entry.updated_at))
 }
 
 /// The receipt of `entry` at `now`.
