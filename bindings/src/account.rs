@@ -7,7 +7,7 @@
 //! [`HolderKey::run`], with its inputs (time, `jti`, `c_nonce`) fixed beforehand.
 
 use giayto_core::oid4vci::inbox::InboxEntry;
-use giayto_core::oid4vci::{SecretString, new_jti};
+use giayto_core::oid4vci::{Oid4vciError, SecretString, new_jti};
 use giayto_core::vault::StoredAccount;
 use giayto_core::wallet::account::{self as core_account, Activation, InboxAnswer};
 use giayto_core::wallet::history::{self, AccountEvent, AccountEventKind};
@@ -120,6 +120,16 @@ pub struct HistoryEvent {
     pub version: i64,
     /// The document's state then: `valid`, `suspended` or `revoked`.
     pub state: String,
+    /// The document type (SD-JWT VC `vct`).
+    pub vct: String,
+    /// The type's Vietnamese name from the catalogue (`Giấy phép lái xe`); `None` for a
+    /// type not in it.
+    pub document_name_vi: Option<String>,
+    /// The type's English name from the catalogue (`Driving licence`).
+    pub document_name_en: Option<String>,
+    /// For a guardian's copy, the child whose document it is (personal identification
+    /// number).
+    pub on_behalf_of: Option<String>,
 }
 
 impl From<AccountEvent> for HistoryEvent {
@@ -139,6 +149,10 @@ impl From<AccountEvent> for HistoryEvent {
             publisher_name_en: e.publisher.name_en,
             version: e.version,
             state: e.state,
+            document_name_vi: giayto_core::catalogue::by_vct(&e.vct).map(|t| t.name.vi.into()),
+            document_name_en: giayto_core::catalogue::by_vct(&e.vct).map(|t| t.name.en.into()),
+            vct: e.vct,
+            on_behalf_of: e.on_behalf_of,
         }
     }
 }
@@ -152,6 +166,18 @@ pub struct SyncSummary {
     pub received: Vec<DocumentInfo>,
     /// Documents found revoked, suspended or valid again.
     pub state_changes: Vec<DocumentStateChange>,
+}
+
+/// The token endpoint's refusal for the app: an ended access (the account moved to another
+/// phone or was closed) in plain words, in both languages; anything else as it is.
+fn refused(e: Oid4vciError) -> GiaytoError {
+    if core_account::access_ended(&e) {
+        GiaytoError::IssuerRefused {
+            reason: core_account::ACCESS_ENDED_MESSAGE.into(),
+        }
+    } else {
+        e.into()
+    }
 }
 
 impl Wallet {
@@ -172,13 +198,24 @@ impl Wallet {
         key: &HolderKey,
         now: i64,
     ) -> Result<SecretString, GiaytoError> {
+        self.refresh(account, key, now).await?.map_err(refused)
+    }
+
+    /// The refresh itself: the token endpoint's answer, or its refusal as core reads it
+    /// (to tell an ended access, [`core_account::access_ended`], from other failures).
+    async fn refresh(
+        &self,
+        account: &StoredAccount,
+        key: &HolderKey,
+        now: i64,
+    ) -> Result<Result<SecretString, Oid4vciError>, GiaytoError> {
         let jti = new_jti()?;
         let request = key
             .run(|signer| core_account::refresh_request(account, signer, now, &jti))
             .await?;
         Ok(core_account::on_access_token(
             &http::send(self.http.as_ref(), request).await?,
-        )?)
+        ))
     }
 
     /// One sync with the account key `key` (see [`Wallet::sync`]).
@@ -186,7 +223,17 @@ impl Wallet {
         let http = self.http.as_ref();
         let mut account = self.account_of()?;
         let now = unix_now();
-        let access = self.access_token(&account, key, now).await?;
+        let access = match self.refresh(&account, key, now).await? {
+            Ok(access) => access,
+            Err(e) => {
+                // This phone's access ended: what it holds is still checked against the
+                // status lists (the marks kept), then the sync fails saying why.
+                if core_account::access_ended(&e) {
+                    self.check_status_lists().await?;
+                }
+                return Err(refused(e));
+            }
+        };
         let jti = new_jti()?;
         let request = key
             .run(|signer| core_account::inbox_request(&account, &access, signer, now, &jti))
@@ -373,7 +420,11 @@ impl Wallet {
     /// nothing changed: one token request, a `304` from the inbox and one per status list.
     ///
     /// Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
-    /// what it had stored; the next one goes on from there.
+    /// what it had stored; the next one goes on from there. When the token endpoint refuses
+    /// this phone's refresh token (`invalid_grant`: the account moved to another phone or
+    /// was closed), the held documents' status lists are still read and their marks kept
+    /// (see `documents`), then the sync fails with `IssuerRefused` saying, in both
+    /// languages, that this phone's access to the account ended.
     pub async fn sync(&self) -> Result<SyncSummary, GiaytoError> {
         let account = self.account_of()?;
         let key = HolderKey::new(self.keys.get_key(account.account_key_id.clone())?)?;

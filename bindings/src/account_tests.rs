@@ -29,6 +29,8 @@ struct FakeServer {
     signer: SoftwareSigner,
     /// Entries of `LIST` set INVALID.
     revoked: Mutex<Vec<u64>>,
+    /// The account moved to another phone: the token endpoint refuses the refresh token.
+    moved: Mutex<bool>,
     sent: Mutex<Vec<HttpRequest>>,
 }
 
@@ -57,6 +59,10 @@ impl HttpClient for FakeServer {
         self.sent.lock().unwrap().push(request.clone());
         let path = request.url.strip_prefix(ISSUER).unwrap();
         Ok(match path {
+            "/token" if *self.moved.lock().unwrap() => answer(
+                400,
+                json!({"error": "invalid_grant", "error_description": "unknown, used or expired refresh token"}),
+            ),
             "/token" => answer(200, json!({"access_token": "access", "token_type": "DPoP"})),
             "/account/transfer" => answer(
                 201,
@@ -101,6 +107,7 @@ fn server() -> Arc<FakeServer> {
     Arc::new(FakeServer {
         signer: SoftwareSigner::generate(Algorithm::Es256).unwrap(),
         revoked: Mutex::new(Vec::new()),
+        moved: Mutex::new(false),
         sent: Mutex::new(Vec::new()),
     })
 }
@@ -216,10 +223,8 @@ fn transfer_without_an_account_is_not_found() {
     assert!(server.sent.lock().unwrap().is_empty());
 }
 
-#[test]
-fn sync_marks_a_document_its_status_list_revoked_though_the_inbox_is_unchanged() {
-    let phone = phone();
-    // A licence received by its own offer (no inbox entry), at index 4 of `LIST`.
+/// A licence received by its own offer (no inbox entry), at index 4 of `LIST`; its id.
+fn held_licence(phone: &Phone) -> String {
     let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
     let Value::Object(claims) = example_claims("driving_licence").unwrap() else {
         panic!()
@@ -241,10 +246,16 @@ fn sync_marks_a_document_its_status_list_revoked_though_the_inbox_is_unchanged()
         &phone.server.signer,
     )
     .unwrap();
-    let id = lock(&phone.wallet.inner)
+    lock(&phone.wallet.inner)
         .store(&credential, "h", unix_now())
         .unwrap()
-        .id;
+        .id
+}
+
+#[test]
+fn sync_marks_a_document_its_status_list_revoked_though_the_inbox_is_unchanged() {
+    let phone = phone();
+    let id = held_licence(&phone);
 
     let summary = block_on(phone.wallet.sync()).unwrap();
     assert!(summary.unchanged);
@@ -259,6 +270,45 @@ fn sync_marks_a_document_its_status_list_revoked_though_the_inbox_is_unchanged()
     assert_eq!(
         lock(&phone.wallet.inner).document_state(&id).as_deref(),
         Some("revoked")
+    );
+}
+
+/// The account moved to another phone (the token endpoint answers `invalid_grant`): the
+/// sync still reads the held documents' status lists and keeps the marks, then fails
+/// saying in both languages that this phone's access ended.
+#[test]
+fn a_sync_refused_at_the_token_endpoint_still_reads_the_status_lists() {
+    let phone = phone();
+    let id = held_licence(&phone);
+    *phone.server.moved.lock().unwrap() = true;
+    phone.server.revoked.lock().unwrap().push(4);
+    let refused = block_on(phone.wallet.sync()).unwrap_err();
+    let GiaytoError::IssuerRefused { reason } = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        reason.contains(
+            "This phone's access to the citizen account ended: the account moved to another \
+             phone or was closed."
+        ) && reason.contains("Điện thoại này không còn truy cập được tài khoản công dân"),
+        "{reason}"
+    );
+    assert_eq!(
+        lock(&phone.wallet.inner).document_state(&id).as_deref(),
+        Some("revoked")
+    );
+    let asked: Vec<String> = phone
+        .server
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.url.clone())
+        .collect();
+    assert!(asked.iter().any(|u| u == LIST), "{asked:?}");
+    assert!(
+        !asked.iter().any(|u| u.ends_with("/account/inbox")),
+        "{asked:?}"
     );
 }
 
@@ -313,4 +363,21 @@ fn account_events_give_every_version_and_receipt() {
     );
     // The inbox alone said only the first publication and the latest version.
     assert_eq!(phone.wallet.account_history().len(), 1);
+    // Each event names the document's type, and whose it is for a guardian's copy.
+    let first = &phone.wallet.account_events()[0];
+    assert_eq!(
+        (
+            first.document_name_vi.as_deref(),
+            first.document_name_en.as_deref()
+        ),
+        (Some("Giấy phép lái xe"), Some("Driving licence"))
+    );
+    assert_eq!(first.on_behalf_of, None);
+    let mut account = lock(&phone.wallet.inner).account().unwrap().clone();
+    account.inbox[0].on_behalf_of = Some("079216000016".into());
+    lock(&phone.wallet.inner).set_account(account).unwrap();
+    assert_eq!(
+        phone.wallet.account_events()[0].on_behalf_of.as_deref(),
+        Some("079216000016")
+    );
 }

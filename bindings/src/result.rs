@@ -71,8 +71,10 @@ pub struct LabelledClaim {
     pub label_vi: Option<String>,
     /// English label, when the document type is in the catalogue.
     pub label_en: Option<String>,
-    /// The value as text: a string as it is, a Unix time (`representation.valid_until`) as
-    /// a date in Vietnamese and English (UTC), anything else as JSON.
+    /// The value as text: a Unix time (`representation.valid_until`) as a date in
+    /// Vietnamese and English (UTC), a boolean or a word enumeration value in both
+    /// languages (`không / no`, `người giám hộ / guardian`, `nữ / female`), another string
+    /// as it is, anything else as JSON.
     pub value: String,
     /// The value as JSON.
     pub value_json: String,
@@ -227,6 +229,14 @@ pub(crate) fn display_value(path: &str, value: &Value) -> String {
     {
         return giayto_core::verifier::format_date(unix);
     }
+    // Booleans and word enumerations (`guardian`, `female`) in both languages, core's names.
+    if let Some(names) = giayto_core::catalogue::value_names(value) {
+        return if names.vi == names.en {
+            names.vi.to_owned()
+        } else {
+            format!("{} / {}", names.vi, names.en)
+        };
+    }
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -252,5 +262,17 @@ mod tests {
             display_value("full_name", &json!("Lê Thị Hoa")),
             "Lê Thị Hoa"
         );
+    }
+
+    /// Enumerated values named as the CLI and the desk name them (core's names).
+    #[test]
+    fn enumerated_values_read_in_both_languages() {
+        assert_eq!(
+            display_value("representation.type", &json!("guardian")),
+            "người giám hộ / guardian"
+        );
+        assert_eq!(display_value("sex", &json!("female")), "nữ / female");
+        assert_eq!(display_value("age_over_18", &json!(true)), "có / yes");
+        assert_eq!(display_value("class", &json!("B")), "B");
     }
 }

@@ -97,8 +97,10 @@ pub enum PresentationSource {
         /// When it had been shown last, Unix seconds.
         last_shown_at: i64,
     },
-    /// The full credential: for `full`, claim choices and presets without purpose
-    /// credentials, or (`fallback`) standing in for a purpose credential that was not there.
+    /// The full credential: for `full`, claim choices, presets without purpose credentials
+    /// and documents that never had any (received through the citizen account: tell the
+    /// holder that, not that none is left), or (`fallback`) standing in for a purpose
+    /// credential that was not there.
     FullCredential {
         /// Whether it stands in for a purpose credential.
         fallback: bool,
@@ -115,6 +117,10 @@ impl From<Source> for PresentationSource {
                 PresentationSource::ReusedPurposeCredential { last_shown_at }
             }
             Source::FullCredential { fallback } => PresentationSource::FullCredential { fallback },
+            // Nothing stands in for a purpose credential: the document never had any.
+            Source::NoPurposeCredentials { .. } => {
+                PresentationSource::FullCredential { fallback: false }
+            }
         }
     }
 }
@@ -706,11 +712,19 @@ impl Wallet {
     ) -> Result<RefillResult, GiaytoError> {
         let (grant, low, before) = {
             let wallet = self.inner();
-            let grant = wallet.stored(&id)?.refill.clone().ok_or_else(|| {
-                GiaytoError::Unsupported {
-                    reason: "the issuer gave no refresh token for this document: receive a new offer from it".into(),
-                }
-            })?;
+            let stored = wallet.stored(&id)?;
+            let grant = stored
+                .refill
+                .clone()
+                .ok_or_else(|| GiaytoError::Unsupported {
+                    reason: giayto_core::wallet::no_refill_reason(stored).into(),
+                })?;
+            // A document the wallet knows is not valid: the issuer would refuse.
+            if let Some(state) = wallet.document_state(&id).filter(|s| s != "valid") {
+                return Err(GiaytoError::IssuerRefused {
+                    reason: giayto_core::wallet::refill_refused_reason(Some(&state)).into(),
+                });
+            }
             (
                 grant,
                 wallet.presets_to_refill(&id)?,

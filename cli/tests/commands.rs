@@ -212,6 +212,29 @@ fn present_prints_a_key_bound_presentation_and_its_qr_code_reads_back() {
         run_json(&["qr", "decode", "--text", png.to_str().unwrap()], 0),
         serde_json::json!({ "qr_text": qr_text })
     );
+    // A verifier desk's request QR (`/api/requests/{id}/qr.png`): its `openid4vp://` URI,
+    // as a scanner types it, like an offer's.
+    let request = "openid4vp://?client_id=x509_hash%3AabcDEF&request_uri=https%3A%2F%2Fdesk.example%2Foid4vp%2Frequests%2Fr1";
+    let request_png = png.with_file_name("request.png");
+    std::fs::write(
+        &request_png,
+        qr::render_png(request, qr::EcLevel::M).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        run_expect(
+            &["qr", "decode", "--text", request_png.to_str().unwrap()],
+            0
+        ),
+        format!("{request}\n")
+    );
+    let decoded = run_json(&["qr", "decode", request_png.to_str().unwrap()], 0);
+    assert_eq!(decoded["kind"], "presentation_request");
+    assert_eq!(decoded["client_id"], "x509_hash:abcDEF");
+    assert_eq!(
+        decoded["request_uri"],
+        "https://desk.example/oid4vp/requests/r1"
+    );
     // Not a giayto QR (what an arbitrary image holds): not typed out.
     let other = png.with_file_name("other.png");
     std::fs::write(

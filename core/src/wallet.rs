@@ -16,6 +16,7 @@ pub use purpose_issuance::{
 };
 pub use purposes::{
     Fallback, HolderKeys, MAX_PURPOSE_CREDENTIALS, PurposeCount, REFILL_BELOW, ShownPreset, Source,
+    no_refill_reason, refill_refused_reason,
 };
 
 use ring::digest::{SHA256, digest};

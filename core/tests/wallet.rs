@@ -317,11 +317,16 @@ fn a_guardians_copy_labels_its_representation_claim() {
     );
     assert_eq!(
         label("representation.representative.personal_id"),
-        "Số định danh cá nhân / Personal identification number"
+        "Người đại diện – số định danh cá nhân / Representative's personal identification number"
     );
+    // Not labelled like the child's own full name: whose name is whose is plain.
     assert_eq!(
         label("representation.representative.full_name"),
-        "Họ, chữ đệm và tên / Full name"
+        "Người đại diện – họ, chữ đệm và tên / Representative's full name"
+    );
+    assert_ne!(
+        label("representation.representative.full_name"),
+        label("full_name")
     );
     assert_eq!(
         label("representation.legal_basis"),

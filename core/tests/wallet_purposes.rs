@@ -442,3 +442,84 @@ fn two_verifiers_comparing_scans_find_nothing_in_common() {
     assert!(shares_a_16_byte_run(&raw_full[0], &raw_full[1]));
     assert!(qr::unpack(&full[0].qr_text).is_ok());
 }
+
+/// A document received through the citizen account never had purpose credentials: a
+/// preset is shown from the full credential whatever the fallback, and the holder is told
+/// that (not that none is left); a refill says why there is nothing to refill.
+#[test]
+fn a_document_from_the_citizen_account_says_it_has_no_purpose_credentials() {
+    use giayto_core::oid4vci::inbox::{InboxEntry, Publisher};
+    let mut s = setup();
+    let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let credential = issue_document(&s.issuer.request(&holder), &s.issuer.signer).unwrap();
+    let entry = InboxEntry {
+        credential_identifier: Some("GPLX-1:v1".into()),
+        credential_configuration_id: "driving_licence".into(),
+        vct: catalogue::by_id("driving_licence").unwrap().vct.into(),
+        document_id: "GPLX-1".into(),
+        publisher: Publisher {
+            id: "police".into(),
+            name_vi: "Bộ Công an".into(),
+            name_en: "Ministry of Public Security".into(),
+            issuer: ISS.into(),
+        },
+        state: "valid".into(),
+        version: 1,
+        published_at: NOW - 100,
+        updated_at: NOW - 100,
+        valid_until: NOW + 86_400,
+        on_behalf_of: None,
+    };
+    let (id, _) = s
+        .wallet
+        .store_from_account(&credential, "account-holder", &entry, "GPLX-1:v1", NOW)
+        .unwrap();
+    s.keys.insert("account-holder".into(), holder);
+    for fallback in [Fallback::ReuseLeastRecentlyShown, Fallback::FullCredential] {
+        let shown = s
+            .wallet
+            .present_preset(
+                &id,
+                "traffic_stop",
+                &Binding::OneWay,
+                &s.keys,
+                fallback,
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(
+            shown.source,
+            Source::NoPurposeCredentials {
+                through_account: true
+            }
+        );
+        let (vi, en) = shown.source.notice().unwrap();
+        assert_eq!(
+            en,
+            "This document has no purpose credentials: it was received through the citizen \
+             account, so the QR code shows the full credential's disclosures for this purpose."
+        );
+        assert!(vi.contains("tài khoản công dân"), "{vi}");
+    }
+    let reason = giayto_core::wallet::no_refill_reason(s.wallet.stored(&id).unwrap());
+    assert!(
+        reason.contains(
+            "This document has no purpose credentials to refill: it was received \
+             through the citizen account"
+        ),
+        "{reason}"
+    );
+    // A document received by its own offer without any: said, without the account.
+    let plain = s.show(
+        "traffic_stop",
+        &Binding::OneWay,
+        Fallback::ReuseLeastRecentlyShown,
+        NOW,
+    );
+    assert_eq!(
+        plain.source,
+        Source::NoPurposeCredentials {
+            through_account: false
+        }
+    );
+}

@@ -129,6 +129,16 @@ fn new_phone(server: &Server, dir: &Path) -> Result<Value, HarnessError> {
     wallet(dir, &["activate", &offer.uri, "--tx-code", &offer.tx_code])
 }
 
+/// The state `giayto wallet list` shows for stored document `id`, and the whole list.
+fn listed_state(dir: &Path, id: &str) -> Result<(Option<Value>, Value), HarnessError> {
+    let listed = wallet(dir, &["list"])?;
+    let state = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|d| d["id"] == id))
+        .map(|d| d["state"].clone());
+    Ok((state, listed))
+}
+
 /// The wallet id of the stored document of catalogue type `type_id`.
 fn id_of(dir: &Path, type_id: &str) -> Result<String, HarnessError> {
     let vct = giayto_core::catalogue::by_id(type_id).unwrap().vct;
@@ -216,14 +226,8 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         report["marked"],
         json!([{ "id": record, "state": "revoked" }])
     );
-    let listed = wallet(&old_phone, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == record.as_str())
-        .map(|d| d["state"].clone());
-    assert_eq!(state, Some(json!("revoked")));
+    let (state, listed) = listed_state(&old_phone, &record)?;
+    assert_eq!(state, Some(json!("revoked")), "{listed}");
 
     // The history has every version and receipt the phone knows, not only the first
     // publication: the licence published, received, reissued as version 2 and received
@@ -288,6 +292,11 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
         "{shown}"
     );
     assert!(shown.contains("v1 ĐÃ THU HỒI / REVOKED"), "{shown}");
+    // Each line names the document's type, not only its id.
+    assert!(
+        shown.contains("Giấy phép lái xe / Driving licence GPLX-14  "),
+        "{shown}"
+    );
 
     // The old phone's licence QR passes a verifier today.
     let qr = wallet(
@@ -317,8 +326,19 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let qr = wallet(&new, &["present", &licence, "--preset", "traffic_stop"])?;
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(verdict.valid, "{:?}", verdict.errors);
-    // The old phone cannot sync any more.
-    assert!(wallet(&old_phone, &["sync"]).is_err());
+    // The old phone cannot sync any more: it is told why, and it still read the status
+    // lists of what it holds, so its licence shows revoked (not valid) afterwards.
+    let refused = wallet_text(&old_phone, &["sync"]).unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "This phone's access to the citizen account ended: the account moved to another \
+             phone or was closed."
+        ) && refused.contains("Điện thoại này không còn truy cập được tài khoản công dân"),
+        "{refused}"
+    );
+    assert!(!refused.contains("invalid_grant"), "{refused}");
+    let (state, listed) = listed_state(&old_phone, &new_licence)?;
+    assert_eq!(state, Some(json!("revoked")), "{listed}");
 
     // The account moves again, without the counter: the new phone (now the old one, at
     // hand) asks for the next phone's offer, the next phone activates with it; the moved
@@ -379,8 +399,9 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let refused = wallet(&new, &["transfer"]).unwrap_err().to_string();
     assert!(
         refused.contains(
-            "unexpected HTTP status 409 from the account transfer endpoint: the citizen has no \
-             valid ID card from this agency: publish it first"
+            "unexpected HTTP status 409 from the account transfer endpoint: no valid ID card \
+             of this citizen from this agency: an account is activated or moved only with a \
+             valid ID card (the citizen can have it issued again at the agency's counter)"
         ),
         "{refused}"
     );
@@ -402,7 +423,14 @@ fn scenario(server: &Server) -> Result<(), HarnessError> {
     let verdict = officer.verify_text(qr["qr_text"].as_str().unwrap())?;
     assert!(!verdict.valid);
     assert_revoked(&verdict);
-    assert!(wallet(&new, &["sync"]).is_err());
+    let refused = wallet(&new, &["sync"]).unwrap_err().to_string();
+    assert!(refused.contains("\"access_ended\": true"), "{refused}");
+    let (state, listed) = listed_state(&new, &licence)?;
+    assert_eq!(
+        state,
+        Some(json!("revoked")),
+        "the deactivated account's licence: {listed}"
+    );
     Ok(())
 }
 
@@ -470,6 +498,15 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
     assert_eq!(
         (names.vi.as_str(), names.en.as_str()),
         ("Đại diện đến", "Representation valid until")
+    );
+    // The history says whose document a guardian's copy is.
+    let history = wallet_text(&guardian, &["history"])?;
+    assert!(
+        history.contains(&format!(
+            "Thẻ bảo hiểm y tế / Health insurance card BHYT-CHILD (giấy tờ của / document of \
+             {CHILD})"
+        )),
+        "{history}"
     );
     let shown = wallet_text(&guardian, &["show", &card])?;
     let line = shown
@@ -540,13 +577,7 @@ fn status_list_scenario(server: &Server) -> Result<(), HarnessError> {
         marked.contains(&json!({ "id": by_offer, "state": "revoked" })),
         "{report}"
     );
-    let listed = wallet(&phone, &["list"])?;
-    let state = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == by_offer.as_str())
-        .map(|d| d["state"].clone());
+    let (state, listed) = listed_state(&phone, &by_offer)?;
     assert_eq!(state, Some(json!("revoked")), "{listed}");
     let shown = wallet(&phone, &["show", &by_offer])?;
     assert_eq!(shown["state"], "revoked", "{shown}");

@@ -7,6 +7,9 @@
 
 const $ = (id) => document.getElementById(id);
 let catalogue = [];
+// The names of enumerated claim values ("guardian" -> người giám hộ / guardian), core's,
+// from /api/value-names.
+let valueNames = {};
 let polling = null;
 
 function el(tag, attrs, ...children) {
@@ -45,6 +48,10 @@ function value(v, path) {
     return `${d}/${m}/${y}`;
   }
   if (typeof v === "boolean") return v ? "có / yes" : "không / no";
+  if (typeof v === "string" && Object.hasOwn(valueNames, v)) {
+    const names = valueNames[v];
+    return names.vi === names.en ? names.vi : `${names.vi} / ${names.en}`;
+  }
   if (v === null) return "—";
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
@@ -135,6 +142,8 @@ function fillPresets() {
 async function loadCatalogue() {
   const response = await fetch("/api/catalogue");
   catalogue = await response.json();
+  const names = await fetch("/api/value-names");
+  if (names.ok) valueNames = await names.json();
   $("document").replaceChildren(...catalogue.map((d) =>
     el("option", { value: d.id }, `${d.name.vi} / ${d.name.en}`)));
   fillPresets();

@@ -50,8 +50,38 @@ pub fn catalogue() -> Value {
     )
 }
 
+/// The names of the catalogue's word enumeration values, core's
+/// ([`catalogue::enumeration_names`]): `{"guardian": {"vi": "người giám hộ", "en":
+/// "guardian"}, "female": {...}, ...}`; the page shows a claim value with its names, as the
+/// `giayto` command does.
+pub fn value_names() -> Value {
+    Value::Object(
+        catalogue::enumeration_names()
+            .iter()
+            .map(|(value, label)| ((*value).to_owned(), json!(label)))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    /// The enumerated values come with core's names in both languages, and the page
+    /// loads them and uses them for claim values.
+    #[test]
+    fn the_page_names_enumerated_values_as_core_does() {
+        let names = super::value_names();
+        assert_eq!(
+            names["guardian"],
+            serde_json::json!({"vi": "người giám hộ", "en": "guardian"})
+        );
+        assert_eq!(
+            names["female"],
+            serde_json::json!({"vi": "nữ", "en": "female"})
+        );
+        assert!(super::SCRIPT.contains("fetch(\"/api/value-names\")"));
+        assert!(super::SCRIPT.contains("const names = valueNames[v];"));
+    }
+
     /// The page shows a `representation.valid_until` (Unix seconds) as a date: its list of
     /// such claims is core's.
     #[test]

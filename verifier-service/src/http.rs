@@ -43,6 +43,10 @@ pub fn router(service: Arc<Verifier>) -> Router {
         .route("/desk.js", get(|| async { desk::asset("desk.js") }))
         .route("/desk.css", get(|| async { desk::asset("desk.css") }))
         .route("/api/catalogue", get(|| async { Json(desk::catalogue()) }))
+        .route(
+            "/api/value-names",
+            get(|| async { Json(desk::value_names()) }),
+        )
         .route("/api/requests", post(create_request))
         .route("/api/requests/{id}", get(read_request))
         .route("/api/requests/{id}/qr.png", get(request_qr))

@@ -3,6 +3,7 @@
 //! `--text` its text as a barcode scanner types it.
 
 use clap::{Args, Subcommand};
+use giayto_core::oid4vp::Invocation;
 use giayto_core::qr::{self, QrPayload};
 use giayto_core::wallet::PresentationOutput;
 use serde_json::json;
@@ -16,7 +17,8 @@ pub enum QrCommand {
     /// Pack a compact SD-JWT presentation into QR text, and optionally an image.
     Encode(EncodeArgs),
     /// Read a giayto QR (text, a file, `-`, or a PNG/JPEG image) back; a credential offer's
-    /// QR (the server's `qr_png_url`) gives its `openid-credential-offer://` URI.
+    /// QR (the server's `qr_png_url`) gives its `openid-credential-offer://` URI, a
+    /// verifier's request QR (the desk's) its `openid4vp://` or `haip-vp://` URI.
     Decode(DecodeArgs),
 }
 
@@ -36,7 +38,7 @@ pub struct DecodeArgs {
     /// QR text, a file holding it, `-` for stdin, or a PNG/JPEG image.
     pub input: String,
     /// Print the QR's text exactly as a barcode scanner reads it (`GT2:…`, `GTP1:…`,
-    /// `GTC1:…` or a credential offer URI), on one line, instead of what it holds: for a
+    /// `GTC1:…`, a credential offer URI or a verifier's `openid4vp://` request), on one line, instead of what it holds: for a
     /// desk's scan box or `giayto verify`. The text is checked to be a giayto QR first.
     #[arg(long)]
     pub text: bool,
@@ -60,10 +62,12 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
         QrCommand::Decode(args) => {
             let text = scan::read_input(&args.input)?;
             let is_offer = text.starts_with(giayto_core::oid4vci::CREDENTIAL_OFFER_SCHEME);
+            // A verifier's OpenID4VP request (the desk's `/api/requests/{id}/qr.png`).
+            let request = Invocation::parse(&text).ok();
             if args.text {
                 // Only a giayto QR's text (base45 and the prefix, or a URI) reaches the
                 // terminal: never what an arbitrary image might hold (control characters).
-                if !is_offer {
+                if !is_offer && request.is_none() {
                     qr::text::split_prefix(&text)?;
                 }
                 if text.chars().any(char::is_control) {
@@ -89,6 +93,25 @@ pub fn run(command: QrCommand, json: bool) -> Result<u8, CliError> {
                         "Lời mời nhận giấy tờ (OpenID4VCI) / A credential offer (OpenID4VCI): \
                          receive it with `giayto wallet receive {} --tx-code CODE`",
                         args.input
+                    );
+                }
+                return Ok(EXIT_OK);
+            }
+            if let Some(request) = request {
+                if json {
+                    let body = json!({
+                        "kind": "presentation_request",
+                        "request": text,
+                        "client_id": request.client_id,
+                        "request_uri": request.request_uri,
+                    });
+                    print!("{}", files::pretty_json(&body)?);
+                } else {
+                    println!("{text}");
+                    eprintln!(
+                        "Yêu cầu xuất trình giấy tờ (OpenID4VP) / A verifier's presentation \
+                         request (OpenID4VP) from {}: answer it with `giayto wallet respond {}`",
+                        request.client_id, args.input
                     );
                 }
                 return Ok(EXIT_OK);

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use giayto_core::jose::{Algorithm, Signer, SoftwareSigner, b64};
 use giayto_core::oid4vci::{
-    CredentialOutcome, IssuanceSession, OfferSource, TokenStep, fetch_offer_request, on_offer,
-    parse_offer_uri,
+    CredentialOutcome, Endpoint, IssuanceSession, IssuerErrorCode, OfferSource, Oid4vciError,
+    TokenStep, fetch_offer_request, on_offer, parse_offer_uri,
 };
 use giayto_core::qr::{QrPayload, classify};
 use giayto_core::vault::{RefillGrant, VAULT_KEY_LEN, Vault, VaultKey};
@@ -113,7 +113,9 @@ pub enum WalletCommand {
         tx_code: Option<String>,
     },
     /// Fetch what agencies published for you: new documents, new versions of reissued ones,
-    /// and which were revoked or suspended. Cheap when nothing changed.
+    /// and which were revoked or suspended. Cheap when nothing changed. When this phone's
+    /// access to the account ended (moved to another phone, or closed), the documents held
+    /// are still checked against their status lists, then the sync fails saying so.
     Sync,
     /// The account's history: every document published for you, by whom and when.
     History,
@@ -595,12 +597,18 @@ pub fn receive_offer(
 fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
     let mut wallet = layout.open()?;
     let low = wallet.presets_to_refill(id)?;
-    let grant = wallet.stored(id)?.refill.clone().ok_or_else(|| {
-        CliError::Usage(
-            "the issuer gave no refresh token for this document: receive a new offer from it"
-                .into(),
-        )
-    })?;
+    let stored = wallet.stored(id)?;
+    let grant = stored
+        .refill
+        .clone()
+        .ok_or_else(|| CliError::Usage(giayto_core::wallet::no_refill_reason(stored).into()))?;
+    // A document the wallet knows is not valid: the issuer would refuse; said at once.
+    let state = wallet.document_state(id).filter(|s| s != "valid");
+    if let Some(state) = &state {
+        return Err(CliError::Usage(
+            giayto_core::wallet::refill_refused_reason(Some(state)).into(),
+        ));
+    }
     let before: usize = wallet.purpose_counts(id)?.iter().map(|c| c.unused).sum();
     if let Some((run, request)) = PurposeIssuance::refill(&grant, &low)? {
         let keys = layout.purpose_keys();
@@ -611,7 +619,16 @@ fn refill(layout: &Layout, id: &str, json: bool) -> Result<u8, CliError> {
             &keys,
             // The refresh token was rotated: kept before anything else.
             |rotated| Ok(wallet.set_refill(id, rotated)?),
-        )?;
+        )
+        .map_err(|e| match e {
+            // The refresh token refused (RFC 6749 section 5.2): why, in words.
+            CliError::Oid4vci(Oid4vciError::Issuer {
+                endpoint: Endpoint::Token,
+                error: IssuerErrorCode::InvalidGrant,
+                ..
+            }) => CliError::Usage(giayto_core::wallet::refill_refused_reason(None).into()),
+            other => other,
+        })?;
         let kept = wallet.keep_purposes(id, &receipt, unix_now())?;
         kept.dropped_keys
             .iter()

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::{HOLDER_KEY_ID, Layout};
 use crate::commands::issue::signer_for;
 use crate::commands::keygen;
-use crate::error::{CliError, EXIT_OK};
+use crate::error::{CliError, EXIT_ERROR, EXIT_OK};
 use crate::{dates, files, net, unix_now};
 
 const ACCOUNT_KEY_FILE: &str = "account.jwk";
@@ -133,6 +133,7 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
     if json {
         let body = serde_json::json!({
             "unchanged": report.unchanged,
+            "access_ended": report.access_ended,
             "received": report.received,
             "marked": report.marked.iter().map(|(id, state)| serde_json::json!({"id": id, "state": state})).collect::<Vec<_>>(),
             "status_lists": {
@@ -142,7 +143,7 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
             },
         });
         print!("{}", files::pretty_json(&body)?);
-        return Ok(EXIT_OK);
+        return Ok(access_ended(report));
     }
     for id in &report.received {
         let document = wallet.document(id)?;
@@ -158,10 +159,25 @@ fn print_report(wallet: &Wallet, report: &SyncReport, json: bool) -> Result<u8, 
     for (uri, reason) in &report.status.failures {
         eprintln!("Không đọc được danh sách trạng thái / Status list not read: {uri}: {reason}");
     }
-    if report.received.is_empty() && report.marked.is_empty() {
+    if report.received.is_empty() && report.marked.is_empty() && !report.access_ended {
         println!("Không có gì mới / Nothing new");
     }
-    Ok(EXIT_OK)
+    Ok(access_ended(report))
+}
+
+/// Says, when the token endpoint refused this phone's refresh token, that its access to
+/// the account ended (the documents held were still checked against their status lists);
+/// the exit code.
+fn access_ended(report: &SyncReport) -> u8 {
+    if !report.access_ended {
+        return EXIT_OK;
+    }
+    eprintln!(
+        "{} Trạng thái các giấy tờ đang giữ vẫn được kiểm tra. / The documents held were still \
+         checked against their status lists.",
+        giayto_core::wallet::account::ACCESS_ENDED_MESSAGE
+    );
+    EXIT_ERROR
 }
 
 /// `giayto wallet transfer`: the old phone asks for the new phone's activation offer.
@@ -176,7 +192,16 @@ pub(super) fn transfer(layout: &Layout, json: bool) -> Result<u8, CliError> {
     let key = account_key(layout)?;
     let agent = net::agent();
     let request = core_account::refresh_request(&account, &key, unix_now(), &new_jti()?)?;
-    let access = core_account::on_access_token(&net::perform(&agent, &request)?)?;
+    let access = match core_account::on_access_token(&net::perform(&agent, &request)?) {
+        Ok(access) => access,
+        Err(e) if core_account::access_ended(&e) => {
+            return Err(CliError::Usage(format!(
+                "{} (không thể chuyển từ đây / it cannot be moved from here)",
+                core_account::ACCESS_ENDED_MESSAGE
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let request = core_account::transfer_request(&account, &access, &key, unix_now(), &new_jti()?)?;
     let offer = core_account::on_transfer(&net::perform(&agent, &request)?)?;
     if json {
@@ -219,8 +244,16 @@ pub(super) fn history(layout: &Layout, json: bool) -> Result<u8, CliError> {
                 format!("điện thoại này đã nhận / received on this phone v{v}")
             }
         };
+        // The document's type as the catalogue names it (its `vct` when not in it), and
+        // for a guardian's copy whose document it is.
+        let kind = giayto_core::catalogue::by_vct(&event.vct).map_or(event.vct.clone(), |t| {
+            format!("{} / {}", t.name.vi, t.name.en)
+        });
+        let whose = event.on_behalf_of.as_ref().map_or(String::new(), |child| {
+            format!(" (giấy tờ của / document of {child})")
+        });
         println!(
-            "{}  {}  {} ({})  {what}",
+            "{}  {kind} {}{whose}  {} ({})  {what}",
             dates::date_time(event.at),
             event.document_id,
             event.publisher.name_vi,

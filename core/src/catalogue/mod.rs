@@ -34,7 +34,7 @@ pub use age::{AGE_THRESHOLDS, CivilDate, age_on};
 pub use metadata::{INPUT_MEMBER, LOCALES};
 pub use purpose::{BASE_SEGMENT, FULL_PRESET, Purpose, base_by_vct, issued_vcts};
 pub use schema::{ClaimKind, ClaimSpec, ListSpec, Rule, SchemaError, Sd};
-pub use values::value_names;
+pub use values::{enumeration_names, value_names};
 
 use schema::{Loc, Origin};
 

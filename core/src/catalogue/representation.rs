@@ -27,7 +27,22 @@ static REPRESENTATION: [ClaimSpec; 1] = [ClaimSpec::new(
             "representative",
             "Người đại diện",
             "Representative",
-            ClaimKind::Object(&[PERSONAL_ID, FULL_NAME]),
+            // Labelled as the representative's: beside the child's own claims (the
+            // child's `full_name`), "Full name" twice would not say whose is whose.
+            ClaimKind::Object(&[
+                ClaimSpec::new(
+                    "personal_id",
+                    "Người đại diện – số định danh cá nhân",
+                    "Representative's personal identification number",
+                    PERSONAL_ID.kind,
+                ),
+                ClaimSpec::new(
+                    "full_name",
+                    "Người đại diện – họ, chữ đệm và tên",
+                    "Representative's full name",
+                    FULL_NAME.kind,
+                ),
+            ]),
         ),
         ClaimSpec::new("legal_basis", "Căn cứ pháp lý", "Legal basis", LONG_TEXT),
         ClaimSpec::new(
@@ -74,13 +89,13 @@ mod tests {
             ),
             (
                 &["representation", "representative", "personal_id"][..],
-                "Số định danh cá nhân",
-                "Personal identification number",
+                "Người đại diện – số định danh cá nhân",
+                "Representative's personal identification number",
             ),
             (
                 &["representation", "representative", "full_name"][..],
-                "Họ, chữ đệm và tên",
-                "Full name",
+                "Người đại diện – họ, chữ đệm và tên",
+                "Representative's full name",
             ),
             (
                 &["representation", "legal_basis"][..],

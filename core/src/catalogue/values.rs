@@ -95,6 +95,12 @@ const ENUMERATIONS: [(&str, Label); 12] = [
     ),
 ];
 
+/// Every enumeration value that has names, with its names (what [`value_names`] gives for
+/// a string), for a page that shows values itself (the verifier desk).
+pub fn enumeration_names() -> &'static [(&'static str, Label)] {
+    &ENUMERATIONS
+}
+
 /// The Vietnamese and English names of a claim value, when it has some: `true` and
 /// `false` (`có` / `yes`, `không` / `no`) and the enumeration values that are words.
 /// `None` for any other value (text, dates, numbers, codes).

@@ -5,7 +5,9 @@
 //! ```text
 //! activation:  Activation::new(offer) ─GET issuer metadata─▶ on_issuer_metadata
 //!                ─GET AS metadata─▶ on_as_metadata ─POST token + DPoP─▶ on_token ⇒ StoredAccount
-//! sync:        refresh_request ─POST token + DPoP─▶ on_access_token
+//! sync:        refresh_request ─POST token + DPoP─▶ on_access_token (refused with
+//!                `invalid_grant`: this phone's access ended; only the status lists below,
+//!                then SyncReport::access_ended)
 //!                ─GET inbox + DPoP, If-None-Match─▶ on_inbox ⇒ Unchanged | Changed(inbox)
 //!                plan(stored, inbox) ⇒ for each document to receive:
 //!                  nonce_request ─▶ on_nonce ─▶ credential_request (key proof + DPoP) ─▶ on_credential
@@ -24,6 +26,7 @@ use super::status_check::StatusCheck;
 use super::{Wallet, WalletError};
 use crate::jose::{Jwk, Signer};
 use crate::oid4vci::dpop::{DPOP_HEADER, DPOP_TOKEN_TYPE, build_dpop_proof_with_jti, new_jti};
+use crate::oid4vci::error::IssuerErrorCode;
 use crate::oid4vci::http::{
     APPLICATION_FORM, APPLICATION_JSON, HttpRequest, HttpResponse, Method, read_json,
 };
@@ -239,6 +242,27 @@ pub fn refresh_request(
     let body =
         TokenRequest::refresh(SecretString::new(account.refresh_token.clone()), None).to_form()?;
     token_post(account.token_endpoint.clone(), body, account_key, now, jti)
+}
+
+/// What to tell the holder, in Vietnamese and English, when this phone's access to the
+/// account ended ([`access_ended`]).
+pub const ACCESS_ENDED_MESSAGE: &str = "Điện thoại này không còn truy cập được tài khoản \
+công dân: tài khoản đã chuyển sang điện thoại khác hoặc đã bị đóng. / This phone's access \
+to the citizen account ended: the account moved to another phone or was closed.";
+
+/// Whether the token endpoint's refusal of a refresh (`e`, from [`on_access_token`]) means
+/// this phone's access to the account ended: `invalid_grant` (RFC 6749 section 5.2, the
+/// refresh token "revoked"), which the issuer answers once the account moved to another
+/// phone or was deactivated (docs/ARCHITECTURE.md "Citizen account").
+pub fn access_ended(e: &Oid4vciError) -> bool {
+    matches!(
+        e,
+        Oid4vciError::Issuer {
+            endpoint: Endpoint::Token,
+            error: IssuerErrorCode::InvalidGrant,
+            ..
+        }
+    )
 }
 
 /// Reads the refresh answer: the access token of this sync.
@@ -658,6 +682,11 @@ pub struct SyncReport {
     pub marked: Vec<(String, String)>,
     /// What reading the status lists did.
     pub status: super::status_check::StatusCheckReport,
+    /// The token endpoint refused the refresh token (RFC 6749 section 5.2
+    /// `invalid_grant`): this phone's access to the account ended (the account moved to
+    /// another phone, or was deactivated). The inbox was not read; the status lists of the
+    /// documents held were, and their marks kept (docs/ARCHITECTURE.md "Citizen account").
+    pub access_ended: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -735,7 +764,16 @@ impl AccountSync {
     ) -> Result<SyncNext, AccountError> {
         match self.step {
             SyncStep::Token => {
-                let access = on_access_token(response)?;
+                let access = match on_access_token(response) {
+                    Ok(access) => access,
+                    // The refresh token is no longer this phone's: what it holds is still
+                    // checked against the status lists, which need no account.
+                    Err(e) if access_ended(&e) => {
+                        self.report.access_ended = true;
+                        return self.check_status(wallet, now);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let request = inbox_request(&self.account, &access, account_key, now, &new_jti()?)?;
                 self.access_token = Some(access);
                 self.step = SyncStep::Inbox;
@@ -903,7 +941,9 @@ impl AccountSync {
             account.citizen_id = Some(inbox.citizen_id);
             account.inbox = inbox.documents;
         }
-        account.synced_at = Some(now);
+        if !self.report.access_ended {
+            account.synced_at = Some(now);
+        }
         wallet.set_account(account)?;
         if let Some(check) = self.status.take() {
             let (report, marked) = check.apply(wallet)?;

@@ -66,20 +66,29 @@ impl AccountEvent {
 
 /// The events a new inbox read shows against the previous one (`before`): a document not
 /// seen before is published (and at a later version, reissued), a version not seen before
-/// is new, a state not seen before for the same version changed at `updated_at`.
+/// is new (and, when not valid, changed state), a state not seen before for the same
+/// version changed at `updated_at`. Oldest first (the inbox lists newest first), so the
+/// log's order is the order things happened.
+///
+/// The inbox gives one time per document (`updated_at`, its last change): a new version
+/// whose state also changed since the last read gets that time too; when it was reissued
+/// is not in the inbox.
 pub fn inbox_events(before: &[InboxEntry], after: &[InboxEntry]) -> Vec<AccountEvent> {
     let mut out = Vec::new();
-    for entry in after {
+    for entry in after.iter().rev() {
         let previous = before
             .iter()
             .find(|p| p.publisher.id == entry.publisher.id && p.document_id == entry.document_id);
         match previous {
             None => out.extend(entry_events(entry)),
-            Some(p) if p.version != entry.version => out.push(AccountEvent::of(
-                entry,
-                AccountEventKind::NewVersion,
-                entry.updated_at,
-            )),
+            Some(p) if p.version != entry.version => {
+                out.push(AccountEvent::of(
+                    entry,
+                    AccountEventKind::NewVersion,
+                    entry.updated_at,
+                ));
+                out.extend(not_valid(entry));
+            }
             Some(p) if p.state != entry.state => {
                 out.push(AccountEvent::of(
                     entry,
@@ -113,14 +122,14 @@ fn entry_events(entry: &InboxEntry) -> Vec<AccountEvent> {
             entry.updated_at,
         ));
     }
-    if entry.state != "valid" {
-        out.push(AccountEvent::of(
-            entry,
-            AccountEventKind::State,
-            entry.updated_at,
-        ));
-    }
+    out.extend(not_valid(entry));
     out
+}
+
+/// The change of state of an entry that is not valid (at `updated_at`), if it is not.
+fn not_valid(entry: &InboxEntry) -> Option<AccountEvent> {
+    (entry.state != "valid")
+        .then(|| AccountEvent::of(entry, AccountEventKind::State, entry.updated_at))
 }
 
 /// The receipt of `entry` at `now`.
@@ -135,9 +144,9 @@ pub fn log(account: &mut StoredAccount, events: impl IntoIterator<Item = Account
     account.history.drain(..excess);
 }
 
-/// Every event the vault knows for `account`, newest first (at equal times: published,
-/// new version, state, received): its log, with what the last inbox and `held` (the
-/// wallet's documents) say when the log does not have it.
+/// Every event the vault knows for `account`, newest first (at equal times: received,
+/// state, new version, published; then the later in the log first): its log, with what the
+/// last inbox and `held` (the wallet's documents) say when the log does not have it.
 pub fn history(account: &StoredAccount, held: &[StoredCredential]) -> Vec<AccountEvent> {
     let mut events = account.history.clone();
     let add = |event: AccountEvent, events: &mut Vec<AccountEvent>| {
@@ -152,7 +161,8 @@ pub fn history(account: &StoredAccount, held: &[StoredCredential]) -> Vec<Accoun
             events.push(event);
         }
     };
-    for entry in &account.inbox {
+    // The inbox lists newest first: read oldest first, as the log is written.
+    for entry in account.inbox.iter().rev() {
         for event in entry_events(entry) {
             add(event, &mut events);
         }
@@ -172,8 +182,10 @@ pub fn history(account: &StoredAccount, held: &[StoredCredential]) -> Vec<Accoun
             add(event, &mut events);
         }
     }
-    events.sort_by(|a, b| b.at.cmp(&a.at).then(b.kind.cmp(&a.kind)));
-    events
+    // Ties (the same second, the same kind) go by log order, the later first.
+    let mut ordered: Vec<(usize, AccountEvent)> = events.into_iter().enumerate().collect();
+    ordered.sort_by(|(i, a), (j, b)| b.at.cmp(&a.at).then(b.kind.cmp(&a.kind)).then(j.cmp(i)));
+    ordered.into_iter().map(|(_, e)| e).collect()
 }
 
 #[cfg(test)]
@@ -206,6 +218,80 @@ mod tests {
             .iter()
             .map(|e| (e.at, e.kind, e.version, e.state.as_str()))
             .collect()
+    }
+
+    fn account(history: Vec<AccountEvent>) -> StoredAccount {
+        serde_json::from_value(serde_json::json!({
+            "credential_issuer": "https://police.example",
+            "token_endpoint": "https://police.example/token",
+            "credential_endpoint": "https://police.example/credential",
+            "inbox_endpoint": "https://police.example/inbox",
+            "refresh_token": "r",
+            "account_key_id": "account",
+        }))
+        .map(|mut a: StoredAccount| {
+            a.history = history;
+            a
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn same_second_events_are_newest_first_in_log_order() {
+        use AccountEventKind::*;
+        let mut first = entry(1, "valid", 1_000);
+        first.document_id = "GPLX-1".into();
+        let mut second = first.clone();
+        second.document_id = "GPLX-2".into();
+        let mut third = first.clone();
+        third.document_id = "GPLX-3".into();
+        let log: Vec<AccountEvent> = [&first, &second, &third]
+            .into_iter()
+            .map(|e| received_event(e, 5_000))
+            .collect();
+        let shown: Vec<(AccountEventKind, String)> = history(&account(log), &[])
+            .into_iter()
+            .map(|e| (e.kind, e.document_id))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (Received, "GPLX-3".to_owned()),
+                (Received, "GPLX-2".to_owned()),
+                (Received, "GPLX-1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reissue_then_a_revocation_between_two_reads_logs_both() {
+        use AccountEventKind::*;
+        let v1 = entry(1, "valid", 1_000);
+        let revoked_v2 = entry(2, "revoked", 3_000);
+        assert_eq!(
+            kinds(&inbox_events(
+                std::slice::from_ref(&v1),
+                std::slice::from_ref(&revoked_v2)
+            )),
+            [
+                (3_000, NewVersion, 2, "revoked"),
+                (3_000, State, 2, "revoked")
+            ]
+        );
+    }
+
+    #[test]
+    fn an_inbox_read_is_logged_oldest_first() {
+        let mut older = entry(1, "valid", 1_000);
+        older.document_id = "GPLX-old".into();
+        let mut newer = entry(1, "valid", 1_000);
+        newer.document_id = "GPLX-new".into();
+        // The inbox lists newest first.
+        let logged: Vec<String> = inbox_events(&[], &[newer, older])
+            .into_iter()
+            .map(|e| e.document_id)
+            .collect();
+        assert_eq!(logged, ["GPLX-old", "GPLX-new"]);
     }
 
     #[test]

@@ -63,6 +63,14 @@ pub enum Source {
         /// Whether it stands in for a purpose credential that was not there.
         fallback: bool,
     },
+    /// The full credential's disclosures for the preset, because the document never had
+    /// purpose credentials (none received, no refresh token to ask for them): whatever
+    /// the [`Fallback`].
+    NoPurposeCredentials {
+        /// It was received through the citizen account, which delivers the full
+        /// credential only.
+        through_account: bool,
+    },
 }
 
 impl Source {
@@ -74,6 +82,18 @@ impl Source {
             Source::ReusedPurpose { .. } => Some((
                 "Đã dùng hết giấy tờ dùng một lần cho mục đích này: mã QR này đã từng được xuất trình, người kiểm tra trước có thể nhận ra nó.",
                 "No unused credential is left for this purpose: this QR code was shown before, and the verifier who saw it then can recognise it.",
+            )),
+            Source::NoPurposeCredentials {
+                through_account: true,
+            } => Some((
+                "Giấy tờ này không có giấy tờ dùng một lần: nó được nhận qua tài khoản công dân, nên mã QR gồm các thông tin của mục đích này lấy từ giấy tờ đầy đủ.",
+                "This document has no purpose credentials: it was received through the citizen account, so the QR code shows the full credential's disclosures for this purpose.",
+            )),
+            Source::NoPurposeCredentials {
+                through_account: false,
+            } => Some((
+                "Giấy tờ này không có giấy tờ dùng một lần: mã QR gồm các thông tin của mục đích này lấy từ giấy tờ đầy đủ.",
+                "This document has no purpose credentials: the QR code shows the full credential's disclosures for this purpose.",
             )),
             Source::FullCredential { fallback: true } => Some((
                 "Không còn giấy tờ dùng một lần cho mục đích này: mã QR được lập từ giấy tờ đầy đủ, lớn hơn và giống nhau ở mọi nơi xuất trình.",
@@ -174,12 +194,15 @@ impl Wallet {
             let key = holder_key(keys, &stored.holder_key_id)?;
             let output =
                 super::present_credential(&stored.credential, &selection, binding, key, now)?;
-            return Ok(ShownPreset {
-                output,
-                source: Source::FullCredential {
+            let source = match choice {
+                Choice::NoPurposeCredentials => Source::NoPurposeCredentials {
+                    through_account: stored.account.is_some(),
+                },
+                _ => Source::FullCredential {
                     fallback: choice == Choice::FullFallback,
                 },
-            });
+            };
+            return Ok(ShownPreset { output, source });
         };
         let of_preset = |p: &PurposeCredential| p.preset == preset;
         let credential = &stored.purposes[index];
@@ -217,7 +240,9 @@ impl Wallet {
         let stored = self.stored(id)?;
         Ok(match choose(stored, preset, fallback) {
             Choice::Purpose(index) => stored.purposes[index].holder_key_id.clone(),
-            Choice::Full | Choice::FullFallback => stored.holder_key_id.clone(),
+            Choice::Full | Choice::FullFallback | Choice::NoPurposeCredentials => {
+                stored.holder_key_id.clone()
+            }
         })
     }
 }
@@ -231,6 +256,64 @@ enum Choice {
     Full,
     /// The full credential, standing in for a purpose credential that was not there.
     FullFallback,
+    /// The full credential: the document never had purpose credentials.
+    NoPurposeCredentials,
+}
+
+/// Why the issuer refused (or would refuse) to refill a document's purpose credentials,
+/// for people, in Vietnamese and English, from its state as the wallet last read it
+/// ([`Wallet::document_state`]: `suspended`, `revoked`, `ended`; `None` or `valid` when
+/// the wallet knows of nothing). The issuer's refresh token grant works only while the
+/// document is valid at the version the token came with (docs/ARCHITECTURE.md "Purpose
+/// credentials"); a reissue revokes the old version's credentials and comes with a new
+/// offer.
+pub fn refill_refused_reason(state: Option<&str>) -> &'static str {
+    match state {
+        Some("suspended") => {
+            "Giấy tờ này đang bị tạm đình chỉ: không thể bổ sung giấy tờ dùng một lần cho đến \
+             khi nó có hiệu lực trở lại. / This document is suspended: its purpose credentials \
+             cannot be refilled until it is valid again."
+        }
+        Some("revoked") => {
+            "Giấy tờ này đã bị thu hồi hoặc đã được cấp lại (phiên bản mới): nếu được cấp lại, \
+             hãy nhận lời mời mới của cơ quan cấp. / This document was revoked or reissued (a \
+             new version): if it was reissued, receive the issuer's new offer."
+        }
+        Some("ended") => {
+            "Quyền giám hộ đối với giấy tờ này đã hết: không thể bổ sung. / The guardianship \
+             over this document ended: it cannot be refilled."
+        }
+        _ => {
+            "Cơ quan cấp không còn nhận mã làm mới của giấy tờ này: giấy tờ đã bị tạm đình chỉ, \
+             thu hồi hoặc cấp lại (nếu được cấp lại, hãy nhận lời mời mới), hoặc mã đã hết hạn. \
+             / The issuer no longer takes this document's refresh token: the document was \
+             suspended, revoked or reissued (if reissued, receive the new offer), or the token \
+             expired."
+        }
+    }
+}
+
+/// Whether `stored` never had purpose credentials: none kept and no refresh token to ask
+/// for them (a document received through the citizen account, or from an issuer that
+/// gave none).
+fn never_had_purposes(stored: &StoredCredential) -> bool {
+    stored.purposes.is_empty() && stored.refill.is_none()
+}
+
+/// Why document `stored` cannot be refilled (it has no refresh token), for people, in
+/// Vietnamese and English: received through the citizen account (which delivers the
+/// full credential only, kept up to date by a sync), or an issuer that gave no refresh
+/// token.
+pub fn no_refill_reason(stored: &StoredCredential) -> &'static str {
+    if stored.account.is_some() {
+        "Giấy tờ này không có giấy tờ dùng một lần để bổ sung: nó được nhận qua tài khoản \
+         công dân (chỉ giấy tờ đầy đủ; `wallet sync` cập nhật nó). / This document has no \
+         purpose credentials to refill: it was received through the citizen account (the \
+         full credential only; a sync keeps it up to date)."
+    } else {
+        "Cơ quan cấp không cho mã làm mới cho giấy tờ này: hãy nhận một lời mời mới từ họ. \
+         / The issuer gave no refresh token for this document: receive a new offer from it."
+    }
 }
 
 /// The oldest unused purpose credential of `preset`, else as `fallback` says.
@@ -246,6 +329,7 @@ fn choose(stored: &StoredCredential, preset: &str, fallback: Fallback) -> Choice
         .min_by_key(|(_, p)| p.shown_at);
     match (purpose, unused, fallback) {
         (None, ..) => Choice::Full,
+        (Some(_), None, _) if never_had_purposes(stored) => Choice::NoPurposeCredentials,
         (Some(_), Some((index, _)), _) => Choice::Purpose(index),
         (Some(_), None, Fallback::ReuseLeastRecentlyShown) => {
             least_recent.map_or(Choice::FullFallback, |(index, _)| Choice::Purpose(index))
@@ -335,4 +419,21 @@ fn counts(stored: &StoredCredential) -> Vec<PurposeCount> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refill_refused_reason;
+
+    /// What the wallet knows of the document says why the issuer refuses a refill.
+    #[test]
+    fn a_refused_refill_says_what_the_wallet_knows_of_the_document() {
+        assert!(refill_refused_reason(Some("suspended")).contains("This document is suspended"));
+        assert!(
+            refill_refused_reason(Some("revoked"))
+                .contains("revoked or reissued (a new version): if it was reissued, receive")
+        );
+        assert!(refill_refused_reason(Some("ended")).contains("guardianship"));
+        assert!(refill_refused_reason(None).contains("suspended, revoked or reissued"));
+    }
 }

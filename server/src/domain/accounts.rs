@@ -139,8 +139,12 @@ async fn activation_offer(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| {
+        // Read by the citizen too (a transfer from the phone), not only at the counter.
         DomainError::Conflict(
-            "the citizen has no valid ID card from this agency: publish it first".into(),
+            "no valid ID card of this citizen from this agency: an account is activated or \
+             moved only with a valid ID card (the citizen can have it issued again at the \
+             agency's counter)"
+                .into(),
         )
     })?;
     let document_id: String = row.try_get("id")?;

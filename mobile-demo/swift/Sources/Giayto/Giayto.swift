@@ -2408,7 +2408,11 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * nothing changed: one token request, a `304` from the inbox and one per status list.
      *
      * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
-     * what it had stored; the next one goes on from there.
+     * what it had stored; the next one goes on from there. When the token endpoint refuses
+     * this phone's refresh token (`invalid_grant`: the account moved to another phone or
+     * was closed), the held documents' status lists are still read and their marks kept
+     * (see `documents`), then the sync fails with `IssuerRefused` saying, in both
+     * languages, that this phone's access to the account ended.
      */
     func sync() async throws  -> SyncSummary
     
@@ -2675,7 +2679,11 @@ open func activate(offerUri: String, txCode: String?)async throws  -> SyncSummar
      * nothing changed: one token request, a `304` from the inbox and one per status list.
      *
      * Async: waits for the network and the keys' `sign`. A cancelled or failed sync keeps
-     * what it had stored; the next one goes on from there.
+     * what it had stored; the next one goes on from there. When the token endpoint refuses
+     * this phone's refresh token (`invalid_grant`: the account moved to another phone or
+     * was closed), the held documents' status lists are still read and their marks kept
+     * (see `documents`), then the sync fails with `IssuerRefused` saying, in both
+     * languages, that this phone's access to the account ended.
      */
 open func sync()async throws  -> SyncSummary  {
     return
@@ -3401,6 +3409,24 @@ public struct HistoryEvent: Equatable, Hashable {
      * The document's state then: `valid`, `suspended` or `revoked`.
      */
     public let state: String
+    /**
+     * The document type (SD-JWT VC `vct`).
+     */
+    public let vct: String
+    /**
+     * The type's Vietnamese name from the catalogue (`Giấy phép lái xe`); `None` for a
+     * type not in it.
+     */
+    public let documentNameVi: String?
+    /**
+     * The type's English name from the catalogue (`Driving licence`).
+     */
+    public let documentNameEn: String?
+    /**
+     * For a guardian's copy, the child whose document it is (personal identification
+     * number).
+     */
+    public let onBehalfOf: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3432,7 +3458,21 @@ public struct HistoryEvent: Equatable, Hashable {
          */version: Int64, 
         /**
          * The document's state then: `valid`, `suspended` or `revoked`.
-         */state: String) {
+         */state: String, 
+        /**
+         * The document type (SD-JWT VC `vct`).
+         */vct: String, 
+        /**
+         * The type's Vietnamese name from the catalogue (`Giấy phép lái xe`); `None` for a
+         * type not in it.
+         */documentNameVi: String?, 
+        /**
+         * The type's English name from the catalogue (`Driving licence`).
+         */documentNameEn: String?, 
+        /**
+         * For a guardian's copy, the child whose document it is (personal identification
+         * number).
+         */onBehalfOf: String?) {
         self.at = at
         self.atText = atText
         self.kind = kind
@@ -3442,6 +3482,10 @@ public struct HistoryEvent: Equatable, Hashable {
         self.publisherNameEn = publisherNameEn
         self.version = version
         self.state = state
+        self.vct = vct
+        self.documentNameVi = documentNameVi
+        self.documentNameEn = documentNameEn
+        self.onBehalfOf = onBehalfOf
     }
 
     
@@ -3468,7 +3512,11 @@ public struct FfiConverterTypeHistoryEvent: FfiConverterRustBuffer {
                 publisherNameVi: FfiConverterString.read(from: &buf), 
                 publisherNameEn: FfiConverterString.read(from: &buf), 
                 version: FfiConverterInt64.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf)
+                state: FfiConverterString.read(from: &buf), 
+                vct: FfiConverterString.read(from: &buf), 
+                documentNameVi: FfiConverterOptionString.read(from: &buf), 
+                documentNameEn: FfiConverterOptionString.read(from: &buf), 
+                onBehalfOf: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3482,6 +3530,10 @@ public struct FfiConverterTypeHistoryEvent: FfiConverterRustBuffer {
         FfiConverterString.write(value.publisherNameEn, into: &buf)
         FfiConverterInt64.write(value.version, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
+        FfiConverterString.write(value.vct, into: &buf)
+        FfiConverterOptionString.write(value.documentNameVi, into: &buf)
+        FfiConverterOptionString.write(value.documentNameEn, into: &buf)
+        FfiConverterOptionString.write(value.onBehalfOf, into: &buf)
     }
 }
 
@@ -3757,8 +3809,10 @@ public struct LabelledClaim: Equatable, Hashable {
      */
     public let labelEn: String?
     /**
-     * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
-     * a date in Vietnamese and English (UTC), anything else as JSON.
+     * The value as text: a Unix time (`representation.valid_until`) as a date in
+     * Vietnamese and English (UTC), a boolean or a word enumeration value in both
+     * languages (`không / no`, `người giám hộ / guardian`, `nữ / female`), another string
+     * as it is, anything else as JSON.
      */
     public let value: String
     /**
@@ -3779,8 +3833,10 @@ public struct LabelledClaim: Equatable, Hashable {
          * English label, when the document type is in the catalogue.
          */labelEn: String?, 
         /**
-         * The value as text: a string as it is, a Unix time (`representation.valid_until`) as
-         * a date in Vietnamese and English (UTC), anything else as JSON.
+         * The value as text: a Unix time (`representation.valid_until`) as a date in
+         * Vietnamese and English (UTC), a boolean or a word enumeration value in both
+         * languages (`không / no`, `người giám hộ / guardian`, `nữ / female`), another string
+         * as it is, anything else as JSON.
          */value: String, 
         /**
          * The value as JSON.
@@ -6595,8 +6651,10 @@ public enum PresentationSource: Equatable, Hashable {
          */lastShownAt: Int64
     )
     /**
-     * The full credential: for `full`, claim choices and presets without purpose
-     * credentials, or (`fallback`) standing in for a purpose credential that was not there.
+     * The full credential: for `full`, claim choices, presets without purpose credentials
+     * and documents that never had any (received through the citizen account: tell the
+     * holder that, not that none is left), or (`fallback`) standing in for a purpose
+     * credential that was not there.
      */
     case fullCredential(
         /**
@@ -7735,7 +7793,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_giayto_bindings_checksum_method_wallet_activate() != 22152) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 51838) {
+    if (uniffi_giayto_bindings_checksum_method_wallet_sync() != 12981) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_giayto_bindings_checksum_method_wallet_transfer() != 16442) {
