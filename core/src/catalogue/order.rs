@@ -21,18 +21,43 @@ impl DocumentType {
     pub fn into_catalogue_order(&self, claims: Map<String, Value>) -> Map<String, Value> {
         order_object(self.claims, claims)
     }
+
+    /// As [`Self::into_catalogue_order`], for the members `members` yields (a filtered
+    /// map, ordered without first being collected into a map of its own).
+    pub(crate) fn members_in_catalogue_order(
+        &self,
+        members: impl Iterator<Item = (String, Value)>,
+    ) -> Map<String, Value> {
+        order_members(self.claims, members)
+    }
 }
 
-fn order_object(specs: &[ClaimSpec], map: Map<String, Value>) -> Map<String, Value> {
-    let position = |name: &str| {
-        specs
-            .iter()
-            .position(|spec| spec.name == name)
-            .unwrap_or(usize::MAX)
-    };
-    let mut members: Vec<(usize, String, Value)> = map
-        .into_iter()
-        .map(|(name, value)| (position(&name), name, value))
+/// Where `name` is in `specs` (`usize::MAX` when the type does not list it).
+fn position(specs: &[ClaimSpec], name: &str) -> usize {
+    specs
+        .iter()
+        .position(|spec| spec.name == name)
+        .unwrap_or(usize::MAX)
+}
+
+fn order_object(specs: &[ClaimSpec], mut map: Map<String, Value>) -> Map<String, Value> {
+    // Already in order (as members often are): ordered in place, no new map built.
+    if map.keys().map(|name| position(specs, name)).is_sorted() {
+        for (name, value) in map.iter_mut() {
+            let kind = specs.get(position(specs, name)).map(|spec| &spec.kind);
+            *value = order_value(kind, std::mem::take(value));
+        }
+        return map;
+    }
+    order_members(specs, map.into_iter())
+}
+
+fn order_members(
+    specs: &[ClaimSpec],
+    members: impl Iterator<Item = (String, Value)>,
+) -> Map<String, Value> {
+    let mut members: Vec<(usize, String, Value)> = members
+        .map(|(name, value)| (position(specs, &name), name, value))
         .collect();
     // Stable: members the type does not list keep their own order, after the others.
     members.sort_by_key(|(position, _, _)| *position);

@@ -588,13 +588,12 @@ fn subject_claims(
     claims: Map<String, Value>,
     document: Option<&DocumentType>,
 ) -> Map<String, Value> {
-    let subject: Map<String, Value> = claims
+    let subject = claims
         .into_iter()
-        .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()))
-        .collect();
+        .filter(|(name, _)| !ENVELOPE_CLAIMS.contains(&name.as_str()));
     match document {
-        Some(document) => document.into_catalogue_order(subject),
-        None => subject,
+        Some(document) => document.members_in_catalogue_order(subject),
+        None => subject.collect(),
     }
 }
 
