@@ -535,14 +535,24 @@ fn josekit_loop() {
     );
 }
 
-/// Drops a benchmark database; a failure (another role's session on it, which FORCE may not
-/// end) is reported, not fatal: the measurements are already printed.
+/// Drops a benchmark database. PostgreSQL's autovacuum (a superuser session, which FORCE
+/// may not end for this role) often works on a database just filled, so a refusal is tried
+/// again for up to 30 s; one still refused is reported, not fatal: the measurements are
+/// already printed.
 async fn drop_database(conn: &mut sqlx::PgConnection, name: &str) {
     use sqlx::Executor as _;
-    if let Err(e) = conn
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-    {
+    let mut last = None;
+    for _ in 0..30 {
+        match conn
+            .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if let Some(e) = last {
         println!("could not drop the benchmark database {name}: {e}");
     }
 }
