@@ -95,8 +95,8 @@ impl From<&RequestView> for PresentationRequestInfo {
                     query_id: d.query_id.clone(),
                     document_id: d.document_id.clone(),
                     vct: d.vct.clone(),
-                    name_vi: d.name.as_ref().map(|n| n.vi.clone()),
-                    name_en: d.name.as_ref().map(|n| n.en.clone()),
+                    name_vi: d.name.as_ref().map(|n| n.vi.to_string()),
+                    name_en: d.name.as_ref().map(|n| n.en.to_string()),
                     purpose_credential: d.purpose_credential,
                     optional: d.optional,
                     claims: d
@@ -104,8 +104,8 @@ impl From<&RequestView> for PresentationRequestInfo {
                         .iter()
                         .map(|c| LabelledClaim {
                             path: c.path.clone(),
-                            label_vi: c.label.as_ref().map(|l| l.vi.clone()),
-                            label_en: c.label.as_ref().map(|l| l.en.clone()),
+                            label_vi: c.label.as_ref().map(|l| l.vi.to_string()),
+                            label_en: c.label.as_ref().map(|l| l.en.to_string()),
                             value: display_value(&c.path, &c.value),
                             value_json: c.value.to_string(),
                         })

@@ -84,8 +84,8 @@ impl From<&ClaimView> for LabelledClaim {
     fn from(c: &ClaimView) -> Self {
         LabelledClaim {
             path: c.path.clone(),
-            label_vi: c.label.as_ref().map(|n| n.vi.clone()),
-            label_en: c.label.as_ref().map(|n| n.en.clone()),
+            label_vi: c.label.as_ref().map(|n| n.vi.to_string()),
+            label_en: c.label.as_ref().map(|n| n.en.to_string()),
             value: display_value(&c.path, &c.value),
             value_json: c.value.to_string(),
         }
@@ -213,11 +213,11 @@ impl VerificationResult {
 }
 
 fn vi(n: &Names) -> String {
-    n.vi.clone()
+    n.vi.to_string()
 }
 
 fn en(n: &Names) -> String {
-    n.en.clone()
+    n.en.to_string()
 }
 
 /// The value of the claim at `path` as a person reads it: a Unix time as a date in both

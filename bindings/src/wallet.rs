@@ -252,8 +252,8 @@ impl From<DocumentView> for DocumentInfo {
             presets_to_refill: Vec::new(),
             refillable: false,
             document_type_id: giayto_core::catalogue::by_vct(&d.vct).map(|t| t.id.to_owned()),
-            name_vi: d.name.as_ref().map(|n| n.vi.clone()),
-            name_en: d.name.as_ref().map(|n| n.en.clone()),
+            name_vi: d.name.as_ref().map(|n| n.vi.to_string()),
+            name_en: d.name.as_ref().map(|n| n.en.to_string()),
             id: d.id,
             vct: d.vct,
             issuer: d.issuer,
@@ -264,8 +264,8 @@ impl From<DocumentView> for DocumentInfo {
                 .iter()
                 .map(|c| LabelledClaim {
                     path: c.path.clone(),
-                    label_vi: c.label.as_ref().map(|n| n.vi.clone()),
-                    label_en: c.label.as_ref().map(|n| n.en.clone()),
+                    label_vi: c.label.as_ref().map(|n| n.vi.to_string()),
+                    label_en: c.label.as_ref().map(|n| n.en.to_string()),
                     value: display_value(&c.path, &c.value),
                     value_json: c.value.to_string(),
                 })

@@ -141,7 +141,7 @@ pub fn fit_terminal(drawing: String, size: Option<(u16, u16)>) -> TerminalQr {
 
 fn both(names: &Names) -> String {
     if names.vi == names.en {
-        names.vi.clone()
+        names.vi.to_string()
     } else {
         format!("{} / {}", names.vi, names.en)
     }

@@ -429,8 +429,8 @@ fn label_json(label: Label) -> Value {
 fn names_of(value: Option<&Value>) -> Option<Names> {
     let value = value?;
     Some(Names {
-        vi: value.get("vi")?.as_str()?.to_owned(),
-        en: value.get("en")?.as_str()?.to_owned(),
+        vi: value.get("vi")?.as_str()?.to_owned().into(),
+        en: value.get("en")?.as_str()?.to_owned().into(),
     })
 }
 

@@ -220,7 +220,7 @@ fn a_registered_verifier_gets_exactly_the_claims_asked_bound_to_its_nonce() {
     let shown: Vec<(&str, &str)> = document
         .claims
         .iter()
-        .map(|c| (c.path.as_str(), c.label.as_ref().unwrap().en.as_str()))
+        .map(|c| (c.path.as_str(), c.label.as_ref().unwrap().en.as_ref()))
         .collect();
     assert_eq!(
         shown,

@@ -496,7 +496,7 @@ fn guardian_scenario(server: &Server) -> Result<(), HarnessError> {
         .expect("the representation's end is shown");
     let names = until.label.as_ref().expect("labelled");
     assert_eq!(
-        (names.vi.as_str(), names.en.as_str()),
+        (names.vi.as_ref(), names.en.as_ref()),
         ("Đại diện đến", "Representation valid until")
     );
     // The history says whose document a guardian's copy is.

@@ -171,8 +171,8 @@ pub fn pointer_text(path: &[PathElement]) -> String {
 pub(crate) fn type_names(vct: &str) -> Option<Names> {
     if let Some(purpose) = Purpose::by_vct(vct) {
         return Some(Names {
-            vi: purpose.name("vi"),
-            en: purpose.name("en"),
+            vi: purpose.name("vi").into(),
+            en: purpose.name("en").into(),
         });
     }
     catalogue::by_vct(vct).map(|d| d.name.into())

@@ -287,8 +287,8 @@ fn issuer_keys<'t>(
             let view = IssuerView {
                 id: envelope.iss.clone(),
                 name: Some(Names {
-                    vi: issuer.name.vi.clone(),
-                    en: issuer.name.en.clone(),
+                    vi: issuer.name.vi.clone().into(),
+                    en: issuer.name.en.clone().into(),
                 }),
             };
             if !is_vc {

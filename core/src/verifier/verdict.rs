@@ -1,23 +1,28 @@
 //! The verdict: everything a person at a desk or a script needs to know about one
 //! presentation, with each failure as a typed reason and a readable message.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// A name in Vietnamese and English.
+/// A name in Vietnamese and English: borrowed from the static catalogue when it comes from
+/// there (no copy per verification), owned when it comes from data (a trust list's issuer
+/// names, a stored credential's display). Serialises as `{"vi": "...", "en": "..."}` either
+/// way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Names {
     /// Vietnamese.
-    pub vi: String,
+    pub vi: Cow<'static, str>,
     /// English.
-    pub en: String,
+    pub en: Cow<'static, str>,
 }
 
 impl From<crate::catalogue::Label> for Names {
     fn from(label: crate::catalogue::Label) -> Names {
         Names {
-            vi: label.vi.to_owned(),
-            en: label.en.to_owned(),
+            vi: Cow::Borrowed(label.vi),
+            en: Cow::Borrowed(label.en),
         }
     }
 }
