@@ -207,15 +207,8 @@ async fn issuance(
     assert!(res["credentials"][0]["credential"].is_string(), "{res}");
 }
 
-async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        database_url,
-        master_key_file: dir.path().join("master.key"),
-        public_url: PUBLIC_URL.into(),
-        database_max_connections: 16,
-        ..Config::default()
-    };
+/// Opens the server's services on `config` with the demo agencies; the police's API key.
+async fn open_seeded(config: Config) -> (giayto_server::domain::Services, String) {
     let services = server::open(config).await.unwrap();
     let key = giayto_server::demo::seed(&services)
         .await
@@ -225,6 +218,19 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
         .unwrap()
         .1
         .secret;
+    (services, key)
+}
+
+async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url,
+        master_key_file: dir.path().join("master.key"),
+        public_url: PUBLIC_URL.into(),
+        database_max_connections: 16,
+        ..Config::default()
+    };
+    let (services, key) = open_seeded(config).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState { services });
@@ -411,15 +417,7 @@ async fn scale_out(database_url: String, processes: usize, issuances: usize, bul
         public_url: PUBLIC_URL.into(),
         ..Config::default()
     };
-    let services = server::open(config).await.unwrap();
-    let key = giayto_server::demo::seed(&services)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(a, _)| a.id == "police")
-        .unwrap()
-        .1
-        .secret;
+    let (services, key) = open_seeded(config).await;
     services.db.close().await;
     let binary = std::env::current_exe()
         .unwrap()
