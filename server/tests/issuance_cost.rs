@@ -62,8 +62,19 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementLog {
     }
 }
 
-/// `VERB table` of a statement (`BEGIN`, `COMMIT` as they are).
+/// `VERB table` of a statement (`BEGIN`, `COMMIT` as they are; a `WITH` statement by the
+/// statement its common table expressions feed).
 fn shape(sql: &str) -> String {
+    if sql.trim_start().to_uppercase().starts_with("WITH") {
+        let upper = sql.to_uppercase();
+        if let Some(at) = [") INSERT ", ") UPDATE ", ") DELETE "]
+            .iter()
+            .filter_map(|verb| upper.find(verb))
+            .min()
+        {
+            return shape(&sql[at + 1..]);
+        }
+    }
     let words: Vec<String> = sql
         .split_whitespace()
         .map(|w| w.trim_end_matches([',', ';']).to_owned())

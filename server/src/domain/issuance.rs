@@ -18,8 +18,9 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 
 use super::documents::CODE_PURPOSE;
+use super::group_commit::{CredentialWrite, Refusal, WriteError};
 use super::status_lists::{self, NewCredential};
-use super::{DomainError, Services, accounts, c_nonce, keys, now, offer_tokens};
+use super::{DomainError, Services, accounts, c_nonce, group_commit, keys, now, offer_tokens};
 use crate::offer;
 use crate::secrets;
 
@@ -503,26 +504,6 @@ pub async fn issue_for_account(
     .await
 }
 
-/// Records each `(id, expires_at)` in `single_uses` in one statement; the ids recorded
-/// now (those missing were used before).
-async fn record_single_uses(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    uses: &[(&str, i64)],
-) -> Result<Vec<String>, sqlx::Error> {
-    let values: Vec<String> = (0..uses.len())
-        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
-    let sql = format!(
-        "INSERT INTO single_uses (id, expires_at) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-        values.join(", ")
-    );
-    let mut q = sqlx::query_scalar(&sql);
-    for (id, expires_at) in uses {
-        q = q.bind(*id).bind(*expires_at);
-    }
-    q.fetch_all(&mut **tx).await
-}
-
 /// How the access token of a credential request is accounted for.
 pub(crate) enum TokenUse<'a> {
     /// An offer's token covers each configuration once (the full credential, each purpose
@@ -647,115 +628,48 @@ pub(crate) async fn issue_to(
         Some(kid) => keys::signer_of(services, kid).await?,
         None => keys::active_signer(services, Some(&target.agency_id)).await?,
     };
-    // What is used once, recorded in one statement: the nonces, and an offer token's use
-    // for this configuration.
-    let mut single_uses: Vec<(&str, i64)> = nonces.iter().map(|(n, e)| (n.as_str(), *e)).collect();
-    let account_id = match &token_use {
+    let slots = match token_use {
         TokenUse::Offer {
             use_key,
             expires_at,
         } => {
-            single_uses.push((use_key.as_str(), *expires_at));
-            None
+            // Through the group commit: one transaction for the requests waiting now.
+            let credential_ids = holder_keys
+                .iter()
+                .map(|_| secrets::random_id())
+                .collect::<Result<Vec<_>, _>>()?;
+            services
+                .credential_batcher
+                .submit(CredentialWrite {
+                    document_id: target.document_id.clone(),
+                    doc_version: target.doc_version,
+                    agency_id: target.agency_id.clone(),
+                    kid: signer.kid().to_owned(),
+                    issued_at: t,
+                    expires_at: target.valid_until,
+                    credential_ids,
+                    nonces: nonces.to_vec(),
+                    token_use: (use_key, expires_at),
+                })
+                .await
+                .map_err(|e| match e {
+                    WriteError::Refused(r) => refused(r),
+                    WriteError::Failed(e) => GrantError::Internal(e),
+                })?
         }
-        TokenUse::Account { account_id } => Some(*account_id),
+        TokenUse::Account { account_id } => {
+            write_for_account(
+                services,
+                target,
+                holder_keys.len(),
+                nonces,
+                account_id,
+                signer.kid(),
+                t,
+            )
+            .await?
+        }
     };
-    let mut tx = services.db.begin().await?;
-    if !single_uses.is_empty() {
-        let first_uses = record_single_uses(&mut tx, &single_uses).await?;
-        if first_uses.len() != single_uses.len() {
-            // A nonce or the token was used before (the transaction rolls back whole).
-            let nonce_reused = nonces.iter().any(|(n, _)| !first_uses.contains(n));
-            return Err(if nonce_reused {
-                cred_err(IssuerErrorCode::InvalidNonce, "c_nonce was already used")
-            } else {
-                GrantError::InvalidToken
-            });
-        }
-    }
-    if let Some(account_id) = account_id {
-        // The account must still be active when the credential is written (a
-        // deactivation in between is seen here or revokes the row there).
-        let active =
-            sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
-        if active.rows_affected() != 1 {
-            return Err(GrantError::InvalidToken);
-        }
-    }
-    // One statement takes the document's row lock (as revocation does), checks it may
-    // still be issued, and counts the credentials against the window bound: each holds a
-    // status-list slot for good, so a wallet that refreshes in a loop must not fill the
-    // lists. The window is fixed (it starts at the first issuance after the last one
-    // ended), so up to twice the bound can fall in any 30 days straddling two windows.
-    let asked = i64::try_from(holder_keys.len()).unwrap_or(i64::MAX);
-    let live = sqlx::query(
-        "UPDATE documents SET \
-         credentials_window_start = CASE WHEN credentials_window_start > $3 \
-           THEN credentials_window_start ELSE $4 END, \
-         credentials_in_window = CASE WHEN credentials_window_start > $3 \
-           THEN credentials_in_window ELSE 0 END + $5 \
-         WHERE id = $1 AND state = 'valid' AND version = $2 \
-         AND CASE WHEN credentials_window_start > $3 THEN credentials_in_window ELSE 0 END + $5 <= $6",
-    )
-    .bind(&target.document_id)
-    .bind(target.doc_version)
-    .bind(t - CREDENTIAL_WINDOW_SECS)
-    .bind(t)
-    .bind(asked)
-    .bind(MAX_CREDENTIALS_PER_WINDOW)
-    .execute(&mut *tx)
-    .await?;
-    if live.rows_affected() != 1 {
-        // Refused: tell a document no longer issued from one over its bound.
-        let row = sqlx::query("SELECT state, version FROM documents WHERE id = $1")
-            .bind(&target.document_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let still_valid = match row {
-            Some(row) => {
-                row.try_get::<String, _>("state")? == "valid"
-                    && row.try_get::<i64, _>("version")? == target.doc_version
-            }
-            None => false,
-        };
-        return Err(if still_valid {
-            cred_err(
-                IssuerErrorCode::CredentialRequestDenied,
-                format!(
-                    "a document gets at most {MAX_CREDENTIALS_PER_WINDOW} credentials in {} days",
-                    CREDENTIAL_WINDOW_SECS / 86_400
-                ),
-            )
-        } else {
-            cred_err(
-                IssuerErrorCode::CredentialRequestDenied,
-                "the document was revoked, suspended or re-issued since the offer",
-            )
-        });
-    }
-    let mut slots = Vec::with_capacity(holder_keys.len());
-    for _ in &holder_keys {
-        let id = secrets::random_id()?;
-        let cred = NewCredential {
-            id: &id,
-            document_id: &target.document_id,
-            doc_version: target.doc_version,
-            kid: signer.kid(),
-            issued_at: t,
-            expires_at: target.valid_until,
-            account_id,
-            guardianship_id: account_id
-                .and(target.representation.as_ref())
-                .map(|(g, _)| g.as_str()),
-        };
-        slots.push(
-            status_lists::insert_with_slot(services, &mut tx, &target.agency_id, &cred).await?,
-        );
-    }
-    tx.commit().await?;
     let issuer = services.agency_issuer(&target.agency_id);
     let mut out = Vec::with_capacity(slots.len());
     for (key, (list_id, idx)) in holder_keys.into_iter().zip(slots) {
@@ -789,4 +703,124 @@ pub(crate) async fn issue_to(
     }
     metrics::counter!("giayto_credentials_issued_total").increment(out.len() as u64);
     Ok(out)
+}
+
+/// The credential write of a citizen account's request (unbatched): the nonces, the
+/// account still active, the document's row lock and window bound, and `count` status
+/// slots, in one transaction; the slots.
+async fn write_for_account(
+    services: &Services,
+    target: &Target,
+    count: usize,
+    nonces: &[(String, i64)],
+    account_id: &str,
+    kid: &str,
+    t: i64,
+) -> Result<Vec<(String, i64)>, GrantError> {
+    // The nonces, recorded in one statement.
+    let single_uses: Vec<(&str, i64)> = nonces.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let mut tx = services.db.begin().await?;
+    if !single_uses.is_empty() {
+        let first_uses = group_commit::record_single_uses(&mut tx, &single_uses).await?;
+        if first_uses.len() != single_uses.len() {
+            // A nonce was used before (the transaction rolls back whole).
+            return Err(refused(Refusal::NonceUsed));
+        }
+    }
+    // The account must still be active when the credential is written (a deactivation
+    // in between is seen here or revokes the row there).
+    let active =
+        sqlx::query("UPDATE accounts SET state = state WHERE id = $1 AND state = 'active'")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    if active.rows_affected() != 1 {
+        return Err(GrantError::InvalidToken);
+    }
+    // One statement takes the document's row lock (as revocation does), checks it may
+    // still be issued, and counts the credentials against the window bound: each holds a
+    // status-list slot for good, so a wallet that refreshes in a loop must not fill the
+    // lists. The window is fixed (it starts at the first issuance after the last one
+    // ended), so up to twice the bound can fall in any 30 days straddling two windows.
+    let asked = i64::try_from(count).unwrap_or(i64::MAX);
+    let live = sqlx::query(
+        "UPDATE documents SET \
+         credentials_window_start = CASE WHEN credentials_window_start > $3 \
+           THEN credentials_window_start ELSE $4 END, \
+         credentials_in_window = CASE WHEN credentials_window_start > $3 \
+           THEN credentials_in_window ELSE 0 END + $5 \
+         WHERE id = $1 AND state = 'valid' AND version = $2 \
+         AND CASE WHEN credentials_window_start > $3 THEN credentials_in_window ELSE 0 END + $5 <= $6",
+    )
+    .bind(&target.document_id)
+    .bind(target.doc_version)
+    .bind(t - CREDENTIAL_WINDOW_SECS)
+    .bind(t)
+    .bind(asked)
+    .bind(MAX_CREDENTIALS_PER_WINDOW)
+    .execute(&mut *tx)
+    .await?;
+    if live.rows_affected() != 1 {
+        // Refused: tell a document no longer issued from one over its bound.
+        let row = sqlx::query("SELECT state, version FROM documents WHERE id = $1")
+            .bind(&target.document_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let still_valid = match row {
+            Some(row) => {
+                row.try_get::<String, _>("state")? == "valid"
+                    && row.try_get::<i64, _>("version")? == target.doc_version
+            }
+            None => false,
+        };
+        return Err(refused(if still_valid {
+            Refusal::OverBound
+        } else {
+            Refusal::DocumentGone
+        }));
+    }
+    let mut slots = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = secrets::random_id()?;
+        let cred = NewCredential {
+            id: &id,
+            document_id: &target.document_id,
+            doc_version: target.doc_version,
+            kid,
+            issued_at: t,
+            expires_at: target.valid_until,
+            account_id: Some(account_id),
+            guardianship_id: target.representation.as_ref().map(|(g, _)| g.as_str()),
+        };
+        slots.push(
+            status_lists::insert_with_slot(
+                services.config.status_list_size,
+                &mut tx,
+                &target.agency_id,
+                &cred,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(slots)
+}
+
+/// The answer to a refused credential write (the same on both paths).
+fn refused(refusal: Refusal) -> GrantError {
+    match refusal {
+        Refusal::NonceUsed => cred_err(IssuerErrorCode::InvalidNonce, "c_nonce was already used"),
+        Refusal::TokenUsed => GrantError::InvalidToken,
+        Refusal::OverBound => cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            format!(
+                "a document gets at most {MAX_CREDENTIALS_PER_WINDOW} credentials in {} days",
+                CREDENTIAL_WINDOW_SECS / 86_400
+            ),
+        ),
+        Refusal::DocumentGone => cred_err(
+            IssuerErrorCode::CredentialRequestDenied,
+            "the document was revoked, suspended or re-issued since the offer",
+        ),
+    }
 }

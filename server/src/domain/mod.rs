@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod agencies;
 pub mod c_nonce;
 pub mod documents;
+pub mod group_commit;
 pub mod guardians;
 pub mod ids;
 pub mod issuance;
@@ -35,14 +36,21 @@ pub struct Services {
     pub keys: Arc<keys::KeyRing>,
     /// Built status list tokens, by list id.
     pub status_cache: Arc<status_lists::StatusCache>,
+    /// The group commit of offer-token issuances' credential writes (issue 17).
+    pub credential_batcher: Arc<group_commit::Batcher>,
 }
 
 impl Services {
     /// Bundles the parts.
     pub fn new(config: Config, db: Db, master: MasterKey) -> Self {
+        let credential_batcher = Arc::new(group_commit::Batcher::new(
+            db.clone(),
+            config.status_list_size,
+        ));
         Self {
             config: Arc::new(config),
             db,
+            credential_batcher,
             master: Arc::new(master),
             keys: Arc::new(keys::KeyRing::default()),
             status_cache: Arc::new(status_lists::StatusCache::default()),

@@ -167,8 +167,8 @@ pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult
     })
 }
 
-/// Inserts `cred` with a fresh random slot in one of the agency's open lists, inside `tx`.
-/// Returns `(list_id, idx)`.
+/// Inserts `cred` with a fresh random slot in one of the agency's open lists (new lists get
+/// `status_list_size` entries), inside `tx`. Returns `(list_id, idx)`.
 ///
 /// Usually one statement: the oldest open list and the credential row together, at a
 /// random index below `status_list_size` (`INSERT ... SELECT ... ON CONFLICT DO NOTHING`).
@@ -177,12 +177,12 @@ pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult
 /// one if none), retries random slots in it and marks it full after [`TRIES_PER_LIST`]
 /// misses.
 pub async fn insert_with_slot(
-    services: &Services,
+    status_list_size: u32,
     tx: &mut Transaction<'static, Any>,
     agency_id: &str,
     cred: &NewCredential<'_>,
 ) -> DomainResult<(String, i64)> {
-    let configured = u64::from(services.config.status_list_size);
+    let configured = u64::from(status_list_size);
     let idx = i64::try_from(secrets::random_below(configured)?)
         .map_err(|_| DomainError::Internal("slot".into()))?;
     if let Some(list_id) = insert_at(tx, cred, idx, SlotIn::OldestOpenList(agency_id)).await? {
@@ -199,7 +199,7 @@ pub async fn insert_with_slot(
             Some(row) => (row.try_get("id")?, row.try_get("size")?),
             None => {
                 let id = secrets::random_id()?;
-                let size = i64::from(services.config.status_list_size);
+                let size = i64::from(status_list_size);
                 let t = now();
                 sqlx::query(
                     "INSERT INTO status_lists (id, agency_id, bits, size, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
