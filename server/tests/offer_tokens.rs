@@ -19,6 +19,7 @@ on_both_databases!(
     parallel_refreshes_with_one_refresh_token_give_one_grant,
     a_lost_redemption_voids_the_tokens_it_gave,
     the_credential_window_is_fixed_and_refusals_say_why,
+    one_batch_gives_each_request_its_own_answer,
 );
 
 fn redeem_form(offer: &Value) -> String {
@@ -198,6 +199,149 @@ async fn the_credential_window_is_fixed_and_refusals_say_why(app: TestApp) {
             .contains("revoked, suspended or re-issued"),
         "{body}"
     );
+}
+
+/// One group-commit batch (the batcher held while the requests queue) mixing a nonce used
+/// before, a suspended document, a document over its window bound and good requests: each
+/// gets the answer it would get alone, and the refused ones leave no `single_uses` row (their
+/// token still works). A second request with a good request's token waits for the next
+/// batch and is refused as a used token: one success per token, as one after another.
+async fn one_batch_gives_each_request_its_own_answer(app: TestApp) {
+    let mut tokens = Vec::new();
+    for id in [
+        "mix-used",
+        "mix-good-1",
+        "mix-reused-nonce",
+        "mix-suspended",
+        "mix-over",
+        "mix-good-2",
+    ] {
+        tokens.push(
+            granted(&app, id).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // A nonce spent by an earlier issuance.
+    let spent = app.nonce().await;
+    assert_eq!(
+        app.request_credential_with(&tokens[0], &spent).await.0,
+        StatusCode::OK
+    );
+    let reply = app
+        .send_json(
+            "POST",
+            "/api/v1/documents/mix-suspended/suspend",
+            Some(&app.key("police")),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    sqlx::query(
+        "UPDATE documents SET credentials_window_start = $1, credentials_in_window = $2 WHERE id = $3",
+    )
+    .bind(common::now() as i64)
+    .bind(MAX_CREDENTIALS_PER_WINDOW)
+    .bind(document_row_id(&app, "mix-over").await)
+    .execute(app.services.db.writer())
+    .await
+    .unwrap();
+
+    let mut nonces = Vec::new();
+    for _ in 0..5 {
+        nonces.push(app.nonce().await);
+    }
+    // (token, nonce) per request: good, spent nonce, suspended, over bound, good, and a
+    // second use of the first good request's token.
+    let requests = [
+        (&tokens[1], &nonces[0]),
+        (&tokens[2], &spent),
+        (&tokens[3], &nonces[1]),
+        (&tokens[4], &nonces[2]),
+        (&tokens[5], &nonces[3]),
+        (&tokens[1], &nonces[4]),
+    ];
+    let single_uses = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM single_uses")
+            .fetch_one(app.services.db.pool())
+            .await
+            .unwrap()
+    };
+    let uses_before = single_uses().await;
+    let batcher = &app.services.credential_batcher;
+    let batches = batcher.stats().batches();
+    let mut queued = batcher.queued();
+    let held = batcher.hold().await;
+    let (replies, ()) = tokio::join!(
+        join_all(
+            requests
+                .iter()
+                .map(|(t, n)| app.request_credential_with(t, n))
+        ),
+        async move {
+            queued.wait_for(|&n| n == requests.len()).await.unwrap();
+            drop(held);
+        }
+    );
+    let answer = |i: usize| {
+        (
+            replies[i].0,
+            replies[i].1["error"].as_str().map(str::to_owned),
+        )
+    };
+    // Of the two requests with one token, the one that reached the batcher first wins.
+    let used = (StatusCode::UNAUTHORIZED, Some("invalid_token".to_owned()));
+    let loser = if answer(0) == used { 0 } else { 5 };
+    assert_eq!(answer(5 - loser), (StatusCode::OK, None), "{replies:?}");
+    assert_eq!(answer(loser), used, "{replies:?}");
+    assert_eq!(
+        answer(1),
+        (StatusCode::BAD_REQUEST, Some("invalid_nonce".into()))
+    );
+    assert_eq!(
+        answer(2),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("credential_request_denied".into())
+        )
+    );
+    let description = |i: usize| {
+        replies[i].1["error_description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        description(2).contains("revoked, suspended or re-issued"),
+        "{replies:?}"
+    );
+    assert_eq!(
+        answer(3),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("credential_request_denied".into())
+        )
+    );
+    assert!(
+        description(3).contains(&format!("at most {MAX_CREDENTIALS_PER_WINDOW} credentials")),
+        "{replies:?}"
+    );
+    assert_eq!(answer(4), (StatusCode::OK, None));
+    // The five distinct requests in one batch, the token's second use in the next.
+    assert_eq!(batcher.stats().batches() - batches, 2);
+    // Only the good requests' nonces and token uses were kept.
+    assert_eq!(single_uses().await - uses_before, 4);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM single_uses WHERE id IN ($1, $2, $3)")
+        .bind(&nonces[1])
+        .bind(&nonces[2])
+        .bind(if loser == 0 { &nonces[0] } else { &nonces[4] })
+        .fetch_one(app.services.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    // The request refused for its spent nonce did not use its token.
+    assert_eq!(app.request_credential(&tokens[2]).await.0, StatusCode::OK);
 }
 
 /// The internal row id of the agency's document `external_id`.

@@ -176,9 +176,23 @@ pub async fn at_url_with(database_url: String, adjust: impl FnOnce(&mut Config))
 
 /// On a fresh PostgreSQL database, when one is configured.
 pub async fn postgres() -> Option<TestApp> {
+    postgres_with(|_| {}).await
+}
+
+/// On a fresh PostgreSQL database, when one is configured, with `adjust` applied to the
+/// test configuration.
+pub async fn postgres_with(adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let admin = postgres_url()?;
     let db = fresh_postgres_database(&admin).await;
-    Some(build(tempfile::tempdir().unwrap(), db.url.clone(), Some(db)).await)
+    Some(
+        build_with(
+            tempfile::tempdir().unwrap(),
+            db.url.clone(),
+            Some(db),
+            adjust,
+        )
+        .await,
+    )
 }
 
 /// Runs `$test(app)` on SQLite and on PostgreSQL, as two tests.
@@ -461,15 +475,29 @@ impl TestApp {
     /// Asks the credential endpoint for one credential with `access_token`, a fresh nonce
     /// and a new ES256 holder key; the status and the answer.
     pub async fn request_credential(&self, access_token: &str) -> (StatusCode, Value) {
-        use giayto_core::jose::{Algorithm, SoftwareSigner};
-        use giayto_core::oid4vci::{ProofClaims, build_proof_jwt};
-        let nonce = self
-            .call(Request::post("/nonce").body(Body::empty()).unwrap())
+        let nonce = self.nonce().await;
+        self.request_credential_with(access_token, &nonce).await
+    }
+
+    /// A fresh `c_nonce` from the nonce endpoint.
+    pub async fn nonce(&self) -> String {
+        self.call(Request::post("/nonce").body(Body::empty()).unwrap())
             .await
             .json()["c_nonce"]
             .as_str()
             .unwrap()
-            .to_owned();
+            .to_owned()
+    }
+
+    /// Like [`TestApp::request_credential`], with the key proof over `nonce`.
+    pub async fn request_credential_with(
+        &self,
+        access_token: &str,
+        nonce: &str,
+    ) -> (StatusCode, Value) {
+        use giayto_core::jose::{Algorithm, SoftwareSigner};
+        use giayto_core::oid4vci::{ProofClaims, build_proof_jwt};
+        let nonce = nonce.to_owned();
         let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
