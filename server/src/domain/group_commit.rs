@@ -100,8 +100,11 @@ pub(crate) enum Refusal {
     OverBound,
 }
 
-/// The outcome of a write: `(list_id, idx)` per credential, in order, or why not.
-pub(crate) type WriteResult = Result<Vec<(String, i64)>, WriteError>;
+/// The status slots of a write's credentials: `(list_id, idx)` per credential, in order.
+pub(crate) type Slots = Vec<(String, i64)>;
+
+/// The outcome of a write: its slots, or why not.
+pub(crate) type WriteResult = Result<Slots, WriteError>;
 
 /// A write that did not happen.
 #[derive(Debug)]
@@ -366,10 +369,10 @@ async fn try_batch(
     db: &Db,
     status_list_size: u32,
     writes: &[&CredentialWrite],
-) -> DomainResult<Vec<Result<Vec<(String, i64)>, Refusal>>> {
+) -> DomainResult<Vec<Result<Slots, Refusal>>> {
     let t = now();
     let mut tx = db.begin().await?;
-    let mut answers: Vec<Option<Result<Vec<(String, i64)>, Refusal>>> = vec![None; writes.len()];
+    let mut answers: Vec<Option<Result<Slots, Refusal>>> = vec![None; writes.len()];
 
     // 1. Every single use, one statement (sorted: concurrent batches take the index
     //    entries in one order).
@@ -435,7 +438,7 @@ async fn try_batch(
         }
     }
     let placed = insert_credentials(&mut tx, writes, &planned).await?;
-    let mut slots: HashMap<usize, Vec<(String, i64)>> = HashMap::new();
+    let mut slots: HashMap<usize, Slots> = HashMap::new();
     for (i, id, idx) in planned {
         let w = writes[i];
         let slot = match placed.get(id) {
