@@ -35,7 +35,7 @@ pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
     /// PostgreSQL only: connections whose session has `synchronous_commit = off`, for
-    /// [`Db::fetch_optional_relaxed`] (an autocommit statement, one round trip).
+    /// [`Db::fetch_all_relaxed`] (an autocommit statement, one round trip).
     relaxed_writer: Option<AnyPool>,
     kind: DbKind,
     /// Transactions begun with [`Db::begin`] (each is at most one durable commit).
@@ -203,24 +203,24 @@ impl Db {
 
     /// Runs one write statement (`UPDATE ... RETURNING`) as its own transaction whose commit
     /// does not wait for the disk (see [`Db::begin_relaxed`] for when that is allowed), and
-    /// gives its row, if any: a single autocommit statement, one round trip. On SQLite on
+    /// gives its rows: a single autocommit statement, one round trip. On SQLite on
     /// the writer (one hop to its worker thread, not three for `BEGIN`, the statement and
     /// `COMMIT`); on PostgreSQL on a connection of the pool set aside for this (a quarter
     /// of `max_connections`, at least one), whose session has `synchronous_commit = off`.
     /// Counted as one relaxed transaction.
-    pub async fn fetch_optional_relaxed<'q>(
+    pub async fn fetch_all_relaxed<'q>(
         &self,
         query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
         self.begun.fetch_add(1, Ordering::Relaxed);
         self.relaxed.fetch_add(1, Ordering::Relaxed);
         query
-            .fetch_optional(self.relaxed_writer.as_ref().unwrap_or(&self.writer))
+            .fetch_all(self.relaxed_writer.as_ref().unwrap_or(&self.writer))
             .await
     }
 
     /// How many transactions [`Db::begin`], [`Db::begin_relaxed`] and
-    /// [`Db::fetch_optional_relaxed`] have started since connecting (a count for tests
+    /// [`Db::fetch_all_relaxed`] have started since connecting (a count for tests
     /// that pin what one request costs; SQLite's `BEGIN`/`COMMIT` do not reach sqlx's
     /// statement log).
     pub fn transactions_begun(&self) -> u64 {
@@ -228,7 +228,7 @@ impl Db {
     }
 
     /// How many of [`Db::transactions_begun`] commit without waiting for the disk
-    /// ([`Db::begin_relaxed`], [`Db::fetch_optional_relaxed`]).
+    /// ([`Db::begin_relaxed`], [`Db::fetch_all_relaxed`]).
     pub fn relaxed_transactions_begun(&self) -> u64 {
         self.relaxed.load(Ordering::Relaxed)
     }

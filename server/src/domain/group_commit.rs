@@ -1,24 +1,30 @@
-//! Group commit of the credential writes of offer-token issuances (issue 17): concurrent
-//! credential requests hand their write to one batching task per [`Services`](super::Services),
-//! which runs one transaction, with multi-row statements, for every request waiting at that
-//! moment, and answers each on its own channel. PostgreSQL's own group commit (one WAL flush
-//! for the commits that queue behind a flush in progress) is the analogy, one level up.
+//! Group commit of issuance writes (issue 17): concurrent requests hand their write to one
+//! batching task per kind of write and [`Services`](super::Services), which runs one
+//! transaction (or one statement), with multi-row statements, for every request waiting at
+//! that moment, and answers each on its own channel. PostgreSQL's own group commit (one WAL
+//! flush for the commits that queue behind a flush in progress) is the analogy, one level
+//! up. Two kinds: [`CredentialWrites`] (the credential endpoint's transaction for an offer's
+//! access token: single uses, the document's window bound, status slots) and
+//! [`Redemptions`] (the token endpoint's relaxed `UPDATE offers` of a document's code).
+//! Per-statement overhead (executor set-up, wake-ups, task switches, the driver), not the
+//! rows, was most of an issuance's database cost: a batch of 8 pays it once, not 8 times.
 //!
 //! What it guarantees:
-//! - **One durable commit per batch**, and nothing is answered before it: a request learns
-//!   its status slots only after the transaction holding them committed.
+//! - **One commit per batch** (durable for credentials, relaxed for redemptions as before),
+//!   and nothing is answered before it: a request learns its status slots, or its token
+//!   generation, only after the transaction holding them committed.
 //! - **Sequential semantics**: the outcome is that of running the batch's requests one
-//!   after another. A request whose document, nonce or token use is already in the batch
-//!   being formed waits for the next batch, so two requests with one token or one nonce still
-//!   give exactly one success, and the per-document window bound counts each request on its
-//!   own. A refused request leaves no trace: its fresh `single_uses` rows are deleted in the
+//!   after another. A request whose document, nonce, token use or offer is already in the
+//!   batch being formed waits for the next batch ([`BatchKind::keys`]), so two requests
+//!   with one code, one token or one nonce still give exactly one success, and the
+//!   per-document window bound counts each request on its own. A refused request leaves no trace: its fresh `single_uses` rows are deleted in the
 //!   same transaction (the rollback it had alone).
 //! - **No added delay**: a batch starts as soon as the task is free; the requests that arrive
 //!   while it runs form the next one, so a batch of one costs the statements of an unbatched
 //!   issuance (plus one hand-over between tasks).
 //! - **Bounds**: the queue holds at most [`QUEUE_CAPACITY`] requests (a full queue makes the
 //!   next request wait for room, never grow memory), a batch at most
-//!   [`MAX_REQUESTS_PER_BATCH`] requests and [`MAX_CREDENTIALS_PER_BATCH`] credentials (8
+//!   [`MAX_REQUESTS_PER_BATCH`] requests and [`MAX_ITEMS_PER_BATCH`] credentials (8
 //!   bound parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535).
 //! - **Failures**: on PostgreSQL a batch that fails with a deadlock or serialization
 //!   failure (SQLSTATE `40P01` / `40001`: several server processes lock documents of their
@@ -27,6 +33,7 @@
 //!   batch with the error an unbatched request would get.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -44,9 +51,10 @@ use crate::secrets;
 pub const QUEUE_CAPACITY: usize = 256;
 /// Most requests in one batch.
 pub const MAX_REQUESTS_PER_BATCH: usize = 64;
-/// Most credentials in one batch (a request has at most
-/// [`BATCH_SIZE`](super::issuance::BATCH_SIZE), so one always fits an empty batch).
-pub const MAX_CREDENTIALS_PER_BATCH: usize = 1024;
+/// Most rows a batch adds to one statement: credentials (a request has at most
+/// [`BATCH_SIZE`](super::issuance::BATCH_SIZE)), offers; the first request of a batch
+/// always fits.
+pub const MAX_ITEMS_PER_BATCH: usize = 1024;
 /// How many times a batch failing with a deadlock or serialization failure is tried again.
 pub const RETRIES: usize = 3;
 /// Requests the task holds back from the queue while forming batches (those that wait for
@@ -56,7 +64,7 @@ const MAX_HELD: usize = 2 * MAX_REQUESTS_PER_BATCH;
 /// The credential write of one offer-token credential request: its single uses, the
 /// document's row lock and window bound, and one status slot per credential.
 #[derive(Debug, Clone)]
-pub(crate) struct CredentialWrite {
+pub struct CredentialWrite {
     /// Internal document id.
     pub document_id: String,
     /// The version the credentials carry.
@@ -89,7 +97,7 @@ impl CredentialWrite {
 
 /// Why a write was refused (nothing of it stays in the database).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
+pub enum Refusal {
     /// A `c_nonce` of the proofs was used before.
     NonceUsed,
     /// The access token was used before for this configuration.
@@ -101,27 +109,37 @@ pub(crate) enum Refusal {
 }
 
 /// The status slots of a write's credentials: `(list_id, idx)` per credential, in order.
-pub(crate) type Slots = Vec<(String, i64)>;
+pub type Slots = Vec<(String, i64)>;
 
-/// The outcome of a write: its slots, or why not.
-pub(crate) type WriteResult = Result<Slots, WriteError>;
-
-/// A write that did not happen.
-#[derive(Debug)]
-pub(crate) enum WriteError {
-    /// Refused by the state of the database.
-    Refused(Refusal),
-    /// The batch failed (database error), or the batcher is gone.
-    Failed(DomainError),
+/// One kind of write whose concurrent requests share one transaction (or one statement).
+pub trait BatchKind: Send + Sync + 'static {
+    /// One request's write.
+    type Write: Send + Sync + 'static;
+    /// What one request gets back (a refusal of its own included).
+    type Answer: Send + 'static;
+    /// The `kind` label of the batch-size metric.
+    const NAME: &'static str;
+    /// The keys a write holds within its batch: a later write sharing one waits for the
+    /// next batch, so the outcome is that of one after the other.
+    fn keys(write: &Self::Write) -> Vec<&str>;
+    /// The write's share of [`MAX_ITEMS_PER_BATCH`] (rows it adds to a statement).
+    fn items(write: &Self::Write) -> usize;
+    /// Runs one batch; an answer per write, in order. Any error fails the whole batch
+    /// (nothing of it is kept).
+    fn run<'a>(
+        &'a self,
+        writes: &'a [&'a Self::Write],
+    ) -> impl Future<Output = DomainResult<Vec<Self::Answer>>> + Send + 'a;
 }
 
-struct Job {
-    write: CredentialWrite,
-    reply: oneshot::Sender<WriteResult>,
+struct Job<K: BatchKind> {
+    write: K::Write,
+    reply: oneshot::Sender<DomainResult<K::Answer>>,
 }
 
 /// Batch sizes seen, for the load benchmark and the operators: requests per batch in
-/// power-of-two buckets `1, 2-3, 4-7, 8-15, 16-31, 32-63, 64` (the last holds 64 and up).
+/// power-of-two buckets `1, 2-3, 4-7, 8-15, 16-31, 32-63, 64` (the last holds 64 and up),
+/// also recorded as the histogram `giayto_issuance_batch_size{kind}`.
 #[derive(Debug, Default)]
 pub struct BatchStats {
     batches: AtomicU64,
@@ -130,14 +148,14 @@ pub struct BatchStats {
 }
 
 impl BatchStats {
-    fn record(&self, size: usize) {
+    fn record(&self, kind: &'static str, size: usize) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.requests.fetch_add(size as u64, Ordering::Relaxed);
         let bucket = (usize::BITS - size.max(1).leading_zeros() - 1) as usize;
         if let Some(b) = self.buckets.get(bucket.min(6)) {
             b.fetch_add(1, Ordering::Relaxed);
         }
-        metrics::histogram!("giayto_issuance_batch_size").record(size as f64);
+        metrics::histogram!("giayto_issuance_batch_size", "kind" => kind).record(size as f64);
     }
 
     /// Batches run so far.
@@ -156,32 +174,31 @@ impl BatchStats {
     }
 }
 
-/// The batching task of one database and its queue (started on first use, inside the
-/// runtime that serves requests; it ends when the last [`Batcher`] handle is dropped).
-pub struct Batcher {
-    db: Db,
-    status_list_size: u32,
-    sender: OnceLock<mpsc::Sender<Job>>,
+/// The batching task of one kind of write on one database, and its queue (started on
+/// first use, inside the runtime that serves requests; it ends when its handle is dropped).
+pub struct GroupCommit<K: BatchKind> {
+    kind: Arc<K>,
+    sender: OnceLock<mpsc::Sender<Job<K>>>,
     gate: Arc<Mutex<()>>,
     queued: Arc<watch::Sender<usize>>,
     stats: Arc<BatchStats>,
 }
 
-impl std::fmt::Debug for Batcher {
+impl<K: BatchKind> std::fmt::Debug for GroupCommit<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batcher")
+        f.debug_struct("GroupCommit")
+            .field("kind", &K::NAME)
             .field("queued", &*self.queued.borrow())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
 
-impl Batcher {
-    /// A batcher writing to `db`, allocating slots in lists of `status_list_size` entries.
-    pub fn new(db: Db, status_list_size: u32) -> Self {
+impl<K: BatchKind> GroupCommit<K> {
+    /// A group commit of `kind`'s writes.
+    pub fn new(kind: K) -> Self {
         Self {
-            db,
-            status_list_size,
+            kind: Arc::new(kind),
             sender: OnceLock::new(),
             gate: Arc::default(),
             queued: Arc::new(watch::Sender::new(0)),
@@ -207,9 +224,9 @@ impl Batcher {
         &self.stats
     }
 
-    /// Runs `write` in the next batch; its slots once that batch committed.
-    pub(crate) async fn submit(&self, write: CredentialWrite) -> WriteResult {
-        let gone = || WriteError::Failed(DomainError::Internal("issuance batcher stopped".into()));
+    /// Runs `write` in the next batch it fits; its answer once that batch committed.
+    pub async fn submit(&self, write: K::Write) -> DomainResult<K::Answer> {
+        let gone = || DomainError::Internal(format!("{} batcher stopped", K::NAME));
         let sender = self.sender.get_or_init(|| self.start());
         // Room first (waiting here is cancel-safe), then count and send with no await in
         // between, so the count never drifts.
@@ -220,86 +237,80 @@ impl Batcher {
         answer.await.map_err(|_| gone())?
     }
 
-    fn start(&self) -> mpsc::Sender<Job> {
+    fn start(&self) -> mpsc::Sender<Job<K>> {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        let task = Task {
-            db: self.db.clone(),
-            status_list_size: self.status_list_size,
-            gate: Arc::clone(&self.gate),
-            queued: Arc::clone(&self.queued),
-            stats: Arc::clone(&self.stats),
-        };
-        tokio::spawn(task.run(receiver));
+        tokio::spawn(run_task(
+            Arc::clone(&self.kind),
+            Arc::clone(&self.gate),
+            Arc::clone(&self.queued),
+            Arc::clone(&self.stats),
+            receiver,
+        ));
         sender
     }
 }
 
-struct Task {
-    db: Db,
-    status_list_size: u32,
+/// The batching task: waits for a first request, then takes the next batch from what has
+/// queued meanwhile, runs it and answers each request.
+async fn run_task<K: BatchKind>(
+    kind: Arc<K>,
     gate: Arc<Mutex<()>>,
     queued: Arc<watch::Sender<usize>>,
     stats: Arc<BatchStats>,
-}
-
-impl Task {
-    async fn run(self, mut receiver: mpsc::Receiver<Job>) {
-        let mut held: VecDeque<Job> = VecDeque::new();
-        loop {
-            if held.is_empty() {
-                match receiver.recv().await {
-                    Some(job) => held.push_back(job),
-                    None => return,
-                }
+    mut receiver: mpsc::Receiver<Job<K>>,
+) {
+    let mut held: VecDeque<Job<K>> = VecDeque::new();
+    loop {
+        if held.is_empty() {
+            match receiver.recv().await {
+                Some(job) => held.push_back(job),
+                None => return,
             }
-            let _gate = self.gate.lock().await;
-            while held.len() < MAX_HELD {
-                match receiver.try_recv() {
-                    Ok(job) => held.push_back(job),
-                    Err(_) => break,
-                }
+        }
+        let _gate = gate.lock().await;
+        while held.len() < MAX_HELD {
+            match receiver.try_recv() {
+                Ok(job) => held.push_back(job),
+                Err(_) => break,
             }
-            let (batch, abandoned) = take_batch(&mut held);
-            self.queued.send_modify(|n| *n -= batch.len() + abandoned);
-            if batch.is_empty() {
-                continue;
-            }
-            self.stats.record(batch.len());
-            let writes: Vec<&CredentialWrite> = batch.iter().map(|j| &j.write).collect();
-            let answers = run_batch(&self.db, self.status_list_size, &writes).await;
-            for (job, answer) in batch.into_iter().zip(answers) {
-                // A request that went away meanwhile simply misses its answer.
-                let _ = job.reply.send(answer);
-            }
+        }
+        let (batch, abandoned) = take_batch(&mut held);
+        queued.send_modify(|n| *n -= batch.len() + abandoned);
+        if batch.is_empty() {
+            continue;
+        }
+        stats.record(K::NAME, batch.len());
+        let writes: Vec<&K::Write> = batch.iter().map(|j| &j.write).collect();
+        let answers = run_batch(kind.as_ref(), &writes).await;
+        for (job, answer) in batch.into_iter().zip(answers) {
+            // A request that went away meanwhile simply misses its answer.
+            let _ = job.reply.send(answer);
         }
     }
 }
 
-/// Takes the next batch out of `held`, in order: each request that touches no document
-/// and no single-use id of an earlier one in the batch, within the bounds; the others
-/// stay, in order, for a later batch. Requests whose caller went away are dropped (their
-/// count is the second value). The first request always fits.
-fn take_batch(held: &mut VecDeque<Job>) -> (Vec<Job>, usize) {
+/// Takes the next batch out of `held`, in order: each request that shares no key with an
+/// earlier one in the batch, within the bounds; the others stay, in order, for a later
+/// batch. Requests whose caller went away are dropped (their count is the second value).
+/// The first request always fits.
+fn take_batch<K: BatchKind>(held: &mut VecDeque<Job<K>>) -> (Vec<Job<K>>, usize) {
     let mut batch = Vec::new();
     let mut abandoned = 0;
-    let mut documents: HashSet<String> = HashSet::new();
-    let mut uses: HashSet<String> = HashSet::new();
-    let mut credentials = 0;
+    let mut keys: HashSet<String> = HashSet::new();
+    let mut items = 0;
     let mut kept = VecDeque::with_capacity(held.len());
     while let Some(job) = held.pop_front() {
         if job.reply.is_closed() {
             abandoned += 1;
             continue;
         }
-        let w = &job.write;
+        let its_keys = K::keys(&job.write);
         let fits = batch.len() < MAX_REQUESTS_PER_BATCH
-            && credentials + w.credential_ids.len() <= MAX_CREDENTIALS_PER_BATCH
-            && !documents.contains(&w.document_id)
-            && !w.single_uses().any(|(id, _)| uses.contains(id));
+            && (batch.is_empty() || items + K::items(&job.write) <= MAX_ITEMS_PER_BATCH)
+            && !its_keys.iter().any(|k| keys.contains(*k));
         if fits {
-            documents.insert(w.document_id.clone());
-            uses.extend(w.single_uses().map(|(id, _)| id.to_owned()));
-            credentials += w.credential_ids.len();
+            keys.extend(its_keys.iter().map(|k| (*k).to_owned()));
+            items += K::items(&job.write);
             batch.push(job);
         } else {
             kept.push_back(job);
@@ -311,30 +322,19 @@ fn take_batch(held: &mut VecDeque<Job>) -> (Vec<Job>, usize) {
 
 /// Runs one batch, trying it again on a deadlock or serialization failure; an answer per
 /// write, in order.
-async fn run_batch(
-    db: &Db,
-    status_list_size: u32,
-    writes: &[&CredentialWrite],
-) -> Vec<WriteResult> {
+async fn run_batch<K: BatchKind>(kind: &K, writes: &[&K::Write]) -> Vec<DomainResult<K::Answer>> {
     let mut tries = 0;
     loop {
-        match try_batch(db, status_list_size, writes).await {
-            Ok(answers) => {
-                return answers
-                    .into_iter()
-                    .map(|a| a.map_err(WriteError::Refused))
-                    .collect();
-            }
+        match kind.run(writes).await {
+            Ok(answers) => return answers.into_iter().map(Ok).collect(),
             Err(e) if tries < RETRIES && is_retryable(&e) => {
                 tries += 1;
-                metrics::counter!("giayto_issuance_batch_retries_total").increment(1);
+                metrics::counter!("giayto_issuance_batch_retries_total", "kind" => K::NAME)
+                    .increment(1);
             }
             Err(e) => {
-                tracing::warn!(error = %e, requests = writes.len(), "issuance batch failed");
-                return writes
-                    .iter()
-                    .map(|_| Err(WriteError::Failed(replicate(&e))))
-                    .collect();
+                tracing::warn!(error = %e, kind = K::NAME, requests = writes.len(), "issuance batch failed");
+                return writes.iter().map(|_| Err(replicate(&e))).collect();
             }
         }
     }
@@ -364,8 +364,38 @@ fn replicate(e: &DomainError) -> DomainError {
     }
 }
 
-/// One try of a batch in one transaction: an answer per write, in order.
-async fn try_batch(
+/// The credential writes of offer-token credential requests, on one database.
+#[derive(Debug)]
+pub struct CredentialWrites {
+    /// The database.
+    pub db: Db,
+    /// Entries of a new status list.
+    pub status_list_size: u32,
+}
+
+impl BatchKind for CredentialWrites {
+    type Write = CredentialWrite;
+    type Answer = Result<Slots, Refusal>;
+    const NAME: &'static str = "credentials";
+
+    fn keys(write: &CredentialWrite) -> Vec<&str> {
+        let mut keys = vec![write.document_id.as_str()];
+        keys.extend(write.single_uses().map(|(id, _)| id));
+        keys
+    }
+
+    fn items(write: &CredentialWrite) -> usize {
+        write.credential_ids.len()
+    }
+
+    async fn run(&self, writes: &[&CredentialWrite]) -> DomainResult<Vec<Result<Slots, Refusal>>> {
+        write_credentials(&self.db, self.status_list_size, writes).await
+    }
+}
+
+/// One try of a batch of credential writes in one transaction: an answer per write, in
+/// order.
+async fn write_credentials(
     db: &Db,
     status_list_size: u32,
     writes: &[&CredentialWrite],
@@ -627,4 +657,54 @@ async fn insert_credentials(
         placed.insert(row.try_get("id")?, row.try_get("list_id")?);
     }
     Ok(placed)
+}
+
+/// The redemptions of documents' pre-authorized codes (the token endpoint): one relaxed
+/// autocommit statement per batch, `UPDATE offers ... WHERE id IN (...)` (see
+/// [`Db::fetch_all_relaxed`] for why its commit need not wait for the disk). The write is
+/// the offer id; the answer its new token generation, `None` when the offer was not open
+/// (used, burnt or expired).
+#[derive(Debug)]
+pub struct Redemptions {
+    /// The database.
+    pub db: Db,
+}
+
+impl BatchKind for Redemptions {
+    type Write = String;
+    type Answer = Option<i64>;
+    const NAME: &'static str = "redemptions";
+
+    fn keys(offer_id: &String) -> Vec<&str> {
+        vec![offer_id.as_str()]
+    }
+
+    fn items(_: &String) -> usize {
+        1
+    }
+
+    async fn run(&self, offer_ids: &[&String]) -> DomainResult<Vec<Option<i64>>> {
+        let mut sorted: Vec<&str> = offer_ids.iter().map(|id| id.as_str()).collect();
+        sorted.sort_unstable();
+        let list: Vec<String> = (2..sorted.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE offers SET state = 'redeemed', secret_wrapped = NULL, \
+             token_generation = token_generation + 1 \
+             WHERE id IN ({}) AND state = 'open' AND expires_at > $1 \
+             RETURNING id, token_generation",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(now());
+        for id in &sorted {
+            q = q.bind(*id);
+        }
+        let mut generations: HashMap<String, i64> = HashMap::with_capacity(sorted.len());
+        for row in self.db.fetch_all_relaxed(q).await? {
+            generations.insert(row.try_get("id")?, row.try_get("token_generation")?);
+        }
+        Ok(offer_ids
+            .iter()
+            .map(|id| generations.get(id.as_str()).copied())
+            .collect())
+    }
 }

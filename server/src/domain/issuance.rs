@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 
 use super::documents::CODE_PURPOSE;
-use super::group_commit::{CredentialWrite, Refusal, WriteError};
+use super::group_commit::{CredentialWrite, Refusal};
 use super::status_lists::{self, NewCredential};
 use super::{DomainError, Services, accounts, c_nonce, group_commit, keys, now, offer_tokens};
 use crate::offer;
@@ -278,12 +278,13 @@ pub async fn redeem_code(
         // which need the offer redeemed at their generation, no longer work); the
         // credential transaction, which comes after the read of that state, flushes it
         // first. Counting a wrong `tx_code` and activating an account stay durable.
-        let row = services
-            .db
-            .fetch_optional_relaxed(redeem())
-            .await?
+        // Concurrent redemptions share one statement (group commit, issue 17).
+        let generation = services
+            .redemption_batcher
+            .submit(offer_id.clone())
+            .await
+            .map_err(GrantError::Internal)?
             .ok_or_else(used)?;
-        let generation: i64 = row.try_get("token_generation")?;
         return Ok(Redeemed::Document(grant_tokens(
             services, &offer_id, generation, t,
         )?));
@@ -638,7 +639,7 @@ pub(crate) async fn issue_to(
                 .iter()
                 .map(|_| secrets::random_id())
                 .collect::<Result<Vec<_>, _>>()?;
-            services
+            let written = services
                 .credential_batcher
                 .submit(CredentialWrite {
                     document_id: target.document_id.clone(),
@@ -652,10 +653,8 @@ pub(crate) async fn issue_to(
                     token_use: (use_key, expires_at),
                 })
                 .await
-                .map_err(|e| match e {
-                    WriteError::Refused(r) => refused(r),
-                    WriteError::Failed(e) => GrantError::Internal(e),
-                })?
+                .map_err(GrantError::Internal)?;
+            written.map_err(refused)?
         }
         TokenUse::Account { account_id } => {
             write_for_account(

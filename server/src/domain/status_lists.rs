@@ -174,7 +174,7 @@ pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult
 /// random index below `status_list_size` (`INSERT ... SELECT ... ON CONFLICT DO NOTHING`).
 /// When that inserts nothing (the slot was taken, the agency has no open list yet, or the
 /// list is smaller than the configured size), the slower path reads the open list (making
-/// one if none), retries random slots in it and marks it full after [`TRIES_PER_LIST`]
+/// one if none), retries random slots in it and marks it full after `TRIES_PER_LIST` (16)
 /// misses.
 pub async fn insert_with_slot(
     status_list_size: u32,
