@@ -609,6 +609,10 @@ pub(crate) fn check_proofs(
 /// key, after marking the nonces used and accounting for the token as `token_use` says,
 /// with the document's row lock held, within the per-document window bound
 /// ([`MAX_CREDENTIALS_PER_WINDOW`] in a fixed window of [`CREDENTIAL_WINDOW_SECS`]).
+/// An offer token's write goes through the group commit
+/// ([`group_commit::CredentialWrites`]: one transaction for the requests waiting at that
+/// moment, with the outcome of one after the other); a citizen account's runs in its own
+/// transaction. The credentials are signed after the commit.
 pub(crate) async fn issue_to(
     services: &Services,
     target: &Target,
