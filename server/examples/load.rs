@@ -233,10 +233,7 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     let (services, key) = open_seeded(config).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let batchers = (
-        services.redemption_batcher.clone(),
-        services.credential_batcher.clone(),
-    );
+    let batchers = services.batchers.clone();
     let router = app(AppState { services });
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let client = reqwest::Client::builder()
@@ -259,8 +256,10 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     let offers = bulk(&client, &base, &key, "flow", issuances).await;
     issue_all(label, &client, &[base], &[], offers).await;
     for (what, stats) in [
-        ("redemption", batchers.0.stats()),
-        ("credential write", batchers.1.stats()),
+        ("offer read", batchers.offer_reads.stats()),
+        ("redemption", batchers.redemptions.stats()),
+        ("target read", batchers.target_reads.stats()),
+        ("credential write", batchers.credentials.stats()),
     ] {
         println!(
             "{label}: {what} batches {} for {} requests (mean {:.1}); by size 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64+: {:?}",

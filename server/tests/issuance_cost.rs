@@ -203,23 +203,28 @@ async fn pins_statements_and_commits(app: TestApp) {
     assert!(!app.services.db.writer().options().get_test_before_acquire());
 }
 
-/// Holds `batcher` until `n` requests wait in it, then lets them go (one batch).
-async fn release_when_queued<K: BatchKind>(
-    batcher: &GroupCommit<K>,
+/// Holds `first` and `then`; lets `first` go once `n` requests wait in it, then `then` once
+/// `n` wait in it: one batch of the `n` requests each.
+async fn one_batch_each<A: BatchKind, B: BatchKind>(
+    first: &GroupCommit<A>,
+    then: &GroupCommit<B>,
     n: usize,
 ) -> impl Future<Output = ()> {
-    let mut queued = batcher.queued();
-    let held = batcher.hold().await;
+    let (mut queued_first, mut queued_then) = (first.queued(), then.queued());
+    let (held_first, held_then) = (first.hold().await, then.hold().await);
     async move {
-        queued.wait_for(|&q| q == n).await.unwrap();
-        drop(held);
+        queued_first.wait_for(|&q| q == n).await.unwrap();
+        drop(held_first);
+        queued_then.wait_for(|&q| q == n).await.unwrap();
+        drop(held_then);
     }
 }
 
-/// Concurrent issuances share their writes: each batcher is held while `N` requests queue
-/// (watched on its queue count, no sleeping), then released. The `N` redemptions make one
-/// relaxed statement, the `N` credential requests one transaction with the statements of
-/// a batch of one (each multi-row), after each request's own read of its offer.
+/// Concurrent issuances share their statements: each batcher is held while `N` requests
+/// queue (watched on its queue count, no sleeping), then released. The `N` token requests
+/// make one read of their offers and one relaxed redemption statement, the `N` credential
+/// requests one read of their documents and one transaction with the statements of a batch
+/// of one (each multi-row).
 async fn concurrent_issuances_share_one_transaction(app: TestApp) {
     const N: usize = 8;
     install();
@@ -230,17 +235,23 @@ async fn concurrent_issuances_share_one_transaction(app: TestApp) {
         offers.push(app.publish_id_card(&format!("batch-{i}")).await.json()["offer"].clone());
     }
     let services = &app.services;
-    let batches = (
-        services.redemption_batcher.stats().batches(),
-        services.credential_batcher.stats().batches(),
-    );
+    let b = &services.batchers;
+    let batches = || {
+        [
+            b.offer_reads.stats().batches(),
+            b.redemptions.stats().batches(),
+            b.target_reads.stats().batches(),
+            b.credentials.stats().batches(),
+        ]
+    };
+    let before = batches();
     let begun = services.db.transactions_begun();
     let relaxed = services.db.relaxed_transactions_begun();
     *LOG.lock().unwrap() = Some(Vec::new());
-    let release = release_when_queued(&services.redemption_batcher, N).await;
+    let release = one_batch_each(&b.offer_reads, &b.redemptions, N).await;
     let (tokens, ()) = tokio::join!(join_all(offers.iter().map(|o| app.redeem(o))), release);
     let tokens: Vec<String> = tokens.into_iter().map(Result::unwrap).collect();
-    let release = release_when_queued(&services.credential_batcher, N).await;
+    let release = one_batch_each(&b.target_reads, &b.credentials, N).await;
     let (replies, ()) = tokio::join!(
         join_all(tokens.iter().map(|t| app.request_credential(t))),
         release
@@ -257,21 +268,15 @@ async fn concurrent_issuances_share_one_transaction(app: TestApp) {
         (2, 1),
         "{kind:?}"
     );
-    assert_eq!(
-        (
-            services.redemption_batcher.stats().batches() - batches.0,
-            services.credential_batcher.stats().batches() - batches.1
-        ),
-        (1, 1)
-    );
-    let mut want = vec!["SELECT offers"; N];
-    want.push("UPDATE offers");
-    want.extend(vec!["SELECT offers"; N]);
-    want.extend([
+    assert_eq!(batches(), before.map(|n| n + 1));
+    let mut want = vec![
+        "SELECT offers",
+        "UPDATE offers",
+        "SELECT offers",
         "INSERT single_uses",
         "UPDATE documents",
         "INSERT credentials",
-    ]);
+    ];
     if kind == DbKind::Postgres {
         want.push("COMMIT");
     }

@@ -269,7 +269,7 @@ async fn one_batch_gives_each_request_its_own_answer(app: TestApp) {
             .unwrap()
     };
     let uses_before = single_uses().await;
-    let batcher = &app.services.credential_batcher;
+    let batcher = &app.services.batchers.credentials;
     let batches = batcher.stats().batches();
     let mut queued = batcher.queued();
     let held = batcher.hold().await;

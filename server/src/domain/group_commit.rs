@@ -5,7 +5,9 @@
 //! flush for the commits that queue behind a flush in progress) is the analogy, one level
 //! up. Two kinds: [`CredentialWrites`] (the credential endpoint's transaction for an offer's
 //! access token: single uses, the document's window bound, status slots) and
-//! [`Redemptions`] (the token endpoint's relaxed `UPDATE offers` of a document's code).
+//! [`Redemptions`] (the token endpoint's relaxed `UPDATE offers` of a document's code),
+//! and the two reads before them ([`KeyedReads`]: the offer by its code, the document by
+//! the token's offer), all four gathered in [`Batchers`].
 //! Per-statement overhead (executor set-up, wake-ups, task switches, the driver), not the
 //! rows, was most of an issuance's database cost: a batch of 8 pays it once, not 8 times.
 //!
@@ -37,6 +39,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot, watch};
 
@@ -118,7 +121,7 @@ pub trait BatchKind: Send + Sync + 'static {
     /// What one request gets back (a refusal of its own included).
     type Answer: Send + 'static;
     /// The `kind` label of the batch-size metric.
-    const NAME: &'static str;
+    fn name(&self) -> &'static str;
     /// The keys a write holds within its batch: a later write sharing one waits for the
     /// next batch, so the outcome is that of one after the other.
     fn keys(write: &Self::Write) -> Vec<&str>;
@@ -187,7 +190,7 @@ pub struct GroupCommit<K: BatchKind> {
 impl<K: BatchKind> std::fmt::Debug for GroupCommit<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GroupCommit")
-            .field("kind", &K::NAME)
+            .field("kind", &self.kind.name())
             .field("queued", &*self.queued.borrow())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -226,7 +229,7 @@ impl<K: BatchKind> GroupCommit<K> {
 
     /// Runs `write` in the next batch it fits; its answer once that batch committed.
     pub async fn submit(&self, write: K::Write) -> DomainResult<K::Answer> {
-        let gone = || DomainError::Internal(format!("{} batcher stopped", K::NAME));
+        let gone = || DomainError::Internal(format!("{} batcher stopped", self.kind.name()));
         let sender = self.sender.get_or_init(|| self.start());
         // Room first (waiting here is cancel-safe), then count and send with no await in
         // between, so the count never drifts.
@@ -279,7 +282,7 @@ async fn run_task<K: BatchKind>(
         if batch.is_empty() {
             continue;
         }
-        stats.record(K::NAME, batch.len());
+        stats.record(kind.name(), batch.len());
         let writes: Vec<&K::Write> = batch.iter().map(|j| &j.write).collect();
         let answers = run_batch(kind.as_ref(), &writes).await;
         for (job, answer) in batch.into_iter().zip(answers) {
@@ -329,11 +332,11 @@ async fn run_batch<K: BatchKind>(kind: &K, writes: &[&K::Write]) -> Vec<DomainRe
             Ok(answers) => return answers.into_iter().map(Ok).collect(),
             Err(e) if tries < RETRIES && is_retryable(&e) => {
                 tries += 1;
-                metrics::counter!("giayto_issuance_batch_retries_total", "kind" => K::NAME)
+                metrics::counter!("giayto_issuance_batch_retries_total", "kind" => kind.name())
                     .increment(1);
             }
             Err(e) => {
-                tracing::warn!(error = %e, kind = K::NAME, requests = writes.len(), "issuance batch failed");
+                tracing::warn!(error = %e, kind = kind.name(), requests = writes.len(), "issuance batch failed");
                 return writes.iter().map(|_| Err(replicate(&e))).collect();
             }
         }
@@ -376,7 +379,10 @@ pub struct CredentialWrites {
 impl BatchKind for CredentialWrites {
     type Write = CredentialWrite;
     type Answer = Result<Slots, Refusal>;
-    const NAME: &'static str = "credentials";
+
+    fn name(&self) -> &'static str {
+        "credentials"
+    }
 
     fn keys(write: &CredentialWrite) -> Vec<&str> {
         let mut keys = vec![write.document_id.as_str()];
@@ -673,7 +679,10 @@ pub struct Redemptions {
 impl BatchKind for Redemptions {
     type Write = String;
     type Answer = Option<i64>;
-    const NAME: &'static str = "redemptions";
+
+    fn name(&self) -> &'static str {
+        "redemptions"
+    }
 
     fn keys(offer_id: &String) -> Vec<&str> {
         vec![offer_id.as_str()]
@@ -706,5 +715,98 @@ impl BatchKind for Redemptions {
             .iter()
             .map(|id| generations.get(id.as_str()).copied())
             .collect())
+    }
+}
+
+/// Reads of one row by a key for concurrent requests: one `SELECT ... WHERE key IN (...)`
+/// per batch on the read pool. The write is the key; the answer the row whose `key`
+/// column equals it, if any (requests with one key get the same row).
+#[derive(Debug)]
+pub struct KeyedReads {
+    /// The database.
+    pub db: Db,
+    /// The `kind` label of the batch-size metric.
+    pub name: &'static str,
+    /// The `SELECT`, with `{keys}` where the list of bound keys goes.
+    pub sql: &'static str,
+    /// The column of the key in each row.
+    pub key: &'static str,
+}
+
+impl BatchKind for KeyedReads {
+    type Write = String;
+    type Answer = Option<AnyRow>;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn keys(_: &String) -> Vec<&str> {
+        Vec::new()
+    }
+
+    fn items(_: &String) -> usize {
+        1
+    }
+
+    async fn run(&self, keys: &[&String]) -> DomainResult<Vec<Option<AnyRow>>> {
+        let list: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let sql = self.sql.replace("{keys}", &list.join(", "));
+        let mut q = sqlx::query(&sql);
+        for key in keys {
+            q = q.bind(key.as_str());
+        }
+        let mut rows: HashMap<String, AnyRow> = HashMap::with_capacity(keys.len());
+        for row in q.fetch_all(self.db.pool()).await? {
+            // The first row of a key, as `fetch_optional` would give it.
+            rows.entry(row.try_get(self.key)?).or_insert(row);
+        }
+        Ok(keys.iter().map(|k| rows.get(k.as_str()).cloned()).collect())
+    }
+}
+
+/// The batchers of one database's issuance path.
+#[derive(Debug)]
+pub struct Batchers {
+    /// The token endpoint's read of the offer by its code's keyed hash (column `code_hash`).
+    pub offer_reads: GroupCommit<KeyedReads>,
+    /// The token endpoint's redemptions.
+    pub redemptions: GroupCommit<Redemptions>,
+    /// The credential endpoint's read of the offer's document and agency key by offer id
+    /// (column `offer_id`).
+    pub target_reads: GroupCommit<KeyedReads>,
+    /// The credential endpoint's writes.
+    pub credentials: GroupCommit<CredentialWrites>,
+}
+
+impl Batchers {
+    /// The batchers of `db`; new status lists get `status_list_size` entries.
+    pub fn new(db: &Db, status_list_size: u32) -> Self {
+        Self {
+            offer_reads: GroupCommit::new(KeyedReads {
+                db: db.clone(),
+                name: "offer_reads",
+                sql: "SELECT o.code_hash, o.id, o.tx_code_hash, o.state, o.expires_at, \
+                      a.citizen_id, a.agency_id \
+                      FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id \
+                      WHERE o.code_hash IN ({keys})",
+                key: "code_hash",
+            }),
+            redemptions: GroupCommit::new(Redemptions { db: db.clone() }),
+            target_reads: GroupCommit::new(KeyedReads {
+                db: db.clone(),
+                name: "target_reads",
+                sql: "SELECT o.id AS offer_id, o.token_generation, o.document_id, o.doc_version, \
+                      d.agency_id, d.vct, d.claims, d.valid_until, k.kid \
+                      FROM offers o JOIN documents d ON d.id = o.document_id \
+                      LEFT JOIN signing_keys k ON k.agency_id = d.agency_id AND k.retired_at IS NULL \
+                      WHERE o.id IN ({keys}) AND o.state = 'redeemed'",
+                key: "offer_id",
+            }),
+            credentials: GroupCommit::new(CredentialWrites {
+                db: db.clone(),
+                status_list_size,
+            }),
+        }
     }
 }

@@ -36,30 +36,18 @@ pub struct Services {
     pub keys: Arc<keys::KeyRing>,
     /// Built status list tokens, by list id.
     pub status_cache: Arc<status_lists::StatusCache>,
-    /// The group commit of offer-token issuances' credential writes (issue 17).
-    pub credential_batcher: Arc<group_commit::GroupCommit<group_commit::CredentialWrites>>,
-    /// The group commit of documents' code redemptions (issue 17).
-    pub redemption_batcher: Arc<group_commit::GroupCommit<group_commit::Redemptions>>,
+    /// The group commits of the issuance path (issue 17).
+    pub batchers: Arc<group_commit::Batchers>,
 }
 
 impl Services {
     /// Bundles the parts.
     pub fn new(config: Config, db: Db, master: MasterKey) -> Self {
-        let credential_batcher = Arc::new(group_commit::GroupCommit::new(
-            group_commit::CredentialWrites {
-                db: db.clone(),
-                status_list_size: config.status_list_size,
-            },
-        ));
-        let redemption_batcher =
-            Arc::new(group_commit::GroupCommit::new(group_commit::Redemptions {
-                db: db.clone(),
-            }));
+        let batchers = Arc::new(group_commit::Batchers::new(&db, config.status_list_size));
         Self {
             config: Arc::new(config),
             db,
-            credential_batcher,
-            redemption_batcher,
+            batchers,
             master: Arc::new(master),
             keys: Arc::new(keys::KeyRing::default()),
             status_cache: Arc::new(status_lists::StatusCache::default()),
