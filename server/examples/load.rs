@@ -256,9 +256,7 @@ async fn run(label: &str, database_url: String, issuances: usize, bulk_docs: usi
     let offers = bulk(&client, &base, &key, "flow", issuances).await;
     issue_all(label, &client, &[base], &[], offers).await;
     for (what, stats) in [
-        ("offer read", batchers.offer_reads.stats()),
         ("redemption", batchers.redemptions.stats()),
-        ("target read", batchers.target_reads.stats()),
         ("credential write", batchers.credentials.stats()),
     ] {
         println!(

@@ -6,8 +6,9 @@
 //! up. Two kinds: [`CredentialWrites`] (the credential endpoint's transaction for an offer's
 //! access token: single uses, the document's window bound, status slots) and
 //! [`Redemptions`] (the token endpoint's relaxed `UPDATE offers` of a document's code),
-//! and the two reads before them ([`KeyedReads`]: the offer by its code, the document by
-//! the token's offer), all four gathered in [`Batchers`].
+//! gathered in [`Batchers`]. The reads before them are not batched: batching them (one
+//! `SELECT ... WHERE key IN (...)`) was tried and measured no CPU saved, and it would
+//! queue reads that the pool otherwise runs in parallel.
 //! Per-statement overhead (executor set-up, wake-ups, task switches, the driver), not the
 //! rows, was most of an issuance's database cost: a batch of 8 pays it once, not 8 times.
 //!
@@ -39,7 +40,6 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot, watch};
 
@@ -718,63 +718,11 @@ impl BatchKind for Redemptions {
     }
 }
 
-/// Reads of one row by a key for concurrent requests: one `SELECT ... WHERE key IN (...)`
-/// per batch on the read pool. The write is the key; the answer the row whose `key`
-/// column equals it, if any (requests with one key get the same row).
-#[derive(Debug)]
-pub struct KeyedReads {
-    /// The database.
-    pub db: Db,
-    /// The `kind` label of the batch-size metric.
-    pub name: &'static str,
-    /// The `SELECT`, with `{keys}` where the list of bound keys goes.
-    pub sql: &'static str,
-    /// The column of the key in each row.
-    pub key: &'static str,
-}
-
-impl BatchKind for KeyedReads {
-    type Write = String;
-    type Answer = Option<AnyRow>;
-
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn keys(_: &String) -> Vec<&str> {
-        Vec::new()
-    }
-
-    fn items(_: &String) -> usize {
-        1
-    }
-
-    async fn run(&self, keys: &[&String]) -> DomainResult<Vec<Option<AnyRow>>> {
-        let list: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = self.sql.replace("{keys}", &list.join(", "));
-        let mut q = sqlx::query(&sql);
-        for key in keys {
-            q = q.bind(key.as_str());
-        }
-        let mut rows: HashMap<String, AnyRow> = HashMap::with_capacity(keys.len());
-        for row in q.fetch_all(self.db.pool()).await? {
-            // The first row of a key, as `fetch_optional` would give it.
-            rows.entry(row.try_get(self.key)?).or_insert(row);
-        }
-        Ok(keys.iter().map(|k| rows.get(k.as_str()).cloned()).collect())
-    }
-}
-
 /// The batchers of one database's issuance path.
 #[derive(Debug)]
 pub struct Batchers {
-    /// The token endpoint's read of the offer by its code's keyed hash (column `code_hash`).
-    pub offer_reads: GroupCommit<KeyedReads>,
     /// The token endpoint's redemptions.
     pub redemptions: GroupCommit<Redemptions>,
-    /// The credential endpoint's read of the offer's document and agency key by offer id
-    /// (column `offer_id`).
-    pub target_reads: GroupCommit<KeyedReads>,
     /// The credential endpoint's writes.
     pub credentials: GroupCommit<CredentialWrites>,
 }
@@ -783,26 +731,7 @@ impl Batchers {
     /// The batchers of `db`; new status lists get `status_list_size` entries.
     pub fn new(db: &Db, status_list_size: u32) -> Self {
         Self {
-            offer_reads: GroupCommit::new(KeyedReads {
-                db: db.clone(),
-                name: "offer_reads",
-                sql: "SELECT o.code_hash, o.id, o.tx_code_hash, o.state, o.expires_at, \
-                      a.citizen_id, a.agency_id \
-                      FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id \
-                      WHERE o.code_hash IN ({keys})",
-                key: "code_hash",
-            }),
             redemptions: GroupCommit::new(Redemptions { db: db.clone() }),
-            target_reads: GroupCommit::new(KeyedReads {
-                db: db.clone(),
-                name: "target_reads",
-                sql: "SELECT o.id AS offer_id, o.token_generation, o.document_id, o.doc_version, \
-                      d.agency_id, d.vct, d.claims, d.valid_until, k.kid \
-                      FROM offers o JOIN documents d ON d.id = o.document_id \
-                      LEFT JOIN signing_keys k ON k.agency_id = d.agency_id AND k.retired_at IS NULL \
-                      WHERE o.id IN ({keys}) AND o.state = 'redeemed'",
-                key: "offer_id",
-            }),
             credentials: GroupCommit::new(CredentialWrites {
                 db: db.clone(),
                 status_list_size,

@@ -208,14 +208,15 @@ pub async fn redeem_code(
     // Read outside the write transaction (the write lock is held only for the updates):
     // every update below re-checks `state = 'open'`, so a concurrent redemption or burn
     // between this read and the writes is still caught.
-    // The offer and, for a citizen account's activation offer, whom it activates (one
-    // read for the redemptions waiting at that moment, see `Batchers::offer_reads`).
-    let row = services
-        .batchers
-        .offer_reads
-        .submit(services.master.hash_secret(CODE_PURPOSE, code))
-        .await?
-        .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
+    // The offer and, for a citizen account's activation offer, whom it activates.
+    let row = sqlx::query(
+        "SELECT o.id, o.tx_code_hash, o.state, o.expires_at, a.citizen_id, a.agency_id \
+         FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id WHERE o.code_hash = $1",
+    )
+    .bind(services.master.hash_secret(CODE_PURPOSE, code))
+    .fetch_optional(services.db.pool())
+    .await?
+    .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
     let offer_id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     let expires_at: i64 = row.try_get("expires_at")?;
@@ -385,16 +386,17 @@ async fn target_of_token(
     services: &Services,
     token: &offer_tokens::OfferToken,
 ) -> Result<Target, GrantError> {
-    // One read for the requests waiting at that moment (see `Batchers::target_reads`).
-    let row = services
-        .batchers
-        .target_reads
-        .submit(token.offer_id.clone())
-        .await?
-        .ok_or(GrantError::InvalidToken)?;
-    if row.try_get::<i64, _>("token_generation")? < token.generation {
-        return Err(GrantError::InvalidToken);
-    }
+    let row = sqlx::query(
+        "SELECT o.document_id, o.doc_version, d.agency_id, d.vct, d.claims, d.valid_until, k.kid \
+         FROM offers o JOIN documents d ON d.id = o.document_id \
+         LEFT JOIN signing_keys k ON k.agency_id = d.agency_id AND k.retired_at IS NULL \
+         WHERE o.id = $1 AND o.state = 'redeemed' AND o.token_generation >= $2",
+    )
+    .bind(&token.offer_id)
+    .bind(token.generation)
+    .fetch_optional(services.db.pool())
+    .await?
+    .ok_or(GrantError::InvalidToken)?;
     let claims: String = row.try_get("claims")?;
     let claims = match serde_json::from_str(&claims) {
         Ok(Value::Object(m)) => m,
