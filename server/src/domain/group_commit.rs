@@ -739,3 +739,110 @@ impl Batchers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A kind whose write is its keys and its item count (never run).
+    struct Keyed;
+
+    impl BatchKind for Keyed {
+        type Write = (Vec<String>, usize);
+        type Answer = ();
+
+        fn name(&self) -> &'static str {
+            "test"
+        }
+
+        fn keys(write: &Self::Write) -> Vec<&str> {
+            write.0.iter().map(String::as_str).collect()
+        }
+
+        fn items(write: &Self::Write) -> usize {
+            write.1
+        }
+
+        async fn run(&self, _: &[&Self::Write]) -> DomainResult<Vec<()>> {
+            Ok(Vec::new())
+        }
+    }
+
+    type Answers = Vec<oneshot::Receiver<DomainResult<()>>>;
+
+    fn jobs(writes: &[(&[&str], usize)]) -> (VecDeque<Job<Keyed>>, Answers) {
+        let mut held: VecDeque<Job<Keyed>> = VecDeque::new();
+        let mut answers = Vec::new();
+        for (keys, items) in writes {
+            let (reply, answer) = oneshot::channel();
+            let keys = keys.iter().map(|k| (*k).to_owned()).collect();
+            held.push_back(Job {
+                write: (keys, *items),
+                reply,
+            });
+            answers.push(answer);
+        }
+        (held, answers)
+    }
+
+    fn keys_of(batch: &[Job<Keyed>]) -> Vec<&str> {
+        batch.iter().map(|j| j.write.0[0].as_str()).collect()
+    }
+
+    #[test]
+    fn a_write_sharing_a_key_with_an_earlier_one_waits_for_the_next_batch() {
+        // Two requests with one token ("t1"), one nonce shared ("n"), and free ones.
+        let (mut held, _answers) = jobs(&[
+            (&["d1", "t1", "n"], 1),
+            (&["d2", "t1"], 1),
+            (&["d3", "n"], 1),
+            (&["d4"], 1),
+        ]);
+        let (batch, abandoned) = take_batch(&mut held);
+        assert_eq!((keys_of(&batch), abandoned), (vec!["d1", "d4"], 0));
+        // The two held back keep their order and share no key with each other: both go in
+        // the next batch.
+        let (batch, _) = take_batch(&mut held);
+        assert_eq!(keys_of(&batch), vec!["d2", "d3"]);
+        assert!(held.is_empty());
+    }
+
+    #[test]
+    fn a_batch_stays_within_its_bounds_and_the_first_write_always_fits() {
+        let many: Vec<String> = (0..MAX_REQUESTS_PER_BATCH + 5)
+            .map(|i| format!("d{i}"))
+            .collect();
+        let mut held: VecDeque<Job<Keyed>> = VecDeque::new();
+        let mut answers = Vec::new();
+        for key in &many {
+            let (reply, answer) = oneshot::channel();
+            held.push_back(Job {
+                write: (vec![key.clone()], 1),
+                reply,
+            });
+            answers.push(answer);
+        }
+        let (batch, _) = take_batch(&mut held);
+        assert_eq!(batch.len(), MAX_REQUESTS_PER_BATCH);
+        assert_eq!(held.len(), 5);
+        // Items: a write over what is left waits; a write alone over the bound still goes.
+        let (mut held, _answers) = jobs(&[
+            (&["a"], MAX_ITEMS_PER_BATCH - 10),
+            (&["b"], 20),
+            (&["c"], 10),
+        ]);
+        let (batch, _) = take_batch(&mut held);
+        assert_eq!(keys_of(&batch), vec!["a", "c"]);
+        let (mut held, _answers) = jobs(&[(&["big"], MAX_ITEMS_PER_BATCH + 1)]);
+        assert_eq!(take_batch(&mut held).0.len(), 1);
+    }
+
+    #[test]
+    fn a_request_whose_caller_went_away_is_dropped_and_counted() {
+        let (mut held, mut answers) = jobs(&[(&["d1"], 1), (&["d2"], 1)]);
+        drop(answers.remove(0));
+        let (batch, abandoned) = take_batch(&mut held);
+        assert_eq!((keys_of(&batch), abandoned), (vec!["d2"], 1));
+    }
+}
