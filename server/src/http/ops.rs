@@ -246,3 +246,76 @@ impl utoipa::Modify for FrameworkResponses {
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::middleware::from_fn;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// Kept instruments are per method, route and status: two statuses of one route count
+    /// apart, and a second request reuses the first one's counter and histogram.
+    #[tokio::test]
+    async fn requests_count_per_route_method_and_status() {
+        let handle = prometheus().unwrap();
+        let app = Router::new()
+            .route(
+                "/track-probe/{status}",
+                get(|Path(status): Path<u16>| async move { StatusCode::from_u16(status).unwrap() }),
+            )
+            .layer(from_fn(track));
+        for status in [200, 404, 200] {
+            let req = axum::http::Request::get(format!("/track-probe/{status}"))
+                .body(Body::empty())
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status().as_u16(), status);
+        }
+        let req = axum::http::Request::post("/track-probe/200")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        let text = handle.render();
+        let series = |labels: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(labels)?.trim().parse::<f64>().ok())
+        };
+        let route = r#"route="/track-probe/{status}""#;
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="GET",{route},status="200"}}"#
+            )),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="GET",{route},status="404"}}"#
+            )),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="POST",{route},status="405"}}"#
+            )),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_request_seconds_count{{method="GET",{route}}}"#
+            )),
+            Some(3.0),
+            "{text}"
+        );
+    }
+}
