@@ -9,6 +9,9 @@
 //! ```
 //! and compare the totals (the fixture's set-up is the same in both runs; subtract a run
 //! with 0 iterations to remove it).
+//!
+//! `issue` issues the fixture's licence (`issue_document`, ES256 with core's software
+//! signer) instead: the instructions an issuer spends per credential.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture;
@@ -17,6 +20,7 @@ use std::hint::black_box;
 
 use fixture::{fixture, point, raw_inputs};
 use giayto_core::jose::Signer;
+use giayto_core::sd_jwt_vc::issue_document;
 use giayto_core::verifier::verify_presentation;
 use ring::signature;
 
@@ -38,6 +42,9 @@ fn main() {
                         .verify(black_box(input), sig)
                         .unwrap();
                 }
+            }
+            "issue" => {
+                black_box(issue_document(black_box(&f.request), &f.police).unwrap());
             }
             "sd-jwt-rs" => {
                 let jwk = f.police.public_jwk().unwrap();

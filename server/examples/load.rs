@@ -23,7 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use giayto_core::jose::{Algorithm, Signer, SoftwareSigner};
-use giayto_core::oid4vci::{ProofClaims, build_proof_jwt};
+use giayto_core::oid4vci::{
+    CredentialRequest, CredentialResponse, NonceResponse, ProofClaims, Proofs, TokenResponse,
+    build_proof_jwt,
+};
 use giayto_server::config::Config;
 use giayto_server::{AppState, app, server};
 use serde_json::{Value, json};
@@ -153,15 +156,38 @@ async fn bulk(
     offers
 }
 
+/// The three endpoints one issuance calls on one server, parsed once per client (a wallet
+/// reads them from the issuer's metadata once, not per request).
+#[derive(Clone)]
+struct Endpoints {
+    token: reqwest::Url,
+    nonce: reqwest::Url,
+    credential: reqwest::Url,
+}
+
+impl Endpoints {
+    fn of(base: &str) -> Self {
+        let url = |path: &str| reqwest::Url::parse(&format!("{base}{path}")).unwrap();
+        Self {
+            token: url("/token"),
+            nonce: url("/nonce"),
+            credential: url("/credential"),
+        }
+    }
+}
+
+/// One full OpenID4VCI issuance, as a wallet makes it: the token request, a fresh
+/// `c_nonce`, a key proof signed over it, the credential request; each answer is parsed
+/// into the protocol's own types (core's `oid4vci` messages).
 async fn issuance(
     client: &reqwest::Client,
-    base: &str,
+    endpoints: &Endpoints,
     code: &str,
     tx_code: &str,
     holder: &dyn Signer,
 ) {
-    let token: Value = client
-        .post(format!("{base}/token"))
+    let token: TokenResponse = client
+        .post(endpoints.token.clone())
         .form(&[
             (
                 "grant_type",
@@ -176,8 +202,8 @@ async fn issuance(
         .json()
         .await
         .unwrap();
-    let nonce: Value = client
-        .post(format!("{base}/nonce"))
+    let nonce: NonceResponse = client
+        .post(endpoints.nonce.clone())
         .send()
         .await
         .unwrap()
@@ -190,21 +216,34 @@ async fn issuance(
             iss: None,
             aud: PUBLIC_URL.into(),
             iat: now(),
-            nonce: nonce["c_nonce"].as_str().map(str::to_owned),
+            nonce: Some(nonce.c_nonce),
         },
     )
     .unwrap();
-    let res: Value = client
-        .post(format!("{base}/credential"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .json(&json!({ "credential_configuration_id": "can_cuoc", "proofs": { "jwt": [proof] } }))
+    let request = CredentialRequest {
+        credential_identifier: None,
+        credential_configuration_id: Some("can_cuoc".into()),
+        proofs: Some(Proofs {
+            jwt: Some(vec![proof]),
+            other: serde_json::Map::new(),
+        }),
+        credential_response_encryption: None,
+    };
+    let res: CredentialResponse = client
+        .post(endpoints.credential.clone())
+        .bearer_auth(token.access_token.expose())
+        .json(&request)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert!(res["credentials"][0]["credential"].is_string(), "{res}");
+    let issued = res.credentials.unwrap_or_default();
+    assert!(
+        issued.len() == 1 && issued[0].credential.is_string(),
+        "{issued:?}"
+    );
 }
 
 /// Opens the server's services on `config` with the demo agencies; the police's API key.
@@ -286,9 +325,9 @@ async fn issue_all(
     let t = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..CLIENTS {
-        let (client, base, holder, queue) = (
+        let (client, endpoints, holder, queue) = (
             client.clone(),
-            bases[i % bases.len()].clone(),
+            Endpoints::of(&bases[i % bases.len()]),
             holder.clone(),
             queue.clone(),
         );
@@ -298,7 +337,7 @@ async fn issue_all(
                 let next = queue.lock().unwrap().pop();
                 let Some((code, tx_code)) = next else { break };
                 let start = Instant::now();
-                issuance(&client, &base, &code, &tx_code, holder.as_ref()).await;
+                issuance(&client, &endpoints, &code, &tx_code, holder.as_ref()).await;
                 latencies.push(start.elapsed());
             }
             latencies

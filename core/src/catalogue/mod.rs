@@ -200,9 +200,14 @@ impl DocumentType {
     /// claims are valid): a publisher learns all of them from one request. The
     /// cross-claim rules are checked once every value is of its kind.
     pub fn validate_all(&self, claims: &Value) -> Vec<SchemaError> {
-        let Some(obj) = claims.as_object() else {
-            return vec![SchemaError::NotAnObject];
-        };
+        match claims.as_object() {
+            Some(obj) => self.validate_all_object(obj),
+            None => vec![SchemaError::NotAnObject],
+        }
+    }
+
+    /// [`DocumentType::validate_all`] of claims held as a JSON object.
+    fn validate_all_object(&self, obj: &Map<String, Value>) -> Vec<SchemaError> {
         let mut errors = Vec::new();
         schema::validate_object(self.claims, obj, &Loc::ROOT, &mut errors);
         if errors.is_empty()
@@ -222,8 +227,19 @@ impl DocumentType {
         claims: &Value,
         today: CivilDate,
     ) -> Result<Map<String, Value>, SchemaError> {
-        self.validate(claims)?;
-        let input = claims.as_object().ok_or(SchemaError::NotAnObject)?;
+        self.prepare_object(claims.as_object().ok_or(SchemaError::NotAnObject)?, today)
+    }
+
+    /// [`DocumentType::prepare_claims`] of claims held as a JSON object (an issuer's request
+    /// holds them so: they are checked where they are, not copied into a [`Value`] first).
+    pub fn prepare_object(
+        &self,
+        input: &Map<String, Value>,
+        today: CivilDate,
+    ) -> Result<Map<String, Value>, SchemaError> {
+        if let Some(first) = self.validate_all_object(input).into_iter().next() {
+            return Err(first);
+        }
         let mut out = Map::new();
         for spec in self.claims {
             match spec.origin {

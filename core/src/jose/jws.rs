@@ -242,12 +242,15 @@ pub fn sign_compact(
     }
     let header_json =
         serde_json::to_vec(&Value::Object(ordered)).map_err(|e| JoseError::Json(e.to_string()))?;
-    let mut token = b64::encode(header_json);
+    // One buffer for the whole JWS: header, payload and the 86 characters of an ES256 or
+    // EdDSA signature.
+    let mut token = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 96);
+    b64::encode_append(header_json, &mut token);
     token.push('.');
-    token.push_str(&b64::encode(payload));
+    b64::encode_append(payload, &mut token);
     let signature = signer.sign(token.as_bytes())?;
     token.push('.');
-    token.push_str(&b64::encode(signature));
+    b64::encode_append(signature, &mut token);
     Ok(token)
 }
 

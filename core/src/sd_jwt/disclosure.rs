@@ -21,25 +21,24 @@ pub struct Disclosure {
 }
 
 impl Disclosure {
-    /// Creates a disclosure for an object property.
+    /// Creates a disclosure for an object property: base64url of the JSON array
+    /// `[salt, name, value]` (RFC 9901 section 4.2.1).
     pub fn for_property(salt: String, name: &str, value: Value) -> Result<Disclosure, SdJwtError> {
-        let array = Value::Array(vec![
-            Value::String(salt.clone()),
-            Value::String(name.to_owned()),
-            value.clone(),
-        ]);
+        // A tuple serializes as the JSON array, byte for byte, without building it.
+        let encoded = encode_json(&(salt.as_str(), name, &value))?;
         Ok(Disclosure::new(
-            &encode_json(&array)?,
+            &encoded,
             &salt,
             Some(name.to_owned()),
             value,
         ))
     }
 
-    /// Creates a disclosure for an array element.
+    /// Creates a disclosure for an array element: base64url of the JSON array
+    /// `[salt, value]` (RFC 9901 section 4.2.2).
     pub fn for_element(salt: String, value: Value) -> Result<Disclosure, SdJwtError> {
-        let array = Value::Array(vec![Value::String(salt.clone()), value.clone()]);
-        Ok(Disclosure::new(&encode_json(&array)?, &salt, None, value))
+        let encoded = encode_json(&(salt.as_str(), &value))?;
+        Ok(Disclosure::new(&encoded, &salt, None, value))
     }
 
     fn new(encoded: &str, salt: &str, name: Option<String>, value: Value) -> Disclosure {
@@ -205,7 +204,7 @@ impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
     }
 }
 
-fn encode_json(value: &Value) -> Result<String, SdJwtError> {
+fn encode_json(value: &impl serde::Serialize) -> Result<String, SdJwtError> {
     serde_json::to_vec(value)
         .map(b64::encode)
         .map_err(|e| SdJwtError::Json {
@@ -260,6 +259,40 @@ mod tests {
                     "{text}"
                 ),
             }
+        }
+    }
+
+    /// The disclosures an issuer makes are the base64url of the JSON arrays `[salt, name,
+    /// value]` and `[salt, value]` as serde_json writes them (RFC 9901 section 4.2), byte
+    /// for byte, escapes and non-ASCII included, though the array itself is never built.
+    #[test]
+    fn made_as_the_json_array_encodes() {
+        let values = [
+            serde_json::json!("Nguyễn Văn An"),
+            serde_json::json!({"a": [1, {"b": null}], "c": "d\"e\\f\u{1}", "g": 1.5}),
+            serde_json::json!([true, false, -7]),
+            Value::Null,
+        ];
+        for value in values {
+            for name in ["given_name", "tên \"có\" dấu"] {
+                let array = serde_json::json!(["c2FsdA", name, value.clone()]);
+                let d = Disclosure::for_property("c2FsdA".into(), name, value.clone()).unwrap();
+                assert_eq!(
+                    d.encoded(),
+                    b64::encode(serde_json::to_vec(&array).unwrap())
+                );
+                assert_eq!(
+                    (d.salt(), d.name(), d.value()),
+                    ("c2FsdA", Some(name), &value)
+                );
+            }
+            let array = serde_json::json!(["c2FsdA", value.clone()]);
+            let d = Disclosure::for_element("c2FsdA".into(), value.clone()).unwrap();
+            assert_eq!(
+                d.encoded(),
+                b64::encode(serde_json::to_vec(&array).unwrap())
+            );
+            assert_eq!((d.salt(), d.name(), d.value()), ("c2FsdA", None, &value));
         }
     }
 

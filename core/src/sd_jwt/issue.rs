@@ -7,7 +7,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Map, Value};
 
 use super::path::{self, Pattern};
-use super::{ClaimPath, Disclosure, HashAlg, PathSegment, SdJwt, SdJwtError};
+use super::{Disclosure, HashAlg, PathSegment, SdJwt, SdJwtError};
 use crate::jose::{Signer, b64, jws};
 
 /// How an SD-JWT is issued.
@@ -45,10 +45,11 @@ pub fn issue(
     let mut issuer = Concealer {
         patterns: &patterns,
         options,
-        rng: SystemRandom::new(),
+        random: Randomness::new(),
+        path: Vec::new(),
         disclosures: Vec::new(),
     };
-    let mut payload = issuer.object(claims, &ClaimPath::default())?;
+    let mut payload = issuer.object(claims)?;
     payload.insert(
         "_sd_alg".into(),
         Value::String(options.hash_alg.name().into()),
@@ -62,48 +63,99 @@ pub fn issue(
     Ok(SdJwt::from_parts(issuer_jwt, issuer.disclosures))
 }
 
+/// Bytes of OS randomness drawn at once: the salts (16 bytes each) of a credential with up
+/// to 32 disclosures, so a catalogue document costs one `getrandom` call, not one per salt.
+const RANDOM_BLOCK: usize = 512;
+
+/// The randomness of one issuance (salts and decoy counts), read from the OS
+/// ([`SystemRandom`]) a block at a time; each byte is handed out once and then zeroed.
+struct Randomness {
+    rng: SystemRandom,
+    block: [u8; RANDOM_BLOCK],
+    used: usize,
+}
+
+impl Randomness {
+    fn new() -> Self {
+        Randomness {
+            rng: SystemRandom::new(),
+            block: [0; RANDOM_BLOCK],
+            used: RANDOM_BLOCK,
+        }
+    }
+
+    /// The next `N` random bytes (`N` at most [`RANDOM_BLOCK`]).
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], SdJwtError> {
+        if RANDOM_BLOCK - self.used < N {
+            self.rng
+                .fill(&mut self.block)
+                .map_err(|_| SdJwtError::Rng)?;
+            self.used = 0;
+        }
+        let mut out = [0u8; N];
+        let taken = self
+            .block
+            .get_mut(self.used..self.used + N)
+            .ok_or(SdJwtError::Rng)?;
+        out.copy_from_slice(taken);
+        taken.fill(0);
+        self.used += N;
+        Ok(out)
+    }
+}
+
+impl Drop for Randomness {
+    fn drop(&mut self) {
+        // Salts not yet handed out never outlive the issuance.
+        self.block.fill(0);
+    }
+}
+
+/// Walks the claims depth first, turning those at disclosable paths into disclosures.
+/// `path` is the path of the value being walked (segments pushed and popped, not copied).
 struct Concealer<'a> {
     patterns: &'a [Pattern],
     options: IssueOptions,
-    rng: SystemRandom,
+    random: Randomness,
+    path: Vec<PathSegment>,
     disclosures: Vec<Disclosure>,
 }
 
 impl Concealer<'_> {
-    fn is_disclosable(&self, path: &ClaimPath) -> bool {
-        self.patterns.iter().any(|p| path::matches(p, &path.0))
+    fn is_disclosable(&self) -> bool {
+        self.patterns.iter().any(|p| path::matches(p, &self.path))
     }
 
-    fn random_b64(&self) -> Result<String, SdJwtError> {
-        // 128-bit salts, as RFC 9901 section 9.3 recommends.
-        let mut bytes = [0u8; 16];
-        self.rng.fill(&mut bytes).map_err(|_| SdJwtError::Rng)?;
-        Ok(b64::encode(bytes))
+    /// A fresh salt: 128 bits, as RFC 9901 section 9.3 recommends, base64url.
+    fn salt(&mut self) -> Result<String, SdJwtError> {
+        Ok(b64::encode(self.random.take::<16>()?))
     }
 
-    fn value(&mut self, value: Value, path: &ClaimPath) -> Result<Value, SdJwtError> {
+    fn value(&mut self, value: Value) -> Result<Value, SdJwtError> {
         match value {
-            Value::Object(map) => self.object(map, path).map(Value::Object),
-            Value::Array(items) => self.array(items, path).map(Value::Array),
+            Value::Object(map) => self.object(map).map(Value::Object),
+            Value::Array(items) => self.array(items).map(Value::Array),
             other => Ok(other),
         }
     }
 
-    fn object(
-        &mut self,
-        map: Map<String, Value>,
-        path: &ClaimPath,
-    ) -> Result<Map<String, Value>, SdJwtError> {
+    /// The object at `self.path`, its disclosable properties replaced by `_sd` digests.
+    fn object(&mut self, map: Map<String, Value>) -> Result<Map<String, Value>, SdJwtError> {
         let mut out = Map::with_capacity(map.len());
         let mut digests = Vec::new();
         for (key, value) in map {
             if matches!(key.as_str(), "_sd" | "..." | "_sd_alg") {
                 return Err(SdJwtError::ReservedClaimName(key));
             }
-            let child = path.child(PathSegment::Key(key.clone()));
-            let value = self.value(value, &child)?;
-            if self.is_disclosable(&child) {
-                let disclosure = Disclosure::for_property(self.random_b64()?, &key, value)?;
+            self.path.push(PathSegment::Key(key));
+            let value = self.value(value);
+            let disclosable = self.is_disclosable();
+            let Some(PathSegment::Key(key)) = self.path.pop() else {
+                return Err(SdJwtError::InvalidPath("claim path".into()));
+            };
+            let value = value?;
+            if disclosable {
+                let disclosure = Disclosure::for_property(self.salt()?, &key, value)?;
                 digests.push(disclosure.digest(self.options.hash_alg));
                 self.disclosures.push(disclosure);
             } else {
@@ -112,7 +164,8 @@ impl Concealer<'_> {
         }
         if !digests.is_empty() {
             for _ in 0..self.decoy_count()? {
-                let seed = self.random_b64()?;
+                // A decoy is the digest of a random salt (RFC 9901 section 4.2.5).
+                let seed = self.salt()?;
                 digests.push(self.options.hash_alg.digest_b64(seed.as_bytes()));
             }
             // Sorting hides the original order of the claims (RFC 9901 section 4.2.4.1).
@@ -125,13 +178,17 @@ impl Concealer<'_> {
         Ok(out)
     }
 
-    fn array(&mut self, items: Vec<Value>, path: &ClaimPath) -> Result<Vec<Value>, SdJwtError> {
+    /// The array at `self.path`, its disclosable elements replaced by `{"...": digest}`.
+    fn array(&mut self, items: Vec<Value>) -> Result<Vec<Value>, SdJwtError> {
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
-            let child = path.child(PathSegment::Index(index));
-            let item = self.value(item, &child)?;
-            if self.is_disclosable(&child) {
-                let disclosure = Disclosure::for_element(self.random_b64()?, item)?;
+            self.path.push(PathSegment::Index(index));
+            let item = self.value(item);
+            let disclosable = self.is_disclosable();
+            self.path.pop();
+            let item = item?;
+            if disclosable {
+                let disclosure = Disclosure::for_element(self.salt()?, item)?;
                 let mut digest = Map::with_capacity(1);
                 digest.insert(
                     "...".into(),
@@ -146,12 +203,11 @@ impl Concealer<'_> {
         Ok(out)
     }
 
-    fn decoy_count(&self) -> Result<usize, SdJwtError> {
+    fn decoy_count(&mut self) -> Result<usize, SdJwtError> {
         if self.options.max_decoys_per_object == 0 {
             return Ok(0);
         }
-        let mut byte = [0u8; 1];
-        self.rng.fill(&mut byte).map_err(|_| SdJwtError::Rng)?;
-        Ok(usize::from(byte[0]) % (self.options.max_decoys_per_object + 1))
+        let [byte] = self.random.take::<1>()?;
+        Ok(usize::from(byte) % (self.options.max_decoys_per_object + 1))
     }
 }

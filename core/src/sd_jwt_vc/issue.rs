@@ -97,12 +97,10 @@ fn issue_checked(
     if let Some(representation) = representation {
         claims.insert(REPRESENTATION_CLAIM.to_owned(), representation);
     }
-    let request = IssueRequest {
+    let sd_jwt = issue_envelope(
+        request,
+        &request.vct,
         claims,
-        ..request.clone()
-    };
-    let sd_jwt = issue_vc(
-        &request,
         &document.disclosable_paths(),
         signer,
         CATALOGUE_ISSUE_OPTIONS,
@@ -148,12 +146,14 @@ pub fn issue_purpose(
         vct: request.vct.clone(),
         preset: preset.to_owned(),
     })?;
-    let request = IssueRequest {
-        vct: purpose.vct(),
-        claims: purpose.claims(&claims)?,
-        ..request.clone()
-    };
-    let sd_jwt = issue_vc(&request, &[] as &[&str], signer, CATALOGUE_ISSUE_OPTIONS)?;
+    let sd_jwt = issue_envelope(
+        request,
+        &purpose.vct(),
+        purpose.claims(&claims)?,
+        &[] as &[&str],
+        signer,
+        CATALOGUE_ISSUE_OPTIONS,
+    )?;
     Ok(sd_jwt.to_compact())
 }
 
@@ -165,7 +165,7 @@ fn prepare(
         .ok_or_else(|| IssueError::UnknownType(request.vct.clone()))?;
     let today = civil_date(request.issued_at.saturating_add(VIETNAM_UTC_OFFSET_SECONDS))
         .ok_or(IssueError::BadIssuanceTime(request.issued_at))?;
-    let claims = document.prepare_claims(&Value::Object(request.claims.clone()), today)?;
+    let claims = document.prepare_object(&request.claims, today)?;
     Ok((document, claims))
 }
 
@@ -176,6 +176,26 @@ fn prepare(
 /// the default SHA-256, which a key-binding JWT's `sd_hash` then uses.
 pub fn issue_vc(
     request: &IssueRequest,
+    disclosable: &[impl AsRef<str>],
+    signer: &dyn Signer,
+    options: IssueOptions,
+) -> Result<SdJwt, IssueError> {
+    issue_envelope(
+        request,
+        &request.vct,
+        request.claims.clone(),
+        disclosable,
+        signer,
+        options,
+    )
+}
+
+/// [`issue_vc`] with `vct` and `claims` given apart from `request` (whose own are not
+/// read): the claims are moved into the payload, never copied.
+fn issue_envelope(
+    request: &IssueRequest,
+    vct: &str,
+    claims: Map<String, Value>,
     disclosable: &[impl AsRef<str>],
     signer: &dyn Signer,
     options: IssueOptions,
@@ -195,7 +215,7 @@ pub fn issue_vc(
     if let Some(exp) = request.expires_at {
         payload.insert("exp".into(), Value::from(exp));
     }
-    payload.insert("vct".into(), Value::String(request.vct.clone()));
+    payload.insert("vct".into(), Value::String(vct.to_owned()));
     if let Some(holder) = &request.holder_jwk {
         if holder.is_private() || holder.algorithm().is_err() {
             return Err(IssueError::BadHolderKey);
@@ -220,11 +240,11 @@ pub fn issue_vc(
         );
         payload.insert("status".into(), Value::Object(wrapper));
     }
-    for (name, value) in &request.claims {
-        if PROTECTED_CLAIMS.contains(&name.as_str()) || payload.contains_key(name) {
-            return Err(IssueError::ReservedClaim(name.clone()));
+    for (name, value) in claims {
+        if PROTECTED_CLAIMS.contains(&name.as_str()) || payload.contains_key(&name) {
+            return Err(IssueError::ReservedClaim(name));
         }
-        payload.insert(name.clone(), value.clone());
+        payload.insert(name, value);
     }
     if disclosable.is_empty() && options.hash_alg == crate::sd_jwt::HashAlg::Sha256 {
         refuse_sd_names(&payload)?;

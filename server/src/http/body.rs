@@ -78,19 +78,30 @@ pub fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(mime.essence_str().to_ascii_lowercase())
 }
 
+/// Whether the request's media type is `expected` (a lower-case `type/subtype`), compared
+/// as [`media_type`] would, without building its lower-case copy.
+fn has_media_type(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str().eq_ignore_ascii_case(expected))
+}
+
 async fn require(expected: &'static str, req: Request, next: Next) -> Response {
-    match media_type(req.headers()) {
-        Some(m) if m == expected => next.run(req).await,
-        found => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            format!(
-                "the body must be sent as Content-Type: {expected} (got {})",
-                found.as_deref().unwrap_or("none")
-            ),
-        )
-        .into_response(),
+    if has_media_type(req.headers(), expected) {
+        return next.run(req).await;
     }
+    let found = media_type(req.headers());
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        format!(
+            "the body must be sent as Content-Type: {expected} (got {})",
+            found.as_deref().unwrap_or("none")
+        ),
+    )
+    .into_response()
 }
 
 /// Middleware: the request must be `application/json`, else 415.

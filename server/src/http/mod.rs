@@ -160,9 +160,13 @@ pub fn app(state: AppState) -> Router {
         // or method: offer ids in paths are bearer values and must not reach the logs, and
         // a method is client data of any length.
         .layer(
+            // Borrowed fields: nothing is built for a span no subscriber listens to.
             TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-                let route = ops::route_label(req);
-                tracing::info_span!("http", method = ops::method_label(req.method()), route = %route)
+                tracing::info_span!(
+                    "http",
+                    method = ops::method_label(req.method()),
+                    route = ops::route_label(req)
+                )
             }),
         )
         .with_state(state)

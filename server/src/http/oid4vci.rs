@@ -8,7 +8,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use giayto_core::oid4vci::{CredentialRequest, NonceResponse, REFRESH_TOKEN_GRANT, TokenRequest};
+use giayto_core::oid4vci::{
+    CredentialRequest, CredentialResponse, NonceResponse, REFRESH_TOKEN_GRANT, TokenRequest,
+};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -246,15 +248,25 @@ async fn account_token_response(state: &AppState, grant: &accounts::AccountGrant
     no_store(Json(body).into_response())
 }
 
+/// The members of a token response of a document's pre-authorized code (RFC 6749 section
+/// 5.1, OpenID4VCI 1.0 section 6.2), in this order, written straight from the grant.
+#[derive(serde::Serialize)]
+struct BearerTokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    refresh_token: &'a str,
+}
+
 /// A successful token response (RFC 6749 section 5.1), never cached.
 fn token_response(grant: &issuance::Grant) -> Response {
     no_store(
-        Json(json!({
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "expires_in": grant.expires_in,
-            "refresh_token": grant.refresh_token,
-        }))
+        Json(BearerTokenResponse {
+            access_token: &grant.access_token,
+            token_type: "Bearer",
+            expires_in: grant.expires_in,
+            refresh_token: &grant.refresh_token,
+        })
         .into_response(),
     )
 }
@@ -304,13 +316,8 @@ pub async fn credential(
         }
     };
     match issuance::issue_credentials(&state.services, token, &req).await {
-        Ok(creds) => {
-            let list: Vec<Value> = creds
-                .into_iter()
-                .map(|c| json!({ "credential": c }))
-                .collect();
-            no_store(Json(json!({ "credentials": list })).into_response())
-        }
+        // `{"credentials": [{"credential": "<SD-JWT VC>"}, ...]}` (OpenID4VCI 1.0 section 8.3).
+        Ok(creds) => no_store(Json(CredentialResponse::issued(creds)).into_response()),
         Err(e) => e.into_response(),
     }
 }

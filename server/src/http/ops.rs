@@ -2,7 +2,8 @@
 //! (served on the admin listener only), the OpenAPI document of the issuer API, and the
 //! request-metrics middleware, whose labels come from fixed sets.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use axum::Json;
@@ -10,6 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use utoipa::OpenApi;
 
@@ -82,10 +84,53 @@ pub fn method_label(method: &Method) -> &'static str {
 /// The `route` label of a request: the route template it matched (`/offers/{offer_id}`,
 /// never the path itself, whose ids are client data and sometimes bearer values), or
 /// `unmatched`.
-pub fn route_label(req: &Request) -> String {
+pub fn route_label(req: &Request) -> &str {
     req.extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
+        .map_or("unmatched", MatchedPath::as_str)
+}
+
+/// The request counter and latency histogram of one method, route and status.
+#[derive(Clone)]
+struct Instruments {
+    requests: Counter,
+    seconds: Histogram,
+}
+
+/// The instruments of `method`, `route` and `status`, registered with the recorder on first
+/// use and kept: a request then costs one map look-up, not a new label set (three owned
+/// strings and a key hashed in the recorder's registry). The map is bounded as the labels
+/// are: the router's templates, [`method_label`]'s set, statuses 100 to 999.
+fn instruments(method: &'static str, route: &str, status: StatusCode) -> Instruments {
+    type ByRoute = HashMap<String, Vec<(&'static str, StatusCode, Instruments)>>;
+    static KEPT: OnceLock<Mutex<ByRoute>> = OnceLock::new();
+    let mut kept = KEPT
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, _, found)) = kept
+        .get(route)
+        .and_then(|all| all.iter().find(|(m, s, _)| *m == method && *s == status))
+    {
+        return found.clone();
+    }
+    let made = Instruments {
+        requests: metrics::counter!(
+            "giayto_http_requests_total",
+            "method" => method,
+            "route" => route.to_owned(),
+            "status" => status.as_str().to_owned()
+        ),
+        seconds: metrics::histogram!(
+            "giayto_http_request_seconds",
+            "method" => method,
+            "route" => route.to_owned()
+        ),
+    };
+    kept.entry(route.to_owned())
+        .or_default()
+        .push((method, status, made.clone()));
+    made
 }
 
 /// Counts requests and their latency. Every label comes from a fixed set: the method from
@@ -93,14 +138,13 @@ pub fn route_label(req: &Request) -> String {
 /// code (a number from 100 to 999).
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = route_label(&req);
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("giayto_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("giayto_http_request_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let instruments = instruments(method, route, res.status());
+    instruments.requests.increment(1);
+    instruments.seconds.record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -201,4 +245,77 @@ impl utoipa::Modify for FrameworkResponses {
 /// `/openapi.json`.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::middleware::from_fn;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// Kept instruments are per method, route and status: two statuses of one route count
+    /// apart, and a second request reuses the first one's counter and histogram.
+    #[tokio::test]
+    async fn requests_count_per_route_method_and_status() {
+        let handle = prometheus().unwrap();
+        let app = Router::new()
+            .route(
+                "/track-probe/{status}",
+                get(|Path(status): Path<u16>| async move { StatusCode::from_u16(status).unwrap() }),
+            )
+            .layer(from_fn(track));
+        for status in [200, 404, 200] {
+            let req = axum::http::Request::get(format!("/track-probe/{status}"))
+                .body(Body::empty())
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status().as_u16(), status);
+        }
+        let req = axum::http::Request::post("/track-probe/200")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        let text = handle.render();
+        let series = |labels: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(labels)?.trim().parse::<f64>().ok())
+        };
+        let route = r#"route="/track-probe/{status}""#;
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="GET",{route},status="200"}}"#
+            )),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="GET",{route},status="404"}}"#
+            )),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_requests_total{{method="POST",{route},status="405"}}"#
+            )),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            series(&format!(
+                r#"giayto_http_request_seconds_count{{method="GET",{route}}}"#
+            )),
+            Some(3.0),
+            "{text}"
+        );
+    }
 }
