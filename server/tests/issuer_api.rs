@@ -439,6 +439,20 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     sorted.sort_unstable();
     assert_eq!(lines_in_order, sorted);
     assert!(results[0]["offer"]["tx_code"].is_string());
+    // The replay answers the offer made by line 1: its secret, stored wrapped by the
+    // batch's insert, unwraps to the same code and tx_code.
+    let line_of = |line: u64| results.iter().find(|r| r["line"] == line).unwrap();
+    assert_eq!(line_of(304)["offer"], line_of(1)["offer"]);
+    // The batch's insert stores the claims as the compact JSON of the request, byte for
+    // byte (what issuance and the citizen's account read back).
+    let stored: String = sqlx::query_scalar(
+        "SELECT claims FROM documents WHERE external_id = $1 AND agency_id = 'police'",
+    )
+    .bind("b-7")
+    .fetch_one(app.services.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, id_card_request("b-7")["claims"].to_string());
     assert_eq!(
         app.get_with("/api/v1/documents/b-299", &app.key("police"))
             .await

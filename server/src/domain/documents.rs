@@ -490,6 +490,9 @@ pub async fn publish_prepared(
     docs: Vec<PreparedPublish>,
 ) -> DomainResult<Vec<DomainResult<Outcome>>> {
     let mut inserted = std::collections::HashSet::with_capacity(docs.len());
+    if kind == DbKind::Postgres {
+        return publish_prepared_pg(tx, agency, docs).await;
+    }
     for chunk in docs.chunks(INSERT_ROWS) {
         let sql = multi_row_insert(
             kind,
@@ -522,6 +525,17 @@ pub async fn publish_prepared(
         .map(|d| &d.offer)
         .collect();
     insert_offers(kind, tx, &offers).await?;
+    outcomes(tx, agency, docs, &inserted).await
+}
+
+/// The result of each of `docs` once the inserts ran: created when its id is in
+/// `inserted`, else a replay (same content hash as the stored document) or a conflict.
+async fn outcomes(
+    tx: &mut Transaction<'static, Any>,
+    agency: &Agency,
+    docs: Vec<PreparedPublish>,
+    inserted: &std::collections::HashSet<String>,
+) -> DomainResult<Vec<DomainResult<Outcome>>> {
     let mut out = Vec::with_capacity(docs.len());
     for d in docs {
         if inserted.contains(&d.id) {
@@ -554,6 +568,123 @@ pub async fn publish_prepared(
         });
     }
     Ok(out)
+}
+
+/// One document row in the JSON array of [`PG_INSERT_DOCUMENTS`].
+#[derive(Serialize)]
+struct DocumentRecord<'a> {
+    id: &'a str,
+    external_id: &'a str,
+    citizen_id: &'a str,
+    vct: &'a str,
+    claims: &'a str,
+    content_hash: &'a str,
+    valid_until: i64,
+    created_at: i64,
+}
+
+/// One offer row in the JSON array of [`PG_INSERT_OFFERS`]; `secret_wrapped` in hex.
+#[derive(Serialize)]
+struct OfferRecord<'a> {
+    id: &'a str,
+    document_id: &'a str,
+    doc_version: i64,
+    code_hash: &'a str,
+    tx_code_hash: &'a str,
+    secret_wrapped: String,
+    expires_at: i64,
+    created_at: i64,
+}
+
+/// PostgreSQL: a batch of documents of agency `$1` from one JSON array (`$2`, of
+/// [`DocumentRecord`]) expanded server-side by `json_to_recordset`: two bound values per
+/// statement instead of eleven a row, whose per-value set-up dominated both the server's
+/// and PostgreSQL's CPU in bulk publishing.
+const PG_INSERT_DOCUMENTS: &str = "INSERT INTO documents (id, agency_id, external_id, citizen_id, vct, state, claims, content_hash, valid_until, version, created_at, updated_at) \
+     SELECT r.id, $1, r.external_id, r.citizen_id, r.vct, 'valid', r.claims, r.content_hash, r.valid_until, 1, r.created_at, r.created_at \
+     FROM json_to_recordset($2::text::json) AS r(id text, external_id text, citizen_id text, vct text, claims text, content_hash text, valid_until bigint, created_at bigint) \
+     ON CONFLICT (agency_id, external_id) DO NOTHING RETURNING id";
+
+/// PostgreSQL: a batch of offers from one JSON array (`$1`, of [`OfferRecord`]).
+const PG_INSERT_OFFERS: &str = "INSERT INTO offers (id, document_id, doc_version, code_hash, tx_code_hash, state, secret_wrapped, expires_at, created_at) \
+     SELECT r.id, r.document_id, r.doc_version, r.code_hash, r.tx_code_hash, 'open', decode(r.secret_wrapped, 'hex'), r.expires_at, r.created_at \
+     FROM json_to_recordset($1::text::json) AS r(id text, document_id text, doc_version bigint, code_hash text, tx_code_hash text, secret_wrapped text, expires_at bigint, created_at bigint)";
+
+fn json_array<T: Serialize>(records: impl Iterator<Item = T>) -> DomainResult<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut seq = serde_json::Serializer::new(&mut buf);
+    serde::Serializer::collect_seq(&mut seq, records)
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
+    String::from_utf8(buf).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// The JSON array of [`PG_INSERT_DOCUMENTS`].
+fn document_records(docs: &[PreparedPublish]) -> DomainResult<String> {
+    json_array(docs.iter().map(|d| DocumentRecord {
+        id: &d.id,
+        external_id: &d.external_id,
+        citizen_id: &d.citizen_id,
+        vct: &d.vct,
+        claims: &d.claims,
+        content_hash: &d.content_hash,
+        valid_until: d.valid_until,
+        created_at: d.created_at,
+    }))
+}
+
+/// The JSON array of [`PG_INSERT_OFFERS`] for the offers of the documents of `docs` whose
+/// id is in `inserted`; `None` when there are none.
+fn offer_records(
+    docs: &[PreparedPublish],
+    inserted: &std::collections::HashSet<String>,
+) -> DomainResult<Option<String>> {
+    let mut offers = docs
+        .iter()
+        .filter(|d| inserted.contains(&d.id))
+        .map(|d| &d.offer)
+        .peekable();
+    if offers.peek().is_none() {
+        return Ok(None);
+    }
+    json_array(offers.map(|o| OfferRecord {
+        id: &o.id,
+        document_id: &o.document_id,
+        doc_version: o.doc_version,
+        code_hash: &o.code_hash,
+        tx_code_hash: &o.tx_code_hash,
+        secret_wrapped: hex::encode(&o.secret_wrapped),
+        expires_at: o.expires_at,
+        created_at: o.created_at,
+    }))
+    .map(Some)
+}
+
+/// [`publish_prepared`] on PostgreSQL: one statement for the documents and one for their
+/// offers, whatever the batch's size.
+async fn publish_prepared_pg(
+    tx: &mut Transaction<'static, Any>,
+    agency: &Agency,
+    docs: Vec<PreparedPublish>,
+) -> DomainResult<Vec<DomainResult<Outcome>>> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = document_records(&docs)?;
+    let inserted: std::collections::HashSet<String> =
+        sqlx::query_scalar::<_, String>(PG_INSERT_DOCUMENTS)
+            .bind(&agency.id)
+            .bind(records)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    if let Some(records) = offer_records(&docs, &inserted)? {
+        sqlx::query(PG_INSERT_OFFERS)
+            .bind(records)
+            .execute(&mut **tx)
+            .await?;
+    }
+    outcomes(tx, agency, docs, &inserted).await
 }
 
 /// Publishes one document in its own transaction and returns the agency's view.
