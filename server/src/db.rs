@@ -129,8 +129,8 @@ impl Db {
                     1,
                     "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;",
                 )
-                    .connect_with(options.clone())
-                    .await?;
+                .connect_with(options.clone())
+                .await?;
                 // An in-memory database exists once per connection: share the writer.
                 let pool = if url.contains(":memory:") || url.contains("mode=memory") {
                     writer.clone()

@@ -259,6 +259,30 @@ pub fn time_ordered_id() -> Result<String, SecretError> {
     Ok(hex::encode(bytes))
 }
 
+/// A random 256-bit bearer secret that sorts by creation time: 12 hex digits of the Unix
+/// time in milliseconds (as in [`time_ordered_id`]), `.`, then the base64url secret of
+/// [`random_token`]. The time is no secret; the 256 random bits are. Its keyed hash, stored
+/// after the same time prefix, lands at the end of an index on it
+/// (see [`crate::domain::documents::code_hash`]).
+pub fn time_prefixed_token() -> Result<String, SecretError> {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let prefix = hex::encode(&millis.to_be_bytes()[10..]);
+    random_token(&format!("{prefix}{TIME_PREFIX_END}"))
+}
+
+/// What ends the time prefix of a [`time_prefixed_token`] (never in base64url).
+pub const TIME_PREFIX_END: char = '.';
+
+/// The time prefix of a [`time_prefixed_token`], `.` included; `None` for any other
+/// string (a token made before time prefixes, or a forged one).
+pub fn time_prefix(token: &str) -> Option<&str> {
+    let prefix = token.get(..13)?;
+    (prefix.ends_with(TIME_PREFIX_END) && prefix[..12].bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(prefix)
+}
+
 /// A random 256-bit bearer secret, base64url without padding, with a readable prefix.
 pub fn random_token(prefix: &str) -> Result<String, SecretError> {
     use base64::Engine as _;
@@ -424,5 +448,25 @@ mod tests {
         for _ in 0..100 {
             assert!(random_below(10).unwrap() < 10);
         }
+    }
+
+    #[test]
+    fn time_prefixed_tokens_sort_by_time_and_keep_256_random_bits() {
+        let a = time_prefixed_token().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = time_prefixed_token().unwrap();
+        assert_eq!(a.len(), 12 + 1 + 43);
+        assert!(
+            time_prefix(&a).unwrap() < time_prefix(&b).unwrap(),
+            "{a} {b}"
+        );
+        assert_eq!(time_prefix(&a), Some(&a[..13]));
+        assert_ne!(a[13..], b[13..]);
+        // Anything else has no time prefix: a token made before them (base64url never holds
+        // a dot), a short or non-hex one, one whose 13th byte is inside a character.
+        assert_eq!(time_prefix(&random_token("").unwrap()), None);
+        assert_eq!(time_prefix("0123456789ab"), None);
+        assert_eq!(time_prefix("0123456789aX.abc"), None);
+        assert_eq!(time_prefix("0123456789ab\u{e9}.abc"), None);
     }
 }

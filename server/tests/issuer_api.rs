@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode};
 use common::{Reply, TestApp, id_card_claims, id_card_request};
 use giayto_core::jose::Jwks;
 use giayto_core::jose::jws::CompactJws;
+use giayto_server::domain::documents;
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -453,6 +454,26 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(stored, id_card_request("b-7")["claims"].to_string());
+    // Each offer's code is stored as its keyed hash after the code's time prefix, so a
+    // batch's offers append to the code_hash index.
+    let code = line_of(7)["offer"]["credential_offer"]["grants"]
+        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored: String = sqlx::query_scalar(
+        "SELECT o.code_hash FROM offers o JOIN documents d ON d.id = o.document_id \
+         WHERE d.external_id = $1 AND d.agency_id = 'police'",
+    )
+    .bind("b-6")
+    .fetch_one(app.services.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, documents::code_hash(&app.services.master, &code));
+    assert!(
+        stored.starts_with(&code[..13]) && code.as_bytes()[12] == b'.',
+        "{code}"
+    );
     assert_eq!(
         app.get_with("/api/v1/documents/b-299", &app.key("police"))
             .await
