@@ -204,7 +204,7 @@ fn content_hash(
         },
     )
     .map_err(|e| DomainError::Internal(e.to_string()))?;
-    Ok(hex::encode(digest.0.finish().as_ref()))
+    Ok(secrets::hex_lower(digest.0.finish().as_ref()))
 }
 
 /// Checks a publish request's parts against the agency's rights and the catalogue, without
@@ -624,8 +624,13 @@ const PG_INSERT_OFFERS: &str = "INSERT INTO offers (id, document_id, doc_version
      SELECT r.id, r.document_id, r.doc_version, r.code_hash, r.tx_code_hash, 'open', decode(r.secret_wrapped, 'hex'), r.expires_at, r.created_at \
      FROM json_to_recordset($1::text::json) AS r(id text, document_id text, doc_version bigint, code_hash text, tx_code_hash text, secret_wrapped text, expires_at bigint, created_at bigint)";
 
-fn json_array<T: Serialize>(records: impl Iterator<Item = T>) -> DomainResult<String> {
-    let mut buf = Vec::with_capacity(1024);
+/// The JSON array of `records`, in a buffer of `capacity` bytes to start with (a good
+/// guess spares the copies of a growing buffer of a few hundred kilobytes).
+fn json_array<T: Serialize>(
+    records: impl Iterator<Item = T>,
+    capacity: usize,
+) -> DomainResult<String> {
+    let mut buf = Vec::with_capacity(capacity);
     let mut seq = serde_json::Serializer::new(&mut buf);
     serde::Serializer::collect_seq(&mut seq, records)
         .map_err(|e| DomainError::Internal(e.to_string()))?;
@@ -634,16 +639,20 @@ fn json_array<T: Serialize>(records: impl Iterator<Item = T>) -> DomainResult<St
 
 /// The JSON array of [`PG_INSERT_DOCUMENTS`].
 fn document_records(docs: &[PreparedPublish]) -> DomainResult<String> {
-    json_array(docs.iter().map(|d| DocumentRecord {
-        id: &d.id,
-        external_id: &d.external_id,
-        citizen_id: &d.citizen_id,
-        vct: &d.vct,
-        claims: &d.claims,
-        content_hash: &d.content_hash,
-        valid_until: d.valid_until,
-        created_at: d.created_at,
-    }))
+    let capacity = docs.iter().map(|d| d.claims.len() + 384).sum();
+    json_array(
+        docs.iter().map(|d| DocumentRecord {
+            id: &d.id,
+            external_id: &d.external_id,
+            citizen_id: &d.citizen_id,
+            vct: &d.vct,
+            claims: &d.claims,
+            content_hash: &d.content_hash,
+            valid_until: d.valid_until,
+            created_at: d.created_at,
+        }),
+        capacity,
+    )
 }
 
 /// The JSON array of [`PG_INSERT_OFFERS`] for the offers of the documents of `docs` whose
@@ -660,16 +669,19 @@ fn offer_records(
     if offers.peek().is_none() {
         return Ok(None);
     }
-    json_array(offers.map(|o| OfferRecord {
-        id: &o.id,
-        document_id: &o.document_id,
-        doc_version: o.doc_version,
-        code_hash: &o.code_hash,
-        tx_code_hash: &o.tx_code_hash,
-        secret_wrapped: hex::encode(&o.secret_wrapped),
-        expires_at: o.expires_at,
-        created_at: o.created_at,
-    }))
+    json_array(
+        offers.map(|o| OfferRecord {
+            id: &o.id,
+            document_id: &o.document_id,
+            doc_version: o.doc_version,
+            code_hash: &o.code_hash,
+            tx_code_hash: &o.tx_code_hash,
+            secret_wrapped: secrets::hex_lower(&o.secret_wrapped),
+            expires_at: o.expires_at,
+            created_at: o.created_at,
+        }),
+        docs.len() * 640,
+    )
     .map(Some)
 }
 
