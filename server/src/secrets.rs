@@ -189,7 +189,7 @@ impl MasterKey {
         ctx.update(purpose.as_bytes());
         ctx.update(&[0]);
         ctx.update(secret.as_bytes());
-        hex::encode(ctx.sign().as_ref())
+        hex_lower(ctx.sign().as_ref())
     }
 
     /// HMAC-SHA256 tag (32 bytes) of a `c_nonce` body, under its own derived key (see
@@ -227,6 +227,17 @@ impl MasterKey {
     }
 }
 
+/// Lower-case hex of `bytes`, written into one buffer (the `hex` crate's `encode` builds its
+/// string a `char` at a time, which showed in bulk publishing's profile).
+pub fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    // The lengths match by construction, and hex digits are ASCII.
+    if hex::encode_to_slice(bytes, &mut out).is_err() {
+        return hex::encode(bytes);
+    }
+    String::from_utf8(out).unwrap_or_else(|_| hex::encode(bytes))
+}
+
 /// `n` random bytes from the system generator.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], SecretError> {
     let mut out = [0u8; N];
@@ -238,7 +249,7 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], SecretError> {
 
 /// A random 128-bit identifier as 32 hex characters (row ids, offer ids, list ids).
 pub fn random_id() -> Result<String, SecretError> {
-    Ok(hex::encode(random_bytes::<16>()?))
+    Ok(hex_lower(&random_bytes::<16>()?))
 }
 
 /// A 128-bit row id as 32 hex characters that sorts by creation time: the first 48 bits are
@@ -256,7 +267,31 @@ pub fn time_ordered_id() -> Result<String, SecretError> {
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[10..]);
     bytes[6..].copy_from_slice(&random_bytes::<10>()?);
-    Ok(hex::encode(bytes))
+    Ok(hex_lower(&bytes))
+}
+
+/// A random 256-bit bearer secret that sorts by creation time: 12 hex digits of the Unix
+/// time in milliseconds (as in [`time_ordered_id`]), `.`, then the base64url secret of
+/// [`random_token`]. The time is no secret; the 256 random bits are. Its keyed hash, stored
+/// after the same time prefix, lands at the end of an index on it
+/// (see [`crate::domain::documents::code_hash`]).
+pub fn time_prefixed_token() -> Result<String, SecretError> {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let prefix = hex_lower(&millis.to_be_bytes()[10..]);
+    random_token(&format!("{prefix}{TIME_PREFIX_END}"))
+}
+
+/// What ends the time prefix of a [`time_prefixed_token`] (never in base64url).
+pub const TIME_PREFIX_END: char = '.';
+
+/// The time prefix of a [`time_prefixed_token`], `.` included; `None` for any other
+/// string (a token made before time prefixes, or a forged one).
+pub fn time_prefix(token: &str) -> Option<&str> {
+    let prefix = token.get(..13)?;
+    (prefix.ends_with(TIME_PREFIX_END) && prefix[..12].bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(prefix)
 }
 
 /// A random 256-bit bearer secret, base64url without padding, with a readable prefix.
@@ -297,7 +332,7 @@ pub fn random_below(bound: u64) -> Result<u64, SecretError> {
 
 /// Hex SHA-256 of `data` (content hashes for idempotency; not for secrets).
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+    hex_lower(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
 #[cfg(test)]
@@ -424,5 +459,32 @@ mod tests {
         for _ in 0..100 {
             assert!(random_below(10).unwrap() < 10);
         }
+    }
+
+    #[test]
+    fn time_prefixed_tokens_sort_by_time_and_keep_256_random_bits() {
+        let a = time_prefixed_token().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = time_prefixed_token().unwrap();
+        assert_eq!(a.len(), 12 + 1 + 43);
+        assert!(
+            time_prefix(&a).unwrap() < time_prefix(&b).unwrap(),
+            "{a} {b}"
+        );
+        assert_eq!(time_prefix(&a), Some(&a[..13]));
+        assert_ne!(a[13..], b[13..]);
+        // Anything else has no time prefix: a token made before them (base64url never holds
+        // a dot), a short or non-hex one, one whose 13th byte is inside a character.
+        assert_eq!(time_prefix(&random_token("").unwrap()), None);
+        assert_eq!(time_prefix("0123456789ab"), None);
+        assert_eq!(time_prefix("0123456789aX.abc"), None);
+        assert_eq!(time_prefix("0123456789ab\u{e9}.abc"), None);
+    }
+
+    #[test]
+    fn hex_lower_matches_the_hex_crate() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_lower(&bytes), hex::encode(&bytes));
+        assert_eq!(hex_lower(&[]), "");
     }
 }

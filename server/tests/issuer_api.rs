@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode};
 use common::{Reply, TestApp, id_card_claims, id_card_request};
 use giayto_core::jose::Jwks;
 use giayto_core::jose::jws::CompactJws;
+use giayto_server::domain::documents;
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -439,6 +440,40 @@ async fn bulk_publish_answers_every_line(app: TestApp) {
     sorted.sort_unstable();
     assert_eq!(lines_in_order, sorted);
     assert!(results[0]["offer"]["tx_code"].is_string());
+    // The replay answers the offer made by line 1: its secret, stored wrapped by the
+    // batch's insert, unwraps to the same code and tx_code.
+    let line_of = |line: u64| results.iter().find(|r| r["line"] == line).unwrap();
+    assert_eq!(line_of(304)["offer"], line_of(1)["offer"]);
+    // The batch's insert stores the claims as the compact JSON of the request, byte for
+    // byte (what issuance and the citizen's account read back).
+    let stored: String = sqlx::query_scalar(
+        "SELECT claims FROM documents WHERE external_id = $1 AND agency_id = 'police'",
+    )
+    .bind("b-7")
+    .fetch_one(app.services.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, id_card_request("b-7")["claims"].to_string());
+    // Each offer's code is stored as its keyed hash after the code's time prefix, so a
+    // batch's offers append to the code_hash index.
+    let code = line_of(7)["offer"]["credential_offer"]["grants"]
+        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored: String = sqlx::query_scalar(
+        "SELECT o.code_hash FROM offers o JOIN documents d ON d.id = o.document_id \
+         WHERE d.external_id = $1 AND d.agency_id = 'police'",
+    )
+    .bind("b-6")
+    .fetch_one(app.services.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, documents::code_hash(&app.services.master, &code));
+    assert!(
+        stored.starts_with(&code[..13]) && code.as_bytes()[12] == b'.',
+        "{code}"
+    );
     assert_eq!(
         app.get_with("/api/v1/documents/b-299", &app.key("police"))
             .await

@@ -17,7 +17,7 @@ use giayto_core::status_list::StatusReference;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
-use super::documents::CODE_PURPOSE;
+use super::documents::code_hash;
 use super::group_commit::{CredentialWrite, Refusal};
 use super::status_lists::{self, NewCredential};
 use super::{DomainError, Services, accounts, c_nonce, group_commit, keys, now, offer_tokens};
@@ -213,7 +213,7 @@ pub async fn redeem_code(
         "SELECT o.id, o.tx_code_hash, o.state, o.expires_at, a.citizen_id, a.agency_id \
          FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id WHERE o.code_hash = $1",
     )
-    .bind(services.master.hash_secret(CODE_PURPOSE, code))
+    .bind(code_hash(&services.master, code))
     .fetch_optional(services.db.pool())
     .await?
     .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;

@@ -454,7 +454,8 @@ impl Publisher {
     /// Sends answer lines; a client that has not taken them within the write timeout has
     /// stopped reading and is let go.
     async fn send(&self, lines: &[BulkLine]) -> Result<(), Gone> {
-        let mut buf = Vec::with_capacity(lines.len() * 1024);
+        // A created document's line is about 1.6 kB: room for it from the start.
+        let mut buf = Vec::with_capacity(lines.len() * 2048);
         for l in lines {
             if serde_json::to_writer(&mut buf, l).is_ok() {
                 buf.push(b'\n');
