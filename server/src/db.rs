@@ -24,7 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use crate::db_conns::{Checkout, ConnSet};
+pub use crate::db_conns::{Breakage, Checkout, ConnSet};
 
 /// A statement with its bound arguments.
 pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
@@ -121,7 +121,10 @@ impl Db {
                 )
                 .connect_with(options.clone())
                 .await?;
-                let set = |max, setup| ConnSet::new(options.clone(), max, acquire_timeout, setup);
+                let breakage = Breakage::default();
+                let set = |max, setup| {
+                    ConnSet::new(options.clone(), max, acquire_timeout, setup, &breakage)
+                };
                 Self {
                     writer: pool.clone(),
                     relaxed_writer: Some(set(relaxed, "SET synchronous_commit = off")),
@@ -153,6 +156,7 @@ impl Db {
                         max_connections.max(1),
                         Duration::from_secs(30),
                         SQLITE_PRAGMAS,
+                        &Breakage::default(),
                     );
                     let pool = sqlite_pool(max_connections.max(1), "", &releases)
                         .connect_with(options)

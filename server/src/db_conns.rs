@@ -16,6 +16,11 @@
 //! new one on demand. A rollback a dropped [`sqlx::Transaction`] queued is sent before
 //! the connection's next statement (sqlx's drivers flush it then), so it needs no ping.
 //!
+//! A connection that breaks (an I/O or protocol error: the database restarted, the
+//! network cut) is taken as a sign that its siblings broke too: every set sharing its
+//! [`Breakage`] drops its idle connections, and those out close when they end, instead of
+//! each failing a request of its own once the database is back.
+//!
 //! The set holds at most `max` connections (a fair `tokio` semaphore: waiters are served
 //! in order), opens them lazily, and bounds each acquire, connecting included, by the
 //! pool's `acquire_timeout` (`sqlx::Error::PoolTimedOut` past it, as sqlx's pool answers,
@@ -42,12 +47,25 @@ pub struct ConnSet {
     inner: Arc<Inner>,
 }
 
+/// A count of broken connections shared by the [`ConnSet`]s of one database: a connection
+/// opened or taken before the last breakage is not used again.
+#[derive(Debug, Clone, Default)]
+pub struct Breakage(Arc<AtomicU64>);
+
+impl Breakage {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     options: AnyConnectOptions,
     /// Statements run once on each new connection (its session settings).
     setup: &'static str,
-    idle: Mutex<Vec<AnyConnection>>,
+    /// Idle connections, each with the breakage count when it was opened.
+    idle: Mutex<Vec<(AnyConnection, u64)>>,
+    breakage: Breakage,
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
     opened: AtomicU64,
@@ -56,12 +74,14 @@ struct Inner {
 impl ConnSet {
     /// A set of at most `max` (at least one) connections to `options`, none opened yet;
     /// each new connection runs `setup` first (empty: nothing). An acquire waits at most
-    /// `acquire_timeout`, connecting included.
+    /// `acquire_timeout`, connecting included. Sets given one `breakage` drop their
+    /// connections together when one breaks.
     pub fn new(
         options: AnyConnectOptions,
         max: u32,
         acquire_timeout: Duration,
         setup: &'static str,
+        breakage: &Breakage,
     ) -> Self {
         let max = usize::try_from(max.max(1)).unwrap_or(1);
         Self {
@@ -69,6 +89,7 @@ impl ConnSet {
                 options,
                 setup,
                 idle: Mutex::new(Vec::with_capacity(max)),
+                breakage: breakage.clone(),
                 permits: Arc::new(Semaphore::new(max)),
                 acquire_timeout,
                 opened: AtomicU64::new(0),
@@ -86,20 +107,30 @@ impl ConnSet {
                 .acquire_owned()
                 .await
                 .map_err(|_| sqlx::Error::PoolClosed)?;
-            let idle = inner.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-            let conn = match idle {
-                Some(conn) => conn,
+            let now = inner.breakage.now();
+            let idle = inner
+                .idle
+                .lock()
+                .map(|mut idle| {
+                    // Those opened before a breakage go (dropped: closed).
+                    idle.retain(|(_, at)| *at == now);
+                    idle.pop()
+                })
+                .unwrap_or(None);
+            let (conn, at) = match idle {
+                Some(idle) => idle,
                 None => {
                     let mut conn = inner.options.connect().await?;
                     if !inner.setup.is_empty() {
                         conn.execute(inner.setup).await?;
                     }
                     inner.opened.fetch_add(1, Ordering::Relaxed);
-                    conn
+                    (conn, now)
                 }
             };
             Ok(Checkout {
                 conn: Some(conn),
+                at,
                 set: Arc::clone(inner),
                 done: false,
                 _permit: permit,
@@ -126,7 +157,7 @@ impl ConnSet {
             .lock()
             .map(|mut idle| std::mem::take(&mut *idle))
             .unwrap_or_default();
-        for conn in idle {
+        for (conn, _) in idle {
             let _ = sqlx::Connection::close(conn).await;
         }
     }
@@ -138,6 +169,8 @@ impl ConnSet {
 #[derive(Debug)]
 pub struct Checkout {
     conn: Option<AnyConnection>,
+    /// The breakage count when the connection was opened.
+    at: u64,
     set: Arc<Inner>,
     done: bool,
     _permit: OwnedSemaphorePermit,
@@ -147,7 +180,8 @@ impl Checkout {
     /// Ends the work on this connection, whose last operation failed with `error` (`None`:
     /// it succeeded). The connection goes back to its set unless the error leaves it in an
     /// unknown state (anything but an error the database answered, or one decoding a row it
-    /// sent): I/O, TLS, protocol errors and the like close it.
+    /// sent): I/O, TLS, protocol errors and the like close it, and with it every
+    /// connection of the sets sharing its [`Breakage`] (see the module documentation).
     pub fn release_after(mut self, error: Option<&sqlx::Error>) {
         self.done = error.is_none_or(|e| {
             matches!(
@@ -161,6 +195,9 @@ impl Checkout {
                     | sqlx::Error::TypeNotFound { .. }
             )
         });
+        if !self.done {
+            self.set.breakage.0.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -168,10 +205,11 @@ impl Drop for Checkout {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take()
             && self.done
+            && self.at == self.set.breakage.now()
             && !self.set.permits.is_closed()
             && let Ok(mut idle) = self.set.idle.lock()
         {
-            idle.push(conn);
+            idle.push((conn, self.at));
         }
         // Otherwise `conn` drops here: its socket (or SQLite worker) closes.
     }
