@@ -229,3 +229,87 @@ impl DerefMut for Checkout {
         self.conn.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::str::FromStr as _;
+
+    fn set_on(dir: &tempfile::TempDir, max: u32, breakage: &Breakage) -> ConnSet {
+        set_with_timeout(dir, max, Duration::from_secs(30), breakage)
+    }
+
+    fn set_with_timeout(
+        dir: &tempfile::TempDir,
+        max: u32,
+        timeout: Duration,
+        breakage: &Breakage,
+    ) -> ConnSet {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let options = AnyConnectOptions::from_str(&url).unwrap();
+        ConnSet::new(options, max, timeout, "", breakage)
+    }
+
+    async fn select_one(conn: &mut Checkout) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT 1").fetch_one(&mut **conn).await
+    }
+
+    #[tokio::test]
+    async fn a_connection_goes_back_only_when_its_work_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = set_on(&dir, 2, &Breakage::default());
+        let mut conn = set.acquire().await.unwrap();
+        let one = select_one(&mut conn).await;
+        conn.release_after(one.as_ref().err());
+        // Reused: no new connection.
+        let mut conn = set.acquire().await.unwrap();
+        let failed = sqlx::query("SELECT * FROM missing")
+            .execute(&mut *conn)
+            .await;
+        assert!(matches!(failed, Err(sqlx::Error::Database(_))));
+        // An error the database answered leaves the connection sound: it goes back.
+        conn.release_after(failed.as_ref().err());
+        let conn = set.acquire().await.unwrap();
+        assert_eq!(set.opened(), 1);
+        // Dropped without saying the work finished (a cancelled request): closed, and the
+        // next acquire opens a new one.
+        drop(conn);
+        let conn = set.acquire().await.unwrap();
+        assert_eq!(set.opened(), 2);
+        conn.release_after(None);
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_drops_its_siblings_in_every_set_sharing_the_breakage() {
+        let dir = tempfile::tempdir().unwrap();
+        let breakage = Breakage::default();
+        let (a, b) = (set_on(&dir, 2, &breakage), set_on(&dir, 2, &breakage));
+        let held = a.acquire().await.unwrap();
+        b.acquire().await.unwrap().release_after(None);
+        let broken = a.acquire().await.unwrap();
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        broken.release_after(Some(&io));
+        // `held`, taken before the breakage, is closed when it ends, even if it went well.
+        held.release_after(None);
+        a.acquire().await.unwrap().release_after(None);
+        b.acquire().await.unwrap().release_after(None);
+        assert_eq!((a.opened(), b.opened()), (3, 2));
+    }
+
+    #[tokio::test]
+    async fn an_acquire_waits_at_most_the_timeout_and_none_after_close() {
+        let dir = tempfile::tempdir().unwrap();
+        // The one connection stays out: the second acquire can only time out.
+        let set = set_with_timeout(&dir, 1, Duration::from_millis(200), &Breakage::default());
+        let held = set.acquire().await.unwrap();
+        assert!(matches!(
+            set.acquire().await,
+            Err(sqlx::Error::PoolTimedOut)
+        ));
+        held.release_after(None);
+        set.close().await;
+        assert!(matches!(set.acquire().await, Err(sqlx::Error::PoolClosed)));
+    }
+}
