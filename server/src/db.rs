@@ -106,15 +106,16 @@ impl Db {
                 // No ping before each checkout (sqlx's default costs a round trip per
                 // checkout): a broken connection fails its statement, and the request
                 // gets the database error as it would if the connection broke mid-query.
-                // The hot path's connections are set aside, ping-free: a quarter (at least
-                // one) for relaxed single statements, one for the credential batcher, half
-                // (at least one) for the per-request reads; the pool has the rest.
-                let relaxed = (max_connections / 4).max(1);
-                let reads = (max_connections / 2).max(1);
+                // The pool keeps three quarters of `max_connections` (at least one) for
+                // everything but the hot path (publishing, bulk, revocation, the Issuer
+                // API). The hot path's connections are ping-free ([`ConnSet`]): a quarter
+                // (at least one) for the per-request reads, and one for each batcher (one
+                // batch at a time): at most `max_connections + 2` in all.
+                let reads = (max_connections / 4).max(1);
                 let releases = Arc::new(AtomicU64::new(0));
                 let pool = counted(
                     AnyPoolOptions::new()
-                        .max_connections(max_connections.saturating_sub(relaxed + reads + 1).max(1))
+                        .max_connections(max_connections.saturating_sub(reads).max(1))
                         .acquire_timeout(acquire_timeout)
                         .test_before_acquire(false),
                     &releases,
@@ -127,7 +128,7 @@ impl Db {
                 };
                 Self {
                     writer: pool.clone(),
-                    relaxed_writer: Some(set(relaxed, "SET synchronous_commit = off")),
+                    relaxed_writer: Some(set(1, "SET synchronous_commit = off")),
                     batch_writer: Some(set(1, "")),
                     hot_reads: Some(set(reads, "")),
                     releases,
@@ -238,8 +239,9 @@ impl Db {
     /// does not wait for the disk (see [`Db::begin_relaxed`] for when that is allowed), and
     /// gives its rows: a single autocommit statement, one round trip. On SQLite on
     /// the writer (one hop to its worker thread, not three for `BEGIN`, the statement and
-    /// `COMMIT`); on PostgreSQL on a connection of the pool set aside for this (a quarter
-    /// of `max_connections`, at least one), whose session has `synchronous_commit = off`.
+    /// `COMMIT`); on PostgreSQL on a ping-free connection set aside for this (one: the
+    /// redemption batcher runs one statement at a time), whose session has
+    /// `synchronous_commit = off`.
     /// Counted as one relaxed transaction.
     pub async fn fetch_all_relaxed<'q>(
         &self,
@@ -259,7 +261,7 @@ impl Db {
     }
 
     /// Runs a read of the hot path and gives its row, if any, on a ping-free connection
-    /// ([`ConnSet`]): on PostgreSQL half of `max_connections` (at least one), on a SQLite
+    /// ([`ConnSet`]): on PostgreSQL a quarter of `max_connections` (at least one), on a SQLite
     /// file `max_connections` read connections of its own; an in-memory SQLite reads on
     /// the pool (its one connection). Errors as [`sqlx::query::Query::fetch_optional`]
     /// gives them, and `PoolTimedOut` past the acquire timeout.
