@@ -6,6 +6,12 @@
 //! in SQLite's busy handler (which sleeps up to 100 ms a try and made the tail latency).
 //! On PostgreSQL both are the same pool.
 //!
+//! The issuance hot path does not use sqlx's pools: sqlx 0.8.6 pings each connection it
+//! takes back (`sqlx-core/src/pool/connection.rs`, `return_to_pool`), a hidden round trip
+//! per checkout. It uses [`ConnSet`]s, which take a connection back with no ping once the
+//! caller says its work finished ([`Db::fetch_optional_hot`], [`Db::fetch_all_relaxed`],
+//! [`Db::batch_writer`]); [`Db::pool_releases`] counts what still goes through a pool.
+//!
 //! Queries are written once, with `$n` placeholders, in the SQL both engines accept.
 
 use std::str::FromStr;
@@ -13,9 +19,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyConnection;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Transaction};
+
+pub use crate::db_conns::{Breakage, Checkout, ConnSet};
+
+/// A statement with its bound arguments.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -34,9 +46,17 @@ pub enum DbKind {
 pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
-    /// PostgreSQL only: connections whose session has `synchronous_commit = off`, for
-    /// [`Db::fetch_all_relaxed`] (an autocommit statement, one round trip).
-    relaxed_writer: Option<AnyPool>,
+    /// PostgreSQL only: ping-free connections whose session has `synchronous_commit =
+    /// off`, for [`Db::fetch_all_relaxed`] (an autocommit statement, one round trip).
+    relaxed_writer: Option<ConnSet>,
+    /// PostgreSQL only: the ping-free connection of the credential writes' batcher
+    /// ([`Db::batch_writer`]).
+    batch_writer: Option<ConnSet>,
+    /// Ping-free connections for the per-request reads of the hot path
+    /// ([`Db::fetch_optional_hot`]); `None` for an in-memory SQLite (one connection).
+    hot_reads: Option<ConnSet>,
+    /// Connections given back to a sqlx pool (each pinged by sqlx on its way back).
+    releases: Arc<AtomicU64>,
     kind: DbKind,
     /// Transactions begun with [`Db::begin`] (each is at most one durable commit).
     begun: Arc<AtomicU64>,
@@ -86,30 +106,32 @@ impl Db {
                 // No ping before each checkout (sqlx's default costs a round trip per
                 // checkout): a broken connection fails its statement, and the request
                 // gets the database error as it would if the connection broke mid-query.
-                // A quarter of the connections (at least one) is set aside for relaxed
-                // single statements.
-                let relaxed = (max_connections / 4).max(1);
-                let pool = AnyPoolOptions::new()
-                    .max_connections(max_connections.saturating_sub(relaxed).max(1))
-                    .acquire_timeout(acquire_timeout)
-                    .test_before_acquire(false)
-                    .connect_with(options.clone())
-                    .await?;
-                let relaxed_writer = AnyPoolOptions::new()
-                    .max_connections(relaxed)
-                    .acquire_timeout(acquire_timeout)
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            use sqlx::Executor as _;
-                            conn.execute("SET synchronous_commit = off").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_lazy_with(options);
+                // The pool keeps three quarters of `max_connections` (at least one) for
+                // everything but the hot path (publishing, bulk, revocation, the Issuer
+                // API). The hot path's connections are ping-free ([`ConnSet`]): a quarter
+                // (at least one) for the per-request reads, and one for each batcher (one
+                // batch at a time): at most `max_connections + 2` in all.
+                let reads = (max_connections / 4).max(1);
+                let releases = Arc::new(AtomicU64::new(0));
+                let pool = counted(
+                    AnyPoolOptions::new()
+                        .max_connections(max_connections.saturating_sub(reads).max(1))
+                        .acquire_timeout(acquire_timeout)
+                        .test_before_acquire(false),
+                    &releases,
+                )
+                .connect_with(options.clone())
+                .await?;
+                let breakage = Breakage::default();
+                let set = |max, setup| {
+                    ConnSet::new(options.clone(), max, acquire_timeout, setup, &breakage)
+                };
                 Self {
                     writer: pool.clone(),
-                    relaxed_writer: Some(relaxed_writer),
+                    relaxed_writer: Some(set(1, "SET synchronous_commit = off")),
+                    batch_writer: Some(set(1, "")),
+                    hot_reads: Some(set(reads, "")),
+                    releases,
                     pool,
                     kind,
                     begun: Arc::default(),
@@ -125,24 +147,37 @@ impl Db {
                 // (SQLite's default is 1,000, about one bulk batch): an index page that
                 // several batches dirty is copied to the file once, with one fsync, not
                 // once per batch.
+                let releases = Arc::new(AtomicU64::new(0));
                 let writer = sqlite_pool(
                     1,
                     "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;",
+                    &releases,
                 )
                 .connect_with(options.clone())
                 .await?;
                 // An in-memory database exists once per connection: share the writer.
-                let pool = if url.contains(":memory:") || url.contains("mode=memory") {
-                    writer.clone()
+                let (pool, hot_reads) = if url.contains(":memory:") || url.contains("mode=memory") {
+                    (writer.clone(), None)
                 } else {
-                    sqlite_pool(max_connections.max(1), "")
+                    let reads = ConnSet::new(
+                        options.clone(),
+                        max_connections.max(1),
+                        Duration::from_secs(30),
+                        SQLITE_PRAGMAS,
+                        &Breakage::default(),
+                    );
+                    let pool = sqlite_pool(max_connections.max(1), "", &releases)
                         .connect_with(options)
-                        .await?
+                        .await?;
+                    (pool, Some(reads))
                 };
                 Self {
                     pool,
                     writer,
                     relaxed_writer: None,
+                    batch_writer: None,
+                    hot_reads,
+                    releases,
                     kind,
                     begun: Arc::default(),
                     relaxed: Arc::default(),
@@ -211,8 +246,9 @@ impl Db {
     /// does not wait for the disk (see [`Db::begin_relaxed`] for when that is allowed), and
     /// gives its rows: a single autocommit statement, one round trip. On SQLite on
     /// the writer (one hop to its worker thread, not three for `BEGIN`, the statement and
-    /// `COMMIT`); on PostgreSQL on a connection of the pool set aside for this (a quarter
-    /// of `max_connections`, at least one), whose session has `synchronous_commit = off`.
+    /// `COMMIT`); on PostgreSQL on a ping-free connection set aside for this (one: the
+    /// redemption batcher runs one statement at a time), whose session has
+    /// `synchronous_commit = off`.
     /// Counted as one relaxed transaction.
     pub async fn fetch_all_relaxed<'q>(
         &self,
@@ -220,9 +256,62 @@ impl Db {
     ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
         self.begun.fetch_add(1, Ordering::Relaxed);
         self.relaxed.fetch_add(1, Ordering::Relaxed);
-        query
-            .fetch_all(self.relaxed_writer.as_ref().unwrap_or(&self.writer))
-            .await
+        match &self.relaxed_writer {
+            Some(set) => {
+                let mut conn = set.acquire().await?;
+                let rows = query.fetch_all(&mut *conn).await;
+                conn.release_after(rows.as_ref().err());
+                rows
+            }
+            None => query.fetch_all(&self.writer).await,
+        }
+    }
+
+    /// Runs a read of the hot path and gives its row, if any, on a ping-free connection
+    /// ([`ConnSet`]): on PostgreSQL a quarter of `max_connections` (at least one), on a SQLite
+    /// file `max_connections` read connections of its own; an in-memory SQLite reads on
+    /// the pool (its one connection). Errors as [`sqlx::query::Query::fetch_optional`]
+    /// gives them, and `PoolTimedOut` past the acquire timeout.
+    pub async fn fetch_optional_hot(
+        &self,
+        query: AnyQuery<'_>,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        match &self.hot_reads {
+            Some(set) => {
+                let mut conn = set.acquire().await?;
+                let row = query.fetch_optional(&mut *conn).await;
+                conn.release_after(row.as_ref().err());
+                row
+            }
+            None => query.fetch_optional(&self.pool).await,
+        }
+    }
+
+    /// PostgreSQL only: the ping-free connection of the credential writes' batcher (one:
+    /// it runs one batch at a time), which begins its transactions with
+    /// [`Db::begin_on`]; `None` on SQLite, whose batches queue for the one writer with
+    /// bulk publishing and revocation ([`Db::begin`]).
+    pub fn batch_writer(&self) -> Option<&ConnSet> {
+        self.batch_writer.as_ref()
+    }
+
+    /// Starts a read-write transaction like [`Db::begin`] on `conn` (a connection of
+    /// [`Db::batch_writer`]), counted as one.
+    pub async fn begin_on<'c>(
+        &self,
+        conn: &'c mut AnyConnection,
+    ) -> Result<Transaction<'c, Any>, sqlx::Error> {
+        self.begun.fetch_add(1, Ordering::Relaxed);
+        match self.kind {
+            DbKind::Sqlite => sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await,
+            DbKind::Postgres => sqlx::Connection::begin(conn).await,
+        }
+    }
+
+    /// How many connections went back to a sqlx pool since connecting (sqlx pings each on
+    /// its way back: a round trip). For tests that pin that the hot path uses none.
+    pub fn pool_releases(&self) -> u64 {
+        self.releases.load(Ordering::Relaxed)
     }
 
     /// How many transactions [`Db::begin`], [`Db::begin_relaxed`] and
@@ -247,35 +336,53 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Closes the pool.
+    /// Closes the pools and the connection sets.
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
-        if let Some(relaxed) = &self.relaxed_writer {
-            relaxed.close().await;
+        for set in [&self.relaxed_writer, &self.batch_writer, &self.hot_reads]
+            .into_iter()
+            .flatten()
+        {
+            set.close().await;
         }
     }
 }
 
-/// A SQLite pool whose connections run the common PRAGMAs, then `pragmas`.
-fn sqlite_pool(max_connections: u32, pragmas: &'static str) -> AnyPoolOptions {
-    AnyPoolOptions::new()
+/// `options` counting each connection given back into `releases` (sqlx runs
+/// `after_release` on every release, right before its ping).
+fn counted(options: AnyPoolOptions, releases: &Arc<AtomicU64>) -> AnyPoolOptions {
+    let releases = Arc::clone(releases);
+    options.after_release(move |_conn, _meta| {
+        releases.fetch_add(1, Ordering::Relaxed);
+        Box::pin(async { Ok(true) })
+    })
+}
+
+/// The PRAGMAs every SQLite connection runs first.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+/// A SQLite pool whose connections run the common PRAGMAs, then `pragmas`; its releases
+/// counted into `releases`.
+fn sqlite_pool(
+    max_connections: u32,
+    pragmas: &'static str,
+    releases: &Arc<AtomicU64>,
+) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
         // Embedded: nothing to lose contact with, so no ping before each checkout.
-        .test_before_acquire(false)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                use sqlx::Executor as _;
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
-                if !pragmas.is_empty() {
-                    conn.execute(pragmas).await?;
-                }
-                Ok(())
-            })
+        .test_before_acquire(false);
+    counted(options, releases).after_connect(move |conn, _meta| {
+        Box::pin(async move {
+            use sqlx::Executor as _;
+            conn.execute(SQLITE_PRAGMAS).await?;
+            if !pragmas.is_empty() {
+                conn.execute(pragmas).await?;
+            }
+            Ok(())
         })
+    })
 }

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod data_files;
 pub mod db;
+pub mod db_conns;
 pub mod demo;
 pub mod domain;
 pub mod http;

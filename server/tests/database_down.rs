@@ -60,6 +60,24 @@ impl Relay {
         self.silent.store(true, Ordering::SeqCst);
         self.cut.notify_waiters();
     }
+
+    /// From now on: new connections reach the database again (those cut stay cut).
+    fn come_back(&self) {
+        self.silent.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Posts the pre-authorized code grant of `offer` to the token endpoint; its status.
+async fn redeem_status(app: &common::TestApp, offer: &serde_json::Value) -> StatusCode {
+    let (code, tx_code) = common::offer_secrets(offer);
+    app.call(
+        axum::http::Request::post("/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(common::redeem_form(&code, &tx_code)))
+            .unwrap(),
+    )
+    .await
+    .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,6 +97,17 @@ async fn postgres_down_fails_fast_with_503() {
         app.publish_id_card("up-1").await.status,
         StatusCode::CREATED
     );
+    // One issuance opens the issuance path's ping-free connections (issue 17), which the
+    // outage then cuts; a second offer waits for the outage.
+    let offers: Vec<serde_json::Value> = [
+        app.publish_id_card("up-2").await,
+        app.publish_id_card("up-3").await,
+    ]
+    .iter()
+    .map(|r| r.json()["offer"].clone())
+    .collect();
+    let token = app.redeem(&offers[0]).await.unwrap();
+    assert_eq!(app.request_credential(&token).await.0, StatusCode::OK);
 
     relay.go_silent();
     let bound = Duration::from_secs(20);
@@ -100,6 +129,17 @@ async fn postgres_down_fails_fast_with_503() {
         .await
         .expect("a public read must fail fast too");
     assert_eq!(read.status, StatusCode::SERVICE_UNAVAILABLE);
+    let redeem = tokio::time::timeout(bound, redeem_status(&app, &offers[1]))
+        .await
+        .expect("the token endpoint must fail fast too");
+    assert_eq!(redeem, StatusCode::SERVICE_UNAVAILABLE);
+
+    // Back: the issuance path drops the connections the outage cut and opens new ones,
+    // so the first issuance after it succeeds (none fails on a stale connection).
+    relay.come_back();
+    let token = app.redeem(&offers[1]).await.unwrap();
+    let (status, body) = app.request_credential(&token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     drop(app);
     drop(db);
 }

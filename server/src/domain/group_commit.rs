@@ -400,14 +400,36 @@ impl BatchKind for CredentialWrites {
 }
 
 /// One try of a batch of credential writes in one transaction: an answer per write, in
-/// order.
+/// order. On PostgreSQL on the batcher's own ping-free connection ([`Db::batch_writer`],
+/// put back once the transaction ended, closed and opened again after a broken one); on
+/// SQLite on the one writer, queued with bulk publishing and revocation.
 async fn write_credentials(
     db: &Db,
     status_list_size: u32,
     writes: &[&CredentialWrite],
 ) -> DomainResult<Vec<Result<Slots, Refusal>>> {
+    let Some(set) = db.batch_writer() else {
+        return write_credentials_in(db.begin().await?, status_list_size, writes).await;
+    };
+    let mut conn = set.acquire().await?;
+    let answers = match db.begin_on(&mut conn).await {
+        Ok(tx) => write_credentials_in(tx, status_list_size, writes).await,
+        Err(e) => Err(e.into()),
+    };
+    conn.release_after(match &answers {
+        Err(DomainError::Db(e)) => Some(e),
+        _ => None,
+    });
+    answers
+}
+
+/// [`write_credentials`] in the transaction `tx`.
+async fn write_credentials_in(
+    mut tx: Transaction<'_, Any>,
+    status_list_size: u32,
+    writes: &[&CredentialWrite],
+) -> DomainResult<Vec<Result<Slots, Refusal>>> {
     let t = now();
-    let mut tx = db.begin().await?;
     let mut answers: Vec<Option<Result<Slots, Refusal>>> = vec![None; writes.len()];
 
     // 1. Every single use, one statement (sorted: concurrent batches take the index
@@ -520,7 +542,7 @@ fn placeholders(rows: usize, width: usize, first: usize) -> String {
 /// Records each `(id, expires_at)` in `single_uses` in one statement; the ids recorded
 /// now (those missing were used before).
 pub(crate) async fn record_single_uses(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     uses: &[(&str, i64)],
 ) -> Result<Vec<String>, sqlx::Error> {
     if uses.is_empty() {
@@ -539,7 +561,7 @@ pub(crate) async fn record_single_uses(
 
 /// Deletes the `single_uses` rows `ids` (written earlier in this transaction).
 async fn delete_single_uses(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     ids: &[&str],
 ) -> Result<(), sqlx::Error> {
     let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
@@ -558,7 +580,7 @@ async fn delete_single_uses(
 /// window of [`CREDENTIAL_WINDOW_SECS`], starting at the first issuance after the last
 /// window ended); the documents that passed.
 async fn count_in_windows(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     writes: &[&CredentialWrite],
     open: &[usize],
     t: i64,
@@ -595,7 +617,7 @@ async fn count_in_windows(
 
 /// Of the documents of `refused`, those still valid at the version their write asked for.
 async fn still_valid(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     writes: &[&CredentialWrite],
     refused: &[usize],
 ) -> Result<HashSet<String>, sqlx::Error> {
@@ -627,7 +649,7 @@ async fn still_valid(
 /// a correlated subquery, `ON CONFLICT (list_id, idx) DO NOTHING`); the list id of each
 /// credential inserted, by credential id. Those missing found their slot taken or no list.
 async fn insert_credentials(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     writes: &[&CredentialWrite],
     planned: &[(usize, &str, i64)],
 ) -> Result<HashMap<String, String>, sqlx::Error> {

@@ -213,10 +213,12 @@ pub async fn redeem_code(
         "SELECT o.id, o.tx_code_hash, o.state, o.expires_at, a.citizen_id, a.agency_id \
          FROM offers o LEFT JOIN account_activations a ON a.offer_id = o.id WHERE o.code_hash = $1",
     )
-    .bind(code_hash(&services.master, code))
-    .fetch_optional(services.db.pool())
-    .await?
-    .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
+    .bind(code_hash(&services.master, code));
+    let row = services
+        .db
+        .fetch_optional_hot(row)
+        .await?
+        .ok_or_else(|| token_err("invalid_grant", "unknown or expired pre-authorized code"))?;
     let offer_id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     let expires_at: i64 = row.try_get("expires_at")?;
@@ -393,10 +395,12 @@ async fn target_of_token(
          WHERE o.id = $1 AND o.state = 'redeemed' AND o.token_generation >= $2",
     )
     .bind(&token.offer_id)
-    .bind(token.generation)
-    .fetch_optional(services.db.pool())
-    .await?
-    .ok_or(GrantError::InvalidToken)?;
+    .bind(token.generation);
+    let row = services
+        .db
+        .fetch_optional_hot(row)
+        .await?
+        .ok_or(GrantError::InvalidToken)?;
     let claims: String = row.try_get("claims")?;
     let claims = match serde_json::from_str(&claims) {
         Ok(Value::Object(m)) => m,

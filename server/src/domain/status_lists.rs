@@ -178,7 +178,7 @@ pub async fn state(services: &Services, list_id: &str, now: i64) -> DomainResult
 /// misses.
 pub async fn insert_with_slot(
     status_list_size: u32,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     agency_id: &str,
     cred: &NewCredential<'_>,
 ) -> DomainResult<(String, i64)> {
@@ -245,7 +245,7 @@ enum SlotIn<'a> {
 /// Inserts `cred` at `idx` of the list `slot_in` names, in one statement; the list's id,
 /// or `None` when nothing was inserted (the slot is taken, or no list fits).
 async fn insert_at(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     cred: &NewCredential<'_>,
     idx: i64,
     slot_in: SlotIn<'_>,
