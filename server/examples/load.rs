@@ -31,6 +31,11 @@ use giayto_server::config::Config;
 use giayto_server::{AppState, app, server};
 use serde_json::{Value, json};
 
+/// The allocator of the `giayto-server` binary (see its `main.rs`), so the in-process
+/// server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 const CLIENTS: usize = 32;
 /// Bulk runs per database in the bulk-only mode.

@@ -13,6 +13,12 @@ use giayto_server::domain::agencies::{self, Agency};
 use giayto_server::domain::trust;
 use giayto_server::server;
 
+/// mimalloc rather than the system allocator: glibc's malloc, with allocations freed on
+/// another tokio worker thread than the one that made them, took about a third of the
+/// server's CPU under bulk publishing (issue 17; figures in docs/OPERATIONS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// giayto issuance server.
 #[derive(Debug, Parser)]
 #[command(name = "giayto-server", version)]
