@@ -6,11 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
+# Only what is missing: asking for Debian's npm where Node.js came from elsewhere (NodeSource's
+# nodejs bundles npm) makes apt refuse the whole install.
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
   else
-    echo "missing chromium or node (run as root to install)" >&2; exit 1
+    echo "missing packages: ${need_apt[*]} (run as root to install)" >&2; exit 1
   fi
 fi
 (cd verifier-service/tests/desk && npm ci --no-audit --no-fund --loglevel=error)
