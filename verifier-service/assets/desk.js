@@ -36,6 +36,23 @@ function date(seconds) {
   return `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
 }
 
+// An age in seconds in words, in the two largest units that matter: "12 phút trước" /
+// "12 minutes ago", "3 giờ 5 phút trước" / "3 hours 5 minutes ago". The same words as
+// giayto-core's verifier::format_age (the Chromium desk test compares the two).
+function age(seconds) {
+  const s = Math.max(0, seconds);
+  const days = Math.floor(s / 86400);
+  const hours = Math.floor((s % 86400) / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const count = (n, unit) => (n === 1 ? `1 ${unit}` : `${n} ${unit}s`);
+  let vi, en;
+  if (days > 0) [vi, en] = [`${days} ngày ${hours} giờ`, `${count(days, "day")} ${count(hours, "hour")}`];
+  else if (hours > 0) [vi, en] = [`${hours} giờ ${minutes} phút`, `${count(hours, "hour")} ${count(minutes, "minute")}`];
+  else if (minutes > 0) [vi, en] = [`${minutes} phút`, count(minutes, "minute")];
+  else [vi, en] = [`${s} giây`, count(s, "second")];
+  return both(`${vi} trước`, `${en} ago`);
+}
+
 // The claims holding a Unix time (giayto-core's catalogue::representation::UNIX_TIME_CLAIMS;
 // a test in desk.rs keeps the two lists the same).
 const UNIX_TIME_CLAIMS = ["representation.valid_until"];
@@ -104,6 +121,13 @@ function verdictTable(verdict) {
   table.append(row(both("Gắn với người giữ", "Holder binding"), both(binding[0], binding[1])));
   const status = STATUS[verdict.status] || STATUS.unknown;
   table.append(row(both("Trạng thái", "Status"), both(status[0], status[1])));
+  // How old the status information was when the document was checked: a list confirmed
+  // minutes ago is not one confirmed days ago, even before it goes stale.
+  const fresh = verdict.status_freshness;
+  if (fresh) {
+    table.append(row(both("Trạng thái cập nhật", "Status as of"),
+      el("span", { id: "verdict-status-age" }, age(fresh.age_seconds))));
+  }
   return table;
 }
 

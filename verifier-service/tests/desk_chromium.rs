@@ -58,6 +58,9 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
             uri.starts_with("openid4vp://?client_id=x509_hash%3A"),
             "{uri}"
         );
+        // The citizen takes four minutes to answer: the status list, confirmed when the
+        // service started, is four minutes old by then.
+        world.advance(240);
         let created = json!({ "openid4vp_uri": uri });
         let (request, jwe) = wallet_answer(
             &world,
@@ -80,7 +83,16 @@ async fn the_desk_page_in_chromium_shows_a_wallets_verdict_and_a_scanned_qrs() {
         // The expiry (`exp`, NOW + 365 days) shows as a date, dd/mm/yyyy.
         let expires = giayto_core::verifier::format_date(NOW + 365 * 86_400);
         assert!(expires.starts_with("18/11/2027"), "{expires}");
-        assert!(verdict.ends_with("| 18/11/2027"), "{verdict}");
+        assert!(verdict.contains("| 18/11/2027 |"), "{verdict}");
+        // How old the status information was, in core's words (format_age), both languages.
+        assert_eq!(
+            giayto_core::verifier::format_age(240),
+            "4 phút trước / 4 minutes ago"
+        );
+        assert!(
+            verdict.ends_with("| 4 phút trước 4 minutes ago"),
+            "{verdict}"
+        );
 
         // An offline QR, typed by the scanner.
         let qr = present_credential(

@@ -2,7 +2,8 @@
 // Usage: node desk.mjs BASE_URL OUT_DIR
 // Protocol on stdout/stdin, one line each:
 //   -> "INVOCATION <openid4vp uri>"   the page shows a request; the Rust test's wallet answers
-//   -> "VERDICT <headline text>"      the page shows the wallet's verdict (screenshot desk-online.png)
+//   -> "VERDICT <headline> | <document> | <expiry> | <status age>"
+//                                     the page shows the wallet's verdict (screenshot desk-online.png)
 //   <- "<QR text>"                     the test gives an offline giayto QR text (or an empty line)
 //   -> "SCANNED <headline text>"      typed like a USB scanner + Enter, verdict shown (desk-scan.png)
 //   -> "RESUMED <headline text>"      the same-device landing page (/?request=ID) shows the result
@@ -48,7 +49,8 @@ try {
   const headline = (await page.textContent("#verdict-headline")).trim();
   const document = (await page.textContent("#verdict-document")).trim();
   const expires = (await page.textContent("#verdict-expires")).trim();
-  console.log(`VERDICT ${headline} | ${document} | ${expires}`);
+  const statusAge = (await page.textContent("#verdict-status-age")).trim();
+  console.log(`VERDICT ${headline} | ${document} | ${expires} | ${statusAge}`);
 
   // An empty line: no offline QR to scan in this run.
   const { value: qr } = await lines.next();
