@@ -526,17 +526,23 @@ async fn write_credentials_in(
         .collect())
 }
 
-/// `$a, $a+1, ...`: `rows` groups of `width` placeholders, from `$first`.
+/// `($first, $first+1, ...), (...)`: `rows` groups of `width` numbered placeholders, written
+/// into one string (the batch statements' `VALUES` lists; numbered on both databases, since
+/// some follow other parameters).
 fn placeholders(rows: usize, width: usize, first: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (0..width)
-                .map(|c| format!("${}", first + r * width + c))
-                .collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(rows * (width * 6 + 4));
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", first + r * width + c);
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Records each `(id, expires_at)` in `single_uses` in one statement; the ids recorded
@@ -766,6 +772,13 @@ impl Batchers {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn placeholders_number_rows_from_first() {
+        assert_eq!(placeholders(2, 3, 4), "($4, $5, $6), ($7, $8, $9)");
+        assert_eq!(placeholders(1, 2, 1), "($1, $2)");
+        assert_eq!(placeholders(0, 2, 1), "");
+    }
 
     /// A kind whose write is its keys and its item count (never run).
     struct Keyed;
